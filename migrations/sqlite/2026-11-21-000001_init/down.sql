@@ -1,0 +1,10 @@
+DROP TABLE app_secrets;
+DROP TABLE audit_log;
+DROP TABLE registration_results;
+DROP TABLE notices;
+DROP TABLE import_rejects;
+DROP TABLE import_batches;
+DROP TABLE members;
+DROP TABLE employers;
+DROP TABLE users;
+DROP TABLE insurers;

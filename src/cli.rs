@@ -1,0 +1,381 @@
+//! Command line: clap commands that call the same library functions as the web routes.
+use crate::config::Config;
+use crate::domain::{InsurerKind, InsurerNumber, RuleSettings};
+use crate::store::{self, audit, insurers, users, DatabaseUrl};
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "regwatch",
+    version,
+    about = "regwatch — マイナ保険証のデータ登録（5日ルール）を見守る保険者向けサービス",
+    long_about = "regwatch watches the 5-day submission and registration rules for the notices a health \
+insurer receives (資格取得届・被扶養者届・資格喪失届), warns before a breach, drafts member letters, \
+reminds employers and answers the MHLW follow-up survey."
+)]
+pub struct Cli {
+    /// Configuration file (TOML). 設定ファイル
+    #[arg(long, global = true, env = "REGWATCH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://FILE (default sqlite://regwatch.db) or postgres://… データベースURL
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (creates and migrates the database if needed). Webアプリを起動
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema. データベースを作成・更新
+    Migrate,
+    /// Manage insurers (tenants). 保険者の管理
+    #[command(subcommand)]
+    Insurer(InsurerCommand),
+    /// Manage users of an insurer. 利用者の管理
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Evaluate a notices file against the rules, without a database. 届書ファイルの期限判定
+    Check(CheckArgs),
+    /// Generate realistic synthetic notices and registrations. 試験用データの生成
+    Gen(GenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Notices file (CSV, UTF-8 or Shift_JIS). 届書ファイル
+    #[arg(long, value_name = "FILE")]
+    pub notices: PathBuf,
+    /// Registration results file (CSV). 中間サーバー登録結果ファイル
+    #[arg(long, value_name = "FILE")]
+    pub registrations: Option<PathBuf>,
+    /// Evaluate as of this date (YYYY-MM-DD; default today in Japan). 基準日
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Rule settings (TOML; SPEC §2 defaults when omitted). ルール設定
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Output format. 出力形式
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: crate::reports::check::CheckFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Number of notices. 届書の件数
+    #[arg(long)]
+    pub notices: u64,
+    /// Random seed: the same seed gives the same files. 乱数シード
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory (notices.csv, registrations.csv). 出力先
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Last day of the 12 months generated (default today in Japan). 最終日
+    #[arg(long, value_name = "DATE")]
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080). 待ち受けアドレス
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InsurerCommand {
+    /// Register an insurer. 保険者を登録
+    Add {
+        /// 保険者番号 (8 digits)
+        #[arg(long)]
+        number: String,
+        /// Name, e.g. ○○健康保険組合. 名称
+        #[arg(long)]
+        name: String,
+        /// kenpo (健保組合) or kyosai (共済組合等). 種別
+        #[arg(long)]
+        kind: String,
+        /// Rule settings (TOML, SPEC §2); defaults when omitted. ルール設定ファイル
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+    },
+    /// List insurers. 保険者の一覧
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user to an insurer. 利用者を追加
+    Add {
+        /// 保険者番号 of the user's insurer
+        #[arg(long)]
+        insurer: String,
+        /// Sign-in e-mail. メールアドレス
+        #[arg(long)]
+        email: String,
+        /// admin | staff | viewer. 役割
+        #[arg(long, default_value = "staff")]
+        role: String,
+        /// Read the password from the first line of standard input (otherwise it is prompted for).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Parses the command line and runs it. Errors are returned for `main` to print as one line.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    // check and gen need no database or configuration: keep them fast and side-effect free.
+    match &cli.command {
+        Command::Check(args) => return check_command(args),
+        Command::Gen(args) => return gen_command(args),
+        _ => {}
+    }
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(url) = &cli.database_url {
+        config.database_url = url.clone();
+    }
+    crate::telemetry::init(config.log_format);
+    match cli.command {
+        Command::Serve(args) => {
+            if let Some(bind) = args.bind {
+                config.bind = bind;
+            }
+            serve(config)?;
+        }
+        Command::Migrate => {
+            let url = DatabaseUrl::parse(&config.database_url)?;
+            let mut conn = store::establish(&url)?;
+            let applied = store::migrate(&mut conn)?;
+            if applied.is_empty() {
+                println!("データベースは最新です（{url}）");
+            } else {
+                println!("{} 件のマイグレーションを適用しました（{url}）", applied.len());
+            }
+        }
+        Command::Insurer(cmd) => insurer_command(&config, cmd)?,
+        Command::User(cmd) => user_command(&config, cmd)?,
+        Command::Check(_) | Command::Gen(_) => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("非同期ランタイムを起動できません")?;
+    rt.block_on(async move {
+        let app = crate::web::Application::build(config.clone()).await?;
+        let host = config.bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+        tracing::info!(port = app.port(), "regwatch serving");
+        eprintln!("regwatch: http://{}:{}/ で待ち受けています（Ctrl-C で停止）", host, app.port());
+        app.run_until_stopped().await.context("サーバーが異常終了しました")
+    })
+}
+
+fn open_db(config: &Config) -> anyhow::Result<store::DbConn> {
+    let url = DatabaseUrl::parse(&config.database_url)?;
+    let mut conn = store::establish(&url)?;
+    store::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn insurer_command(config: &Config, cmd: InsurerCommand) -> anyhow::Result<()> {
+    match cmd {
+        InsurerCommand::Add {
+            number,
+            name,
+            kind,
+            rules,
+        } => {
+            let number = InsurerNumber::parse(&number).map_err(anyhow::Error::msg)?;
+            let kind = InsurerKind::parse(&kind).map_err(anyhow::Error::msg)?;
+            let name = name.trim();
+            if name.is_empty() {
+                bail!("保険者の名称が空です");
+            }
+            let rules = match rules {
+                None => RuleSettings::default(),
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("ルール設定ファイル {} を読めません", p.display()))?;
+                    RuleSettings::from_toml_str(&text)
+                        .with_context(|| format!("ルール設定ファイル {}", p.display()))?
+                }
+            };
+            let mut conn = open_db(config)?;
+            let ins = insurers::create(&mut conn, &number, name, kind, &rules)?;
+            audit::record(
+                &mut conn,
+                &audit::AuditEntry {
+                    insurer: Some(ins.id),
+                    user: None,
+                    actor: "cli",
+                    action: "insurer.add",
+                    target: Some(number.as_str()),
+                    detail: None,
+                },
+            )?;
+            println!("保険者を登録しました: {} {}（{}）", ins.number, ins.name, ins.kind.label_ja());
+        }
+        InsurerCommand::List => {
+            let mut conn = open_db(config)?;
+            let all = insurers::list(&mut conn)?;
+            if all.is_empty() {
+                println!("保険者は登録されていません");
+            }
+            for i in all {
+                println!("{}\t{}\t{}", i.number, i.kind.code(), i.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add {
+            insurer,
+            email,
+            role,
+            password_stdin,
+        } => {
+            let number = InsurerNumber::parse(&insurer).map_err(anyhow::Error::msg)?;
+            let email = users::Email::parse(&email).map_err(anyhow::Error::msg)?;
+            let role = users::Role::parse(&role).map_err(anyhow::Error::msg)?;
+            let password = read_password(password_stdin)?;
+            let mut conn = open_db(config)?;
+            let ins = insurers::find_by_number(&mut conn, &number)?;
+            let id = users::create(&mut conn, ins.id, &email, role, &password)?;
+            audit::record(
+                &mut conn,
+                &audit::AuditEntry {
+                    insurer: Some(ins.id),
+                    user: Some(id),
+                    actor: "cli",
+                    action: "user.add",
+                    target: Some(email.as_str()),
+                    detail: Some(role.code()),
+                },
+            )?;
+            println!(
+                "利用者を追加しました: {}（{}、{} {}）",
+                email.as_str(),
+                role.label_ja(),
+                ins.number,
+                ins.name
+            );
+        }
+    }
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("標準入力からパスワードを読めません")?;
+        let pw = line.trim_end_matches(['\r', '\n']).to_string();
+        if pw.is_empty() {
+            bail!("標準入力にパスワードがありません");
+        }
+        return Ok(SecretString::from(pw));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("パスワードを入力できません: 端末がないときは --password-stdin を使ってください");
+    }
+    let first = rpassword::prompt_password("パスワード: ").context("パスワードを読めません")?;
+    let second = rpassword::prompt_password("パスワード（確認）: ").context("パスワードを読めません")?;
+    if first != second {
+        bail!("パスワードが一致しません");
+    }
+    Ok(SecretString::from(first))
+}
+
+/// Today's date in Japan: every rule counts Japan dates (SPEC §2.1).
+pub fn today_jst() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tokyo).date_naive()
+}
+
+fn parse_date_arg(flag: &str, v: Option<&str>) -> anyhow::Result<chrono::NaiveDate> {
+    match v {
+        None => Ok(today_jst()),
+        Some(s) => crate::ingest::parse_date(s)
+            .map_err(|e| anyhow::anyhow!("{flag} の日付が正しくありません: {s}（{e}）")),
+    }
+}
+
+fn check_command(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    use crate::reports::check;
+    let as_of = parse_date_arg("--as-of", args.as_of.as_deref())?;
+    let rules = match &args.rules {
+        None => RuleSettings::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("ルール設定ファイル {} を読めません", p.display()))?;
+            RuleSettings::from_toml_str(&text).with_context(|| format!("ルール設定ファイル {}", p.display()))?
+        }
+    };
+    let opts = check::CheckOptions {
+        notices: args.notices.clone(),
+        registrations: args.registrations.clone(),
+        as_of,
+        rules,
+        format: args.format,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let stderr = std::io::stderr();
+    let mut err = std::io::BufWriter::new(stderr.lock());
+    let outcome = check::run(&opts, &mut out, &mut err);
+    use std::io::Write;
+    out.flush().context("出力できません")?;
+    err.flush().context("出力できません")?;
+    let outcome = outcome?;
+    if outcome.rejected + outcome.registrations_rejected > 0 {
+        eprintln!(
+            "{} 件を判定し、{} 行を却下しました（届書 {} 行、登録結果 {} 行）",
+            outcome.accepted,
+            outcome.rejected + outcome.registrations_rejected,
+            outcome.rejected,
+            outcome.registrations_rejected
+        );
+    }
+    Ok(ExitCode::from(outcome.exit_code()))
+}
+
+fn gen_command(args: &GenArgs) -> anyhow::Result<ExitCode> {
+    let end = parse_date_arg("--end", args.end.as_deref())?;
+    if args.notices == 0 {
+        bail!("--notices は1以上を指定してください");
+    }
+    let stats = crate::gen::generate(
+        &args.out,
+        &crate::gen::GenOptions {
+            notices: args.notices,
+            seed: args.seed,
+            end,
+        },
+    )
+    .with_context(|| format!("{} に書き込めません", args.out.display()))?;
+    println!(
+        "{} 件の届書と {} 件の登録結果を {} に書き出しました（未登録 {} 件、個人番号 未記載 {} 件・誤り {} 件）",
+        stats.notices,
+        stats.registrations,
+        args.out.display(),
+        stats.pending,
+        stats.my_number_missing,
+        stats.my_number_invalid
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,10 @@
+//! regwatch: watches the 5-day submission and registration rules for My Number health-card notices.
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod gen;
+pub mod ingest;
+pub mod reports;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,268 @@
+//! diesel storage for both backends: connection enum, pool, migrations, queries.
+pub mod audit;
+pub mod insurers;
+pub mod schema;
+pub mod secrets;
+pub mod users;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type over both backends. PostgreSQL is listed first because SQLite accepts any
+/// string as a path; we construct the variant ourselves from the parsed URL anyway.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConn>>;
+pub type PooledConn = PooledConnection<ConnectionManager<DbConn>>;
+
+/// Where the data lives, parsed from `--database-url` / `REGWATCH_DATABASE_URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://…` or `postgresql://…` selects PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a
+    /// bare path selects SQLite (`sqlite://regwatch.db` is a file in the working directory,
+    /// `sqlite:///var/lib/regwatch.db` an absolute path).
+    pub fn parse(s: &str) -> Result<DatabaseUrl, StoreError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(StoreError::BadUrl("空のデータベースURLです".into()));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(s.to_string()));
+        }
+        let path = if let Some(rest) = s.strip_prefix("sqlite://") {
+            rest
+        } else if let Some(rest) = s.strip_prefix("sqlite:") {
+            rest
+        } else if s.contains("://") {
+            return Err(StoreError::BadUrl(format!(
+                "対応していないデータベースURLです（sqlite:// または postgres://）: {}",
+                redact_url(s)
+            )));
+        } else {
+            s
+        };
+        if path.is_empty() {
+            return Err(StoreError::BadUrl("SQLite のファイル名がありません".into()));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => f.write_str(&redact_url(u)),
+        }
+    }
+}
+
+/// Hides a password in a URL so it can be logged.
+pub fn redact_url(s: &str) -> String {
+    match url::Url::parse(s) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => s.to_string(),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    BadUrl(String),
+    #[error("SQLite データベースを開けません（{path}）: {reason}")]
+    SqliteOpen { path: String, reason: String },
+    #[error("PostgreSQL に接続できません（{url}）: {reason}")]
+    PgConnect { url: String, reason: String },
+    #[error("データベースのマイグレーションに失敗しました: {0}")]
+    Migration(String),
+    #[error("データベース接続プールを作れません: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("データベースエラー: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Applies the pragmas every SQLite connection needs: WAL so readers never block the writer, a busy
+/// timeout so concurrent writers wait instead of failing with "database is locked", and foreign keys.
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas {
+    busy_timeout_ms: u32,
+}
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Sqlite(c) = conn {
+            c.batch_execute(&format!(
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                self.busy_timeout_ms
+            ))
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens one connection with a clear error (the pool would only say "timed out").
+pub fn establish(url: &DatabaseUrl) -> Result<DbConn, StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            check_sqlite_path(path)?;
+            let s = path.to_string_lossy();
+            let mut c = SqliteConnection::establish(&s).map_err(|e| StoreError::SqliteOpen {
+                path: s.to_string(),
+                reason: e.to_string(),
+            })?;
+            // Opening is lazy in SQLite: touch the file so an unwritable path fails here.
+            c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
+                .map_err(|e| StoreError::SqliteOpen {
+                    path: s.to_string(),
+                    reason: e.to_string(),
+                })?;
+            Ok(DbConn::Sqlite(c))
+        }
+        DatabaseUrl::Postgres(u) => PgConnection::establish(u)
+            .map(DbConn::Pg)
+            .map_err(|e| StoreError::PgConnect {
+                url: redact_url(u),
+                reason: e.to_string().trim().replace('\n', " "),
+            }),
+    }
+}
+
+fn check_sqlite_path(path: &Path) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let err = |reason: String| StoreError::SqliteOpen {
+        path: path.display().to_string(),
+        reason,
+    };
+    if !dir.is_dir() {
+        return Err(err(format!("ディレクトリ {} がありません", dir.display())));
+    }
+    if path.is_dir() {
+        return Err(err("ディレクトリが指定されています".into()));
+    }
+    // SQLite needs to create the -wal and -shm files beside the database.
+    let probe = dir.join(format!(".regwatch-write-test-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(err(format!("ディレクトリ {} に書き込めません（{e}）", dir.display()))),
+    }
+}
+
+/// Runs the embedded migrations of the right backend. Returns the versions applied now.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+        DbConn::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+    };
+    applied.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// Opens (creating if needed), migrates and pools the database.
+pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<DbPool, StoreError> {
+    let mut first = establish(url)?;
+    migrate(&mut first)?;
+    drop(first);
+    let conn_str = match url {
+        DatabaseUrl::Sqlite(p) => p.to_string_lossy().to_string(),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    let manager = ConnectionManager::<DbConn>::new(conn_str);
+    let builder = Pool::builder()
+        .max_size(pool_size.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(30));
+    let pool = match url {
+        DatabaseUrl::Sqlite(_) => builder
+            .connection_customizer(Box::new(SqlitePragmas {
+                busy_timeout_ms: 30_000,
+            }))
+            .build(manager)?,
+        DatabaseUrl::Postgres(_) => builder.build(manager)?,
+    };
+    Ok(pool)
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so the write
+/// lock is taken up front and a concurrent writer waits on the busy timeout instead of failing
+/// with "database is locked" when a read transaction tries to upgrade.
+pub fn write_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(v) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(v),
+                    Err(e) => {
+                        rollback_quietly(conn);
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    rollback_quietly(conn);
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+fn rollback_quietly(conn: &mut DbConn) {
+    if let Err(e) = conn.batch_execute("ROLLBACK") {
+        tracing::error!(error = %e, "rollback failed");
+    }
+}
+
+/// Cheap readiness probe.
+pub fn ping(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+    diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
+}
+
+pub fn now_utc() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

@@ -1,0 +1,167 @@
+//! diesel table definitions shared by both backends (migrations/sqlite and migrations/postgres).
+diesel::table! {
+    insurers (id) {
+        id -> BigInt,
+        number -> Text,
+        name -> Text,
+        kind -> Text,
+        rules_toml -> Text,
+        address -> Nullable<Text>,
+        contact -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        email -> Text,
+        role -> Text,
+        password_hash -> Text,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    employers (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        code -> Text,
+        name -> Nullable<Text>,
+        contact_emails -> Text,
+        opt_out -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        employer_id -> Nullable<BigInt>,
+        symbol -> Text,
+        number -> Text,
+        dependent_seq -> Text,
+        name -> Nullable<Text>,
+        name_kana -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    import_batches (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        file_kind -> Text,
+        file_name -> Text,
+        sha256 -> Text,
+        status -> Text,
+        rows_read -> BigInt,
+        rows_accepted -> BigInt,
+        rows_rejected -> BigInt,
+        rows_new -> BigInt,
+        rows_changed -> BigInt,
+        rows_unchanged -> BigInt,
+        error -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_by_label -> Text,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    import_rejects (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        batch_id -> BigInt,
+        line -> BigInt,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        notice_id -> Text,
+        kind -> Text,
+        employer_id -> BigInt,
+        member_id -> BigInt,
+        event_date -> Date,
+        received_on -> Date,
+        my_number_status -> Text,
+        delay_cause -> Nullable<Text>,
+        content_hash -> BigInt,
+        registered_at -> Nullable<Timestamp>,
+        registered_on -> Nullable<Date>,
+        submission_deadline -> Date,
+        registration_deadline -> Date,
+        registration_rule -> Text,
+        batch_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registration_results (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        notice_id -> Text,
+        result -> Text,
+        registered_at -> Nullable<Timestamp>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        batch_id -> Nullable<BigInt>,
+        line -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        insurer_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        actor -> Text,
+        action -> Text,
+        target -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> insurers (insurer_id));
+diesel::joinable!(employers -> insurers (insurer_id));
+diesel::joinable!(notices -> employers (employer_id));
+diesel::joinable!(notices -> members (member_id));
+diesel::joinable!(import_rejects -> import_batches (batch_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    insurers,
+    users,
+    employers,
+    members,
+    import_batches,
+    import_rejects,
+    notices,
+    registration_results,
+    audit_log,
+    app_secrets,
+);

@@ -1,0 +1,187 @@
+//! Users of an insurer, with argon2 password hashes.
+use super::insurers::InsurerId;
+use super::schema::users;
+use super::{now_utc, DbConn};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use diesel::prelude::*;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+/// What a user may do: `admin` (users and settings), `staff` (imports, letters, e-mails),
+/// `viewer` (read only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Staff,
+    Admin,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+            Role::Viewer => "viewer",
+        }
+    }
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Role::Admin => "管理者",
+            Role::Staff => "担当者",
+            Role::Viewer => "閲覧者",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Role, String> {
+        match s.trim() {
+            "admin" => Ok(Role::Admin),
+            "staff" => Ok(Role::Staff),
+            "viewer" => Ok(Role::Viewer),
+            other => Err(format!("役割は admin / staff / viewer のいずれかです（指定: {other}）")),
+        }
+    }
+}
+
+/// A syntactically plausible e-mail address, lower-cased.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Email, String> {
+        let t = s.trim().to_lowercase();
+        let valid = t.len() <= 254
+            && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+            && matches!(t.split_once('@'), Some((local, domain))
+                if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+                    && !domain.ends_with('.') && !domain.contains('@'));
+        if valid {
+            Ok(Email(t))
+        } else {
+            Err(format!("メールアドレスの形式が正しくありません: {}", s.trim()))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("メールアドレス {0} は登録済みです")]
+    Duplicate(String),
+    #[error("パスワードは{MIN_PASSWORD_LEN}文字以上にしてください")]
+    WeakPassword,
+    #[error("パスワードのハッシュ化に失敗しました")]
+    Hash,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub insurer_id: i64,
+    pub email: String,
+    pub role: String,
+    pub password_hash: String,
+    pub failed_logins: i32,
+    pub locked_until: Option<chrono::NaiveDateTime>,
+}
+
+pub fn hash_password(password: &SecretString) -> Result<String, UserError> {
+    if password.expose_secret().chars().count() < MIN_PASSWORD_LEN {
+        return Err(UserError::WeakPassword);
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.expose_secret().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| UserError::Hash)
+}
+
+/// Constant-time verification against a stored PHC string; a malformed hash never verifies.
+pub fn verify_password(password: &SecretString, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.expose_secret().as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    email: &Email,
+    role: Role,
+    password: &SecretString,
+) -> Result<UserId, UserError> {
+    let hash = hash_password(password)?;
+    super::write_tx(conn, |conn| {
+        let exists: i64 = users::table
+            .filter(users::email.eq(email.as_str()))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            return Err(UserError::Duplicate(email.as_str().to_string()));
+        }
+        let now = now_utc();
+        diesel::insert_into(users::table)
+            .values((
+                users::insurer_id.eq(insurer.0),
+                users::email.eq(email.as_str()),
+                users::role.eq(role.code()),
+                users::password_hash.eq(&hash),
+                users::failed_logins.eq(0),
+                users::created_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let id: i64 = users::table
+            .filter(users::email.eq(email.as_str()))
+            .select(users::id)
+            .first(conn)?;
+        Ok(UserId(id))
+    })
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<UserRow>, diesel::result::Error> {
+    users::table
+        .filter(users::email.eq(email.as_str()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_normalised_and_checked() {
+        assert_eq!(Email::parse(" A@Example.JP ").unwrap().as_str(), "a@example.jp");
+        assert!(Email::parse("no-at-sign").is_err());
+        assert!(Email::parse("a@b").is_err());
+        assert!(Email::parse("a b@example.jp").is_err());
+    }
+
+    #[test]
+    fn password_hash_round_trips_and_rejects_short() {
+        let pw = SecretString::from("correct horse battery");
+        let h = hash_password(&pw).unwrap();
+        assert!(h.starts_with("$argon2"));
+        assert!(verify_password(&pw, &h));
+        assert!(!verify_password(&SecretString::from("wrong password!"), &h));
+        assert!(matches!(hash_password(&SecretString::from("short")), Err(UserError::WeakPassword)));
+    }
+}

@@ -1,0 +1,71 @@
+//! Web errors: user errors become 4xx with a safe Japanese message; everything else is an opaque
+//! 500 whose cause chain goes to the log only.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("見つかりません")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("ログインしてください")]
+    Unauthorized,
+    #[error("この操作の権限がありません")]
+    Forbidden,
+    #[error("サーバー内部でエラーが発生しました")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl WebError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebError::NotFound => "not_found",
+            WebError::BadRequest(_) => "bad_request",
+            WebError::Unauthorized => "unauthorized",
+            WebError::Forbidden => "forbidden",
+            WebError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<tera::Error> for WebError {
+    fn from(e: tera::Error) -> Self {
+        WebError::Internal(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for WebError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => WebError::NotFound,
+            other => WebError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for WebError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        WebError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Unauthorized => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let WebError::Internal(e) = self {
+            tracing::error!(error = format!("{e:#}"), "request failed");
+        }
+        HttpResponse::build(self.status_code())
+            .json(serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}}))
+    }
+}

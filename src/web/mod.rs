@@ -1,0 +1,122 @@
+//! actix-web application: startup, shared state, routes.
+pub mod error;
+pub mod health;
+pub mod pages;
+pub mod templates;
+
+use crate::config::Config;
+use crate::store::{self, DatabaseUrl, DbPool};
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use secrecy::SecretString;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// State every handler can read. Cheap to clone (Arcs inside).
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub tera: Arc<tera::Tera>,
+    pub config: Arc<Config>,
+    pub jwt_key: Arc<SecretString>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("{addr} で待ち受けできません: {reason}")]
+    Bind { addr: String, reason: String },
+    #[error("テンプレートを読み込めません: {0}")]
+    Templates(String),
+    #[error("起動処理に失敗しました: {0}")]
+    Other(String),
+}
+
+/// A built server bound to its port, not yet running (zero2prod's `Application`).
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database, binds the port and builds the server.
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let url = DatabaseUrl::parse(&config.database_url)?;
+        let pool_size = config.pool_size;
+        let configured_key = config.jwt_secret.clone();
+        let (pool, jwt_key) = tokio::task::spawn_blocking(move || -> Result<_, StartError> {
+            let pool = store::connect(&url, pool_size)?;
+            let key = match configured_key {
+                Some(k) => k,
+                None => {
+                    let mut conn = pool.get().map_err(store::StoreError::from)?;
+                    let v = store::secrets::get_or_create(&mut conn, "jwt_key")
+                        .map_err(store::StoreError::from)?;
+                    SecretString::from(v)
+                }
+            };
+            tracing::info!(database = %url, "database ready");
+            Ok((pool, key))
+        })
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))??;
+
+        let listener = TcpListener::bind(&config.bind).map_err(|e| StartError::Bind {
+            addr: config.bind.clone(),
+            reason: bind_reason(&e),
+        })?;
+        let port = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?.port();
+        let state = AppState {
+            pool,
+            tera: Arc::new(templates::load().map_err(|e| StartError::Templates(format!("{e:#}")))?),
+            config: Arc::new(config),
+            jwt_key: Arc::new(jwt_key),
+        };
+        let server = run(listener, state.clone()).map_err(|e| StartError::Bind {
+            addr: state.config.bind.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGINT/SIGTERM; actix-web then stops accepting and lets requests in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn bind_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "ポートが既に使われています（Address already in use）".into(),
+        std::io::ErrorKind::PermissionDenied => "権限がありません（Permission denied）".into(),
+        std::io::ErrorKind::AddrNotAvailable => "このアドレスは使えません（Address not available）".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .app_data(data.clone())
+            .configure(routes)
+    })
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Every route of the service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/", web::get().to(pages::login_page));
+}
