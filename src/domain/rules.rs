@@ -130,6 +130,7 @@ fn registered_as_of(facts: &NoticeFacts, as_of: NaiveDate) -> Option<NaiveDate> 
     facts.registered_on.filter(|r| *r <= as_of)
 }
 
+/// Both deadlines and the registration rule of a notice: what the database stores per notice.
 pub fn deadlines(facts: &NoticeFacts, settings: &RuleSettings, cal: &Calendar) -> Deadlines {
     let submission = deadline(
         settings.submission.policy,
@@ -168,6 +169,7 @@ pub fn e2e_days(facts: &NoticeFacts, as_of: NaiveDate) -> Option<i64> {
     registered_as_of(facts, as_of).map(|r| (r - facts.event_date).num_days().max(0))
 }
 
+/// Both rules and the derived measures of one notice as of `as_of` (SPEC §2.2–§2.4).
 pub fn evaluate(
     facts: &NoticeFacts,
     settings: &RuleSettings,
@@ -239,7 +241,7 @@ fn describe(label: &str, policy: Policy, start: NaiveDate, days: u32, cal: &Cale
 /// Style: the submission line starts with 「起算日（事実発生日）」 and the registration line with
 /// 「起算日（受付日）」, followed by the counting as in [`explain_deadline`]; when the registration
 /// rule is `standard` the line is prefixed with 「標準処理期間（個人番号 未記載）: 」 (or 誤り), and a
-/// `five_day` line has no prefix. Each line ends with the deadline returned by [`deadlines`].
+/// `five_day` line has no prefix. Each line shows the deadline returned by [`deadlines`].
 pub fn explain(facts: &NoticeFacts, settings: &RuleSettings, cal: &Calendar) -> Explanation {
     let submission = describe(
         SUBMISSION_START_LABEL,

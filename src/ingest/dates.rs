@@ -575,11 +575,9 @@ mod tests {
         assert_eq!(a.jst_date, d(2024, 5, 1));
         let b = ts("2024-05-01T01:00:00Z");
         assert_eq!(b, a);
-        // 16:00 UTC is already the next day in Japan.
-        let c = ts("2024-04-30T16:00:00Z");
-        assert_eq!(c.jst_date, d(2024, 5, 1));
-        let e = ts("2024-04-30T15:59:59.999Z");
-        assert_eq!(e.jst_date, d(2024, 4, 30));
+        // 15:00 UTC is already midnight of the next day in Japan.
+        assert_eq!(ts("2024-04-30T15:00:00Z").jst_date, d(2024, 5, 1));
+        assert_eq!(ts("2024-04-30T14:59:59.999Z").jst_date, d(2024, 4, 30));
         assert_eq!(ts("2024-05-01T10:00:00+0900"), a);
         assert_eq!(ts("2024-05-01T10:00:00+09"), a);
         assert_eq!(ts("2024-04-30T20:00:00-05:00").jst_date, d(2024, 5, 1));

@@ -1,5 +1,5 @@
-//! Bytes to UTF-8: UTF-8 (with or without BOM) passes through untouched, Shift_JIS (CP932) is
-//! transcoded on the fly, binaries and UTF-16 are refused.
+//! Bytes to UTF-8 with `\n` line ends: UTF-8 (with or without BOM) passes through, Shift_JIS
+//! (CP932) is transcoded on the fly, binaries and UTF-16 are refused.
 use std::io::{self, Chain, Cursor, Read};
 
 use encoding_rs::SHIFT_JIS;
@@ -31,10 +31,21 @@ impl SourceEncoding {
     }
 }
 
-/// A reader yielding UTF-8 whatever the file was written in.
+/// A reader yielding UTF-8 whatever the file was written in, with every line ending (CRLF, CR,
+/// LF) turned into `\n` and a final `\n` added if missing.
+///
+/// The line ends are normalised because the csv crate's line positions are unreliable for row
+/// errors: with CRLF a record's position still points at the previous line, and blank lines
+/// are counted towards the record after them. With every record ending in exactly one `\n`,
+/// the line after a record minus one is its last physical line (see `Records::next_record`).
 pub struct Decoded<R> {
     state: State<R>,
     bom: bool,
+    /// The last byte handed out was a `\r` turned into `\n`: a `\n` right after it is dropped.
+    after_cr: bool,
+    /// The last byte handed out, to add the final `\n`.
+    last: u8,
+    ended: bool,
 }
 
 enum State<R> {
@@ -65,9 +76,13 @@ impl<R: Read> Decoded<R> {
         if buf.starts_with(UTF8_BOM) {
             let mut cursor = Cursor::new(buf);
             cursor.set_position(UTF8_BOM.len() as u64);
-            return Ok(Decoded { state: State::Utf8(cursor.chain(src)), bom: true });
+            return Ok(Decoded::with(State::Utf8(cursor.chain(src)), true));
         }
-        Ok(Decoded { state: State::Undecided { src, buf, pos: 0, eof }, bom: false })
+        Ok(Decoded::with(State::Undecided { src, buf, pos: 0, eof }, false))
+    }
+
+    fn with(state: State<R>, bom: bool) -> Self {
+        Decoded { state, bom, after_cr: false, last: b'\n', ended: false }
     }
 
     /// The encoding as decided so far; an all-ASCII prefix counts as UTF-8.
@@ -103,9 +118,50 @@ impl<R: Read> Decoded<R> {
 
 impl<R: Read> Read for Decoded<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.is_empty() {
+        if out.is_empty() || self.ended {
             return Ok(0);
         }
+        loop {
+            let n = self.read_utf8(out)?;
+            if n == 0 {
+                self.ended = true;
+                if self.last != b'\n' {
+                    out[0] = b'\n';
+                    return Ok(1);
+                }
+                return Ok(0);
+            }
+            let n = self.normalise_line_ends(&mut out[..n]);
+            // A chunk that was only the `\n` of a CRLF is not the end of the file.
+            if n > 0 {
+                self.last = out[n - 1];
+                return Ok(n);
+            }
+        }
+    }
+}
+
+impl<R: Read> Decoded<R> {
+    /// In place; returns the new length.
+    fn normalise_line_ends(&mut self, buf: &mut [u8]) -> usize {
+        if !self.after_cr && !buf.contains(&b'\r') {
+            return buf.len();
+        }
+        let mut w = 0;
+        for r in 0..buf.len() {
+            let b = buf[r];
+            if b == b'\n' && self.after_cr {
+                self.after_cr = false;
+                continue;
+            }
+            self.after_cr = b == b'\r';
+            buf[w] = if b == b'\r' { b'\n' } else { b };
+            w += 1;
+        }
+        w
+    }
+
+    fn read_utf8(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
             match &mut self.state {
                 State::Utf8(r) => return r.read(out),
@@ -124,7 +180,8 @@ impl<R: Read> Read for Decoded<R> {
                         *eof = fill(src, buf, SNIFF_LEN)?;
                         continue;
                     }
-                    let ascii = pending.iter().take_while(|b| b.is_ascii()).count();
+                    let window = &pending[..pending.len().min(out.len())];
+                    let ascii = window.iter().take_while(|b| b.is_ascii()).count();
                     if ascii > 0 {
                         let n = ascii.min(out.len());
                         out[..n].copy_from_slice(&pending[..n]);
@@ -228,6 +285,20 @@ mod tests {
     }
 
     #[test]
+    fn line_ends_become_lf_and_the_last_line_is_ended() {
+        let (_, out) = decode_all(b"a\r\nb\rc\n\r\nd");
+        assert_eq!(out, "a\nb\nc\n\nd\n");
+        let (_, out) = decode_all("受付\r\n".as_bytes());
+        assert_eq!(out, "受付\n");
+        // A CRLF split between two reads is still one line end.
+        let data = b"ab\r\ncd\r\n";
+        let mut d = Decoded::new(Trickle { data, step: 3 }).unwrap();
+        let mut out = Vec::new();
+        d.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"ab\ncd\n");
+    }
+
+    #[test]
     fn utf8_passes_through_and_bom_is_stripped() {
         let text = "受付番号,氏名\nA1,山田\n";
         assert_eq!(decode_all(text.as_bytes()), (SourceEncoding::Utf8, text.to_string()));
@@ -263,6 +334,7 @@ mod tests {
         for shift in 0..3 {
             let mut text = "x".repeat(SNIFF_LEN - 1 - shift);
             text.push_str(&"受付".repeat(40_000));
+            text.push('\n');
             let data = text.as_bytes();
             let mut d = Decoded::new(Trickle { data, step: 1000 }).unwrap();
             let mut out = Vec::new();

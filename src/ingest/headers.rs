@@ -98,6 +98,7 @@ pub(crate) const REGISTRATION_COLUMNS: [ColumnSpec; 5] = [
 
 /// Where each logical column is in the file. A column may appear more than once (an export
 /// with both 資格取得年月日 and 資格喪失年月日); the row then takes the one that is filled.
+#[derive(Debug)]
 pub(crate) struct ColumnMap {
     positions: Vec<Vec<usize>>,
 }

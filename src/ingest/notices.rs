@@ -11,8 +11,8 @@ use crate::domain::types::{InsurerNumber, NoticeId, NoticeKind};
 
 use super::error::{FileError, RowError};
 use super::headers::{NoticeCol, NOTICE_COLUMNS};
-use super::record::{echo, ReadStats, Records};
-use super::text::{halfwidth, mask_digits};
+use super::record::{ReadStats, Records};
+use super::text::{free_text as text, halfwidth, mask_digits};
 
 /// SPEC §2.5: a 内定者 notice arrives weeks before the event, not half a year.
 const MAX_DAYS_EVENT_AFTER_RECEIPT: i64 = 180;
@@ -96,60 +96,67 @@ impl<R: Read> NoticeReader<R> {
     /// `Ok(None)`: an exact repeat of an accepted row.
     fn read_row(&mut self, line: u64) -> Result<Option<NoticeRow>, RowError> {
         use NoticeCol as C;
-        let r = &self.records;
-        r.check_width(line)?;
+        let r = self.records.row(line);
+        r.check_width()?;
 
-        let id_raw = r.required(C::NoticeId as usize, line)?;
-        let notice_id = NoticeId::parse(id_raw).map_err(|e| RowError {
-            line,
-            reason: format!("{}: {e}", r.label(C::NoticeId as usize)),
-        })?;
-        let kind_raw = r.required(C::Kind as usize, line)?;
+        let id_raw = r.required(C::NoticeId as usize)?;
+        let notice_id = NoticeId::parse(id_raw)
+            .map_err(|e| r.error(format!("{}: {e}", r.label(C::NoticeId as usize))))?;
+        let kind_raw = r.required(C::Kind as usize)?;
         let kind = NoticeKind::parse(kind_raw)
             .or_else(|| NoticeKind::parse(&halfwidth(kind_raw)))
             .ok_or_else(|| {
                 r.invalid(
                     C::Kind as usize,
-                    line,
                     "が不明です（資格取得 / 被扶養者 / 資格喪失、または acquisition / dependent / loss）",
                     kind_raw,
                 )
             })?;
-        let employer_code = code(r.required(C::EmployerCode as usize, line)?);
-        let member_symbol = code(r.required(C::MemberSymbol as usize, line)?);
-        let member_number = code(r.required(C::MemberNumber as usize, line)?);
-        let event_date = r.date(C::EventDate as usize, line)?;
-        let received_on = r.date(C::ReceivedOn as usize, line)?;
+        let code_of = |c: NoticeCol| -> Result<Option<String>, RowError> {
+            let v = r.field(c as usize)?;
+            if v.is_empty() {
+                return Ok(None);
+            }
+            // 記号・番号 are at most 8 characters; a 12-digit number with a valid check digit
+            // here is a My Number in the wrong column, which must not be stored (SPEC §6).
+            if v.len() >= 12 && MyNumberStatus::classify(v) == MyNumberStatus::Valid {
+                return Err(r.error(format!("{} に個人番号と思われる値があります", r.label(c as usize))));
+            }
+            Ok(Some(code(v)))
+        };
+        let required_code = |c: NoticeCol| -> Result<String, RowError> {
+            code_of(c)?.ok_or_else(|| r.error(format!("{} が空です", r.label(c as usize))))
+        };
+        let employer_code = required_code(C::EmployerCode)?;
+        let member_symbol = required_code(C::MemberSymbol)?;
+        let member_number = required_code(C::MemberNumber)?;
+        let dependent_seq = code_of(C::DependentSeq)?;
+        let event_date = r.date(C::EventDate as usize)?;
+        let received_on = r.date(C::ReceivedOn as usize)?;
         // The number is classified where it lies in the record buffer and goes no further.
-        let my_number = MyNumberStatus::classify(r.field(C::MyNumber as usize, line)?);
-        let insurer_raw = r.field(C::InsurerNumber as usize, line)?;
+        let my_number = MyNumberStatus::classify(r.field(C::MyNumber as usize)?);
+        let insurer_raw = r.field(C::InsurerNumber as usize)?;
         let insurer_number = if insurer_raw.is_empty() {
             None
         } else {
             Some(InsurerNumber::parse(insurer_raw).map_err(|_| {
-                r.invalid(C::InsurerNumber as usize, line, "は8桁の数字です", insurer_raw)
+                r.invalid(C::InsurerNumber as usize, "は8桁の数字です", insurer_raw)
             })?)
         };
 
         if received_on > self.opts.as_of {
-            return Err(RowError {
-                line,
-                reason: format!(
-                    "{} {received_on} が基準日 {} より後です",
-                    r.label(C::ReceivedOn as usize),
-                    self.opts.as_of
-                ),
-            });
+            return Err(r.error(format!(
+                "{} {received_on} が基準日 {} より後です",
+                r.label(C::ReceivedOn as usize),
+                self.opts.as_of
+            )));
         }
         if event_date - received_on > TimeDelta::days(MAX_DAYS_EVENT_AFTER_RECEIPT) {
-            return Err(RowError {
-                line,
-                reason: format!(
-                    "{} {event_date} が{} {received_on} より{MAX_DAYS_EVENT_AFTER_RECEIPT}日を超えて後です",
-                    r.label(C::EventDate as usize),
-                    r.label(C::ReceivedOn as usize),
-                ),
-            });
+            return Err(r.error(format!(
+                "{} {event_date} が{} {received_on} より{MAX_DAYS_EVENT_AFTER_RECEIPT}日を超えて後です",
+                r.label(C::EventDate as usize),
+                r.label(C::ReceivedOn as usize),
+            )));
         }
 
         let mut row = NoticeRow {
@@ -157,16 +164,16 @@ impl<R: Read> NoticeReader<R> {
             notice_id,
             kind,
             employer_code,
-            employer_name: text(r.field(C::EmployerName as usize, line)?),
+            employer_name: text(r.field(C::EmployerName as usize)?),
             member_symbol,
             member_number,
-            dependent_seq: text(r.field(C::DependentSeq as usize, line)?),
-            name: text(r.field(C::Name as usize, line)?),
-            name_kana: text(r.field(C::NameKana as usize, line)?),
+            dependent_seq,
+            name: text(r.field(C::Name as usize)?),
+            name_kana: text(r.field(C::NameKana as usize)?),
             event_date,
             received_on,
             my_number,
-            delay_cause: text(r.field(C::DelayCause as usize, line)?),
+            delay_cause: text(r.field(C::DelayCause as usize)?),
             insurer_number,
             content_hash: 0,
         };
@@ -252,16 +259,9 @@ impl NoticeRow {
 }
 
 /// Codes and numbers: full-width typed by hand must equal the half-width a system exports.
+/// `s` is already trimmed, and narrowing cannot add spaces at its ends.
 fn code(s: &str) -> String {
-    halfwidth(s).trim().to_owned()
-}
-
-/// Free text: blank is absent, and a misplaced My Number is masked before it is kept.
-fn text(s: &str) -> Option<String> {
-    if s.is_empty() {
-        return None;
-    }
-    Some(mask_digits(halfwidth(s).trim()).into_owned())
+    halfwidth(s).into_owned()
 }
 
 /// The map keys are already xxh3-128 digests; hashing them again would only cost time.
@@ -442,6 +442,26 @@ mod tests {
     }
 
     #[test]
+    fn line_numbers_survive_crlf_and_blank_lines() {
+        let body = concat!(
+            "A1,資格取得,E1,10,1,2024-04-01,2024-04-03,,\r\n",
+            "\r\n",
+            "\r\n",
+            "A2,資格取得,E1,10,2,2024-04-01,bad,,\"山田\r\n太郎\"\r\n",
+            "A3,資格取得,E1,10,3,2024-04-01,bad,,\r\n",
+            "A4,資格取得,E1,10,4,2024-04-01,bad",
+        );
+        let (rows, _) = read(&body.replace("\r\n", "\n"));
+        let lf: Vec<u64> = rows.iter().map(|r| r.as_ref().map_or_else(|e| e.line, |r| r.line)).collect();
+        assert_eq!(lf, [2, 5, 7, 8]);
+        let text = format!("{HEADER}\r\n{body}");
+        let opts = NoticeReadOptions { as_of: day(2024, 6, 30) };
+        let rows: Vec<_> = NoticeReader::new(text.as_bytes(), opts).unwrap().collect();
+        let crlf: Vec<u64> = rows.iter().map(|r| r.as_ref().map_or_else(|e| e.line, |r| r.line)).collect();
+        assert_eq!(crlf, lf);
+    }
+
+    #[test]
     fn invalid_utf8_in_a_utf8_file_is_a_row_error() {
         let mut bytes = format!("{HEADER}\nA1,資格取得,E1,10,1,2024-04-01,2024-04-03,,山田\n").into_bytes();
         bytes.extend_from_slice(b"A2,\xE8\xB3\x87\xFF,E1,10,2,2024-04-01,2024-04-03,,\n");
@@ -467,10 +487,11 @@ mod tests {
             format!("{mn},資格取得,E1,10,1,2024-04-01,2024-04-04,{mn},\n"),
             format!("A4,資格取得,E1,10,1,2024-04-01,2024-04-03,{mn}\n"),
             format!("A5,資格取得,E1,10,1,2024-04-01,2024-04-03,{mn},個人番号{mn}\n"),
+            format!("A6,資格取得,E1,10,{mn},2024-04-01,2024-04-03,,\n"),
         ]
         .concat();
         let (rows, _) = read(&body);
-        assert_eq!(rows.iter().filter(|r| r.is_err()).count(), 5);
+        assert_eq!(rows.iter().filter(|r| r.is_err()).count(), 6);
         for r in &rows {
             // A row whose 受付番号 is a 12-digit number keeps it: that is its identifier.
             if r.as_ref().is_ok_and(|row| row.notice_id.as_str() == mn) {
@@ -481,8 +502,14 @@ mod tests {
             assert!(!shown.contains("１２３４"), "{shown}");
             assert!(!shown.contains("9018"), "{shown}");
         }
-        let a5 = rows.last().unwrap().as_ref().unwrap();
+        let a5 = rows[rows.len() - 2].as_ref().unwrap();
         assert_eq!(a5.name.as_deref(), Some("個人番号************"));
+    }
+
+    #[test]
+    fn a_my_number_in_a_code_column_is_rejected_unechoed() {
+        let e = only_error("A1,資格取得,E1,10,1234 5678 9018,2024-04-01,2024-04-03,,\n");
+        assert_eq!(e.reason, "被保険者番号 (member_number) に個人番号と思われる値があります");
     }
 
     #[test]

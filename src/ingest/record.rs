@@ -74,7 +74,18 @@ impl<R: Read> Records<R> {
         loop {
             match self.csv.read_byte_record(&mut self.rec) {
                 Ok(true) if self.rec.iter().all(is_blank) => self.blank_lines += 1,
-                Ok(true) => return Some(self.rec.position().map_or(0, |p| p.line())),
+                Ok(true) => {
+                    // Decoded ends every record with exactly one `\n`, which csv has consumed:
+                    // the reader's line is one past the record's last line. Count back over
+                    // line breaks inside quoted fields to the first.
+                    let bytes = self.rec.as_slice();
+                    let inner = if bytes.contains(&b'\n') {
+                        bytes.iter().filter(|&&b| b == b'\n').count() as u64
+                    } else {
+                        0
+                    };
+                    return Some(self.csv.position().line().saturating_sub(1 + inner));
+                }
                 Ok(false) => return None,
                 Err(e) => {
                     self.fatal = Some(csv_error(e));
@@ -96,27 +107,50 @@ impl<R: Read> Records<R> {
         }
     }
 
+    /// The current record, for typed access to its fields.
+    pub fn row(&self, line: u64) -> Row<'_, R> {
+        let bytes = self.rec.as_slice();
+        Row {
+            records: self,
+            line,
+            // One validation of the whole record instead of one per field; a field is then
+            // valid exactly when its ends are char boundaries (checked by `str::get`).
+            text: std::str::from_utf8(bytes).ok(),
+            shift_jis: !bytes.is_ascii() && self.encoding() == SourceEncoding::ShiftJis,
+        }
+    }
+}
+
+/// A view of the current record with its line number; every error it makes names its column.
+pub(crate) struct Row<'a, R> {
+    records: &'a Records<R>,
+    pub line: u64,
+    text: Option<&'a str>,
+    shift_jis: bool,
+}
+
+impl<'a, R: Read> Row<'a, R> {
     /// Too few fields (a truncated line) or extra non-empty ones (an unquoted comma) would put
     /// values in the wrong columns. Trailing empty fields are harmless spreadsheet residue.
-    pub fn check_width(&self, line: u64) -> Result<(), RowError> {
-        let n = self.rec.len();
-        if n < self.width || (n > self.width && !self.rec.iter().skip(self.width).all(is_blank)) {
-            return Err(RowError {
-                line,
-                reason: format!("列の数が見出しと合いません（見出し {} 列、この行 {} 列）", self.width, n),
-            });
+    pub fn check_width(&self) -> Result<(), RowError> {
+        let rec = &self.records.rec;
+        let width = self.records.width;
+        let n = rec.len();
+        if n < width || (n > width && !rec.iter().skip(width).all(is_blank)) {
+            return Err(self.error(format!(
+                "列の数が見出しと合いません（見出し {width} 列、この行 {n} 列）"
+            )));
         }
         Ok(())
     }
 
     /// The trimmed value of logical column `column`, `""` when the file has no such column.
     /// Never echoes the value: it may be the My Number.
-    pub fn field(&self, column: usize, line: u64) -> Result<&str, RowError> {
+    pub fn field(&self, column: usize) -> Result<&'a str, RowError> {
         let mut found = "";
         let mut found_at = 0;
-        for &pos in self.cols.positions(column) {
-            let raw = self.rec.get(pos).unwrap_or_default();
-            let value = self.decode(raw, column, line)?.trim();
+        for &pos in self.records.cols.positions(column) {
+            let value = trim(self.decode(pos, column)?);
             if value.is_empty() {
                 continue;
             }
@@ -124,66 +158,72 @@ impl<R: Read> Records<R> {
                 found = value;
                 found_at = pos;
             } else if found != value {
-                let spec = &self.specs[column];
-                return Err(RowError {
-                    line,
-                    reason: format!(
-                        "{} にあたる列（{}列目と{}列目）に異なる値があります",
-                        spec.label(),
-                        found_at + 1,
-                        pos + 1
-                    ),
-                });
+                return Err(self.error(format!(
+                    "{} にあたる列（{}列目と{}列目）に異なる値があります",
+                    self.label(column),
+                    found_at + 1,
+                    pos + 1
+                )));
             }
         }
         Ok(found)
     }
 
-    /// Like [`Records::field`], but blank is an error.
-    pub fn required(&self, column: usize, line: u64) -> Result<&str, RowError> {
-        let v = self.field(column, line)?;
+    /// Like [`Row::field`], but blank is an error.
+    pub fn required(&self, column: usize) -> Result<&'a str, RowError> {
+        let v = self.field(column)?;
         if v.is_empty() {
-            return Err(RowError { line, reason: format!("{} が空です", self.label(column)) });
+            return Err(self.error(format!("{} が空です", self.label(column))));
         }
         Ok(v)
     }
 
     /// A required date column.
-    pub fn date(&self, column: usize, line: u64) -> Result<NaiveDate, RowError> {
-        let raw = self.required(column, line)?;
-        parse_date(raw).map_err(|e| self.unreadable_date(column, line, raw, e))
+    pub fn date(&self, column: usize) -> Result<NaiveDate, RowError> {
+        let raw = self.required(column)?;
+        parse_date(raw).map_err(|e| self.unreadable_date(column, raw, e))
     }
 
-    pub fn unreadable_date(&self, column: usize, line: u64, raw: &str, e: DateError) -> RowError {
-        let what = if column_holds_time(self.specs[column].en) { "日時" } else { "日付" };
+    pub fn unreadable_date(&self, column: usize, raw: &str, e: DateError) -> RowError {
+        let what = if column_holds_time(self.records.specs[column].en) { "日時" } else { "日付" };
         let mut reason = format!("{} が{what}として読めません: {}", self.label(column), echo(raw));
         if e != DateError::Format {
             reason.push_str(&format!("（{e}）"));
         }
-        RowError { line, reason }
+        self.error(reason)
     }
 
     /// `{label} {what}: "{value}"`, the value masked.
-    pub fn invalid(&self, column: usize, line: u64, what: &str, raw: &str) -> RowError {
-        RowError { line, reason: format!("{} {what}: {}", self.label(column), echo(raw)) }
+    pub fn invalid(&self, column: usize, what: &str, raw: &str) -> RowError {
+        self.error(format!("{} {what}: {}", self.label(column), echo(raw)))
+    }
+
+    pub fn error(&self, reason: String) -> RowError {
+        RowError { line: self.line, reason }
     }
 
     pub fn label(&self, column: usize) -> String {
-        self.specs[column].label()
+        self.records.specs[column].label()
     }
 
-    fn decode<'a>(&self, raw: &'a [u8], column: usize, line: u64) -> Result<&'a str, RowError> {
-        let bad = |what: &str| RowError {
-            line,
-            reason: format!("{} に{}として読めない文字があります", self.specs[column].label(), what),
+    fn decode(&self, pos: usize, column: usize) -> Result<&'a str, RowError> {
+        let rec = &self.records.rec;
+        let range = rec.range(pos).unwrap_or_default();
+        let s = match self.text.and_then(|t| t.get(range)) {
+            Some(s) => s,
+            None => std::str::from_utf8(rec.get(pos).unwrap_or_default())
+                .map_err(|_| self.unreadable_text(column, "UTF-8"))?,
         };
-        let s = std::str::from_utf8(raw).map_err(|_| bad("UTF-8"))?;
         // U+FFFD cannot be written in CP932, so in a Shift_JIS file it marks a byte the decoder
         // could not read.
-        if self.encoding() == SourceEncoding::ShiftJis && s.contains('\u{FFFD}') {
-            return Err(bad("Shift_JIS"));
+        if self.shift_jis && s.contains('\u{FFFD}') {
+            return Err(self.unreadable_text(column, "Shift_JIS"));
         }
         Ok(s)
+    }
+
+    fn unreadable_text(&self, column: usize, encoding: &str) -> RowError {
+        self.error(format!("{} に{encoding}として読めない文字があります", self.label(column)))
     }
 }
 
@@ -197,8 +237,27 @@ fn column_holds_time(en: &str) -> bool {
 }
 
 fn is_blank(field: &[u8]) -> bool {
-    field.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'))
-        || std::str::from_utf8(field).is_ok_and(|s| s.trim().is_empty())
+    for &b in field {
+        match b {
+            b' ' | b'\t' | b'\r' => {}
+            b if b.is_ascii() => return false,
+            // Rare: only a field starting with non-ASCII (a full-width space?) gets here.
+            _ => return std::str::from_utf8(field).is_ok_and(|s| s.trim().is_empty()),
+        }
+    }
+    true
+}
+
+/// `str::trim`, with a shortcut for the usual value that has nothing to trim.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&z)) if is_solid_ascii(a) && is_solid_ascii(z) => s,
+        _ => s.trim(),
+    }
+}
+
+fn is_solid_ascii(b: u8) -> bool {
+    b.is_ascii() && !b.is_ascii_whitespace()
 }
 
 fn csv_error(e: csv::Error) -> FileError {

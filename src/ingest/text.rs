@@ -7,10 +7,43 @@ use crate::domain::types::halfwidth_ascii;
 /// when there is nothing to change (the common case for machine-written files).
 pub(crate) fn halfwidth(s: &str) -> Cow<'_, str> {
     if s.is_ascii() {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.chars().map(halfwidth_ascii).collect())
+        return Cow::Borrowed(s);
     }
+    match s.char_indices().find(|&(_, c)| halfwidth_ascii(c) != c) {
+        None => Cow::Borrowed(s),
+        Some((first, _)) => {
+            let mut out = String::with_capacity(s.len());
+            out.push_str(&s[..first]);
+            out.extend(s[first..].chars().map(halfwidth_ascii));
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// Free text as kept: blank is absent, width normalised, and a misplaced My Number masked
+/// before it can reach the database.
+/// `s` is already trimmed.
+pub(crate) fn free_text(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return None;
+    }
+    if nothing_to_change(s.as_bytes()) {
+        return Some(s.to_owned());
+    }
+    Some(mask_digits(&halfwidth(s)).into_owned())
+}
+
+/// One pass deciding that neither `halfwidth` nor `mask_digits` would change `b`: no full-width
+/// form (lead byte EF), no ideographic space (E3 80 80), fewer than 12 ASCII digits.
+fn nothing_to_change(b: &[u8]) -> bool {
+    let mut digits = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == 0xEF || (c == 0xE3 && b.get(i + 1..i + 3) == Some(&[0x80, 0x80])) {
+            return false;
+        }
+        digits += usize::from(c.is_ascii_digit());
+    }
+    digits < 12
 }
 
 /// Replaces every run of 12 or more digits (ASCII or full-width, possibly broken up by the
@@ -21,6 +54,12 @@ pub(crate) fn halfwidth(s: &str) -> Cow<'_, str> {
 pub fn mask_digits(s: &str) -> Cow<'_, str> {
     const MIN_DIGITS: usize = 12;
     if s.len() < MIN_DIGITS {
+        return Cow::Borrowed(s);
+    }
+    // Shortcut for names and messages: too few ASCII digits, and no byte that could start a
+    // full-width digit (U+FF10..U+FF19 are EF BC 90..99 in UTF-8).
+    let ascii_digits = s.bytes().filter(u8::is_ascii_digit).count();
+    if ascii_digits < MIN_DIGITS && !s.as_bytes().contains(&0xEF) {
         return Cow::Borrowed(s);
     }
     // First pass finds the runs without allocating: almost every echoed value has none.
@@ -78,6 +117,23 @@ fn is_separator(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_text_normalises_and_masks() {
+        assert_eq!(free_text(""), None);
+        assert_eq!(free_text("株式会社みなと商事").as_deref(), Some("株式会社みなと商事"));
+        assert_eq!(free_text("山田　花子").as_deref(), Some("山田 花子"));
+        assert_eq!(free_text("ＡＢＣ商事").as_deref(), Some("ABC商事"));
+        assert_eq!(free_text("番号123456789018").as_deref(), Some("番号************"));
+        assert_eq!(free_text("番号１２３４５６７８９０１８").as_deref(), Some("番号************"));
+    }
+
+    #[test]
+    fn halfwidth_borrows_unless_something_changes() {
+        assert!(matches!(halfwidth("山田 太郎"), Cow::Borrowed(_)));
+        assert_eq!(halfwidth("山田　ＡＢ１"), "山田 AB1");
+        assert_eq!(halfwidth("ＡＢ"), "AB");
+    }
 
     #[test]
     fn twelve_digit_runs_are_masked() {
