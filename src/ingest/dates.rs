@@ -73,9 +73,24 @@ struct Era {
 }
 
 const ERAS: [Era; 3] = [
-    Era { name: "令和", letter: b'R', first: (2019, 5, 1), last: None },
-    Era { name: "平成", letter: b'H', first: (1989, 1, 8), last: Some((2019, 4, 30)) },
-    Era { name: "昭和", letter: b'S', first: (1926, 12, 25), last: Some((1989, 1, 7)) },
+    Era {
+        name: "令和",
+        letter: b'R',
+        first: (2019, 5, 1),
+        last: None,
+    },
+    Era {
+        name: "平成",
+        letter: b'H',
+        first: (1989, 1, 8),
+        last: Some((2019, 4, 30)),
+    },
+    Era {
+        name: "昭和",
+        letter: b'S',
+        first: (1926, 12, 25),
+        last: Some((1989, 1, 7)),
+    },
 ];
 
 const MIN_YEAR: i32 = 1900;
@@ -89,10 +104,10 @@ const JST: TimeDelta = TimeDelta::hours(9);
 /// Parses a calendar date in any form of SPEC §3 (full-width characters and surrounding
 /// whitespace allowed).
 pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
-    let t = s.trim();
-    if let Some(r) = fast_ymd(t.as_bytes()) {
+    if let Some(r) = fast_ymd(s.as_bytes()) {
         return r;
     }
+    let t = s.trim();
     let norm = halfwidth(t);
     let mut p = Cursor::new(&norm);
     let d = p.date()?;
@@ -136,13 +151,19 @@ pub fn parse_timestamp(s: &str) -> Result<RegisteredAt, DateError> {
         None => from_jst(local),
         Some(off) => {
             let utc = local - off;
-            RegisteredAt { utc, jst_date: (utc + JST).date() }
+            RegisteredAt {
+                utc,
+                jst_date: (utc + JST).date(),
+            }
         }
     })
 }
 
 fn from_jst(local: NaiveDateTime) -> RegisteredAt {
-    RegisteredAt { utc: local - JST, jst_date: local.date() }
+    RegisteredAt {
+        utc: local - JST,
+        jst_date: local.date(),
+    }
 }
 
 /// `YYYY-MM-DD`, `YYYY/MM/DD` and `YYYYMMDD` without any allocation or char decoding: machine
@@ -188,7 +209,9 @@ fn era_date(era: &Era, year: u32, m: u32, d: u32) -> Result<NaiveDate, DateError
     let y = era.first.0 + year as i32 - 1;
     let date = NaiveDate::from_ymd_opt(y, m, d).ok_or(DateError::Impossible)?;
     let first = NaiveDate::from_ymd_opt(era.first.0, era.first.1, era.first.2);
-    let last = era.last.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d));
+    let last = era
+        .last
+        .and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d));
     if first.is_some_and(|f| date < f) || last.is_some_and(|l| date > l) {
         return Err(DateError::OutOfEra(era.name));
     }
@@ -379,7 +402,11 @@ impl<'a> Cursor<'a> {
                     return Err(DateError::Time);
                 }
                 s = sec;
-                nano = if self.eat('.') || self.eat(',') { self.fraction()? } else { 0 };
+                nano = if self.eat('.') || self.eat(',') {
+                    self.fraction()?
+                } else {
+                    0
+                };
             } else {
                 s = 0;
                 nano = 0;
@@ -515,13 +542,34 @@ mod tests {
 
     #[test]
     fn dates_outside_their_era_are_errors() {
-        assert_eq!(parse_date("平成32年1月1日"), Err(DateError::OutOfEra("平成")));
-        assert_eq!(parse_date("令和1年4月1日"), Err(DateError::OutOfEra("令和")));
-        assert_eq!(parse_date("令和元年4月30日"), Err(DateError::OutOfEra("令和")));
-        assert_eq!(parse_date("平成31年5月1日"), Err(DateError::OutOfEra("平成")));
-        assert_eq!(parse_date("昭和64年1月8日"), Err(DateError::OutOfEra("昭和")));
-        assert_eq!(parse_date("平成元年1月7日"), Err(DateError::OutOfEra("平成")));
-        assert_eq!(parse_date("昭和元年12月24日"), Err(DateError::OutOfEra("昭和")));
+        assert_eq!(
+            parse_date("平成32年1月1日"),
+            Err(DateError::OutOfEra("平成"))
+        );
+        assert_eq!(
+            parse_date("令和1年4月1日"),
+            Err(DateError::OutOfEra("令和"))
+        );
+        assert_eq!(
+            parse_date("令和元年4月30日"),
+            Err(DateError::OutOfEra("令和"))
+        );
+        assert_eq!(
+            parse_date("平成31年5月1日"),
+            Err(DateError::OutOfEra("平成"))
+        );
+        assert_eq!(
+            parse_date("昭和64年1月8日"),
+            Err(DateError::OutOfEra("昭和"))
+        );
+        assert_eq!(
+            parse_date("平成元年1月7日"),
+            Err(DateError::OutOfEra("平成"))
+        );
+        assert_eq!(
+            parse_date("昭和元年12月24日"),
+            Err(DateError::OutOfEra("昭和"))
+        );
         assert_eq!(parse_date("H0.1.1"), Err(DateError::OutOfEra("平成")));
         let msg = DateError::OutOfEra("平成").to_string();
         assert_eq!(msg, "平成は1989年1月8日から2019年4月30日までです");
@@ -529,8 +577,14 @@ mod tests {
 
     #[test]
     fn meiji_and_taisho_error_clearly() {
-        assert_eq!(parse_date("大正15年12月24日"), Err(DateError::UnsupportedEra));
-        assert_eq!(parse_date("明治45年7月29日"), Err(DateError::UnsupportedEra));
+        assert_eq!(
+            parse_date("大正15年12月24日"),
+            Err(DateError::UnsupportedEra)
+        );
+        assert_eq!(
+            parse_date("明治45年7月29日"),
+            Err(DateError::UnsupportedEra)
+        );
         assert_eq!(parse_date("T15.12.24"), Err(DateError::UnsupportedEra));
         assert_eq!(parse_date("M45.7.29"), Err(DateError::UnsupportedEra));
     }
@@ -544,9 +598,24 @@ mod tests {
         assert_eq!(parse_date("2024-04-00"), Err(DateError::Impossible));
         assert_eq!(ok("2024-02-29"), d(2024, 2, 29));
         for bad in [
-            "", "   ", "2024", "2024-04", "2024-04-26x", "2024/04-26", "24-04-26", "2024-004-26",
-            "令和6年4月", "R6", "X6.4.26", "令和6年4月26日extra", "R123.4.5", "2024年4-26",
-            "1234567", "abc", "2024-04-26T", "R6..4.26",
+            "",
+            "   ",
+            "2024",
+            "2024-04",
+            "2024-04-26x",
+            "2024/04-26",
+            "24-04-26",
+            "2024-004-26",
+            "令和6年4月",
+            "R6",
+            "X6.4.26",
+            "令和6年4月26日extra",
+            "R123.4.5",
+            "2024年4-26",
+            "1234567",
+            "abc",
+            "2024-04-26T",
+            "R6..4.26",
         ] {
             assert!(parse_date(bad).is_err(), "{bad:?} should be refused");
         }
@@ -587,7 +656,10 @@ mod tests {
 
     #[test]
     fn timestamps_without_offset_are_jst() {
-        let want = RegisteredAt { utc: utc(2024, 5, 1, 1, 0, 0), jst_date: d(2024, 5, 1) };
+        let want = RegisteredAt {
+            utc: utc(2024, 5, 1, 1, 0, 0),
+            jst_date: d(2024, 5, 1),
+        };
         assert_eq!(ts("2024-05-01 10:00:00"), want);
         assert_eq!(ts("2024-05-01 10:00"), want);
         assert_eq!(ts("2024/5/1 10:00:00"), want);
@@ -606,7 +678,10 @@ mod tests {
 
     #[test]
     fn date_alone_is_midnight_jst() {
-        let want = RegisteredAt { utc: utc(2024, 4, 30, 15, 0, 0), jst_date: d(2024, 5, 1) };
+        let want = RegisteredAt {
+            utc: utc(2024, 4, 30, 15, 0, 0),
+            jst_date: d(2024, 5, 1),
+        };
         assert_eq!(ts("2024-05-01"), want);
         assert_eq!(ts("令和6年5月1日"), want);
         assert_eq!(ts(" R6.5.1 "), want);
@@ -615,9 +690,17 @@ mod tests {
     #[test]
     fn fractional_seconds_are_kept() {
         let a = ts("2024-05-01T10:00:00.123456+09:00");
-        assert_eq!(a.utc, d(2024, 5, 1).and_hms_micro_opt(1, 0, 0, 123_456).unwrap());
+        assert_eq!(
+            a.utc,
+            d(2024, 5, 1).and_hms_micro_opt(1, 0, 0, 123_456).unwrap()
+        );
         let b = ts("2024-05-01 10:00:00.123456789012");
-        assert_eq!(b.utc, d(2024, 5, 1).and_hms_nano_opt(1, 0, 0, 123_456_789).unwrap());
+        assert_eq!(
+            b.utc,
+            d(2024, 5, 1)
+                .and_hms_nano_opt(1, 0, 0, 123_456_789)
+                .unwrap()
+        );
     }
 
     #[test]
@@ -627,10 +710,22 @@ mod tests {
         assert_eq!(parse_timestamp("2024-05-01 10:00:60"), Err(DateError::Time));
         assert_eq!(parse_timestamp("2024-05-01 10"), Err(DateError::Time));
         assert_eq!(parse_timestamp("2024-05-01T"), Err(DateError::Time));
-        assert_eq!(parse_timestamp("2024-05-01 10:00+25:00"), Err(DateError::Offset));
-        assert_eq!(parse_timestamp("2024-05-01 10:00 +9"), Err(DateError::Offset));
-        assert_eq!(parse_timestamp("2024-05-01 10:00 later"), Err(DateError::Format));
-        assert_eq!(parse_timestamp("2023-02-29 10:00"), Err(DateError::Impossible));
+        assert_eq!(
+            parse_timestamp("2024-05-01 10:00+25:00"),
+            Err(DateError::Offset)
+        );
+        assert_eq!(
+            parse_timestamp("2024-05-01 10:00 +9"),
+            Err(DateError::Offset)
+        );
+        assert_eq!(
+            parse_timestamp("2024-05-01 10:00 later"),
+            Err(DateError::Format)
+        );
+        assert_eq!(
+            parse_timestamp("2023-02-29 10:00"),
+            Err(DateError::Impossible)
+        );
         assert_eq!(parse_timestamp(""), Err(DateError::Format));
     }
 
@@ -639,7 +734,10 @@ mod tests {
         use chrono::TimeZone;
         for (y, m) in [(1989, 1), (2000, 7), (2019, 5), (2024, 12), (2099, 12)] {
             let local = d(y, m, 1).and_hms_opt(3, 4, 5).unwrap();
-            let tokyo = chrono_tz::Asia::Tokyo.from_local_datetime(&local).single().unwrap();
+            let tokyo = chrono_tz::Asia::Tokyo
+                .from_local_datetime(&local)
+                .single()
+                .unwrap();
             assert_eq!(tokyo.naive_utc(), local - JST);
         }
     }
@@ -652,7 +750,11 @@ mod tests {
                 date >= f
             })
             .unwrap();
-        (era.name, char::from(era.letter), date.year() - era.first.0 + 1)
+        (
+            era.name,
+            char::from(era.letter),
+            date.year() - era.first.0 + 1,
+        )
     }
 
     use chrono::Datelike;

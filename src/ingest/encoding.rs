@@ -52,7 +52,12 @@ enum State<R> {
     /// Only ASCII so far, which reads the same in both encodings. The decision waits for the
     /// first non-ASCII byte, so that a file whose first 64 KiB happen to be ASCII (English
     /// headers, codes, ISO dates) is still recognised as Shift_JIS when names appear later.
-    Undecided { src: R, buf: Vec<u8>, pos: usize, eof: bool },
+    Undecided {
+        src: R,
+        buf: Vec<u8>,
+        pos: usize,
+        eof: bool,
+    },
     Utf8(Chain<Cursor<Vec<u8>>, R>),
     ShiftJis(DecodeReaderBytes<Chain<Cursor<Vec<u8>>, R>, Vec<u8>>),
     /// Only while moving from `Undecided` to a decided state.
@@ -78,11 +83,25 @@ impl<R: Read> Decoded<R> {
             cursor.set_position(UTF8_BOM.len() as u64);
             return Ok(Decoded::with(State::Utf8(cursor.chain(src)), true));
         }
-        Ok(Decoded::with(State::Undecided { src, buf, pos: 0, eof }, false))
+        Ok(Decoded::with(
+            State::Undecided {
+                src,
+                buf,
+                pos: 0,
+                eof,
+            },
+            false,
+        ))
     }
 
     fn with(state: State<R>, bom: bool) -> Self {
-        Decoded { state, bom, after_cr: false, last: b'\n', ended: false }
+        Decoded {
+            state,
+            bom,
+            after_cr: false,
+            last: b'\n',
+            ended: false,
+        }
     }
 
     /// The encoding as decided so far; an all-ASCII prefix counts as UTF-8.
@@ -96,8 +115,12 @@ impl<R: Read> Decoded<R> {
 
     /// Called at the first non-ASCII byte (at `pos`): look at up to SNIFF_LEN bytes from there.
     fn decide(&mut self) -> io::Result<()> {
-        let State::Undecided { mut src, mut buf, pos, mut eof } =
-            std::mem::replace(&mut self.state, State::Moving)
+        let State::Undecided {
+            mut src,
+            mut buf,
+            pos,
+            mut eof,
+        } = std::mem::replace(&mut self.state, State::Moving)
         else {
             return Ok(());
         };
@@ -110,7 +133,11 @@ impl<R: Read> Decoded<R> {
         self.state = if utf8 {
             State::Utf8(rest)
         } else {
-            State::ShiftJis(DecodeReaderBytesBuilder::new().encoding(Some(SHIFT_JIS)).build(rest))
+            State::ShiftJis(
+                DecodeReaderBytesBuilder::new()
+                    .encoding(Some(SHIFT_JIS))
+                    .build(rest),
+            )
         };
         Ok(())
     }
@@ -301,10 +328,16 @@ mod tests {
     #[test]
     fn utf8_passes_through_and_bom_is_stripped() {
         let text = "受付番号,氏名\nA1,山田\n";
-        assert_eq!(decode_all(text.as_bytes()), (SourceEncoding::Utf8, text.to_string()));
+        assert_eq!(
+            decode_all(text.as_bytes()),
+            (SourceEncoding::Utf8, text.to_string())
+        );
         let mut with_bom = UTF8_BOM.to_vec();
         with_bom.extend_from_slice(text.as_bytes());
-        assert_eq!(decode_all(&with_bom), (SourceEncoding::Utf8WithBom, text.to_string()));
+        assert_eq!(
+            decode_all(&with_bom),
+            (SourceEncoding::Utf8WithBom, text.to_string())
+        );
     }
 
     #[test]
@@ -313,7 +346,10 @@ mod tests {
         let (sjis, _, unmappable) = SHIFT_JIS.encode(text);
         assert!(!unmappable);
         assert!(std::str::from_utf8(&sjis).is_err());
-        assert_eq!(decode_all(&sjis), (SourceEncoding::ShiftJis, text.to_string()));
+        assert_eq!(
+            decode_all(&sjis),
+            (SourceEncoding::ShiftJis, text.to_string())
+        );
     }
 
     #[test]
@@ -359,8 +395,14 @@ mod tests {
     #[test]
     fn empty_binary_and_utf16_are_refused() {
         assert!(matches!(Decoded::new(&b""[..]), Err(FileError::Empty)));
-        assert!(matches!(Decoded::new(&b"PK\x03\x04\x14\x00\x06\x00"[..]), Err(FileError::Binary)));
+        assert!(matches!(
+            Decoded::new(&b"PK\x03\x04\x14\x00\x06\x00"[..]),
+            Err(FileError::Binary)
+        ));
         let utf16 = b"\xFF\xFEa\x00,\x00b\x00";
-        assert!(matches!(Decoded::new(&utf16[..]), Err(FileError::UnsupportedEncoding("UTF-16"))));
+        assert!(matches!(
+            Decoded::new(&utf16[..]),
+            Err(FileError::UnsupportedEncoding("UTF-16"))
+        ));
     }
 }

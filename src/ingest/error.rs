@@ -49,7 +49,10 @@ mod tests {
 
     #[test]
     fn row_error_displays_line_first() {
-        let e = RowError { line: 12, reason: "受付日 (received_on) が空です".into() };
+        let e = RowError {
+            line: 12,
+            reason: "受付日 (received_on) が空です".into(),
+        };
         assert_eq!(e.to_string(), "line 12: 受付日 (received_on) が空です");
     }
 }

@@ -15,7 +15,12 @@ pub(crate) struct ColumnSpec {
 
 impl ColumnSpec {
     const fn new(ja: &'static str, en: &'static str, required: bool) -> Self {
-        ColumnSpec { ja, en, aliases: &[], required }
+        ColumnSpec {
+            ja,
+            en,
+            aliases: &[],
+            required,
+        }
     }
 
     const fn aka(mut self, aliases: &'static [&'static str]) -> Self {
@@ -59,7 +64,11 @@ pub(crate) const NOTICE_COLUMNS: [ColumnSpec; 14] = [
     ColumnSpec::new("受付番号", "notice_id", true),
     ColumnSpec::new("届書種別", "kind", true).aka(&["届出種別"]),
     ColumnSpec::new("事業所記号", "employer_code", true).aka(&["所属所記号"]),
-    ColumnSpec::new("事業所名称", "employer_name", false).aka(&["事業所名", "所属所名称", "所属所名"]),
+    ColumnSpec::new("事業所名称", "employer_name", false).aka(&[
+        "事業所名",
+        "所属所名称",
+        "所属所名",
+    ]),
     ColumnSpec::new("被保険者記号", "member_symbol", true).aka(&["組合員記号"]),
     ColumnSpec::new("被保険者番号", "member_number", true).aka(&["組合員番号"]),
     ColumnSpec::new("枝番", "dependent_seq", false),
@@ -114,7 +123,10 @@ impl ColumnMap {
 }
 
 /// Maps the header record. Every missing required column is named, not just the first.
-pub(crate) fn map_header(header: &ByteRecord, specs: &[ColumnSpec]) -> Result<ColumnMap, FileError> {
+pub(crate) fn map_header(
+    header: &ByteRecord,
+    specs: &[ColumnSpec],
+) -> Result<ColumnMap, FileError> {
     let mut positions = vec![Vec::new(); specs.len()];
     for (i, raw) in header.iter().enumerate() {
         let name = std::str::from_utf8(raw).map_err(|_| {
@@ -159,16 +171,29 @@ mod tests {
         ByteRecord::from(names.to_vec())
     }
 
-    const REQUIRED_JA: [&str; 7] =
-        ["受付番号", "届書種別", "事業所記号", "被保険者記号", "被保険者番号", "事実発生日", "受付日"];
+    const REQUIRED_JA: [&str; 7] = [
+        "受付番号",
+        "届書種別",
+        "事業所記号",
+        "被保険者記号",
+        "被保険者番号",
+        "事実発生日",
+        "受付日",
+    ];
 
     #[test]
     fn japanese_and_english_names_in_any_order() {
         let ja = map_header(&header(&REQUIRED_JA), &NOTICE_COLUMNS).unwrap();
         assert_eq!(ja.positions(NoticeCol::ReceivedOn as usize), &[6]);
         let en = header(&[
-            "received_on", "extra", "event_date", "member_number", "member_symbol",
-            "employer_code", "kind", "notice_id",
+            "received_on",
+            "extra",
+            "event_date",
+            "member_number",
+            "member_symbol",
+            "employer_code",
+            "kind",
+            "notice_id",
         ]);
         let en = map_header(&en, &NOTICE_COLUMNS).unwrap();
         assert_eq!(en.positions(NoticeCol::NoticeId as usize), &[7]);
@@ -179,8 +204,16 @@ mod tests {
     #[test]
     fn names_are_normalised() {
         let names = [
-            "\u{FEFF}受付番号", " 届書種別 ", "事業所記号※", "被保険者記号", "被保険者番号",
-            "資格取得年月日", "受付年月日", "Notice ID", "ＭＹ＿ＮＵＭＢＥＲ", "マイナンバー",
+            "\u{FEFF}受付番号",
+            " 届書種別 ",
+            "事業所記号※",
+            "被保険者記号",
+            "被保険者番号",
+            "資格取得年月日",
+            "受付年月日",
+            "Notice ID",
+            "ＭＹ＿ＮＵＭＢＥＲ",
+            "マイナンバー",
         ];
         let map = map_header(&header(&names), &NOTICE_COLUMNS).unwrap();
         assert_eq!(map.positions(NoticeCol::NoticeId as usize), &[0, 7]);
@@ -199,10 +232,22 @@ mod tests {
 
     #[test]
     fn column_enums_follow_their_tables() {
-        assert_eq!(NOTICE_COLUMNS[NoticeCol::InsurerNumber as usize].en, "insurer_number");
+        assert_eq!(
+            NOTICE_COLUMNS[NoticeCol::InsurerNumber as usize].en,
+            "insurer_number"
+        );
         assert_eq!(NOTICE_COLUMNS[NoticeCol::MyNumber as usize].en, "my_number");
-        assert_eq!(NOTICE_COLUMNS[NoticeCol::EventDate as usize].en, "event_date");
-        assert_eq!(REGISTRATION_COLUMNS[RegistrationCol::ErrorMessage as usize].en, "error_message");
-        assert_eq!(REGISTRATION_COLUMNS[RegistrationCol::Result as usize].en, "result");
+        assert_eq!(
+            NOTICE_COLUMNS[NoticeCol::EventDate as usize].en,
+            "event_date"
+        );
+        assert_eq!(
+            REGISTRATION_COLUMNS[RegistrationCol::ErrorMessage as usize].en,
+            "error_message"
+        );
+        assert_eq!(
+            REGISTRATION_COLUMNS[RegistrationCol::Result as usize].en,
+            "result"
+        );
     }
 }

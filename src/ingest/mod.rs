@@ -39,7 +39,9 @@ pub fn open_registrations(path: &Path) -> Result<RegistrationReader<Box<dyn Read
 
 fn open(path: &Path) -> Result<Box<dyn Read>, FileError> {
     // No BufReader: the sniffer and the csv reader both read in 64 KiB blocks.
-    let file = File::open(path)
-        .map_err(|source| FileError::Open { path: path.display().to_string(), source })?;
+    let file = File::open(path).map_err(|source| FileError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
     Ok(Box::new(file))
 }

@@ -42,12 +42,16 @@ pub struct NoticeRow {
     pub delay_cause: Option<String>,
     pub insurer_number: Option<InsurerNumber>,
     /// xxh3-64 of the normalised content (not the line), so a re-load can tell "same notice,
-    /// same content" from "same notice, changed". Stable: see [`NoticeRow::compute_hash`].
+    /// same content" from "same notice, changed". Its layout is versioned and kept stable.
     pub content_hash: u64,
 }
 
 /// Streams a notices file. Memory stays flat in the file's size except for the duplicate index
 /// (32 bytes per distinct 受付番号).
+///
+/// A 受付番号 already accepted earlier in the file is skipped when the row's content is the
+/// same (counted in [`ReadStats::duplicates`]) and rejected when it differs; the first row
+/// stands. Rows are independent otherwise: a rejected row does not block a later one.
 pub struct NoticeReader<R> {
     records: Records<R>,
     opts: NoticeReadOptions,
@@ -120,7 +124,10 @@ impl<R: Read> NoticeReader<R> {
             // 記号・番号 are at most 8 characters; a 12-digit number with a valid check digit
             // here is a My Number in the wrong column, which must not be stored (SPEC §6).
             if v.len() >= 12 && MyNumberStatus::classify(v) == MyNumberStatus::Valid {
-                return Err(r.error(format!("{} に個人番号と思われる値があります", r.label(c as usize))));
+                return Err(r.error(format!(
+                    "{} に個人番号と思われる値があります",
+                    r.label(c as usize)
+                )));
             }
             Ok(Some(code(v)))
         };
@@ -181,16 +188,16 @@ impl<R: Read> NoticeReader<R> {
 
         match self.seen.entry(xxh3_128(row.notice_id.as_str().as_bytes())) {
             Entry::Occupied(first) if first.get().content_hash == row.content_hash => Ok(None),
-            Entry::Occupied(first) => Err(RowError {
-                line,
-                reason: format!(
-                    "受付番号 {} が line {} と異なる内容で重複しています",
-                    mask_digits(row.notice_id.as_str()),
-                    first.get().line
-                ),
-            }),
+            Entry::Occupied(first) => Err(r.error(format!(
+                "受付番号 {} が line {} と異なる内容で重複しています",
+                mask_digits(row.notice_id.as_str()),
+                first.get().line
+            ))),
             Entry::Vacant(slot) => {
-                slot.insert(Seen { content_hash: row.content_hash, line });
+                slot.insert(Seen {
+                    content_hash: row.content_hash,
+                    line,
+                });
                 Ok(Some(row))
             }
         }
@@ -289,6 +296,7 @@ impl Hasher for Prehashed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::SourceEncoding;
 
     const AS_OF: (i32, u32, u32) = (2024, 6, 30);
     const HEADER: &str =
@@ -298,9 +306,16 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn read(body: &str) -> (Vec<Result<NoticeRow, RowError>>, Result<ReadStats, FileError>) {
+    fn read(
+        body: &str,
+    ) -> (
+        Vec<Result<NoticeRow, RowError>>,
+        Result<ReadStats, FileError>,
+    ) {
         let text = format!("{HEADER}\n{body}");
-        let opts = NoticeReadOptions { as_of: day(AS_OF.0, AS_OF.1, AS_OF.2) };
+        let opts = NoticeReadOptions {
+            as_of: day(AS_OF.0, AS_OF.1, AS_OF.2),
+        };
         let mut reader = NoticeReader::new(text.as_bytes(), opts).unwrap();
         let rows: Vec<_> = reader.by_ref().collect();
         (rows, reader.finish())
@@ -314,7 +329,8 @@ mod tests {
 
     #[test]
     fn a_good_row_is_typed() {
-        let (rows, stats) = read("A1,資格取得,E1,10,２０１,2024-04-01,2024/4/3,123456789018,山田　太郎\n");
+        let (rows, stats) =
+            read("A1,資格取得,E1,10,２０１,2024-04-01,2024/4/3,123456789018,山田　太郎\n");
         let row = rows[0].as_ref().unwrap();
         assert_eq!(row.line, 2);
         assert_eq!(row.notice_id.as_str(), "A1");
@@ -337,7 +353,10 @@ mod tests {
             "line 2: 受付日 (received_on) が日付として読めません: \"2024-13-01\"（存在しない日付です）"
         );
         let e = only_error("A1,資格取得,E1,10,1,昨日,2024-04-01,,\n");
-        assert_eq!(e.reason, "事実発生日 (event_date) が日付として読めません: \"昨日\"");
+        assert_eq!(
+            e.reason,
+            "事実発生日 (event_date) が日付として読めません: \"昨日\""
+        );
     }
 
     #[test]
@@ -350,7 +369,10 @@ mod tests {
     #[test]
     fn blank_required_field_is_rejected() {
         let e = only_error("A1,資格取得,E1,　,1,2024-04-01,2024-04-01,,\n");
-        assert_eq!(e.to_string(), "line 2: 被保険者記号 (member_symbol) が空です");
+        assert_eq!(
+            e.to_string(),
+            "line 2: 被保険者記号 (member_symbol) が空です"
+        );
         let e = only_error(",資格取得,E1,10,1,2024-04-01,2024-04-01,,\n");
         assert_eq!(e.reason, "受付番号 (notice_id) が空です");
     }
@@ -362,7 +384,10 @@ mod tests {
         );
         assert!(rows[0].is_ok());
         let e = rows[1].as_ref().unwrap_err();
-        assert_eq!(e.to_string(), "line 3: 受付日 (received_on) 2024-07-01 が基準日 2024-06-30 より後です");
+        assert_eq!(
+            e.to_string(),
+            "line 3: 受付日 (received_on) 2024-07-01 が基準日 2024-06-30 より後です"
+        );
     }
 
     #[test]
@@ -429,6 +454,23 @@ mod tests {
     }
 
     #[test]
+    fn unnamed_trailing_header_columns_may_be_left_out() {
+        let text = "受付番号,届書種別,事業所記号,被保険者記号,被保険者番号,事実発生日,受付日,,\n\
+                    A1,資格取得,E1,10,1,2024-04-01,2024-04-03\n\
+                    A2,資格取得,E1,10,2,2024-04-01,2024-04-03,,\n\
+                    A3,資格取得,E1,10,3,2024-04-01\n";
+        let opts = NoticeReadOptions {
+            as_of: day(2024, 6, 30),
+        };
+        let rows: Vec<_> = NoticeReader::new(text.as_bytes(), opts).unwrap().collect();
+        assert!(rows[0].is_ok() && rows[1].is_ok());
+        assert_eq!(
+            rows[2].as_ref().unwrap_err().reason,
+            "列の数が見出しと合いません（見出し 9 列、この行 6 列）"
+        );
+    }
+
+    #[test]
     fn line_numbers_are_physical_lines() {
         let (rows, stats) = read(concat!(
             "A1,資格取得,E1,10,1,2024-04-01,2024-04-03,,\"山田\n太郎\"\n",
@@ -452,21 +494,32 @@ mod tests {
             "A4,資格取得,E1,10,4,2024-04-01,bad",
         );
         let (rows, _) = read(&body.replace("\r\n", "\n"));
-        let lf: Vec<u64> = rows.iter().map(|r| r.as_ref().map_or_else(|e| e.line, |r| r.line)).collect();
+        let lf: Vec<u64> = rows
+            .iter()
+            .map(|r| r.as_ref().map_or_else(|e| e.line, |r| r.line))
+            .collect();
         assert_eq!(lf, [2, 5, 7, 8]);
         let text = format!("{HEADER}\r\n{body}");
-        let opts = NoticeReadOptions { as_of: day(2024, 6, 30) };
+        let opts = NoticeReadOptions {
+            as_of: day(2024, 6, 30),
+        };
         let rows: Vec<_> = NoticeReader::new(text.as_bytes(), opts).unwrap().collect();
-        let crlf: Vec<u64> = rows.iter().map(|r| r.as_ref().map_or_else(|e| e.line, |r| r.line)).collect();
+        let crlf: Vec<u64> = rows
+            .iter()
+            .map(|r| r.as_ref().map_or_else(|e| e.line, |r| r.line))
+            .collect();
         assert_eq!(crlf, lf);
     }
 
     #[test]
     fn invalid_utf8_in_a_utf8_file_is_a_row_error() {
-        let mut bytes = format!("{HEADER}\nA1,資格取得,E1,10,1,2024-04-01,2024-04-03,,山田\n").into_bytes();
+        let mut bytes =
+            format!("{HEADER}\nA1,資格取得,E1,10,1,2024-04-01,2024-04-03,,山田\n").into_bytes();
         bytes.extend_from_slice(b"A2,\xE8\xB3\x87\xFF,E1,10,2,2024-04-01,2024-04-03,,\n");
         bytes.extend_from_slice("A3,資格喪失,E1,10,3,2024-04-01,2024-04-03,,\n".as_bytes());
-        let opts = NoticeReadOptions { as_of: day(2024, 6, 30) };
+        let opts = NoticeReadOptions {
+            as_of: day(2024, 6, 30),
+        };
         let rows: Vec<_> = NoticeReader::new(&bytes[..], opts).unwrap().collect();
         assert!(rows[0].is_ok());
         assert_eq!(
@@ -477,12 +530,69 @@ mod tests {
     }
 
     #[test]
+    fn an_undecodable_shift_jis_byte_is_a_row_error() {
+        let text = format!("{HEADER}\nA1,資格取得,E1,10,1,2024-04-01,2024-04-03,,山田\n");
+        let mut bytes = encoding_rs::SHIFT_JIS.encode(&text).0.into_owned();
+        bytes.extend_from_slice(
+            b"A2,\x8E\x91\x8A\x69\x8E\xE6\x93\xBE,E1,10,2,2024-04-01,2024-04-03,,\xFD\n",
+        );
+        let opts = NoticeReadOptions {
+            as_of: day(2024, 6, 30),
+        };
+        let mut reader = NoticeReader::new(&bytes[..], opts).unwrap();
+        let rows: Vec<_> = reader.by_ref().collect();
+        assert_eq!(reader.stats().encoding, SourceEncoding::ShiftJis);
+        assert_eq!(rows[0].as_ref().unwrap().name.as_deref(), Some("山田"));
+        assert_eq!(
+            rows[1].as_ref().unwrap_err().to_string(),
+            "line 3: 氏名 (name) にShift_JISとして読めない文字があります"
+        );
+    }
+
+    /// Fails like a network share dropping mid-file.
+    struct FailsAfter<'a>(&'a [u8]);
+
+    impl Read for FailsAfter<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("接続が切れました"));
+            }
+            let n = self.0.len().min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_part_way_fails_the_file() {
+        // More than the encoding sniffer's first read, so the failure comes mid-iteration.
+        let mut text = format!("{HEADER}\n");
+        for i in 0..3000 {
+            text.push_str(&format!(
+                "A{i},資格取得,E1,10,{i},2024-04-01,2024-04-03,,\n"
+            ));
+        }
+        let opts = NoticeReadOptions {
+            as_of: day(2024, 6, 30),
+        };
+        let mut reader = NoticeReader::new(FailsAfter(text.as_bytes()), opts).unwrap();
+        let rows = reader.by_ref().filter(Result::is_ok).count();
+        assert!(rows > 0);
+        let err = reader.finish().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ファイルを読み込めません: 接続が切れました"
+        );
+    }
+
+    #[test]
     fn my_number_is_never_echoed() {
         let mn = "123456789018";
         let body = [
             format!("A1,資格取得,E1,10,1,{mn},2024-04-03,{mn},\n"),
             format!("A2,{mn},E1,10,1,2024-04-01,2024-04-03,{mn},\n"),
-            format!("A3,資格取得,E1,10,1,2024-04-01,１２３４ ５６７８ ９０１８,,\n"),
+            "A3,資格取得,E1,10,1,2024-04-01,１２３４ ５６７８ ９０１８,,\n".to_string(),
             format!("{mn},資格取得,E1,10,1,2024-04-01,2024-04-03,{mn},\n"),
             format!("{mn},資格取得,E1,10,1,2024-04-01,2024-04-04,{mn},\n"),
             format!("A4,資格取得,E1,10,1,2024-04-01,2024-04-03,{mn}\n"),
@@ -497,7 +607,10 @@ mod tests {
             if r.as_ref().is_ok_and(|row| row.notice_id.as_str() == mn) {
                 continue;
             }
-            let shown = format!("{r:?} {}", r.as_ref().map_or_else(|e| e.to_string(), |_| String::new()));
+            let shown = format!(
+                "{r:?} {}",
+                r.as_ref().map_or_else(|e| e.to_string(), |_| String::new())
+            );
             assert!(!shown.contains(mn), "{shown}");
             assert!(!shown.contains("１２３４"), "{shown}");
             assert!(!shown.contains("9018"), "{shown}");
@@ -509,7 +622,10 @@ mod tests {
     #[test]
     fn a_my_number_in_a_code_column_is_rejected_unechoed() {
         let e = only_error("A1,資格取得,E1,10,1234 5678 9018,2024-04-01,2024-04-03,,\n");
-        assert_eq!(e.reason, "被保険者番号 (member_number) に個人番号と思われる値があります");
+        assert_eq!(
+            e.reason,
+            "被保険者番号 (member_number) に個人番号と思われる値があります"
+        );
     }
 
     #[test]

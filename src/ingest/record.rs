@@ -4,8 +4,8 @@ use std::io::Read;
 use chrono::NaiveDate;
 use csv::ByteRecord;
 
-use super::encoding::{Decoded, SourceEncoding};
 use super::dates::{parse_date, DateError};
+use super::encoding::{Decoded, SourceEncoding};
 use super::error::{FileError, RowError};
 use super::headers::{map_header, ColumnMap, ColumnSpec};
 use super::text::mask_digits;
@@ -31,10 +31,14 @@ pub(crate) struct Records<R> {
     rec: ByteRecord,
     /// Number of fields in the header.
     width: usize,
+    /// Up to the last named header field: spreadsheets export `a,b,c,,,` headers.
+    named_width: usize,
     pub cols: ColumnMap,
     specs: &'static [ColumnSpec],
     fatal: Option<FileError>,
     pub blank_lines: u64,
+    /// The reader's line after the previous record.
+    next_line: u64,
 }
 
 impl<R: Read> Records<R> {
@@ -54,14 +58,20 @@ impl<R: Read> Records<R> {
             return Err(FileError::Empty);
         }
         let cols = map_header(&header, specs)?;
+        let next_line = csv.position().line();
         Ok(Records {
             csv,
             rec: ByteRecord::new(),
             width: header.len(),
+            named_width: header
+                .iter()
+                .rposition(|f| !is_blank(f))
+                .map_or(0, |i| i + 1),
             cols,
             specs,
             fatal: None,
             blank_lines: 0,
+            next_line,
         })
     }
 
@@ -73,18 +83,23 @@ impl<R: Read> Records<R> {
         }
         loop {
             match self.csv.read_byte_record(&mut self.rec) {
-                Ok(true) if self.rec.iter().all(is_blank) => self.blank_lines += 1,
+                Ok(true) if self.rec.iter().all(is_blank) => {
+                    self.next_line = self.csv.position().line();
+                    self.blank_lines += 1;
+                }
                 Ok(true) => {
                     // Decoded ends every record with exactly one `\n`, which csv has consumed:
                     // the reader's line is one past the record's last line. Count back over
-                    // line breaks inside quoted fields to the first.
-                    let bytes = self.rec.as_slice();
-                    let inner = if bytes.contains(&b'\n') {
-                        bytes.iter().filter(|&&b| b == b'\n').count() as u64
+                    // line breaks inside quoted fields to the first. A record that moved the
+                    // reader by one line (nearly all) has none to count.
+                    let next_line = self.csv.position().line();
+                    let moved = next_line - std::mem::replace(&mut self.next_line, next_line);
+                    let inner = if moved > 1 {
+                        self.rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64
                     } else {
                         0
                     };
-                    return Some(self.csv.position().line().saturating_sub(1 + inner));
+                    return Some(next_line.saturating_sub(1 + inner));
                 }
                 Ok(false) => return None,
                 Err(e) => {
@@ -100,11 +115,8 @@ impl<R: Read> Records<R> {
     }
 
     /// Ends the read: the first read error if there was one.
-    pub fn finish(self) -> Result<SourceEncoding, FileError> {
-        match self.fatal {
-            Some(e) => Err(e),
-            None => Ok(self.csv.get_ref().encoding()),
-        }
+    pub fn finish(self) -> Result<(), FileError> {
+        self.fatal.map_or(Ok(()), Err)
     }
 
     /// The current record, for typed access to its fields.
@@ -136,7 +148,7 @@ impl<'a, R: Read> Row<'a, R> {
         let rec = &self.records.rec;
         let width = self.records.width;
         let n = rec.len();
-        if n < width || (n > width && !rec.iter().skip(width).all(is_blank)) {
+        if n < self.records.named_width || (n > width && !rec.iter().skip(width).all(is_blank)) {
             return Err(self.error(format!(
                 "列の数が見出しと合いません（見出し {width} 列、この行 {n} 列）"
             )));
@@ -147,9 +159,18 @@ impl<'a, R: Read> Row<'a, R> {
     /// The trimmed value of logical column `column`, `""` when the file has no such column.
     /// Never echoes the value: it may be the My Number.
     pub fn field(&self, column: usize) -> Result<&'a str, RowError> {
+        match *self.records.cols.positions(column) {
+            [] => Ok(""),
+            [pos] => Ok(trim(self.decode(pos, column)?)),
+            ref several => self.first_filled(column, several),
+        }
+    }
+
+    /// A column the file has more than once: the filled one, and they must agree.
+    fn first_filled(&self, column: usize, positions: &[usize]) -> Result<&'a str, RowError> {
         let mut found = "";
         let mut found_at = 0;
-        for &pos in self.records.cols.positions(column) {
+        for &pos in positions {
             let value = trim(self.decode(pos, column)?);
             if value.is_empty() {
                 continue;
@@ -185,8 +206,16 @@ impl<'a, R: Read> Row<'a, R> {
     }
 
     pub fn unreadable_date(&self, column: usize, raw: &str, e: DateError) -> RowError {
-        let what = if column_holds_time(self.records.specs[column].en) { "日時" } else { "日付" };
-        let mut reason = format!("{} が{what}として読めません: {}", self.label(column), echo(raw));
+        let what = if column_holds_time(self.records.specs[column].en) {
+            "日時"
+        } else {
+            "日付"
+        };
+        let mut reason = format!(
+            "{} が{what}として読めません: {}",
+            self.label(column),
+            echo(raw)
+        );
         if e != DateError::Format {
             reason.push_str(&format!("（{e}）"));
         }
@@ -199,7 +228,10 @@ impl<'a, R: Read> Row<'a, R> {
     }
 
     pub fn error(&self, reason: String) -> RowError {
-        RowError { line: self.line, reason }
+        RowError {
+            line: self.line,
+            reason,
+        }
     }
 
     pub fn label(&self, column: usize) -> String {
@@ -223,7 +255,10 @@ impl<'a, R: Read> Row<'a, R> {
     }
 
     fn unreadable_text(&self, column: usize, encoding: &str) -> RowError {
-        self.error(format!("{} に{encoding}として読めない文字があります", self.label(column)))
+        self.error(format!(
+            "{} に{encoding}として読めない文字があります",
+            self.label(column)
+        ))
     }
 }
 
@@ -256,8 +291,9 @@ fn trim(s: &str) -> &str {
     }
 }
 
+/// Printable ASCII other than space: a byte no trim would remove.
 fn is_solid_ascii(b: u8) -> bool {
-    b.is_ascii() && !b.is_ascii_whitespace()
+    (0x21..0x7F).contains(&b)
 }
 
 fn csv_error(e: csv::Error) -> FileError {

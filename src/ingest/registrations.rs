@@ -22,7 +22,9 @@ impl RegResult {
         let t = halfwidth(s);
         let t = t.trim();
         match t {
-            "" | "正常" | "正常終了" | "成功" | "完了" | "登録完了" => return Some(RegResult::Ok),
+            "" | "正常" | "正常終了" | "成功" | "完了" | "登録完了" => {
+                return Some(RegResult::Ok)
+            }
             "エラー" | "異常" | "異常終了" | "失敗" => return Some(RegResult::Error),
             _ => {}
         }
@@ -61,9 +63,14 @@ impl<R: Read> RegistrationReader<R> {
         // Without a result column every row is a success, and a success needs its timestamp.
         let at = RegistrationCol::RegisteredAt as usize;
         if !records.cols.has(at) && !records.cols.has(RegistrationCol::Result as usize) {
-            return Err(FileError::MissingColumns(vec![REGISTRATION_COLUMNS[at].label()]));
+            return Err(FileError::MissingColumns(vec![
+                REGISTRATION_COLUMNS[at].label()
+            ]));
         }
-        Ok(RegistrationReader { records, stats: ReadStats::default() })
+        Ok(RegistrationReader {
+            records,
+            stats: ReadStats::default(),
+        })
     }
 
     /// Counts so far.
@@ -95,7 +102,11 @@ impl<R: Read> RegistrationReader<R> {
             .map_err(|e| r.error(format!("{}: {e}", r.label(C::NoticeId as usize))))?;
         let result_raw = r.field(C::Result as usize)?;
         let result = RegResult::parse(result_raw).ok_or_else(|| {
-            r.invalid(C::Result as usize, "が不明です（正常 / エラー、または ok / error）", result_raw)
+            r.invalid(
+                C::Result as usize,
+                "が不明です（正常 / エラー、または ok / error）",
+                result_raw,
+            )
         })?;
         let at_raw = r.field(C::RegisteredAt as usize)?;
         let registered_at = if at_raw.is_empty() {
@@ -142,7 +153,12 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
 
-    fn read(text: &str) -> (Vec<Result<RegistrationRow, RowError>>, Result<ReadStats, FileError>) {
+    fn read(
+        text: &str,
+    ) -> (
+        Vec<Result<RegistrationRow, RowError>>,
+        Result<ReadStats, FileError>,
+    ) {
         let mut reader = RegistrationReader::new(text.as_bytes()).unwrap();
         let rows: Vec<_> = reader.by_ref().collect();
         (rows, reader.finish())
@@ -202,24 +218,39 @@ mod tests {
 
     #[test]
     fn registered_at_column_is_required_without_a_result_column() {
-        let err = RegistrationReader::new(&b"notice_id,error_code\nA1,\n"[..]).err().unwrap();
-        assert_eq!(err.to_string(), "必須の列がありません: 登録完了日時 (registered_at)");
-        let err = RegistrationReader::new(&b"registered_at\n2024-05-01\n"[..]).err().unwrap();
-        assert_eq!(err.to_string(), "必須の列がありません: 受付番号 (notice_id)");
+        let err = RegistrationReader::new(&b"notice_id,error_code\nA1,\n"[..])
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "必須の列がありません: 登録完了日時 (registered_at)"
+        );
+        let err = RegistrationReader::new(&b"registered_at\n2024-05-01\n"[..])
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "必須の列がありません: 受付番号 (notice_id)"
+        );
     }
 
     #[test]
     fn repeated_rows_for_one_notice_are_all_returned() {
-        let (rows, stats) = read("notice_id,result,registered_at\nA1,ok,2024-05-01\nA1,ok,2024-05-01\n");
+        let (rows, stats) =
+            read("notice_id,result,registered_at\nA1,ok,2024-05-01\nA1,ok,2024-05-01\n");
         assert!(rows.iter().all(Result::is_ok));
         assert_eq!(stats.unwrap().duplicates, 0);
     }
 
     #[test]
     fn my_number_in_an_error_message_is_masked() {
-        let (rows, _) = read("notice_id,result,error_message\nA1,error,番号 123456789018 が不一致\n");
+        let (rows, _) =
+            read("notice_id,result,error_message\nA1,error,番号 123456789018 が不一致\n");
         let row = rows[0].as_ref().unwrap();
-        assert_eq!(row.error_message.as_deref(), Some("番号 ************ が不一致"));
+        assert_eq!(
+            row.error_message.as_deref(),
+            Some("番号 ************ が不一致")
+        );
         let (rows, _) = read("notice_id,result,registered_at\nA1,123456789018,123456789018\n");
         let e = rows[0].as_ref().unwrap_err().to_string();
         assert!(!e.contains("123456789018"), "{e}");

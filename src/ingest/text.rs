@@ -27,23 +27,19 @@ pub(crate) fn free_text(s: &str) -> Option<String> {
     if s.is_empty() {
         return None;
     }
-    if nothing_to_change(s.as_bytes()) {
+    if nothing_to_change(s) {
         return Some(s.to_owned());
     }
     Some(mask_digits(&halfwidth(s)).into_owned())
 }
 
-/// One pass deciding that neither `halfwidth` nor `mask_digits` would change `b`: no full-width
-/// form (lead byte EF), no ideographic space (E3 80 80), fewer than 12 ASCII digits.
-fn nothing_to_change(b: &[u8]) -> bool {
-    let mut digits = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if c == 0xEF || (c == 0xE3 && b.get(i + 1..i + 3) == Some(&[0x80, 0x80])) {
-            return false;
-        }
-        digits += usize::from(c.is_ascii_digit());
-    }
-    digits < 12
+/// Decides cheaply that neither `halfwidth` nor `mask_digits` would change `s`: fewer than 12
+/// ASCII digits, no full-width form (lead byte EF), no ideographic space.
+fn nothing_to_change(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().filter(|c| c.is_ascii_digit()).count() < 12
+        && !b.contains(&0xEF)
+        && !s.contains('\u{3000}')
 }
 
 /// Replaces every run of 12 or more digits (ASCII or full-width, possibly broken up by the
@@ -121,11 +117,20 @@ mod tests {
     #[test]
     fn free_text_normalises_and_masks() {
         assert_eq!(free_text(""), None);
-        assert_eq!(free_text("株式会社みなと商事").as_deref(), Some("株式会社みなと商事"));
+        assert_eq!(
+            free_text("株式会社みなと商事").as_deref(),
+            Some("株式会社みなと商事")
+        );
         assert_eq!(free_text("山田　花子").as_deref(), Some("山田 花子"));
         assert_eq!(free_text("ＡＢＣ商事").as_deref(), Some("ABC商事"));
-        assert_eq!(free_text("番号123456789018").as_deref(), Some("番号************"));
-        assert_eq!(free_text("番号１２３４５６７８９０１８").as_deref(), Some("番号************"));
+        assert_eq!(
+            free_text("番号123456789018").as_deref(),
+            Some("番号************")
+        );
+        assert_eq!(
+            free_text("番号１２３４５６７８９０１８").as_deref(),
+            Some("番号************")
+        );
     }
 
     #[test]
@@ -143,7 +148,10 @@ mod tests {
         assert_eq!(mask_digits("1234-5678-9018"), "************");
         assert_eq!(mask_digits("1234 5678 9018 です"), "************ です");
         assert_eq!(mask_digits("1234567890123456"), "************");
-        assert_eq!(mask_digits("a123456789018b12345678901c"), "a************b12345678901c");
+        assert_eq!(
+            mask_digits("a123456789018b12345678901c"),
+            "a************b12345678901c"
+        );
     }
 
     #[test]
