@@ -15,11 +15,11 @@ if [ ! -s "$out/notices.csv" ]; then
 fi
 ls -l "$out"/*.csv | awk '{printf "  %-40s %8.1f MB\n", $9, $5/1048576}'
 
-measure() { # label, then the command; prints wall seconds, rows/s, peak RSS
-  local label=$1; shift
+measure() { # label, stdout file, then the command; prints wall seconds, rows/s, peak RSS
+  local label=$1 dest=$2; shift 2
   local t0 t1 rss
   t0=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$out/time.txt" "$@" >"$out/stdout.txt" 2>"$out/stderr.txt" || {
+  /usr/bin/time -f '%M' -o "$out/time.txt" "$@" >"$dest" 2>"$out/stderr.txt" || {
     local rc=$?; [ "$rc" -eq 3 ] || { echo "$label failed ($rc)"; cat "$out/stderr.txt"; exit 1; }; }
   t1=$(date +%s.%N)
   rss=$(tail -n1 "$out/time.txt")
@@ -28,6 +28,6 @@ measure() { # label, then the command; prints wall seconds, rows/s, peak RSS
 }
 
 as_of=2026-03-31
-measure "check --format summary" "$bin" check --notices "$out/notices.csv" --registrations "$out/registrations.csv" --as-of $as_of --format summary
+measure "check --format summary" "$out/stdout.txt" "$bin" check --notices "$out/notices.csv" --registrations "$out/registrations.csv" --as-of $as_of --format summary
 head -n 40 "$out/stdout.txt"
-measure "check --format jsonl" "$bin" check --notices "$out/notices.csv" --registrations "$out/registrations.csv" --as-of $as_of --format jsonl
+measure "check --format jsonl" /dev/null "$bin" check --notices "$out/notices.csv" --registrations "$out/registrations.csv" --as-of $as_of --format jsonl

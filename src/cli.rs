@@ -157,7 +157,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
             if applied.is_empty() {
                 println!("データベースは最新です（{url}）");
             } else {
-                println!("{} 件のマイグレーションを適用しました（{url}）", applied.len());
+                println!(
+                    "{} 件のマイグレーションを適用しました（{url}）",
+                    applied.len()
+                );
             }
         }
         Command::Insurer(cmd) => insurer_command(&config, cmd)?,
@@ -174,10 +177,20 @@ fn serve(config: Config) -> anyhow::Result<()> {
         .context("非同期ランタイムを起動できません")?;
     rt.block_on(async move {
         let app = crate::web::Application::build(config.clone()).await?;
-        let host = config.bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+        let host = config
+            .bind
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or("127.0.0.1");
         tracing::info!(port = app.port(), "regwatch serving");
-        eprintln!("regwatch: http://{}:{}/ で待ち受けています（Ctrl-C で停止）", host, app.port());
-        app.run_until_stopped().await.context("サーバーが異常終了しました")
+        eprintln!(
+            "regwatch: http://{}:{}/ で待ち受けています（Ctrl-C で停止）",
+            host,
+            app.port()
+        );
+        app.run_until_stopped()
+            .await
+            .context("サーバーが異常終了しました")
     })
 }
 
@@ -205,8 +218,9 @@ fn insurer_command(config: &Config, cmd: InsurerCommand) -> anyhow::Result<()> {
             let rules = match rules {
                 None => RuleSettings::default(),
                 Some(p) => {
-                    let text = std::fs::read_to_string(&p)
-                        .with_context(|| format!("ルール設定ファイル {} を読めません", p.display()))?;
+                    let text = std::fs::read_to_string(&p).with_context(|| {
+                        format!("ルール設定ファイル {} を読めません", p.display())
+                    })?;
                     RuleSettings::from_toml_str(&text)
                         .with_context(|| format!("ルール設定ファイル {}", p.display()))?
                 }
@@ -224,7 +238,12 @@ fn insurer_command(config: &Config, cmd: InsurerCommand) -> anyhow::Result<()> {
                     detail: None,
                 },
             )?;
-            println!("保険者を登録しました: {} {}（{}）", ins.number, ins.name, ins.kind.label_ja());
+            println!(
+                "保険者を登録しました: {} {}（{}）",
+                ins.number,
+                ins.name,
+                ins.kind.label_ja()
+            );
         }
         InsurerCommand::List => {
             let mut conn = open_db(config)?;
@@ -295,7 +314,8 @@ fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
         bail!("パスワードを入力できません: 端末がないときは --password-stdin を使ってください");
     }
     let first = rpassword::prompt_password("パスワード: ").context("パスワードを読めません")?;
-    let second = rpassword::prompt_password("パスワード（確認）: ").context("パスワードを読めません")?;
+    let second =
+        rpassword::prompt_password("パスワード（確認）: ").context("パスワードを読めません")?;
     if first != second {
         bail!("パスワードが一致しません");
     }
@@ -304,7 +324,9 @@ fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
 
 /// Today's date in Japan: every rule counts Japan dates (SPEC §2.1).
 pub fn today_jst() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tokyo).date_naive()
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive()
 }
 
 fn parse_date_arg(flag: &str, v: Option<&str>) -> anyhow::Result<chrono::NaiveDate> {
@@ -323,7 +345,8 @@ fn check_command(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("ルール設定ファイル {} を読めません", p.display()))?;
-            RuleSettings::from_toml_str(&text).with_context(|| format!("ルール設定ファイル {}", p.display()))?
+            RuleSettings::from_toml_str(&text)
+                .with_context(|| format!("ルール設定ファイル {}", p.display()))?
         }
     };
     let opts = check::CheckOptions {

@@ -178,7 +178,11 @@ mod tests {
     fn env_overrides_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("regwatch.toml");
-        std::fs::write(&p, "bind = \"0.0.0.0:9000\"\njwt_secret = \"from-file\"\npool_size = 3\n").unwrap();
+        std::fs::write(
+            &p,
+            "bind = \"0.0.0.0:9000\"\njwt_secret = \"from-file\"\npool_size = 3\n",
+        )
+        .unwrap();
         let env: HashMap<&str, &str> = [("REGWATCH_JWT_SECRET", "from-env")].into();
         let c = Config::load_with(Some(&p), |k| env.get(k).map(|v| v.to_string())).unwrap();
         assert_eq!(c.bind, "0.0.0.0:9000");
@@ -191,15 +195,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("regwatch.toml");
         std::fs::write(&p, "bnd = \"x\"\n").unwrap();
-        let e = Config::load_with(Some(&p), |_| None).unwrap_err().to_string();
+        let e = Config::load_with(Some(&p), |_| None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bnd"), "{e}");
     }
 
     #[test]
     fn secrets_do_not_print() {
-        let env: HashMap<&str, &str> = [("REGWATCH_JWT_SECRET", "top-secret-key"), ("REGWATCH_SMTP_URL", "smtps://u:pw-secret@h:465")].into();
+        let env: HashMap<&str, &str> = [
+            ("REGWATCH_JWT_SECRET", "top-secret-key"),
+            ("REGWATCH_SMTP_URL", "smtps://u:pw-secret@h:465"),
+        ]
+        .into();
         let c = Config::load_with(None, |k| env.get(k).map(|v| v.to_string())).unwrap();
         let dbg = format!("{c:?}");
-        assert!(!dbg.contains("top-secret-key") && !dbg.contains("pw-secret"), "{dbg}");
+        assert!(
+            !dbg.contains("top-secret-key") && !dbg.contains("pw-secret"),
+            "{dbg}"
+        );
     }
 }

@@ -42,22 +42,77 @@ struct Employer {
 }
 
 const COMPANY_HEADS: &[&str] = &[
-    "東都", "浪速", "北斗", "青葉", "湘南", "瀬戸内", "富士", "大和", "みなと", "さくら", "若葉", "旭日",
-    "白山", "銀河", "紀州", "常磐", "武蔵", "美濃", "飛鳥", "葵",
+    "東都",
+    "浪速",
+    "北斗",
+    "青葉",
+    "湘南",
+    "瀬戸内",
+    "富士",
+    "大和",
+    "みなと",
+    "さくら",
+    "若葉",
+    "旭日",
+    "白山",
+    "銀河",
+    "紀州",
+    "常磐",
+    "武蔵",
+    "美濃",
+    "飛鳥",
+    "葵",
 ];
 const COMPANY_TAILS: &[&str] = &[
-    "商事", "精機", "物流", "電機", "食品", "建設", "システム", "製薬", "化学", "運輸",
+    "商事",
+    "精機",
+    "物流",
+    "電機",
+    "食品",
+    "建設",
+    "システム",
+    "製薬",
+    "化学",
+    "運輸",
 ];
 const FAMILY: &[(&str, &str)] = &[
-    ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("伊藤", "イトウ"),
-    ("渡辺", "ワタナベ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ"),
-    ("吉田", "ヨシダ"), ("山田", "ヤマダ"), ("佐々木", "ササキ"), ("山口", "ヤマグチ"), ("松本", "マツモト"),
-    ("井上", "イノウエ"), ("木村", "キムラ"), ("林", "ハヤシ"), ("斎藤", "サイトウ"), ("清水", "シミズ"),
+    ("佐藤", "サトウ"),
+    ("鈴木", "スズキ"),
+    ("高橋", "タカハシ"),
+    ("田中", "タナカ"),
+    ("伊藤", "イトウ"),
+    ("渡辺", "ワタナベ"),
+    ("山本", "ヤマモト"),
+    ("中村", "ナカムラ"),
+    ("小林", "コバヤシ"),
+    ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"),
+    ("山田", "ヤマダ"),
+    ("佐々木", "ササキ"),
+    ("山口", "ヤマグチ"),
+    ("松本", "マツモト"),
+    ("井上", "イノウエ"),
+    ("木村", "キムラ"),
+    ("林", "ハヤシ"),
+    ("斎藤", "サイトウ"),
+    ("清水", "シミズ"),
 ];
 const GIVEN: &[(&str, &str)] = &[
-    ("翔太", "ショウタ"), ("陽菜", "ヒナ"), ("蓮", "レン"), ("結衣", "ユイ"), ("大翔", "ヒロト"),
-    ("美咲", "ミサキ"), ("悠真", "ユウマ"), ("葵", "アオイ"), ("湊", "ミナト"), ("さくら", "サクラ"),
-    ("健一", "ケンイチ"), ("和子", "カズコ"), ("拓海", "タクミ"), ("彩花", "アヤカ"), ("誠", "マコト"),
+    ("翔太", "ショウタ"),
+    ("陽菜", "ヒナ"),
+    ("蓮", "レン"),
+    ("結衣", "ユイ"),
+    ("大翔", "ヒロト"),
+    ("美咲", "ミサキ"),
+    ("悠真", "ユウマ"),
+    ("葵", "アオイ"),
+    ("湊", "ミナト"),
+    ("さくら", "サクラ"),
+    ("健一", "ケンイチ"),
+    ("和子", "カズコ"),
+    ("拓海", "タクミ"),
+    ("彩花", "アヤカ"),
+    ("誠", "マコト"),
 ];
 const CAUSES: &[&str] = &[
     "事業主の提出遅延",
@@ -75,7 +130,7 @@ fn employers(rng: &mut StdRng) -> Vec<Employer> {
             let habit = match i % 8 {
                 0 => 1.5,
                 1 | 2 => 3.0,
-                3 | 4 | 5 => 4.5,
+                3..=5 => 4.5,
                 6 => 8.0,
                 _ => 14.0,
             };
@@ -87,7 +142,11 @@ fn employers(rng: &mut StdRng) -> Vec<Employer> {
                     COMPANY_TAILS[(i * 7 + 3) % COMPANY_TAILS.len()]
                 ),
                 mean_delay: habit * rng.gen_range(0.8..1.2),
-                early_share: if i % 5 == 0 { 0.6 } else { rng.gen_range(0.0..0.25) },
+                early_share: if i % 5 == 0 {
+                    0.6
+                } else {
+                    rng.gen_range(0.0..0.25)
+                },
                 bad_number_share: match i % 10 {
                     9 => 0.35,
                     7 => 0.2,
@@ -159,15 +218,23 @@ fn my_number(rng: &mut StdRng, stats: &mut GenStats, bad_share: f64) -> String {
 /// Writes `notices.csv` and `registrations.csv` into `dir` (created if needed).
 pub fn generate(dir: &Path, opts: &GenOptions) -> io::Result<GenStats> {
     std::fs::create_dir_all(dir)?;
-    let mut notices = BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("notices.csv"))?);
-    let mut regs = BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("registrations.csv"))?);
+    let mut notices =
+        BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("notices.csv"))?);
+    let mut regs = BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(dir.join("registrations.csv"))?,
+    );
     let stats = write_all(&mut notices, &mut regs, opts)?;
     notices.flush()?;
     regs.flush()?;
     Ok(stats)
 }
 
-fn write_all(notices: &mut impl Write, regs: &mut impl Write, opts: &GenOptions) -> io::Result<GenStats> {
+fn write_all(
+    notices: &mut impl Write,
+    regs: &mut impl Write,
+    opts: &GenOptions,
+) -> io::Result<GenStats> {
     let cal = Calendar::get();
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let emps = employers(&mut rng);
@@ -215,7 +282,11 @@ fn write_all(notices: &mut impl Write, regs: &mut impl Write, opts: &GenOptions)
                 55..=74 => NoticeKind::Dependent,
                 _ => NoticeKind::Loss,
             };
-            let kind = if april && rng.gen_bool(0.5) { NoticeKind::Acquisition } else { kind };
+            let kind = if april && rng.gen_bool(0.5) {
+                NoticeKind::Acquisition
+            } else {
+                kind
+            };
             // Event date: before receipt by the employer's habit; 内定者 arrive before the first day;
             // a few retroactive notices arrive months late.
             let lag = if kind == NoticeKind::Acquisition && rng.gen_bool(emp.early_share) {
@@ -229,14 +300,22 @@ fn write_all(notices: &mut impl Write, regs: &mut impl Write, opts: &GenOptions)
             let number = my_number(&mut rng, &mut stats, emp.bad_number_share);
             let bad_number = MyNumberStatus::classify(&number) != MyNumberStatus::Valid;
             let cause = if lag > 5 && rng.gen_bool(0.6) {
-                if bad_number { CAUSES[1] } else { *pick(&mut rng, &[CAUSES[0], CAUSES[0], CAUSES[3], CAUSES[4]]) }
+                if bad_number {
+                    CAUSES[1]
+                } else {
+                    *pick(&mut rng, &[CAUSES[0], CAUSES[0], CAUSES[3], CAUSES[4]])
+                }
             } else {
                 ""
             };
             member_seq += 1;
             let (fam, fam_k) = *pick(&mut rng, FAMILY);
             let (giv, giv_k) = *pick(&mut rng, GIVEN);
-            let seq = if kind == NoticeKind::Dependent { format!("{:02}", rng.gen_range(1..=3)) } else { "00".to_string() };
+            let seq = if kind == NoticeKind::Dependent {
+                format!("{:02}", rng.gen_range(1..=3))
+            } else {
+                "00".to_string()
+            };
             writeln!(
                 notices,
                 "{:04}-{:07},{},{},{},{},{},{},{} {},{} {},{},{},{},{}",
@@ -281,7 +360,12 @@ fn write_all(notices: &mut impl Write, regs: &mut impl Write, opts: &GenOptions)
             }
             if bad_number && rng.gen_bool(0.3) {
                 // A J-LIS mismatch first, then a success once the number is corrected.
-                writeln!(regs, "{:04}-{:07},,エラー,E0101,J-LIS照会結果不一致", received.year(), n)?;
+                writeln!(
+                    regs,
+                    "{:04}-{:07},,エラー,E0101,J-LIS照会結果不一致",
+                    received.year(),
+                    n
+                )?;
                 stats.registrations += 1;
             }
             let hour = rng.gen_range(9..19);
@@ -289,7 +373,8 @@ fn write_all(notices: &mut impl Write, regs: &mut impl Write, opts: &GenOptions)
             let stamp = match rng.gen_range(0..10) {
                 // Some systems export UTC; the reader converts to JST before taking the date.
                 0 => {
-                    let utc = reg_day.and_hms_opt(hour, minute, 0).unwrap_or_default() - Duration::hours(9);
+                    let utc = reg_day.and_hms_opt(hour, minute, 0).unwrap_or_default()
+                        - Duration::hours(9);
                     utc.format("%Y-%m-%dT%H:%M:%SZ").to_string()
                 }
                 1 => format!("{}T{:02}:{:02}:00+09:00", reg_day, hour, minute),

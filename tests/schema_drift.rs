@@ -19,7 +19,9 @@ struct Col {
 
 fn sqlite_shape() -> Shape {
     let dir = tempfile::tempdir().unwrap();
-    let url = regwatch::store::DatabaseUrl::parse(&format!("sqlite://{}/d.db", dir.path().display())).unwrap();
+    let url =
+        regwatch::store::DatabaseUrl::parse(&format!("sqlite://{}/d.db", dir.path().display()))
+            .unwrap();
     let mut conn = regwatch::store::establish(&url).unwrap();
     regwatch::store::migrate(&mut conn).unwrap();
     // A PRIMARY KEY column is NOT NULL in PostgreSQL; SQLite reports INTEGER PRIMARY KEY as
@@ -38,8 +40,12 @@ fn sqlite_shape() -> Shape {
 fn postgres_shape(admin: &str) -> Shape {
     let name = format!("regwatch_drift_{}", std::process::id());
     let mut admin_conn = PgConnection::establish(admin).unwrap();
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin_conn).unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin_conn).unwrap();
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin_conn)
+        .unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin_conn)
+        .unwrap();
     let mut u = url::Url::parse(admin).unwrap();
     u.set_path(&name);
     let shape = {
@@ -65,7 +71,9 @@ fn postgres_shape(admin: &str) -> Shape {
 fn to_shape(cols: Vec<Col>) -> Shape {
     let mut s = Shape::new();
     for c in cols {
-        s.entry(c.table_name).or_default().insert(c.column_name, c.nullable == 1);
+        s.entry(c.table_name)
+            .or_default()
+            .insert(c.column_name, c.nullable == 1);
     }
     s
 }
@@ -80,7 +88,9 @@ fn differences(sqlite: &Shape, pg: &Shape) -> Vec<String> {
                 for (c, n) in cols {
                     match pcols.get(c) {
                         None => out.push(format!("{t}.{c}: only in sqlite")),
-                        Some(pn) if pn != n => out.push(format!("{t}.{c}: nullable sqlite={n} postgres={pn}")),
+                        Some(pn) if pn != n => {
+                            out.push(format!("{t}.{c}: nullable sqlite={n} postgres={pn}"))
+                        }
                         _ => {}
                     }
                 }
@@ -110,7 +120,9 @@ fn sqlite_and_postgres_migrations_define_the_same_schema() {
         }
     }
     let Ok(admin) = std::env::var("REGWATCH_TEST_POSTGRES_URL") else {
-        eprintln!("schema drift vs PostgreSQL skipped: set REGWATCH_TEST_POSTGRES_URL (.ci/run does)");
+        eprintln!(
+            "schema drift vs PostgreSQL skipped: set REGWATCH_TEST_POSTGRES_URL (.ci/run does)"
+        );
         return;
     };
     let pg = postgres_shape(&admin);
@@ -121,10 +133,15 @@ fn sqlite_and_postgres_migrations_define_the_same_schema() {
 #[test]
 fn differences_reports_a_column_missing_on_one_side() {
     let mut a = Shape::new();
-    a.entry("notices".into()).or_default().insert("id".into(), false);
+    a.entry("notices".into())
+        .or_default()
+        .insert("id".into(), false);
     let mut b = a.clone();
     b.get_mut("notices").unwrap().insert("extra".into(), true);
-    assert_eq!(differences(&a, &b), vec!["notices.extra: only in postgres".to_string()]);
+    assert_eq!(
+        differences(&a, &b),
+        vec!["notices.extra: only in postgres".to_string()]
+    );
     b.get_mut("notices").unwrap().insert("id".into(), true);
     assert_eq!(differences(&a, &b).len(), 2);
 }

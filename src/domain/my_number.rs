@@ -46,7 +46,9 @@ impl MyNumberStatus {
             let d = match c {
                 '0'..='9' => c as u32 - '0' as u32,
                 '０'..='９' => c as u32 - '０' as u32,
-                ' ' | '\u{3000}' | '\t' | '-' | '‐' | '－' | '—' | '―' | 'ー' | '−' => continue,
+                ' ' | '\u{3000}' | '\t' | '-' | '‐' | '－' | '—' | '―' | 'ー' | '−' => {
+                    continue
+                }
                 _ => return MyNumberStatus::Invalid,
             };
             seen_any = true;
@@ -94,14 +96,21 @@ mod tests {
 
     #[test]
     fn spec_test_vector_is_valid() {
-        assert_eq!(MyNumberStatus::classify("123456789018"), MyNumberStatus::Valid);
+        assert_eq!(
+            MyNumberStatus::classify("123456789018"),
+            MyNumberStatus::Valid
+        );
     }
 
     #[test]
     fn wrong_check_digit_is_invalid() {
         for last in 0..=9 {
             let s = format!("12345678901{last}");
-            let want = if last == 8 { MyNumberStatus::Valid } else { MyNumberStatus::Invalid };
+            let want = if last == 8 {
+                MyNumberStatus::Valid
+            } else {
+                MyNumberStatus::Invalid
+            };
             assert_eq!(MyNumberStatus::classify(&s), want, "{s}");
         }
     }
@@ -115,17 +124,38 @@ mod tests {
 
     #[test]
     fn full_width_and_separators_are_normalised() {
-        assert_eq!(MyNumberStatus::classify("１２３４５６７８９０１８"), MyNumberStatus::Valid);
-        assert_eq!(MyNumberStatus::classify("1234-5678-9018"), MyNumberStatus::Valid);
-        assert_eq!(MyNumberStatus::classify("1234 5678 9018"), MyNumberStatus::Valid);
-        assert_eq!(MyNumberStatus::classify("１２３４－５６７８－９０１８"), MyNumberStatus::Valid);
+        assert_eq!(
+            MyNumberStatus::classify("１２３４５６７８９０１８"),
+            MyNumberStatus::Valid
+        );
+        assert_eq!(
+            MyNumberStatus::classify("1234-5678-9018"),
+            MyNumberStatus::Valid
+        );
+        assert_eq!(
+            MyNumberStatus::classify("1234 5678 9018"),
+            MyNumberStatus::Valid
+        );
+        assert_eq!(
+            MyNumberStatus::classify("１２３４－５６７８－９０１８"),
+            MyNumberStatus::Valid
+        );
     }
 
     #[test]
     fn wrong_length_or_letters_are_invalid() {
-        assert_eq!(MyNumberStatus::classify("12345678901"), MyNumberStatus::Invalid);
-        assert_eq!(MyNumberStatus::classify("1234567890180"), MyNumberStatus::Invalid);
-        assert_eq!(MyNumberStatus::classify("12345678901X"), MyNumberStatus::Invalid);
+        assert_eq!(
+            MyNumberStatus::classify("12345678901"),
+            MyNumberStatus::Invalid
+        );
+        assert_eq!(
+            MyNumberStatus::classify("1234567890180"),
+            MyNumberStatus::Invalid
+        );
+        assert_eq!(
+            MyNumberStatus::classify("12345678901X"),
+            MyNumberStatus::Invalid
+        );
     }
 
     #[test]
@@ -137,7 +167,10 @@ mod tests {
             let d: Vec<u8> = s.bytes().map(|b| b - b'0').collect();
             let c = check_digit(&d);
             assert!(c <= 9);
-            assert_eq!(MyNumberStatus::classify(&format!("{s}{c}")), MyNumberStatus::Valid);
+            assert_eq!(
+                MyNumberStatus::classify(&format!("{s}{c}")),
+                MyNumberStatus::Valid
+            );
         }
     }
 }

@@ -12,7 +12,11 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 3] = [NoticeKind::Acquisition, NoticeKind::Dependent, NoticeKind::Loss];
+    pub const ALL: [NoticeKind; 3] = [
+        NoticeKind::Acquisition,
+        NoticeKind::Dependent,
+        NoticeKind::Loss,
+    ];
 
     /// English code used in files, JSON and the database.
     pub fn code(self) -> &'static str {
@@ -85,7 +89,9 @@ impl InsurerKind {
         match s.trim() {
             "kenpo" | "健保組合" => Ok(InsurerKind::Kenpo),
             "kyosai" | "共済組合等" | "共済組合" => Ok(InsurerKind::Kyosai),
-            other => Err(format!("保険者種別は kenpo または kyosai です（指定: {other}）")),
+            other => Err(format!(
+                "保険者種別は kenpo または kyosai です（指定: {other}）"
+            )),
         }
     }
 }
@@ -97,7 +103,11 @@ pub struct InsurerNumber(String);
 
 impl InsurerNumber {
     pub fn parse(s: &str) -> Result<InsurerNumber, String> {
-        let n: String = s.trim().chars().map(crate::domain::types::halfwidth_digit).collect();
+        let n: String = s
+            .trim()
+            .chars()
+            .map(crate::domain::types::halfwidth_digit)
+            .collect();
         if n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit()) {
             Ok(InsurerNumber(n))
         } else {
@@ -122,7 +132,16 @@ pub struct NoticeId(String);
 
 impl NoticeId {
     pub fn parse(s: &str) -> Result<NoticeId, String> {
-        let t: String = s.trim().chars().map(halfwidth_ascii).collect();
+        let trimmed = s.trim();
+        // Fast path for the usual case (a million ids a second go through here): printable ASCII
+        // needs no normalisation, only validation.
+        if !trimmed.is_empty()
+            && trimmed.len() <= 64
+            && trimmed.bytes().all(|b| (0x20..0x7f).contains(&b))
+        {
+            return Ok(NoticeId(trimmed.to_owned()));
+        }
+        let t: String = trimmed.chars().map(halfwidth_ascii).collect();
         if t.is_empty() {
             return Err("受付番号が空です".into());
         }
@@ -171,8 +190,14 @@ mod tests {
 
     #[test]
     fn insurer_number_is_eight_digits() {
-        assert_eq!(InsurerNumber::parse("06123456").unwrap().as_str(), "06123456");
-        assert_eq!(InsurerNumber::parse("０６１２３４５６").unwrap().as_str(), "06123456");
+        assert_eq!(
+            InsurerNumber::parse("06123456").unwrap().as_str(),
+            "06123456"
+        );
+        assert_eq!(
+            InsurerNumber::parse("０６１２３４５６").unwrap().as_str(),
+            "06123456"
+        );
         assert!(InsurerNumber::parse("0612345").is_err());
         assert!(InsurerNumber::parse("0612345a").is_err());
     }
@@ -180,7 +205,10 @@ mod tests {
     #[test]
     fn notice_kind_accepts_japanese_and_english() {
         assert_eq!(NoticeKind::parse("資格取得"), Some(NoticeKind::Acquisition));
-        assert_eq!(NoticeKind::parse("資格取得届"), Some(NoticeKind::Acquisition));
+        assert_eq!(
+            NoticeKind::parse("資格取得届"),
+            Some(NoticeKind::Acquisition)
+        );
         assert_eq!(NoticeKind::parse("被扶養者"), Some(NoticeKind::Dependent));
         assert_eq!(NoticeKind::parse("Loss"), Some(NoticeKind::Loss));
         assert_eq!(NoticeKind::parse("転居"), None);

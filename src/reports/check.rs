@@ -2,14 +2,16 @@
 //! Stateless: no database. Streams the notices file; only the registrations are held, by hash.
 use super::stats::{DayHistogram, StatusCounts};
 use crate::domain::rules::{self, Explanation};
-use crate::domain::{Calendar, Evaluation, MyNumberStatus, NoticeFacts, RegistrationRule, RuleSettings, Status};
+use crate::domain::{
+    Calendar, Evaluation, MyNumberStatus, NoticeFacts, RegistrationRule, RuleSettings, Status,
+};
 use crate::ingest::{self, FileError, NoticeReadOptions, NoticeRow, RegResult};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use unicode_width::UnicodeWidthStr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -90,7 +92,7 @@ struct RegInfo {
 }
 
 fn load_registrations(
-    path: &PathBuf,
+    path: &Path,
     err: &mut dyn Write,
     outcome: &mut CheckOutcome,
 ) -> Result<IdMap<RegInfo>, CheckError> {
@@ -125,7 +127,11 @@ fn load_registrations(
 }
 
 /// Runs the check and writes the result to `out`, rejected rows to `err`.
-pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> Result<CheckOutcome, CheckError> {
+pub fn run(
+    opts: &CheckOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<CheckOutcome, CheckError> {
     let cal = Calendar::get();
     let mut outcome = CheckOutcome::default();
     let regs = match &opts.registrations {
@@ -136,8 +142,8 @@ pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> Res
         path: opts.notices.display().to_string(),
         source,
     };
-    let mut reader =
-        ingest::open_notices(&opts.notices, NoticeReadOptions { as_of: opts.as_of }).map_err(wrap)?;
+    let mut reader = ingest::open_notices(&opts.notices, NoticeReadOptions { as_of: opts.as_of })
+        .map_err(wrap)?;
     let mut sink = Sink::new(opts.format, opts.as_of, out)?;
     for row in reader.by_ref() {
         let row = match row {
@@ -148,7 +154,10 @@ pub fn run(opts: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> Res
                 continue;
             }
         };
-        let registered_on = match regs.as_ref().and_then(|m| m.get(&id_key(row.notice_id.as_str()))) {
+        let registered_on = match regs
+            .as_ref()
+            .and_then(|m| m.get(&id_key(row.notice_id.as_str())))
+        {
             Some(RegInfo {
                 earliest_ok: Some(d),
                 line,
@@ -231,8 +240,18 @@ pub fn rule_label(r: RegistrationRule) -> &'static str {
 }
 
 const COLUMNS: [&str; 12] = [
-    "受付番号", "届書", "個人番号", "提出期限", "提出", "提出超過日数", "登録ルール", "登録期限", "登録", "登録超過日数",
-    "資格確認書", "登録まで日数",
+    "受付番号",
+    "届書",
+    "個人番号",
+    "提出期限",
+    "提出",
+    "提出超過日数",
+    "登録ルール",
+    "登録期限",
+    "登録",
+    "登録超過日数",
+    "資格確認書",
+    "登録まで日数",
 ];
 
 fn table_cells(row: &NoticeRow, ev: &Evaluation) -> [String; 12] {
@@ -249,7 +268,12 @@ fn table_cells(row: &NoticeRow, ev: &Evaluation) -> [String; 12] {
         date(ev.registration.deadline),
         status_label(ev.registration.status).to_string(),
         opt(ev.registration.days_over),
-        if ev.ex_officio_required { "要交付" } else { "" }.to_string(),
+        if ev.ex_officio_required {
+            "要交付"
+        } else {
+            ""
+        }
+        .to_string(),
         opt(ev.e2e_days),
     ]
 }
@@ -269,21 +293,25 @@ struct Summary {
 
 enum Sink<'w> {
     Jsonl(&'w mut dyn Write),
-    Csv(csv::Writer<&'w mut dyn Write>),
+    Csv(Box<csv::Writer<&'w mut dyn Write>>),
     /// The table needs column widths, so its rows are kept until the end.
     Table(&'w mut dyn Write, Vec<[String; 12]>),
     Summary(&'w mut dyn Write, Box<Summary>),
 }
 
 impl<'w> Sink<'w> {
-    fn new(format: CheckFormat, as_of: NaiveDate, out: &'w mut dyn Write) -> std::io::Result<Sink<'w>> {
+    fn new(
+        format: CheckFormat,
+        as_of: NaiveDate,
+        out: &'w mut dyn Write,
+    ) -> std::io::Result<Sink<'w>> {
         Ok(match format {
             CheckFormat::Jsonl => Sink::Jsonl(out),
             CheckFormat::Csv => {
                 out.write_all("\u{feff}".as_bytes())?;
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(COLUMNS)?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
             CheckFormat::Table => Sink::Table(out, Vec::new()),
             CheckFormat::Summary => Sink::Summary(
@@ -338,14 +366,17 @@ impl<'w> Sink<'w> {
                 serde_json::to_writer(&mut **out, &rec)?;
                 out.write_all(b"\n")
             }
-            Sink::Csv(w) => w.write_record(table_cells(row, ev)).map_err(std::io::Error::other),
+            Sink::Csv(w) => w
+                .write_record(table_cells(row, ev))
+                .map_err(std::io::Error::other),
             Sink::Table(_, rows) => {
                 rows.push(table_cells(row, ev));
                 Ok(())
             }
             Sink::Summary(_, s) => {
                 s.submission.add(ev.submission.status);
-                s.submission_days.add((facts.received_on - facts.event_date).num_days());
+                s.submission_days
+                    .add((facts.received_on - facts.event_date).num_days());
                 let (counts, days) = match ev.registration_rule {
                     RegistrationRule::FiveDay => (&mut s.five_day, &mut s.five_day_days),
                     RegistrationRule::Standard => (&mut s.standard, &mut s.standard_days),
@@ -394,7 +425,9 @@ fn write_table(out: &mut dyn Write, rows: &[[String; 12]]) -> std::io::Result<()
             *w = (*w).max(UnicodeWidthStr::width(c.as_str()));
         }
     }
-    let numeric = [false, false, false, false, false, true, false, false, false, true, false, true];
+    let numeric = [
+        false, false, false, false, false, true, false, false, false, true, false, true,
+    ];
     let line = |out: &mut dyn Write, cells: &[&str]| -> std::io::Result<()> {
         for (i, c) in cells.iter().enumerate() {
             if i > 0 {
@@ -435,7 +468,11 @@ fn write_summary(out: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
         total, s.by_status[0], s.by_status[1], s.by_status[2]
     )?;
     writeln!(out)?;
-    writeln!(out, "{:<34}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}", "", "期限内", "期限超過", "期限間近", "処理中", "対象外", "遵守率")?;
+    writeln!(
+        out,
+        "{:<34}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
+        "", "期限内", "期限超過", "期限間近", "処理中", "対象外", "遵守率"
+    )?;
     for (label, c) in [
         ("提出（事業主→保険者）", &s.submission),
         ("登録 5日ルール（個人番号 正）", &s.five_day),
@@ -448,10 +485,25 @@ fn write_summary(out: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
         writeln!(out, "{:>10}", rate(c))?;
     }
     writeln!(out)?;
-    writeln!(out, "遵守率 = 期限内 ÷（期限内 + 期限超過）。処理中・期限間近は含めません。")?;
-    writeln!(out, "提出までの日数:            {}", days(&s.submission_days))?;
-    writeln!(out, "登録までの日数（5日ルール）: {}", days(&s.five_day_days))?;
-    writeln!(out, "登録までの日数（標準）:     {}", days(&s.standard_days))?;
+    writeln!(
+        out,
+        "遵守率 = 期限内 ÷（期限内 + 期限超過）。処理中・期限間近は含めません。"
+    )?;
+    writeln!(
+        out,
+        "提出までの日数:            {}",
+        days(&s.submission_days)
+    )?;
+    writeln!(
+        out,
+        "登録までの日数（5日ルール）: {}",
+        days(&s.five_day_days)
+    )?;
+    writeln!(
+        out,
+        "登録までの日数（標準）:     {}",
+        days(&s.standard_days)
+    )?;
     writeln!(out, "事実発生日から登録まで:     {}", days(&s.e2e_days))?;
     writeln!(out, "資格確認書の職権交付が必要: {} 件", s.ex_officio)?;
     Ok(())

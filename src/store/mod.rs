@@ -151,12 +151,14 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConn, StoreError> {
                 })?;
             Ok(DbConn::Sqlite(c))
         }
-        DatabaseUrl::Postgres(u) => PgConnection::establish(u)
-            .map(DbConn::Pg)
-            .map_err(|e| StoreError::PgConnect {
-                url: redact_url(u),
-                reason: e.to_string().trim().replace('\n', " "),
-            }),
+        DatabaseUrl::Postgres(u) => {
+            PgConnection::establish(u)
+                .map(DbConn::Pg)
+                .map_err(|e| StoreError::PgConnect {
+                    url: redact_url(u),
+                    reason: e.to_string().trim().replace('\n', " "),
+                })
+        }
     }
 }
 
@@ -182,7 +184,10 @@ fn check_sqlite_path(path: &Path) -> Result<(), StoreError> {
             let _ = std::fs::remove_file(&probe);
             Ok(())
         }
-        Err(e) => Err(err(format!("ディレクトリ {} に書き込めません（{e}）", dir.display()))),
+        Err(e) => Err(err(format!(
+            "ディレクトリ {} に書き込めません（{e}）",
+            dir.display()
+        ))),
     }
 }
 
@@ -227,7 +232,10 @@ pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<DbPool, StoreError> 
 /// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so the write
 /// lock is taken up front and a concurrent writer waits on the busy timeout instead of failing
 /// with "database is locked" when a read transaction tries to upgrade.
-pub fn write_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+pub fn write_tx<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
 {

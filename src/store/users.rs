@@ -2,7 +2,9 @@
 use super::insurers::InsurerId;
 use super::schema::users;
 use super::{now_utc, DbConn};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
@@ -42,7 +44,9 @@ impl Role {
             "admin" => Ok(Role::Admin),
             "staff" => Ok(Role::Staff),
             "viewer" => Ok(Role::Viewer),
-            other => Err(format!("役割は admin / staff / viewer のいずれかです（指定: {other}）")),
+            other => Err(format!(
+                "役割は admin / staff / viewer のいずれかです（指定: {other}）"
+            )),
         }
     }
 }
@@ -63,7 +67,10 @@ impl Email {
         if valid {
             Ok(Email(t))
         } else {
-            Err(format!("メールアドレスの形式が正しくありません: {}", s.trim()))
+            Err(format!(
+                "メールアドレスの形式が正しくありません: {}",
+                s.trim()
+            ))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -155,7 +162,10 @@ pub fn create(
     })
 }
 
-pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<UserRow>, diesel::result::Error> {
+pub fn find_by_email(
+    conn: &mut DbConn,
+    email: &Email,
+) -> Result<Option<UserRow>, diesel::result::Error> {
     users::table
         .filter(users::email.eq(email.as_str()))
         .select(UserRow::as_select())
@@ -169,7 +179,10 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(Email::parse(" A@Example.JP ").unwrap().as_str(), "a@example.jp");
+        assert_eq!(
+            Email::parse(" A@Example.JP ").unwrap().as_str(),
+            "a@example.jp"
+        );
         assert!(Email::parse("no-at-sign").is_err());
         assert!(Email::parse("a@b").is_err());
         assert!(Email::parse("a b@example.jp").is_err());
@@ -182,6 +195,9 @@ mod tests {
         assert!(h.starts_with("$argon2"));
         assert!(verify_password(&pw, &h));
         assert!(!verify_password(&SecretString::from("wrong password!"), &h));
-        assert!(matches!(hash_password(&SecretString::from("short")), Err(UserError::WeakPassword)));
+        assert!(matches!(
+            hash_password(&SecretString::from("short")),
+            Err(UserError::WeakPassword)
+        ));
     }
 }

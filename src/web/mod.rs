@@ -67,7 +67,10 @@ impl Application {
             addr: config.bind.clone(),
             reason: bind_reason(&e),
         })?;
-        let port = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Other(e.to_string()))?
+            .port();
         let state = AppState {
             pool,
             tera: Arc::new(templates::load().map_err(|e| StartError::Templates(format!("{e:#}")))?),
@@ -78,7 +81,11 @@ impl Application {
             addr: state.config.bind.clone(),
             reason: e.to_string(),
         })?;
-        Ok(Application { port, server, state })
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -93,9 +100,13 @@ impl Application {
 
 fn bind_reason(e: &std::io::Error) -> String {
     match e.kind() {
-        std::io::ErrorKind::AddrInUse => "ポートが既に使われています（Address already in use）".into(),
+        std::io::ErrorKind::AddrInUse => {
+            "ポートが既に使われています（Address already in use）".into()
+        }
         std::io::ErrorKind::PermissionDenied => "権限がありません（Permission denied）".into(),
-        std::io::ErrorKind::AddrNotAvailable => "このアドレスは使えません（Address not available）".into(),
+        std::io::ErrorKind::AddrNotAvailable => {
+            "このアドレスは使えません（Address not available）".into()
+        }
         _ => e.to_string(),
     }
 }

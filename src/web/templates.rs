@@ -3,8 +3,14 @@ use tera::Tera;
 
 /// (name, source) of every template under templates/.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("pages/base.html", include_str!("../../templates/pages/base.html")),
-    ("pages/login.html", include_str!("../../templates/pages/login.html")),
+    (
+        "pages/base.html",
+        include_str!("../../templates/pages/base.html"),
+    ),
+    (
+        "pages/login.html",
+        include_str!("../../templates/pages/login.html"),
+    ),
 ];
 
 pub fn load() -> tera::Result<Tera> {

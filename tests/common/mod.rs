@@ -76,7 +76,10 @@ impl Drop for TestDb {
 
 fn rand_suffix() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     format!("{nanos:x}")
 }
 
@@ -110,7 +113,9 @@ pub fn test_config(db: &TestDb) -> Config {
 /// Starts the real server on a random port with a fresh database.
 pub async fn spawn_app() -> TestApp {
     let db = TestDb::new();
-    let app = Application::build(test_config(&db)).await.expect("build app");
+    let app = Application::build(test_config(&db))
+        .await
+        .expect("build app");
     let port = app.port();
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
