@@ -45,6 +45,29 @@ pub enum Command {
     Check(CheckArgs),
     /// Generate realistic synthetic notices and registrations. 試験用データの生成
     Gen(GenArgs),
+    /// Load a notices or registrations file into the database. ファイルの取込
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Load a notices file (資格取得届・被扶養者届・資格喪失届). 届書ファイルの取込
+    Notices(ImportArgs),
+    /// Load intermediate-server registration results. 登録結果ファイルの取込
+    Registrations(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// CSV file (UTF-8 or Shift_JIS). 取込ファイル
+    pub file: PathBuf,
+    /// 保険者番号 of the insurer the file belongs to. 保険者番号
+    #[arg(long)]
+    pub insurer: String,
+    /// Validate dates as of this date (default today in Japan). 基準日
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +188,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Insurer(cmd) => insurer_command(&config, cmd)?,
         Command::User(cmd) => user_command(&config, cmd)?,
+        Command::Import(cmd) => return import_command(&config, cmd),
         Command::Check(_) | Command::Gen(_) => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)
@@ -401,4 +425,112 @@ fn gen_command(args: &GenArgs) -> anyhow::Result<ExitCode> {
         stats.my_number_invalid
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn import_command(config: &Config, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
+    use crate::store::import::{self, Actor, FileKind};
+    let (kind, args) = match cmd {
+        ImportCommand::Notices(a) => (FileKind::Notices, a),
+        ImportCommand::Registrations(a) => (FileKind::Registrations, a),
+    };
+    let as_of = parse_date_arg("--as-of", args.as_of.as_deref())?;
+    let number = InsurerNumber::parse(&args.insurer).map_err(anyhow::Error::msg)?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("ファイル {} を開けません", args.file.display()))?;
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| args.file.display().to_string());
+    let mut conn = open_db(config)?;
+    // A large file holds the write lock for a while; a second import waits for it instead of
+    // failing with "database is locked".
+    if let store::DbConn::Sqlite(c) = &mut conn {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute(
+            "PRAGMA busy_timeout = 3600000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        )?;
+    }
+    let insurer = insurers::find_by_number(&mut conn, &number)?;
+    let actor = Actor {
+        user: None,
+        label: "cli".into(),
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} {pos} 行（{per_sec}）{elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        b.set_message(format!("{}を取込中", kind.label_ja()));
+        b.enable_steady_tick(std::time::Duration::from_millis(200));
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut progress = |rows: u64| bar.set_position(rows);
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let result = match kind {
+        FileKind::Notices => import::import_notices(
+            &mut conn,
+            &insurer,
+            reader,
+            &file_name,
+            &actor,
+            as_of,
+            &mut progress,
+        ),
+        FileKind::Registrations => import::import_registrations(
+            &mut conn,
+            &insurer,
+            reader,
+            &file_name,
+            &actor,
+            &mut progress,
+        ),
+    };
+    bar.finish_and_clear();
+    let summary = result?;
+    audit::record(
+        &mut conn,
+        &audit::AuditEntry {
+            insurer: Some(insurer.id),
+            user: None,
+            actor: "cli",
+            action: if kind == FileKind::Notices {
+                "import.notices"
+            } else {
+                "import.registrations"
+            },
+            target: Some(&file_name),
+            detail: Some(&format!("batch {}", summary.batch_id)),
+        },
+    )?;
+    for r in &summary.rejects {
+        eprintln!("line {}: {}", r.line, r.reason);
+    }
+    if summary.rejected as usize > summary.rejects.len() {
+        eprintln!(
+            "…ほか {} 行（全件は取込履歴の却下行CSVで確認できます）",
+            summary.rejected as usize - summary.rejects.len()
+        );
+    }
+    println!(
+        "{} {}（{} {}）: {}。取込番号 {}",
+        kind.label_ja(),
+        file_name,
+        insurer.number,
+        insurer.name,
+        summary.line_ja(),
+        summary.batch_id
+    );
+    if summary.without_notice > 0 {
+        println!(
+            "うち {} 件は届書が未取込です（届書の取込時に反映されます）",
+            summary.without_notice
+        );
+    }
+    Ok(ExitCode::from(if summary.rejected > 0 { 3 } else { 0 }))
 }

@@ -1,5 +1,6 @@
 //! diesel storage for both backends: connection enum, pool, migrations, queries.
 pub mod audit;
+pub mod import;
 pub mod insurers;
 pub mod schema;
 pub mod secrets;

@@ -48,6 +48,7 @@ diesel::table! {
         symbol -> Text,
         number -> Text,
         dependent_seq -> Text,
+        member_key -> Text,
         name -> Nullable<Text>,
         name_kana -> Nullable<Text>,
         created_at -> Timestamp,

@@ -131,3 +131,19 @@ pub async fn spawn_app() -> TestApp {
         db,
     }
 }
+
+/// Registers an insurer with default rules directly in the database.
+pub fn add_insurer(
+    conn: &mut regwatch::store::DbConn,
+    number: &str,
+    kind: regwatch::domain::InsurerKind,
+) -> regwatch::store::insurers::Insurer {
+    regwatch::store::insurers::create(
+        conn,
+        &regwatch::domain::InsurerNumber::parse(number).unwrap(),
+        &format!("テスト保険者{number}"),
+        kind,
+        &regwatch::domain::RuleSettings::default(),
+    )
+    .unwrap()
+}

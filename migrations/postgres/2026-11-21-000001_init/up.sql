@@ -44,11 +44,13 @@ CREATE TABLE members (
     symbol TEXT NOT NULL,
     number TEXT NOT NULL,
     dependent_seq TEXT NOT NULL DEFAULT '',
+    -- symbol, number and dependent_seq joined with U+001F: one indexed key for bulk lookups.
+    member_key TEXT NOT NULL,
     name TEXT,
     name_kana TEXT,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
-    UNIQUE (insurer_id, symbol, number, dependent_seq)
+    UNIQUE (insurer_id, member_key)
 );
 
 CREATE TABLE import_batches (

@@ -1,0 +1,461 @@
+//! Loading files into the database, on SQLite and (with REGWATCH_TEST_POSTGRES_URL) PostgreSQL:
+//! one batch per file, idempotent, nothing half-written, no My Number anywhere.
+mod common;
+
+use chrono::NaiveDate;
+use common::{add_insurer, TestDb};
+use diesel::prelude::*;
+use regwatch::domain::{InsurerKind, RuleSettings};
+use regwatch::store::import::{self, Actor, ImportError, ImportSummary};
+use regwatch::store::insurers::Insurer;
+use regwatch::store::schema::{import_batches, import_rejects, notices};
+use regwatch::store::DbConn;
+
+const HEADER: &str = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号,遅延理由\n";
+
+fn actor() -> Actor {
+    Actor {
+        user: None,
+        label: "test".into(),
+    }
+}
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 6, 30).unwrap()
+}
+
+fn load(conn: &mut DbConn, ins: &Insurer, body: &str) -> Result<ImportSummary, ImportError> {
+    import::import_notices(
+        conn,
+        ins,
+        body.as_bytes(),
+        "notices.csv",
+        &actor(),
+        as_of(),
+        &mut |_| {},
+    )
+}
+
+fn load_regs(conn: &mut DbConn, ins: &Insurer, body: &str) -> Result<ImportSummary, ImportError> {
+    import::import_registrations(
+        conn,
+        ins,
+        body.as_bytes(),
+        "registrations.csv",
+        &actor(),
+        &mut |_| {},
+    )
+}
+
+fn notice_count(conn: &mut DbConn) -> i64 {
+    notices::table.count().get_result(conn).unwrap()
+}
+
+fn batch_count(conn: &mut DbConn) -> i64 {
+    import_batches::table.count().get_result(conn).unwrap()
+}
+
+fn three_rows() -> String {
+    format!(
+        "{HEADER}N-1,資格取得,E01,株式会社テスト,100,1,,山田 太郎,2024-04-22,2024-04-28,123456789018,\n\
+         N-2,被扶養者,E01,株式会社テスト,100,1,01,山田 花子,2024-04-01,2024-04-15,,事業主の提出遅延\n\
+         N-3,資格喪失,E02,テスト商事,200,7,,佐藤 一郎,2024-03-31,2024-04-02,,\n"
+    )
+}
+
+#[test]
+fn a_file_loads_with_stored_deadlines_and_reloading_changes_nothing() {
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    let s = load(&mut c, &ins, &three_rows()).unwrap();
+    assert_eq!(
+        (s.new, s.changed, s.unchanged, s.rejected, s.rows_read),
+        (3, 0, 0, 0, 3)
+    );
+    assert_eq!(s.sha256.len(), 64);
+    let (sub, reg, rule): (NaiveDate, NaiveDate, String) = notices::table
+        .filter(notices::notice_id.eq("N-1"))
+        .select((
+            notices::submission_deadline,
+            notices::registration_deadline,
+            notices::registration_rule,
+        ))
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(sub, NaiveDate::from_ymd_opt(2024, 4, 30).unwrap());
+    assert_eq!(
+        reg,
+        NaiveDate::from_ymd_opt(2024, 5, 7).unwrap(),
+        "Golden Week moves 05-03 to 05-07"
+    );
+    assert_eq!(rule, "five_day");
+
+    let again = load(&mut c, &ins, &three_rows()).unwrap();
+    assert_eq!((again.new, again.changed, again.unchanged), (0, 0, 3));
+    assert_eq!(
+        again.line_ja(),
+        "0 件新規、0 件変更、3 件変更なし、0 行却下（3 行読込）"
+    );
+    assert_eq!(notice_count(&mut c), 3);
+    assert_ne!(again.batch_id, s.batch_id);
+}
+
+#[test]
+fn a_changed_row_updates_the_notice_and_counts_as_changed() {
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    load(&mut c, &ins, &three_rows()).unwrap();
+    let changed = three_rows().replace("2024-04-15,,事業主", "2024-04-16,,事業主");
+    let s = load(&mut c, &ins, &changed).unwrap();
+    assert_eq!((s.new, s.changed, s.unchanged), (0, 1, 2));
+    let received: NaiveDate = notices::table
+        .filter(notices::notice_id.eq("N-2"))
+        .select(notices::received_on)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(received, NaiveDate::from_ymd_opt(2024, 4, 16).unwrap());
+}
+
+#[test]
+fn bad_rows_are_rejected_with_their_line_and_the_good_rows_load() {
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    let body = format!(
+        "{}N-4,転居,E01,,100,2,,,2024-04-01,2024-04-02,,\nN-5,資格取得,E01,,100,3,,,2024-02-30,2024-04-02,,\n",
+        three_rows()
+    );
+    let s = load(&mut c, &ins, &body).unwrap();
+    assert_eq!((s.new, s.rejected), (3, 2));
+    let lines: Vec<u64> = s.rejects.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![5, 6]);
+    let stored: Vec<(i64, String)> = import_rejects::table
+        .filter(import_rejects::batch_id.eq(s.batch_id))
+        .order(import_rejects::line.asc())
+        .select((import_rejects::line, import_rejects::reason))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].0, 5);
+    let csv = import::rejects_csv(&mut c, ins.id, s.batch_id).unwrap();
+    assert!(csv.starts_with("\u{feff}".as_bytes()));
+    let text = String::from_utf8(csv).unwrap();
+    assert!(
+        text.contains("行,理由") && text.contains("\n5,") && text.contains("\n6,"),
+        "{text}"
+    );
+}
+
+#[test]
+fn whole_file_errors_change_nothing() {
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    load(&mut c, &ins, &three_rows()).unwrap();
+    let before = (notice_count(&mut c), batch_count(&mut c));
+
+    let other =
+        "保険者番号,受付番号,届書種別,事業所記号,被保険者記号,被保険者番号,事実発生日,受付日\n\
+                 06123456,X-1,資格取得,E9,1,1,2024-04-01,2024-04-02\n\
+                 06999999,X-2,資格取得,E9,1,2,2024-04-01,2024-04-02\n";
+    let e = load(&mut c, &ins, other).unwrap_err();
+    assert!(matches!(e, ImportError::WrongInsurer { .. }), "{e}");
+    assert!(e.to_string().contains("06999999"));
+
+    for (body, what) in [
+        ("", "空"),
+        (HEADER, "データ行"),
+        ("\u{0}\u{1}\u{2}PK\u{3}\u{4}binary\u{0}\u{0}", "バイナリ"),
+    ] {
+        let e = load(&mut c, &ins, body).unwrap_err();
+        assert!(e.to_string().contains(what), "{what}: {e}");
+    }
+    let truncated = format!("{}N-9,資格取得,E01,株式会社テスト,100,9", three_rows());
+    let e = load(&mut c, &ins, &truncated).unwrap_err();
+    assert!(matches!(e, ImportError::Truncated { line: 5 }), "{e}");
+    assert!(e.to_string().contains("途中で切れています"));
+
+    assert_eq!(
+        (notice_count(&mut c), batch_count(&mut c)),
+        before,
+        "nothing stored changed"
+    );
+}
+
+#[test]
+fn registrations_keep_the_earliest_success_and_replace_an_error() {
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    load(&mut c, &ins, &three_rows()).unwrap();
+    let regs = "受付番号,登録完了日時,処理結果,エラーコード,エラー内容\n\
+                N-2,,エラー,E0101,J-LIS照会結果不一致\n\
+                N-1,2024-05-07T01:30:00Z,正常,,\n\
+                N-2,2024-05-10 10:00:00,正常,,\n\
+                N-2,2024-05-12 10:00:00,正常,,\n\
+                N-3,2024-04-01 10:00:00,正常,,\n\
+                N-77,2024-05-01 10:00:00,正常,,\n";
+    let s = load_regs(&mut c, &ins, regs).unwrap();
+    assert_eq!(
+        s.rejected, 1,
+        "N-3 registered before receipt: {:?}",
+        s.rejects
+    );
+    assert_eq!(s.rejects[0].line, 6);
+    assert_eq!(s.without_notice, 1);
+    let reg: Vec<(String, Option<NaiveDate>)> = notices::table
+        .order(notices::notice_id.asc())
+        .select((notices::notice_id, notices::registered_on))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(
+        reg[0].1,
+        NaiveDate::from_ymd_opt(2024, 5, 7),
+        "UTC 01:30 is 10:30 JST"
+    );
+    assert_eq!(
+        reg[1].1,
+        NaiveDate::from_ymd_opt(2024, 5, 10),
+        "earliest success kept"
+    );
+    assert_eq!(reg[2].1, None);
+
+    let again = load_regs(&mut c, &ins, regs).unwrap();
+    assert_eq!((again.new, again.changed), (0, 0));
+
+    // A registration that arrived before its notice is linked when the notice is loaded.
+    let late = format!("{HEADER}N-77,資格取得,E01,,100,5,,,2024-04-20,2024-04-25,123456789018,\n");
+    load(&mut c, &ins, &late).unwrap();
+    let on: Option<NaiveDate> = notices::table
+        .filter(notices::notice_id.eq("N-77"))
+        .select(notices::registered_on)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(on, NaiveDate::from_ymd_opt(2024, 5, 1));
+}
+
+#[test]
+fn notices_of_two_insurers_with_the_same_ids_stay_apart() {
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let a = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    let b = add_insurer(&mut c, "31123456", InsurerKind::Kyosai);
+    load(&mut c, &a, &three_rows()).unwrap();
+    let s = load(&mut c, &b, &three_rows()).unwrap();
+    assert_eq!(
+        s.new, 3,
+        "the same 受付番号 at another insurer is another notice"
+    );
+    let regs = "受付番号,登録完了日時\nN-1,2024-05-01 10:00\n";
+    load_regs(&mut c, &a, regs).unwrap();
+    let b_reg: Option<NaiveDate> = notices::table
+        .filter(notices::insurer_id.eq(b.id.0))
+        .filter(notices::notice_id.eq("N-1"))
+        .select(notices::registered_on)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(b_reg, None, "A's registration must not touch B's notice");
+}
+
+#[test]
+fn changing_the_rules_recomputes_stored_deadlines_in_one_go() {
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    load(&mut c, &ins, &three_rows()).unwrap();
+    let strict = RuleSettings::from_toml_str("[rules]\npolicy = \"strict\"\n").unwrap();
+    let changed = import::recompute_deadlines(&mut c, &ins, &strict).unwrap();
+    assert!(changed >= 1);
+    let reg: NaiveDate = notices::table
+        .filter(notices::notice_id.eq("N-1"))
+        .select(notices::registration_deadline)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(reg, NaiveDate::from_ymd_opt(2024, 5, 3).unwrap());
+    let reloaded = regwatch::store::insurers::get(&mut c, ins.id).unwrap();
+    assert_eq!(reloaded.rules, strict);
+    assert_eq!(
+        import::recompute_deadlines(&mut c, &reloaded, &strict).unwrap(),
+        0
+    );
+}
+
+#[test]
+fn two_imports_for_one_insurer_at_once_both_complete() {
+    let db = TestDb::new();
+    let ins = {
+        let mut c = db.conn();
+        add_insurer(&mut c, "06123456", InsurerKind::Kenpo)
+    };
+    let file = |prefix: &str| {
+        let mut s = HEADER.to_string();
+        for i in 0..3000 {
+            s.push_str(&format!(
+                "{prefix}-{i},資格取得,E{:02},事業所{},1,{prefix}{i},,,2024-04-01,2024-04-03,,\n",
+                i % 30,
+                i % 30
+            ));
+        }
+        s
+    };
+    let handles: Vec<_> = ["A", "B"]
+        .into_iter()
+        .map(|p| {
+            let url = db.url.clone();
+            let ins = ins.clone();
+            let body = file(p);
+            std::thread::spawn(move || {
+                let mut c =
+                    regwatch::store::establish(&regwatch::store::DatabaseUrl::parse(&url).unwrap())
+                        .unwrap();
+                load(&mut c, &ins, &body).unwrap()
+            })
+        })
+        .collect();
+    for h in handles {
+        let s = h.join().unwrap();
+        assert_eq!(s.new, 3000);
+    }
+    let mut c = db.conn();
+    assert_eq!(notice_count(&mut c), 6000);
+}
+
+/// 10,000 valid My Numbers go in; none of the 12-digit numbers comes out anywhere.
+#[test]
+fn no_my_number_reaches_the_database_the_rejects_or_the_logs() {
+    let db = TestDb::new();
+    let mut c = db.conn();
+    add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    drop(c);
+    let mut body = HEADER.to_string();
+    let mut numbers = Vec::new();
+    for i in 0..10_000u64 {
+        let lead = format!("{:011}", 31_415_926_535u64 + i * 7_919);
+        let digits: Vec<u8> = lead.bytes().map(|b| b - b'0').collect();
+        let n = format!(
+            "{lead}{}",
+            regwatch::domain::my_number::check_digit(&digits)
+        );
+        // Every 50th row is bad (unknown kind), so rejected rows exist too.
+        let kind = if i % 50 == 0 {
+            "不明"
+        } else {
+            "資格取得"
+        };
+        body.push_str(&format!(
+            "M-{i},{kind},E1,,1,{i},,,2024-04-01,2024-04-03,{n},\n"
+        ));
+        numbers.push(n);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notices.csv");
+    std::fs::write(&path, &body).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_regwatch"))
+        .args([
+            "--database-url",
+            &db.url,
+            "import",
+            "notices",
+            path.to_str().unwrap(),
+            "--insurer",
+            "06123456",
+            "--as-of",
+            "2024-06-30",
+        ])
+        .env("REGWATCH_LOG", "trace")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(logs.contains("9800 件新規"), "{logs}");
+
+    let mut c = db.conn();
+    let batch: i64 = import_batches::table
+        .select(import_batches::id)
+        .first(&mut c)
+        .unwrap();
+    let ins = regwatch::store::insurers::find_by_number(
+        &mut c,
+        &regwatch::domain::InsurerNumber::parse("06123456").unwrap(),
+    )
+    .unwrap();
+    let rejects = String::from_utf8(import::rejects_csv(&mut c, ins.id, batch).unwrap()).unwrap();
+    let stored = dump_database(&db, &mut c);
+    assert!(
+        stored.len() > 100_000,
+        "the dump holds the data: {} bytes",
+        stored.len()
+    );
+    let numbers: std::collections::HashSet<String> = numbers.into_iter().collect();
+    assert_eq!(numbers.len(), 10_000);
+    for (what, text) in [
+        ("database", &stored),
+        ("output/logs", &logs),
+        ("rejected rows", &rejects),
+    ] {
+        assert_eq!(
+            twelve_digit_windows(text).intersection(&numbers).count(),
+            0,
+            "My Number found in the {what}"
+        );
+    }
+}
+
+/// Every 12-digit window inside a run of ASCII digits: a linear scan instead of 10,000 searches.
+fn twelve_digit_windows(text: &str) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for run in text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|r| r.len() >= 12)
+    {
+        for i in 0..=run.len() - 12 {
+            out.insert(run[i..i + 12].to_string());
+        }
+    }
+    out
+}
+
+/// Every byte the database holds: the SQLite file and its WAL, or every row of every table as text.
+fn dump_database(db: &TestDb, c: &mut DbConn) -> String {
+    if db.is_postgres() {
+        #[derive(QueryableByName)]
+        struct T {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let tables: Vec<T> = diesel::sql_query(
+            "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = 'public'",
+        )
+        .load(c)
+        .unwrap();
+        let mut all = String::new();
+        for t in tables {
+            let rows: Vec<T> = diesel::sql_query(format!("SELECT x::text AS t FROM \"{}\" x", t.t))
+                .load(c)
+                .unwrap();
+            for r in rows {
+                all.push_str(&r.t);
+                all.push('\n');
+            }
+        }
+        all
+    } else {
+        let path = db.url.trim_start_matches("sqlite://").to_string();
+        let mut bytes = std::fs::read(&path).unwrap();
+        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+            bytes.extend(wal);
+        }
+        String::from_utf8_lossy(&bytes).to_string()
+    }
+}
