@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Benchmark of `regwatch import notices` against each engine's own bulk loader:
+#   (a) regwatch import into a fresh SQLite file   (b) sqlite3 .import of the same CSV into a bare table
+#   (c) regwatch import into a fresh PostgreSQL db  (d) psql \copy of the same CSV into a bare table
+# Prints each time, the ratios a/b and c/d, and the peak RSS of the imports.
+# Usage: bash bench/import.sh [N ...]   (default 1000000; e.g. "1000000 2000000" to show RSS is flat)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("${@:-1000000}")
+pg=${REGWATCH_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+cargo build --release --quiet
+bin=$PWD/target/release/regwatch
+
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+timed() { # out-var-prefix, command...: sets T (seconds) and M (peak RSS MB)
+  local t0 t1; t0=$(date +%s.%N)
+  /usr/bin/time -f '%M' -o /tmp/regwatch-bench-rss "$@" >/tmp/regwatch-bench-out 2>&1 || { cat /tmp/regwatch-bench-out; exit 1; }
+  t1=$(date +%s.%N); T=$(secs "$t0" "$t1"); M=$(awk '{printf "%.1f", $1/1024}' /tmp/regwatch-bench-rss)
+}
+
+for n in "${sizes[@]}"; do
+  out=bench/out/import-$n
+  mkdir -p "$out"
+  [ -s "$out/notices.csv" ] || "$bin" gen --notices "$n" --seed 42 --end 2026-03-31 --out "$out" >/dev/null
+  echo "== $n notices ($(du -m "$out/notices.csv" | cut -f1) MB)"
+
+  rm -f "$out"/a.db*
+  "$bin" --database-url "sqlite://$out/a.db" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
+  timed "$bin" --database-url "sqlite://$out/a.db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
+  a=$T; a_rss=$M; tail -n1 /tmp/regwatch-bench-out
+
+  rm -f "$out"/b.db*
+  cols=$(head -n1 "$out/notices.csv" | tr -d '\r')
+  sqlite3 "$out/b.db" "CREATE TABLE notices_raw ($(echo "$cols" | sed 's/[^,]*/"&" TEXT/g'));"
+  timed sqlite3 "$out/b.db" ".mode csv" ".import --skip 1 $out/notices.csv notices_raw"
+  b=$T
+
+  db="regwatch_bench_$$"
+  psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null
+  "$bin" --database-url "$pg/$db" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
+  timed "$bin" --database-url "$pg/$db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
+  c=$T; c_rss=$M; tail -n1 /tmp/regwatch-bench-out
+
+  psql "$pg/$db" -qc "CREATE TABLE notices_raw ($(echo "$cols" | sed 's/[^,]*/"&" TEXT/g'))" >/dev/null
+  timed psql "$pg/$db" -qc "\\copy notices_raw FROM '$out/notices.csv' WITH (FORMAT csv, HEADER true)"
+  d=$T
+  psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+
+  printf '(a) regwatch import → SQLite     %8ss  peak RSS %6s MB\n' "$a" "$a_rss"
+  printf '(b) sqlite3 .import (bare table) %8ss\n' "$b"
+  printf '(c) regwatch import → PostgreSQL %8ss  peak RSS %6s MB\n' "$c" "$c_rss"
+  printf '(d) psql \\copy (bare table)      %8ss\n' "$d"
+  awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" -v n="$n" 'BEGIN {
+    printf "a/b = %.2f   c/d = %.2f   (SQLite %.0f rows/s, PostgreSQL %.0f rows/s)\n", a/b, c/d, n/a, n/c }'
+done
