@@ -448,7 +448,7 @@ fn import_command(config: &Config, cmd: ImportCommand) -> anyhow::Result<ExitCod
     if let store::DbConn::Sqlite(c) = &mut conn {
         use diesel::connection::SimpleConnection;
         c.batch_execute(
-            "PRAGMA busy_timeout = 3600000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            "PRAGMA busy_timeout = 3600000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;",
         )?;
     }
     let insurer = insurers::find_by_number(&mut conn, &number)?;

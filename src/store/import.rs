@@ -303,6 +303,7 @@ pub fn import_notices(
     let cal = Calendar::get();
     write_tx(conn, |conn| {
         lock_insurer(conn, insurer.id.0)?;
+        let start = StartState::read(conn, insurer.id.0)?;
         let mut batch = Batch::start(conn, insurer, FileKind::Notices, file_name, actor)?;
         let mut employers = EmployerCache::default();
         let mut chunk: Vec<NoticeRow> = Vec::with_capacity(CHUNK);
@@ -331,7 +332,7 @@ pub fn import_notices(
                 None => true,
             };
             if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
-                write_notice_chunk(conn, insurer, cal, &mut batch, &mut employers, &mut chunk)?;
+                write_notice_chunk(conn, start, insurer, cal, &mut batch, &mut employers, &mut chunk)?;
                 batch.flush_rejects(conn)?;
                 read = reader.stats().rows;
                 progress(read);
@@ -492,8 +493,27 @@ fn resolve_members(
         }
     }
     if !new_rows.is_empty() {
-        batch_insert!(conn, members::table, &new_rows)?;
-        known = load(conn)?;
+        let inserted: Vec<(i64, String)> = match conn {
+            DbConn::Pg(c) => diesel::insert_into(members::table)
+                .values(&new_rows)
+                .returning((members::id, members::member_key))
+                .get_results(c)?,
+            DbConn::Sqlite(c) => diesel::insert_into(members::table)
+                .values(&new_rows)
+                .returning((members::id, members::member_key))
+                .get_results(c)?,
+        };
+        // The inserted names are what the first row of each new member carried.
+        let mut first_names: HashMap<&str, (Option<String>, Option<String>)> = HashMap::new();
+        for (r, k) in rows.iter().zip(&keys) {
+            first_names
+                .entry(k.as_str())
+                .or_insert_with(|| (r.name.clone(), r.name_kana.clone()));
+        }
+        for (id, key) in inserted {
+            let (name, kana) = first_names.get(key.as_str()).cloned().unwrap_or_default();
+            known.insert(key, (id, name, kana));
+        }
     }
     // A later notice may carry a corrected name; keep the newest non-empty one.
     for (r, k) in rows.iter().zip(&keys) {
@@ -549,8 +569,30 @@ pub fn jst_date(utc: NaiveDateTime) -> NaiveDate {
     (utc + chrono::Duration::hours(9)).date()
 }
 
+/// What the insurer's tables held when the batch started (inside its transaction).
+#[derive(Clone, Copy)]
+struct StartState {
+    had_notices: bool,
+    had_registrations: bool,
+}
+
+impl StartState {
+    fn read(conn: &mut DbConn, insurer_id: i64) -> Result<StartState, diesel::result::Error> {
+        use diesel::dsl::exists;
+        Ok(StartState {
+            had_notices: diesel::select(exists(notices::table.filter(notices::insurer_id.eq(insurer_id))))
+                .get_result(conn)?,
+            had_registrations: diesel::select(exists(
+                registration_results::table.filter(registration_results::insurer_id.eq(insurer_id)),
+            ))
+            .get_result(conn)?,
+        })
+    }
+}
+
 fn write_notice_chunk(
     conn: &mut DbConn,
+    start: StartState,
     insurer: &Insurer,
     cal: &Calendar,
     batch: &mut Batch,
@@ -559,15 +601,25 @@ fn write_notice_chunk(
 ) -> Result<(), diesel::result::Error> {
     let insurer_id = insurer.id.0;
     let ids: Vec<&str> = chunk.iter().map(|r| r.notice_id.as_str()).collect();
-    let existing: HashMap<String, (i64, i64)> = notices::table
-        .filter(notices::insurer_id.eq(insurer_id))
-        .filter(notices::notice_id.eq_any(&ids))
-        .select((notices::notice_id, notices::id, notices::content_hash))
-        .load::<(String, i64, i64)>(conn)?
-        .into_iter()
-        .map(|(n, id, h)| (n, (id, h)))
-        .collect();
-    let regs = earliest_registrations(conn, insurer_id, &ids)?;
+    // When the insurer had no notices before this batch, nothing can exist yet: the reader has
+    // already dropped repeated ids within the file, so the lookup would only cost time.
+    let existing: HashMap<String, (i64, i64)> = if start.had_notices {
+        notices::table
+            .filter(notices::insurer_id.eq(insurer_id))
+            .filter(notices::notice_id.eq_any(&ids))
+            .select((notices::notice_id, notices::id, notices::content_hash))
+            .load::<(String, i64, i64)>(conn)?
+            .into_iter()
+            .map(|(n, id, h)| (n, (id, h)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let regs = if start.had_registrations {
+        earliest_registrations(conn, insurer_id, &ids)?
+    } else {
+        HashMap::new()
+    };
 
     // Unchanged rows need nothing else; the rest need employers and members.
     let mut work: Vec<NoticeRow> = Vec::with_capacity(chunk.len());
