@@ -254,6 +254,10 @@ fn lock_insurer(conn: &mut DbConn, insurer_id: i64) -> Result<(), diesel::result
         diesel::sql_query("SELECT id FROM insurers WHERE id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::BigInt, _>(insurer_id)
             .execute(pg)?;
+        // Inside one long transaction the planner's statistics still describe the tables as they
+        // were before the batch, so lookups by key turn into sequential scans that grow with every
+        // chunk. Every lookup here is by an indexed key: tell the planner so for this transaction.
+        diesel::sql_query("SET LOCAL enable_seqscan = off").execute(pg)?;
     }
     Ok(())
 }
