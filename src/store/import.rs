@@ -257,7 +257,10 @@ fn lock_insurer(conn: &mut DbConn, insurer_id: i64) -> Result<(), diesel::result
         // Inside one long transaction the planner's statistics still describe the tables as they
         // were before the batch, so lookups by key turn into sequential scans that grow with every
         // chunk. Every lookup here is by an indexed key: tell the planner so for this transaction.
+        // Prepared statements would also keep a generic plan that leaves the key list out of
+        // the index condition; plan each lookup with its actual keys instead.
         diesel::sql_query("SET LOCAL enable_seqscan = off").execute(pg)?;
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(pg)?;
     }
     Ok(())
 }
