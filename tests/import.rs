@@ -471,16 +471,33 @@ fn a_killed_import_leaves_nothing_and_a_rerun_completes() {
     add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("notices.fifo");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let mut body = HEADER.to_string();
     for i in 0..5000 {
-        body.push_str(&format!("K-{i},資格取得,E{:02},,1,{i},,,2024-04-01,2024-04-03,,\n", i % 20));
+        body.push_str(&format!(
+            "K-{i},資格取得,E{:02},,1,{i},,,2024-04-01,2024-04-03,,\n",
+            i % 20
+        ));
     }
     let (first_half, _) = body.split_at(body.len() / 2);
     let first_half = &first_half[..first_half.rfind('\n').unwrap() + 1];
     let import = |file: &std::path::Path| {
         std::process::Command::new(env!("CARGO_BIN_EXE_regwatch"))
-            .args(["--database-url", &db.url, "import", "notices", file.to_str().unwrap(), "--insurer", "06123456", "--as-of", "2024-06-30"])
+            .args([
+                "--database-url",
+                &db.url,
+                "import",
+                "notices",
+                file.to_str().unwrap(),
+                "--insurer",
+                "06123456",
+                "--as-of",
+                "2024-06-30",
+            ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -492,20 +509,31 @@ fn a_killed_import_leaves_nothing_and_a_rerun_completes() {
     w.flush().unwrap();
     // Give it time to write a few chunks into its open transaction, then kill it mid-file.
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    assert!(child.try_wait().unwrap().is_none(), "still waiting for the rest of the file");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still waiting for the rest of the file"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     drop(w);
 
     let mut c = db.conn();
-    assert_eq!(notice_count(&mut c), 0, "nothing of the killed batch is visible");
+    assert_eq!(
+        notice_count(&mut c),
+        0,
+        "nothing of the killed batch is visible"
+    );
     assert_eq!(batch_count(&mut c), 0);
     drop(c);
 
     let path = dir.path().join("notices.csv");
     std::fs::write(&path, &body).unwrap();
     let out = import(&path).wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("5000 件新規"));
     let mut c = db.conn();
     assert_eq!(notice_count(&mut c), 5000);

@@ -339,7 +339,15 @@ pub fn import_notices(
                 None => true,
             };
             if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
-                write_notice_chunk(conn, start, insurer, cal, &mut batch, &mut employers, &mut chunk)?;
+                write_notice_chunk(
+                    conn,
+                    start,
+                    insurer,
+                    cal,
+                    &mut batch,
+                    &mut employers,
+                    &mut chunk,
+                )?;
                 batch.flush_rejects(conn)?;
                 read = reader.stats().rows;
                 progress(read);
@@ -587,8 +595,10 @@ impl StartState {
     fn read(conn: &mut DbConn, insurer_id: i64) -> Result<StartState, diesel::result::Error> {
         use diesel::dsl::exists;
         Ok(StartState {
-            had_notices: diesel::select(exists(notices::table.filter(notices::insurer_id.eq(insurer_id))))
-                .get_result(conn)?,
+            had_notices: diesel::select(exists(
+                notices::table.filter(notices::insurer_id.eq(insurer_id)),
+            ))
+            .get_result(conn)?,
             had_registrations: diesel::select(exists(
                 registration_results::table.filter(registration_results::insurer_id.eq(insurer_id)),
             ))
