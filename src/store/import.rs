@@ -451,6 +451,9 @@ impl EmployerCache {
     }
 }
 
+/// member_key → (id, name, name_kana) of members already stored.
+type KnownMembers = HashMap<String, (i64, Option<String>, Option<String>)>;
+
 /// Ids of the chunk's members, creating new ones and updating changed names.
 fn resolve_members(
     conn: &mut DbConn,
@@ -468,10 +471,7 @@ fn resolve_members(
             )
         })
         .collect();
-    let load = |conn: &mut DbConn| -> Result<
-        HashMap<String, (i64, Option<String>, Option<String>)>,
-        diesel::result::Error,
-    > {
+    let load = |conn: &mut DbConn| -> Result<KnownMembers, diesel::result::Error> {
         let found: Vec<(i64, String, Option<String>, Option<String>)> = members::table
             .filter(members::insurer_id.eq(insurer_id))
             .filter(members::member_key.eq_any(&keys))
