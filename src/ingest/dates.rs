@@ -123,6 +123,13 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
 /// (`10:00`, `10:00:00.123`, `10時00分`) and an offset (`Z`, `+09:00`, `+0900`, `JST`).
 /// Without an offset the time is JST; a date alone is 00:00 JST.
 pub fn parse_timestamp(s: &str) -> Result<RegisteredAt, DateError> {
+    if let Some(at) = fast_timestamp(s.as_bytes()) {
+        return Ok(at);
+    }
+    parse_timestamp_in_full(s)
+}
+
+fn parse_timestamp_in_full(s: &str) -> Result<RegisteredAt, DateError> {
     let t = s.trim();
     let norm = halfwidth(t);
     let mut p = Cursor::new(&norm);
@@ -156,6 +163,37 @@ pub fn parse_timestamp(s: &str) -> Result<RegisteredAt, DateError> {
                 jst_date: (utc + JST).date(),
             }
         }
+    })
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (or with `T`, or slashes), alone, with `Z` or with `±HH:MM`: what
+/// machine exports write, read without allocation. Anything else, including every input the
+/// full parser would refuse, is left to it (`None`), so the two always agree.
+#[inline]
+fn fast_timestamp(b: &[u8]) -> Option<RegisteredAt> {
+    if b.len() < 19 || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let date = fast_ymd(&b[..10])?.ok()?;
+    let time = NaiveTime::from_hms_opt(num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?)?;
+    let local = date.and_time(time);
+    let offset = match b[19..] {
+        [] => return Some(from_jst(local)),
+        [b'Z'] => TimeDelta::zero(),
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (h, m) = (num(&[h1, h2])?, num(&[m1, m2])?);
+            if h > 14 || m > 59 {
+                return None;
+            }
+            let minutes = i64::from(h * 60 + m);
+            TimeDelta::minutes(if sign == b'-' { -minutes } else { minutes })
+        }
+        _ => return None,
+    };
+    let utc = local - offset;
+    Some(RegisteredAt {
+        utc,
+        jst_date: (utc + JST).date(),
     })
 }
 
@@ -484,6 +522,33 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_timestamp_shortcut_agrees_with_the_full_parser() {
+        let mut taken = 0;
+        for date in [
+            "2024-04-30",
+            "2024/04/30",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+        ] {
+            for sep in [" ", "T", "t", "  "] {
+                for time in ["16:00:00", "23:59:59", "24:00:00", "09:60:00", "9:05:00"] {
+                    for off in [
+                        "", "Z", "+09:00", "-05:30", "+14:00", "+15:00", "+09:60", "+0900", " JST",
+                    ] {
+                        let s = format!("{date}{sep}{time}{off}");
+                        if let Some(fast) = fast_timestamp(s.as_bytes()) {
+                            taken += 1;
+                            assert_eq!(Ok(fast), parse_timestamp_in_full(&s), "{s}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(taken > 50, "{taken}");
+    }
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -1,17 +1,19 @@
 //! The notices file (届書): each row typed and checked against SPEC §2.5, repeats found by hash.
-use std::collections::hash_map::{Entry, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Read;
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
-use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::domain::my_number::MyNumberStatus;
 use crate::domain::types::{InsurerNumber, NoticeId, NoticeKind};
 
 use super::error::{FileError, RowError};
 use super::headers::{NoticeCol, NOTICE_COLUMNS};
-use super::record::{ReadStats, Records};
+use super::parallel::{self, Block, CHUNK_BYTES};
+use super::record::{parse_chunk, ChunkParse, ReadStats, RecordBuf, Records, Row};
+use super::table::{IdTable, BATCH};
 use super::text::{free_text as text, halfwidth, mask_digits};
 
 /// SPEC §2.5: a 内定者 notice arrives weeks before the event, not half a year.
@@ -46,8 +48,30 @@ pub struct NoticeRow {
     pub content_hash: u64,
 }
 
+/// One accepted notice as [`NoticeReader::par_for_each`] shows it: the same values as
+/// [`NoticeRow`], borrowed from the record where normalising changed nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct NoticeRef<'a> {
+    pub line: u64,
+    pub notice_id: &'a str,
+    pub kind: NoticeKind,
+    pub employer_code: &'a str,
+    pub employer_name: Option<&'a str>,
+    pub member_symbol: &'a str,
+    pub member_number: &'a str,
+    pub dependent_seq: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub name_kana: Option<&'a str>,
+    pub event_date: NaiveDate,
+    pub received_on: NaiveDate,
+    pub my_number: MyNumberStatus,
+    pub delay_cause: Option<&'a str>,
+    pub insurer_number: Option<&'a InsurerNumber>,
+    pub content_hash: u64,
+}
+
 /// Streams a notices file. Memory stays flat in the file's size except for the duplicate index
-/// (32 bytes per distinct 受付番号).
+/// (20 bytes per slot, at least 5 slots per 4 distinct 受付番号).
 ///
 /// A 受付番号 already accepted earlier in the file is skipped when the row's content is the
 /// same (counted in [`ReadStats::duplicates`]) and rejected when it differs; the first row
@@ -55,14 +79,9 @@ pub struct NoticeRow {
 pub struct NoticeReader<R> {
     records: Records<R>,
     opts: NoticeReadOptions,
-    seen: HashMap<u128, Seen, BuildHasherDefault<Prehashed>>,
+    seen: Seen,
     scratch: Vec<u8>,
     stats: ReadStats,
-}
-
-struct Seen {
-    content_hash: u64,
-    line: u64,
 }
 
 impl<R: Read> NoticeReader<R> {
@@ -71,10 +90,24 @@ impl<R: Read> NoticeReader<R> {
         Ok(NoticeReader {
             records: Records::open(reader, &NOTICE_COLUMNS)?,
             opts,
-            seen: HashMap::default(),
+            seen: Seen::default(),
             scratch: Vec::with_capacity(256),
             stats: ReadStats::default(),
         })
+    }
+
+    /// Like [`NoticeReader::new`] for a source of `bytes` bytes, which is only used to size the
+    /// duplicate index once (from the rows in the first block) instead of growing it.
+    pub fn with_size_hint(
+        reader: R,
+        opts: NoticeReadOptions,
+        bytes: u64,
+    ) -> Result<Self, FileError> {
+        let mut reader = Self::new(reader, opts)?;
+        if let Some(rows) = reader.records.rows_estimate(bytes) {
+            reader.seen.reserve(rows);
+        }
+        Ok(reader)
     }
 
     /// Counts so far.
@@ -99,109 +132,204 @@ impl<R: Read> NoticeReader<R> {
 
     /// `Ok(None)`: an exact repeat of an accepted row.
     fn read_row(&mut self, line: u64) -> Result<Option<NoticeRow>, RowError> {
-        use NoticeCol as C;
         let r = self.records.row(line);
-        r.check_width()?;
-
-        let id_raw = r.required(C::NoticeId as usize)?;
-        let notice_id = NoticeId::parse(id_raw)
-            .map_err(|e| r.error(format!("{}: {e}", r.label(C::NoticeId as usize))))?;
-        let kind_raw = r.required(C::Kind as usize)?;
-        let kind = NoticeKind::parse(kind_raw)
-            .or_else(|| NoticeKind::parse(&halfwidth(kind_raw)))
-            .ok_or_else(|| {
-                r.invalid(
-                    C::Kind as usize,
-                    "が不明です（資格取得 / 被扶養者 / 資格喪失、または acquisition / dependent / loss）",
-                    kind_raw,
-                )
-            })?;
-        let code_of = |c: NoticeCol| -> Result<Option<String>, RowError> {
-            let v = r.field(c as usize)?;
-            if v.is_empty() {
-                return Ok(None);
-            }
-            // 記号・番号 are at most 8 characters; a 12-digit number with a valid check digit
-            // here is a My Number in the wrong column, which must not be stored (SPEC §6).
-            if v.len() >= 12 && MyNumberStatus::classify(v) == MyNumberStatus::Valid {
-                return Err(r.error(format!(
-                    "{} に個人番号と思われる値があります",
-                    r.label(c as usize)
-                )));
-            }
-            Ok(Some(code(v)))
-        };
-        let required_code = |c: NoticeCol| -> Result<String, RowError> {
-            code_of(c)?.ok_or_else(|| r.error(format!("{} が空です", r.label(c as usize))))
-        };
-        let employer_code = required_code(C::EmployerCode)?;
-        let member_symbol = required_code(C::MemberSymbol)?;
-        let member_number = required_code(C::MemberNumber)?;
-        let dependent_seq = code_of(C::DependentSeq)?;
-        let event_date = r.date(C::EventDate as usize)?;
-        let received_on = r.date(C::ReceivedOn as usize)?;
-        // The number is classified where it lies in the record buffer and goes no further.
-        let my_number = MyNumberStatus::classify(r.field(C::MyNumber as usize)?);
-        let insurer_raw = r.field(C::InsurerNumber as usize)?;
-        let insurer_number = if insurer_raw.is_empty() {
-            None
-        } else {
-            Some(InsurerNumber::parse(insurer_raw).map_err(|_| {
-                r.invalid(C::InsurerNumber as usize, "は8桁の数字です", insurer_raw)
-            })?)
-        };
-
-        if received_on > self.opts.as_of {
-            return Err(r.error(format!(
-                "{} {received_on} が基準日 {} より後です",
-                r.label(C::ReceivedOn as usize),
-                self.opts.as_of
-            )));
+        let fields = Fields::parse(&r, &self.opts, true)?;
+        let content_hash = fields.content_hash(&mut self.scratch);
+        match self
+            .seen
+            .check(fields.notice_id.as_str(), content_hash, line)
+        {
+            Check::New => Ok(Some(fields.into_row(line, content_hash))),
+            Check::Same => Ok(None),
+            Check::Differs(first) => Err(r.error(Seen::message(fields.notice_id.as_str(), first))),
         }
-        if event_date - received_on > TimeDelta::days(MAX_DAYS_EVENT_AFTER_RECEIPT) {
-            return Err(r.error(format!(
-                "{} {event_date} が{} {received_on} より{MAX_DAYS_EVENT_AFTER_RECEIPT}日を超えて後です",
-                r.label(C::EventDate as usize),
-                r.label(C::ReceivedOn as usize),
-            )));
-        }
+    }
 
-        let mut row = NoticeRow {
-            line,
-            notice_id,
-            kind,
-            employer_code,
-            employer_name: text(r.field(C::EmployerName as usize)?),
-            member_symbol,
-            member_number,
-            dependent_seq,
-            name: text(r.field(C::Name as usize)?),
-            name_kana: text(r.field(C::NameKana as usize)?),
-            event_date,
-            received_on,
-            my_number,
-            delay_cause: text(r.field(C::DelayCause as usize)?),
-            insurer_number,
-            content_hash: 0,
+    /// Reads the rest of the file with `threads` worker threads ([`default_threads`] is every
+    /// core; 0 reads on the calling thread), for callers that need far more speed than the
+    /// iterator gives. Row for row the outcome is the iterator's, in file order. The file is
+    /// cut into blocks of rows, each with a `state` of the caller's (a text buffer, say):
+    ///
+    /// - `map` runs on a worker for every notice of a block that passes the row rules, before
+    ///   the duplicate check (a repeat's result is dropped), then `done` once for the block;
+    /// - `consume` runs on the calling thread for each block, in file order, with what `map`
+    ///   made of each accepted row, or the row's error. Rows it leaves are still counted.
+    ///
+    /// Stops at the first error `consume` returns. Call [`NoticeReader::finish`] afterwards,
+    /// as after iterating; the iterator returns nothing more.
+    ///
+    /// [`default_threads`]: super::default_threads
+    pub fn par_for_each<S, T, E>(
+        &mut self,
+        threads: usize,
+        map: impl Fn(&mut S, &NoticeRef<'_>) -> T + Sync,
+        done: impl Fn(&mut S) + Sync,
+        consume: impl FnMut(&mut S, &mut dyn Iterator<Item = Result<T, RowError>>) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        S: Default + Send,
+        T: Send,
+    {
+        self.par_for_each_in(threads, CHUNK_BYTES, map, done, consume)
+    }
+
+    pub(crate) fn par_for_each_in<S, T, E>(
+        &mut self,
+        threads: usize,
+        chunk_bytes: usize,
+        map: impl Fn(&mut S, &NoticeRef<'_>) -> T + Sync,
+        done: impl Fn(&mut S) + Sync,
+        mut consume: impl FnMut(&mut S, &mut dyn Iterator<Item = Result<T, RowError>>) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        S: Default + Send,
+        T: Send,
+    {
+        let opts = self.opts;
+        let work = |block: &Block<'_>| -> (NoticeBlock<S, T>, ChunkParse) {
+            let mut out = NoticeBlock {
+                state: S::default(),
+                // A notice line is rarely under 64 bytes.
+                rows: Vec::with_capacity(block.data.len() / 64 + 1),
+                ids: String::with_capacity(block.data.len() / 8),
+                records: 0,
+            };
+            let mut scratch = Vec::with_capacity(256);
+            let mut rec = RecordBuf::default();
+            let parse = parse_chunk(
+                block.layout,
+                block.data,
+                block.first_line,
+                block.end,
+                block.encoding,
+                &mut rec,
+                |r: Row<'_>| {
+                    out.records += 1;
+                    let item = match Fields::parse(&r, &opts, false) {
+                        Ok(fields) => {
+                            let hash = fields.content_hash(&mut scratch);
+                            let id = fields.notice_id.as_str();
+                            let at = out.ids.len();
+                            out.ids.push_str(id);
+                            Item::Row {
+                                key: xxh3_64(id.as_bytes()),
+                                hash,
+                                line: r.line,
+                                id: (at, out.ids.len()),
+                                value: map(&mut out.state, &fields.view(r.line, hash)),
+                            }
+                        }
+                        Err(e) => Item::Err(e),
+                    };
+                    out.rows.push(item);
+                },
+            );
+            done(&mut out.state);
+            (out, parse)
         };
-        row.content_hash = row.compute_hash(&mut self.scratch);
+        let stats = &mut self.stats;
+        let seen = &mut self.seen;
+        let mut take = |block: NoticeBlock<S, T>| -> Result<(), E> {
+            let NoticeBlock {
+                mut state,
+                rows,
+                ids,
+                records,
+            } = block;
+            stats.rows += records;
+            let mut rows = Accepted {
+                items: rows.into_iter(),
+                untouched: 0,
+                seen: &mut *seen,
+                stats: &mut *stats,
+                ids: &ids,
+            };
+            let result = consume(&mut state, &mut rows);
+            rows.for_each(drop);
+            result
+        };
+        let (layout, source, blank_lines) = self.records.chunks(chunk_bytes);
+        let mut take = |out, parse: ChunkParse| {
+            *blank_lines += parse.blank_lines;
+            take(out)
+        };
+        parallel::run(layout, source, threads, &work, &mut take)
+    }
+}
 
-        match self.seen.entry(xxh3_128(row.notice_id.as_str().as_bytes())) {
-            Entry::Occupied(first) if first.get().content_hash == row.content_hash => Ok(None),
-            Entry::Occupied(first) => Err(r.error(format!(
-                "受付番号 {} が line {} と異なる内容で重複しています",
-                mask_digits(row.notice_id.as_str()),
-                first.get().line
-            ))),
-            Entry::Vacant(slot) => {
-                slot.insert(Seen {
-                    content_hash: row.content_hash,
+/// A block's rows after the duplicate check, in file order.
+struct Accepted<'a, T> {
+    items: std::vec::IntoIter<Item<T>>,
+    /// Items left whose index slots were touched.
+    untouched: usize,
+    seen: &'a mut Seen,
+    stats: &'a mut ReadStats,
+    ids: &'a str,
+}
+
+impl<T> Iterator for Accepted<'_, T> {
+    type Item = Result<T, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.untouched == 0 {
+                let next = &self.items.as_slice()[..self.items.len().min(BATCH)];
+                self.seen
+                    .table
+                    .touch(next.iter().filter_map(|item| match item {
+                        Item::Row { key, .. } => Some(*key),
+                        Item::Err(_) => None,
+                    }));
+                self.untouched = next.len();
+            }
+            self.untouched = self.untouched.saturating_sub(1);
+            match self.items.next()? {
+                Item::Row {
+                    key,
+                    hash,
                     line,
-                });
-                Ok(Some(row))
+                    id,
+                    value,
+                } => match self.seen.check_key(key, hash, line) {
+                    Check::New => {
+                        self.stats.accepted += 1;
+                        return Some(Ok(value));
+                    }
+                    Check::Same => self.stats.duplicates += 1,
+                    Check::Differs(first) => {
+                        self.stats.rejected += 1;
+                        let reason = Seen::message(&self.ids[id.0..id.1], first);
+                        return Some(Err(RowError { line, reason }));
+                    }
+                },
+                Item::Err(e) => {
+                    self.stats.rejected += 1;
+                    return Some(Err(e));
+                }
             }
         }
     }
+}
+
+/// What the workers made of one block of notices.
+struct NoticeBlock<S, T> {
+    state: S,
+    rows: Vec<Item<T>>,
+    /// The 受付番号 of the rows, back to back, for a duplicate's message.
+    ids: String,
+    /// Records with a value.
+    records: u64,
+}
+
+enum Item<T> {
+    Row {
+        key: u64,
+        hash: u64,
+        line: u64,
+        id: (usize, usize),
+        value: T,
+    },
+    Err(RowError),
 }
 
 impl<R: Read> Iterator for NoticeReader<R> {
@@ -226,7 +354,201 @@ impl<R: Read> Iterator for NoticeReader<R> {
     }
 }
 
-impl NoticeRow {
+/// The 受付番号 of a row: borrowed from the record when it is plain ASCII (nearly always).
+enum Id<'a> {
+    Plain(&'a str),
+    Parsed(NoticeId),
+}
+
+impl Id<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Id::Plain(s) => s,
+            Id::Parsed(id) => id.as_str(),
+        }
+    }
+}
+
+/// A row typed and checked, its text borrowed from the record where nothing changed.
+struct Fields<'a> {
+    notice_id: Id<'a>,
+    kind: NoticeKind,
+    employer_code: Cow<'a, str>,
+    employer_name: Option<Cow<'a, str>>,
+    member_symbol: Cow<'a, str>,
+    member_number: Cow<'a, str>,
+    dependent_seq: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
+    name_kana: Option<Cow<'a, str>>,
+    event_date: NaiveDate,
+    received_on: NaiveDate,
+    my_number: MyNumberStatus,
+    delay_cause: Option<Cow<'a, str>>,
+    insurer_number: Option<InsurerNumber>,
+}
+
+impl<'a> Fields<'a> {
+    /// The row rules of SPEC §2.5, in a fixed order: the first failing one is reported.
+    /// `owned`: the 受付番号 is needed as a [`NoticeId`] (a plain one is otherwise borrowed).
+    fn parse(r: &Row<'a>, opts: &NoticeReadOptions, owned: bool) -> Result<Self, RowError> {
+        use NoticeCol as C;
+        r.check_width()?;
+
+        let id_raw = r.required(C::NoticeId as usize)?;
+        let notice_id = if !owned && is_plain_id(id_raw) {
+            Id::Plain(id_raw)
+        } else {
+            Id::Parsed(
+                NoticeId::parse(id_raw)
+                    .map_err(|e| r.error(format!("{}: {e}", r.label(C::NoticeId as usize))))?,
+            )
+        };
+        let kind_raw = r.required(C::Kind as usize)?;
+        let kind = NoticeKind::parse(kind_raw)
+            .or_else(|| NoticeKind::parse(&halfwidth(kind_raw)))
+            .ok_or_else(|| {
+                r.invalid(
+                    C::Kind as usize,
+                    "が不明です（資格取得 / 被扶養者 / 資格喪失、または acquisition / dependent / loss）",
+                    kind_raw,
+                )
+            })?;
+        let code_of = |c: NoticeCol| -> Result<Option<Cow<'a, str>>, RowError> {
+            let v = r.field(c as usize)?;
+            if v.is_empty() {
+                return Ok(None);
+            }
+            // 記号・番号 are at most 8 characters; a 12-digit number with a valid check digit
+            // here is a My Number in the wrong column, which must not be stored (SPEC §6).
+            if v.len() >= 12 && MyNumberStatus::classify(v) == MyNumberStatus::Valid {
+                return Err(r.error(format!(
+                    "{} に個人番号と思われる値があります",
+                    r.label(c as usize)
+                )));
+            }
+            // Codes and numbers: full-width typed by hand must equal the half-width a system
+            // exports. `v` is already trimmed, and narrowing cannot add spaces at its ends.
+            Ok(Some(halfwidth(v)))
+        };
+        let required_code = |c: NoticeCol| -> Result<Cow<'a, str>, RowError> {
+            code_of(c)?.ok_or_else(|| r.error(format!("{} が空です", r.label(c as usize))))
+        };
+        let employer_code = required_code(C::EmployerCode)?;
+        let member_symbol = required_code(C::MemberSymbol)?;
+        let member_number = required_code(C::MemberNumber)?;
+        let dependent_seq = code_of(C::DependentSeq)?;
+        let event_date = r.date(C::EventDate as usize)?;
+        let received_on = r.date(C::ReceivedOn as usize)?;
+        // The number is classified where it lies in the record buffer and goes no further.
+        let my_number = MyNumberStatus::classify(r.field(C::MyNumber as usize)?);
+        let insurer_raw = r.field(C::InsurerNumber as usize)?;
+        let insurer_number = if insurer_raw.is_empty() {
+            None
+        } else {
+            Some(InsurerNumber::parse(insurer_raw).map_err(|_| {
+                r.invalid(C::InsurerNumber as usize, "は8桁の数字です", insurer_raw)
+            })?)
+        };
+
+        if received_on > opts.as_of {
+            return Err(r.error(format!(
+                "{} {received_on} が基準日 {} より後です",
+                r.label(C::ReceivedOn as usize),
+                opts.as_of
+            )));
+        }
+        if event_date - received_on > TimeDelta::days(MAX_DAYS_EVENT_AFTER_RECEIPT) {
+            return Err(r.error(format!(
+                "{} {event_date} が{} {received_on} より{MAX_DAYS_EVENT_AFTER_RECEIPT}日を超えて後です",
+                r.label(C::EventDate as usize),
+                r.label(C::ReceivedOn as usize),
+            )));
+        }
+
+        let employer_name = text(r.field(C::EmployerName as usize)?);
+        let name = text(r.field(C::Name as usize)?);
+        let name_kana = text(r.field(C::NameKana as usize)?);
+        let delay_cause = text(r.field(C::DelayCause as usize)?);
+        Ok(Fields {
+            notice_id,
+            kind,
+            employer_code,
+            employer_name,
+            member_symbol,
+            member_number,
+            dependent_seq,
+            name,
+            name_kana,
+            event_date,
+            received_on,
+            my_number,
+            delay_cause,
+            insurer_number,
+        })
+    }
+
+    fn view(&self, line: u64, content_hash: u64) -> NoticeRef<'_> {
+        NoticeRef {
+            line,
+            notice_id: self.notice_id.as_str(),
+            kind: self.kind,
+            employer_code: &self.employer_code,
+            employer_name: self.employer_name.as_deref(),
+            member_symbol: &self.member_symbol,
+            member_number: &self.member_number,
+            dependent_seq: self.dependent_seq.as_deref(),
+            name: self.name.as_deref(),
+            name_kana: self.name_kana.as_deref(),
+            event_date: self.event_date,
+            received_on: self.received_on,
+            my_number: self.my_number,
+            delay_cause: self.delay_cause.as_deref(),
+            insurer_number: self.insurer_number.as_ref(),
+            content_hash,
+        }
+    }
+
+    fn content_hash(&self, buf: &mut Vec<u8>) -> u64 {
+        self.view(0, 0).compute_hash(buf)
+    }
+
+    fn into_row(self, line: u64, content_hash: u64) -> NoticeRow {
+        let own = |s: Option<Cow<'_, str>>| s.map(Cow::into_owned);
+        NoticeRow {
+            line,
+            notice_id: match self.notice_id {
+                Id::Parsed(id) => id,
+                Id::Plain(_) => unreachable!("parsed with owned = true"),
+            },
+            kind: self.kind,
+            employer_code: self.employer_code.into_owned(),
+            employer_name: own(self.employer_name),
+            member_symbol: self.member_symbol.into_owned(),
+            member_number: self.member_number.into_owned(),
+            dependent_seq: own(self.dependent_seq),
+            name: own(self.name),
+            name_kana: own(self.name_kana),
+            event_date: self.event_date,
+            received_on: self.received_on,
+            my_number: self.my_number,
+            delay_cause: own(self.delay_cause),
+            insurer_number: self.insurer_number,
+            content_hash,
+        }
+    }
+}
+
+/// The inputs [`NoticeId::parse`] returns trimmed and unchanged (its fast path), so that the
+/// borrowed value is exactly what it would have returned (pinned by a test).
+pub(super) fn is_plain_id(s: &str) -> bool {
+    let t = s.trim();
+    t.len() == s.len()
+        && !t.is_empty()
+        && t.len() <= 64
+        && t.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+impl NoticeRef<'_> {
     /// Layout version 1: a version byte, then each field in declaration order (line and hash
     /// excluded), strings followed by 0x1F, absent options as 0x1E, dates as days from CE.
     /// Only the My Number's status goes in: a hash of a 12-digit number can be reversed by
@@ -247,49 +569,92 @@ impl NoticeRow {
         }
         buf.clear();
         buf.push(1);
-        s(buf, self.notice_id.as_str());
+        s(buf, self.notice_id);
         s(buf, self.kind.code());
-        s(buf, &self.employer_code);
-        o(buf, self.employer_name.as_deref());
-        s(buf, &self.member_symbol);
-        s(buf, &self.member_number);
-        o(buf, self.dependent_seq.as_deref());
-        o(buf, self.name.as_deref());
-        o(buf, self.name_kana.as_deref());
+        s(buf, self.employer_code);
+        o(buf, self.employer_name);
+        s(buf, self.member_symbol);
+        s(buf, self.member_number);
+        o(buf, self.dependent_seq);
+        o(buf, self.name);
+        o(buf, self.name_kana);
         d(buf, self.event_date);
         d(buf, self.received_on);
         s(buf, self.my_number.code());
-        o(buf, self.delay_cause.as_deref());
-        o(buf, self.insurer_number.as_ref().map(InsurerNumber::as_str));
+        o(buf, self.delay_cause);
+        o(buf, self.insurer_number.map(InsurerNumber::as_str));
         xxh3_64(buf)
     }
 }
 
-/// Codes and numbers: full-width typed by hand must equal the half-width a system exports.
-/// `s` is already trimmed, and narrowing cannot add spaces at its ends.
-fn code(s: &str) -> String {
-    halfwidth(s).into_owned()
+/// The duplicate index: for each accepted 受付番号, the first row's content hash and line.
+///
+/// Keyed by the 64-bit xxh3 of the 受付番号, not the 受付番号 itself (20 bytes a slot instead of
+/// a string). Two different 受付番号 with the same 64-bit hash (about 3 × 10⁻⁸ for a file of a
+/// million notices) would make the second one's row a visible false rejection ("重複しています",
+/// naming the first one's line; their contents differ since the 受付番号 is part of the content),
+/// never a silently merged or dropped row.
+#[derive(Default)]
+struct Seen {
+    table: IdTable<u64, SeenSlot>,
+    /// Lines past `u32::MAX - 1`, which the slot cannot hold.
+    long_lines: HashMap<u64, u64>,
 }
 
-/// The map keys are already xxh3-128 digests; hashing them again would only cost time.
-#[derive(Default)]
-struct Prehashed(u64);
+#[derive(Clone, Copy, Default)]
+#[repr(C, packed(4))]
+struct SeenSlot {
+    content_hash: u64,
+    line: u32,
+}
 
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
+enum Check {
+    New,
+    Same,
+    /// A different row with this 受付番号 was accepted at this line.
+    Differs(u64),
+}
+
+impl Seen {
+    fn reserve(&mut self, rows: usize) {
+        self.table.reserve_total(rows);
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0 ^ u64::from_le_bytes(b)).rotate_left(29);
+    fn check(&mut self, id: &str, content_hash: u64, line: u64) -> Check {
+        self.check_key(xxh3_64(id.as_bytes()), content_hash, line)
+    }
+
+    fn check_key(&mut self, key: u64, content_hash: u64, line: u64) -> Check {
+        let slot = SeenSlot {
+            content_hash,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+        };
+        let found = self.table.upsert(key, slot, |first| *first);
+        match found {
+            None => {
+                if line >= u64::from(u32::MAX) {
+                    self.long_lines.insert(key, line);
+                }
+                Check::New
+            }
+            Some(first) if first.content_hash == content_hash => Check::Same,
+            Some(first) => Check::Differs(if first.line == u32::MAX {
+                self.long_lines
+                    .get(&key)
+                    .copied()
+                    .unwrap_or(u64::from(u32::MAX))
+            } else {
+                u64::from(first.line)
+            }),
         }
     }
 
-    fn write_u128(&mut self, n: u128) {
-        self.0 = n as u64 ^ (n >> 64) as u64;
+    fn message(id: &str, first_line: u64) -> String {
+        format!(
+            "受付番号 {} が line {} と異なる内容で重複しています",
+            mask_digits(id),
+            first_line
+        )
     }
 }
 
@@ -325,6 +690,45 @@ mod tests {
         let (rows, _) = read(body);
         assert_eq!(rows.len(), 1, "{rows:?}");
         rows.into_iter().next().unwrap().unwrap_err()
+    }
+
+    #[test]
+    fn a_plain_id_is_what_notice_id_parse_returns() {
+        let cases = [
+            "A1",
+            "2025-0000001",
+            " A1",
+            "A1 ",
+            "A 1",
+            "",
+            "Ａ１",
+            "A\t1",
+            "\u{7f}",
+            "~!",
+            "é",
+            "\u{feff}A",
+            "-",
+            "0123456789012345678901234567890123456789012345678901234567890123",
+            "01234567890123456789012345678901234567890123456789012345678901234",
+        ];
+        for s in cases {
+            if is_plain_id(s) {
+                assert_eq!(
+                    NoticeId::parse(s).map(NoticeId::into_string),
+                    Ok(s.to_owned()),
+                    "{s:?}"
+                );
+            }
+        }
+        for b in 0..=0x7fu8 {
+            let s = format!("A{}1", b as char);
+            if is_plain_id(&s) {
+                assert_eq!(
+                    NoticeId::parse(&s).map(NoticeId::into_string),
+                    Ok(s.clone())
+                );
+            }
+        }
     }
 
     #[test]
@@ -635,6 +1039,59 @@ mod tests {
         assert_eq!(stats.unwrap_err().to_string(), "データ行がありません");
         let (_, stats) = read(",,,,,,,,\n\n");
         assert!(matches!(stats, Err(FileError::NoDataRows)));
+    }
+
+    /// The hash before the readers were reworked, verbatim: stored hashes must stay valid.
+    fn content_hash_v1(row: &NoticeRow) -> u64 {
+        fn s(buf: &mut Vec<u8>, v: &str) {
+            buf.extend_from_slice(v.as_bytes());
+            buf.push(0x1F);
+        }
+        fn o(buf: &mut Vec<u8>, v: Option<&str>) {
+            match v {
+                Some(v) => s(buf, v),
+                None => buf.push(0x1E),
+            }
+        }
+        fn d(buf: &mut Vec<u8>, v: NaiveDate) {
+            buf.extend_from_slice(&v.num_days_from_ce().to_le_bytes());
+        }
+        let buf = &mut Vec::new();
+        buf.push(1);
+        s(buf, row.notice_id.as_str());
+        s(buf, row.kind.code());
+        s(buf, &row.employer_code);
+        o(buf, row.employer_name.as_deref());
+        s(buf, &row.member_symbol);
+        s(buf, &row.member_number);
+        o(buf, row.dependent_seq.as_deref());
+        o(buf, row.name.as_deref());
+        o(buf, row.name_kana.as_deref());
+        d(buf, row.event_date);
+        d(buf, row.received_on);
+        s(buf, row.my_number.code());
+        o(buf, row.delay_cause.as_deref());
+        o(buf, row.insurer_number.as_ref().map(InsurerNumber::as_str));
+        xxh3_64(buf)
+    }
+
+    #[test]
+    fn content_hash_layout_is_unchanged() {
+        let text = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号,遅延理由,保険者番号\n\
+                    A1,資格取得,E1,株式会社　テスト,10,1,01,山田 太郎,ヤマダ,2024-04-01,2024-04-03,123456789018,遅れ123456789018,06123456\n\
+                    Ａ２,被扶養者,Ｅ１,,１０,２,,,,R6.4.1,令和6年4月3日,,,\n\
+                    A3,資格喪失,E1,ＡＢＣ,10,3,,\"山田\n花子\",,2024-04-01,2024-04-03,1234,,\n";
+        let opts = NoticeReadOptions {
+            as_of: day(2024, 6, 30),
+        };
+        let rows: Vec<NoticeRow> = NoticeReader::new(text.as_bytes(), opts)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len(), 3);
+        for row in &rows {
+            assert_eq!(row.content_hash, content_hash_v1(row), "{row:?}");
+        }
     }
 
     #[test]

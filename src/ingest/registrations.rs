@@ -1,4 +1,5 @@
 //! The registrations file (登録結果): one row per attempt to register a notice's member.
+use std::borrow::Cow;
 use std::io::Read;
 
 use crate::domain::types::NoticeId;
@@ -6,7 +7,9 @@ use crate::domain::types::NoticeId;
 use super::dates::{parse_timestamp, RegisteredAt};
 use super::error::{FileError, RowError};
 use super::headers::{RegistrationCol, REGISTRATION_COLUMNS};
-use super::record::{ReadStats, Records};
+use super::notices::is_plain_id;
+use super::parallel::{self, Block, CHUNK_BYTES};
+use super::record::{parse_chunk, ChunkParse, ReadStats, RecordBuf, Records, Row};
 use super::text::{free_text as text, halfwidth};
 
 /// 処理結果.
@@ -50,6 +53,17 @@ pub struct RegistrationRow {
     pub error_message: Option<String>,
 }
 
+/// One registration row as [`RegistrationReader::par_for_each`] shows it, without the error
+/// code and message (which are still checked).
+#[derive(Clone, Copy, Debug)]
+pub struct RegistrationRef<'a> {
+    pub line: u64,
+    pub notice_id: &'a str,
+    pub result: RegResult,
+    /// Always present on an `Ok` row.
+    pub registered_at: Option<RegisteredAt>,
+}
+
 /// Streams a registrations file; memory stays flat in the file's size.
 pub struct RegistrationReader<R> {
     records: Records<R>,
@@ -62,7 +76,9 @@ impl<R: Read> RegistrationReader<R> {
         let records = Records::open(reader, &REGISTRATION_COLUMNS)?;
         // Without a result column every row is a success, and a success needs its timestamp.
         let at = RegistrationCol::RegisteredAt as usize;
-        if !records.cols.has(at) && !records.cols.has(RegistrationCol::Result as usize) {
+        if !records.layout.cols.has(at)
+            && !records.layout.cols.has(RegistrationCol::Result as usize)
+        {
             return Err(FileError::MissingColumns(vec![
                 REGISTRATION_COLUMNS[at].label()
             ]));
@@ -82,6 +98,12 @@ impl<R: Read> RegistrationReader<R> {
         }
     }
 
+    /// About how many rows a file of `bytes` bytes like this one has (from its first block);
+    /// `None` for a small file.
+    pub fn rows_estimate(&self, bytes: u64) -> Option<usize> {
+        self.records.rows_estimate(bytes)
+    }
+
     /// Call once the iterator is exhausted. Fails on a read error part-way, and on a file with a
     /// header but no data rows.
     pub fn finish(self) -> Result<ReadStats, FileError> {
@@ -94,12 +116,126 @@ impl<R: Read> RegistrationReader<R> {
     }
 
     fn read_row(&self, line: u64) -> Result<RegistrationRow, RowError> {
-        use RegistrationCol as C;
         let r = self.records.row(line);
+        let f = RegFields::parse(&r, true)?;
+        Ok(RegistrationRow {
+            line,
+            notice_id: f
+                .notice_id
+                .unwrap_or_else(|| unreachable!("parsed with owned = true")),
+            result: f.result,
+            registered_at: f.registered_at,
+            error_code: f.error_code.map(Cow::into_owned),
+            error_message: f.error_message.map(Cow::into_owned),
+        })
+    }
+
+    /// Reads the rest of the file with `threads` worker threads, like
+    /// [`NoticeReader::par_for_each`](super::NoticeReader::par_for_each): `map` on a worker for
+    /// every row of a block that passes the row rules and `done` once per block, then
+    /// `consume` on the calling thread, block by block in file order, with each row's result
+    /// or error. Call [`RegistrationReader::finish`] afterwards.
+    pub fn par_for_each<S, T, E>(
+        &mut self,
+        threads: usize,
+        map: impl Fn(&mut S, &RegistrationRef<'_>) -> T + Sync,
+        done: impl Fn(&mut S) + Sync,
+        consume: impl FnMut(&mut S, &mut dyn Iterator<Item = Result<T, RowError>>) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        S: Default + Send,
+        T: Send,
+    {
+        self.par_for_each_in(threads, CHUNK_BYTES, map, done, consume)
+    }
+
+    pub(crate) fn par_for_each_in<S, T, E>(
+        &mut self,
+        threads: usize,
+        chunk_bytes: usize,
+        map: impl Fn(&mut S, &RegistrationRef<'_>) -> T + Sync,
+        done: impl Fn(&mut S) + Sync,
+        mut consume: impl FnMut(&mut S, &mut dyn Iterator<Item = Result<T, RowError>>) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        S: Default + Send,
+        T: Send,
+    {
+        let work = |block: &Block<'_>| -> ((S, Vec<Result<T, RowError>>), ChunkParse) {
+            let mut state = S::default();
+            let mut rows = Vec::with_capacity(block.data.len() / 24 + 1);
+            let mut rec = RecordBuf::default();
+            let parse = parse_chunk(
+                block.layout,
+                block.data,
+                block.first_line,
+                block.end,
+                block.encoding,
+                &mut rec,
+                |r: Row<'_>| {
+                    rows.push(RegFields::parse(&r, false).map(|f| {
+                        map(
+                            &mut state,
+                            &RegistrationRef {
+                                line: r.line,
+                                notice_id: f.id(),
+                                result: f.result,
+                                registered_at: f.registered_at,
+                            },
+                        )
+                    }))
+                },
+            );
+            done(&mut state);
+            ((state, rows), parse)
+        };
+        let stats = &mut self.stats;
+        let mut take = |(mut state, rows): (S, Vec<Result<T, RowError>>)| -> Result<(), E> {
+            let mut rows = rows.into_iter().inspect(|row| {
+                stats.rows += 1;
+                match row {
+                    Ok(_) => stats.accepted += 1,
+                    Err(_) => stats.rejected += 1,
+                }
+            });
+            let result = consume(&mut state, &mut rows);
+            rows.for_each(drop);
+            result
+        };
+        let (layout, source, blank_lines) = self.records.chunks(chunk_bytes);
+        let mut take = |out, parse: ChunkParse| {
+            *blank_lines += parse.blank_lines;
+            take(out)
+        };
+        parallel::run(layout, source, threads, &work, &mut take)
+    }
+}
+
+/// A row typed and checked, its text borrowed from the record where nothing changed.
+struct RegFields<'a> {
+    id_raw: &'a str,
+    /// `None` when not `owned` and `id_raw` is what [`NoticeId::parse`] returns for it.
+    notice_id: Option<NoticeId>,
+    result: RegResult,
+    registered_at: Option<RegisteredAt>,
+    error_code: Option<Cow<'a, str>>,
+    error_message: Option<Cow<'a, str>>,
+}
+
+impl<'a> RegFields<'a> {
+    /// `owned`: the 受付番号 is needed as a [`NoticeId`] (a plain one is otherwise borrowed).
+    fn parse(r: &Row<'a>, owned: bool) -> Result<Self, RowError> {
+        use RegistrationCol as C;
         r.check_width()?;
         let id_raw = r.required(C::NoticeId as usize)?;
-        let notice_id = NoticeId::parse(id_raw)
-            .map_err(|e| r.error(format!("{}: {e}", r.label(C::NoticeId as usize))))?;
+        let notice_id = if !owned && is_plain_id(id_raw) {
+            None
+        } else {
+            Some(
+                NoticeId::parse(id_raw)
+                    .map_err(|e| r.error(format!("{}: {e}", r.label(C::NoticeId as usize))))?,
+            )
+        };
         let result_raw = r.field(C::Result as usize)?;
         let result = RegResult::parse(result_raw).ok_or_else(|| {
             r.invalid(
@@ -122,14 +258,20 @@ impl<R: Read> RegistrationReader<R> {
                 .map_err(|e| r.unreadable_date(C::RegisteredAt as usize, at_raw, e))?;
             Some(at)
         };
-        Ok(RegistrationRow {
-            line,
+        Ok(RegFields {
+            id_raw,
             notice_id,
             result,
             registered_at,
             error_code: text(r.field(C::ErrorCode as usize)?),
             error_message: text(r.field(C::ErrorMessage as usize)?),
         })
+    }
+
+    fn id(&self) -> &str {
+        self.notice_id
+            .as_ref()
+            .map_or(self.id_raw, NoticeId::as_str)
     }
 }
 

@@ -23,23 +23,32 @@ pub(crate) fn halfwidth(s: &str) -> Cow<'_, str> {
 /// Free text as kept: blank is absent, width normalised, and a misplaced My Number masked
 /// before it can reach the database.
 /// `s` is already trimmed.
-pub(crate) fn free_text(s: &str) -> Option<String> {
+/// Borrows when nothing changes.
+pub(crate) fn free_text(s: &str) -> Option<Cow<'_, str>> {
     if s.is_empty() {
         return None;
     }
     if nothing_to_change(s) {
-        return Some(s.to_owned());
+        return Some(Cow::Borrowed(s));
     }
-    Some(mask_digits(&halfwidth(s)).into_owned())
+    Some(Cow::Owned(mask_digits(&halfwidth(s)).into_owned()))
 }
 
 /// Decides cheaply that neither `halfwidth` nor `mask_digits` would change `s`: fewer than 12
-/// ASCII digits, no full-width form (lead byte EF), no ideographic space.
+/// ASCII digits, no full-width form (lead byte EF), no ideographic space (E3 80 80), in one
+/// pass over the bytes.
 fn nothing_to_change(s: &str) -> bool {
     let b = s.as_bytes();
-    b.iter().filter(|c| c.is_ascii_digit()).count() < 12
-        && !b.contains(&0xEF)
-        && !s.contains('\u{3000}')
+    let mut digits = 0;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            0xEF => return false,
+            0xE3 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0x80) => return false,
+            _ => {}
+        }
+    }
+    digits < 12
 }
 
 /// Replaces every run of 12 or more digits (ASCII or full-width, possibly broken up by the

@@ -1,15 +1,17 @@
 //! `regwatch check`: read a notices file (and registrations), evaluate every notice, print.
-//! Stateless: no database. Streams the notices file; only the registrations are held, by hash.
+//! Stateless: no database. Streams the notices file; only the registrations are held, by hash
+//! (20 bytes a slot), besides the reader's duplicate index (20 bytes a slot).
 use super::stats::{DayHistogram, StatusCounts};
 use crate::domain::rules::{self, Explanation};
+use crate::domain::types::NoticeKind;
 use crate::domain::{
     Calendar, Evaluation, MyNumberStatus, NoticeFacts, RegistrationRule, RuleSettings, Status,
 };
-use crate::ingest::{self, FileError, NoticeReadOptions, NoticeRow, RegResult};
+use crate::ingest::table::{IdTable, Key96, BATCH};
+use crate::ingest::{self, FileError, NoticeReadOptions, NoticeRef, RegResult};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use unicode_width::UnicodeWidthStr;
@@ -62,80 +64,206 @@ pub enum CheckError {
     Output(#[from] std::io::Error),
 }
 
-/// Keys are already xxh3-128 hashes of the notice id: hash them again would be wasted work.
-#[derive(Default)]
-struct PreHashed(u64);
-impl Hasher for PreHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+/// What we keep of a notice's registration rows: the earliest success (SPEC §3), and the line
+/// of that row (or of the first row when none succeeded). Keyed by 96 bits of the xxh3-128 of the 受付番号, 20 bytes a slot. A hash
+/// collision here would silently join a registration to the wrong notice, so the key is far
+/// longer than the duplicate index's 64 bits: for a million notices and a million registered
+/// 受付番号 the chance of any false match is about 10⁻¹⁷ (it takes ~10¹⁴ distinct 受付番号 to
+/// make it likely).
+#[derive(Clone, Copy, Default)]
+#[repr(C, packed(4))]
+struct RegSlot {
+    earliest_ok: Option<NaiveDate>,
+    /// `u32::MAX`: see `Registrations::long_lines`.
+    line: u32,
+}
+
+struct Registrations {
+    table: IdTable<Key96, RegSlot>,
+    /// Lines past `u32::MAX - 1`, which a slot cannot hold.
+    long_lines: HashMap<u128, u64>,
+}
+
+/// One accepted registration row, as the workers hand it over.
+struct RegRow {
+    key: u128,
+    ok_on: Option<NaiveDate>,
+    line: u64,
+}
+
+impl Registrations {
+    fn new(rows: usize) -> Self {
+        Registrations {
+            table: IdTable::with_capacity(rows),
+            long_lines: HashMap::new(),
         }
     }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = (v as u64) ^ ((v >> 64) as u64);
+
+    /// The first row makes the entry; an earlier success replaces a later one, and on the same
+    /// day the first in the file stays (SPEC §3).
+    fn add(&mut self, r: &RegRow) {
+        let short = u32::try_from(r.line).unwrap_or(u32::MAX);
+        let first = RegSlot {
+            earliest_ok: r.ok_on,
+            line: short,
+        };
+        let replaced = self
+            .table
+            .upsert(Key96::new(r.key), first, |e| match r.ok_on {
+                Some(d) if e.earliest_ok.is_none_or(|e| d < e) => {
+                    *e = first;
+                    true
+                }
+                _ => false,
+            })
+            .unwrap_or(true);
+        if replaced && short == u32::MAX {
+            self.long_lines.insert(r.key, r.line);
+        }
+    }
+
+    /// The earliest success and its line.
+    fn get(&self, key: u128) -> Option<(Option<NaiveDate>, u64)> {
+        let slot = self.table.get(Key96::new(key))?;
+        let earliest_ok = slot.earliest_ok;
+        let line = match slot.line {
+            u32::MAX => self.long_lines.get(&key).copied().unwrap_or(u64::MAX),
+            l => u64::from(l),
+        };
+        Some((earliest_ok, line))
     }
 }
-type IdMap<V> = HashMap<u128, V, BuildHasherDefault<PreHashed>>;
 
 fn id_key(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
-/// What we keep of a notice's registration rows: the earliest success (SPEC §3).
-#[derive(Clone, Copy)]
-struct RegInfo {
-    earliest_ok: Option<NaiveDate>,
-    line: u64,
-}
-
 fn load_registrations(
     path: &Path,
+    threads: usize,
     err: &mut dyn Write,
     outcome: &mut CheckOutcome,
-) -> Result<IdMap<RegInfo>, CheckError> {
+) -> Result<Registrations, CheckError> {
     let wrap = |source| CheckError::Registrations {
         path: path.display().to_string(),
         source,
     };
     let mut reader = ingest::open_registrations(path).map_err(wrap)?;
-    let mut map: IdMap<RegInfo> = IdMap::default();
-    for row in reader.by_ref() {
-        match row {
-            Ok(r) => {
-                let e = map.entry(id_key(r.notice_id.as_str())).or_insert(RegInfo {
-                    earliest_ok: None,
-                    line: r.line,
-                });
-                if let (RegResult::Ok, Some(at)) = (r.result, r.registered_at) {
-                    if e.earliest_ok.is_none_or(|d| at.jst_date < d) {
-                        e.earliest_ok = Some(at.jst_date);
-                        e.line = r.line;
+    let rows = reader.rows_estimate(ingest::file_size(path)).unwrap_or(0);
+    let mut regs = Registrations::new(rows);
+    reader.par_for_each(
+        threads,
+        |block: &mut Vec<RegRow>, r| {
+            block.push(RegRow {
+                key: id_key(r.notice_id),
+                ok_on: match (r.result, r.registered_at) {
+                    (RegResult::Ok, Some(at)) => Some(at.jst_date),
+                    _ => None,
+                },
+                line: r.line,
+            })
+        },
+        |_| {},
+        |block, rows| {
+            // `map` saw exactly the accepted rows, in this order.
+            let mut accepted = 0;
+            for row in rows {
+                match row {
+                    Ok(()) => {
+                        if accepted % BATCH == 0 {
+                            let next = &block[accepted..block.len().min(accepted + BATCH)];
+                            regs.table.touch(next.iter().map(|r| Key96::new(r.key)));
+                        }
+                        regs.add(&block[accepted]);
+                        accepted += 1;
+                    }
+                    Err(e) => {
+                        outcome.registrations_rejected += 1;
+                        writeln!(err, "registrations {e}")?;
                     }
                 }
             }
-            Err(e) => {
-                outcome.registrations_rejected += 1;
-                writeln!(err, "registrations {e}")?;
-            }
-        }
-    }
+            Ok::<(), std::io::Error>(())
+        },
+    )?;
     reader.finish().map_err(wrap)?;
-    Ok(map)
+    Ok(regs)
+}
+
+/// A block of notices on its way through a worker: the accepted rows as `map` saw them, then
+/// (in `done`) what became of each.
+#[derive(Default)]
+struct NoticeBlock {
+    pending: Vec<Pending>,
+    /// The 受付番号 of `pending`, back to back (for the formats that print them).
+    ids: String,
+    verdicts: Vec<Option<Verdict>>,
+    /// The jsonl lines of the block.
+    text: Vec<u8>,
+}
+
+/// The facts of an accepted notice, before its registration is looked up.
+struct Pending {
+    key: u128,
+    line: u64,
+    id: (usize, usize),
+    kind: NoticeKind,
+    event_date: NaiveDate,
+    received_on: NaiveDate,
+    my_number: MyNumberStatus,
+}
+
+/// What a worker made of an accepted notice: what the sink needs, and no more.
+enum Verdict {
+    /// Rejected by check: the message.
+    Rejected(String),
+    /// For the summary.
+    Counted(Counts),
+    /// A jsonl line: a range of the block's text buffer.
+    Text(usize, usize),
+    /// For the csv and table formats.
+    Cells(Box<[String; 12]>),
+}
+
+/// One notice's share of the summary.
+#[derive(Clone, Copy)]
+struct Counts {
+    submission: Status,
+    rule: RegistrationRule,
+    registration: Status,
+    ex_officio: bool,
+    my_number: MyNumberStatus,
+    /// Received − event.
+    submission_days: i64,
+    /// Registered (on or before the as-of date) − received.
+    registration_days: Option<i64>,
+    e2e_days: Option<i64>,
 }
 
 /// Runs the check and writes the result to `out`, rejected rows to `err`.
+///
+/// Both files are read with [`ingest::default_threads`] worker threads: the rows are typed,
+/// evaluated and (for jsonl) formatted on the workers, and this thread writes them in input
+/// order, so the output is the same as a serial read.
 pub fn run(
     opts: &CheckOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<CheckOutcome, CheckError> {
+    run_with_threads(opts, ingest::default_threads(), out, err)
+}
+
+/// [`run`] with `threads` worker threads (0: everything on this thread).
+pub fn run_with_threads(
+    opts: &CheckOptions,
+    threads: usize,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<CheckOutcome, CheckError> {
     let cal = Calendar::get();
     let mut outcome = CheckOutcome::default();
     let regs = match &opts.registrations {
-        Some(p) => Some(load_registrations(p, err, &mut outcome)?),
+        Some(p) => Some(load_registrations(p, threads, err, &mut outcome)?),
         None => None,
     };
     let wrap = |source| CheckError::Notices {
@@ -145,48 +273,164 @@ pub fn run(
     let mut reader = ingest::open_notices(&opts.notices, NoticeReadOptions { as_of: opts.as_of })
         .map_err(wrap)?;
     let mut sink = Sink::new(opts.format, opts.as_of, out)?;
-    for row in reader.by_ref() {
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                outcome.rejected += 1;
-                writeln!(err, "{e}")?;
-                continue;
-            }
-        };
-        let registered_on = match regs
-            .as_ref()
-            .and_then(|m| m.get(&id_key(row.notice_id.as_str())))
-        {
-            Some(RegInfo {
-                earliest_ok: Some(d),
-                line,
-            }) if *d < row.received_on => {
-                outcome.rejected += 1;
-                writeln!(
-                    err,
-                    "line {}: 登録完了日 {} (registrations line {}) が受付日 {} より前です",
-                    row.line, d, line, row.received_on
-                )?;
-                continue;
-            }
-            Some(info) => info.earliest_ok,
-            None => None,
-        };
-        let facts = NoticeFacts {
+    let format = opts.format;
+    let keep_ids = format != CheckFormat::Summary;
+    let map = |block: &mut NoticeBlock, row: &NoticeRef<'_>| -> usize {
+        if block.pending.capacity() == 0 {
+            block.pending.reserve(4096);
+        }
+        let start = block.ids.len();
+        if keep_ids {
+            block.ids.push_str(row.notice_id);
+        }
+        block.pending.push(Pending {
+            key: id_key(row.notice_id),
+            line: row.line,
+            id: (start, block.ids.len()),
             kind: row.kind,
             event_date: row.event_date,
             received_on: row.received_on,
             my_number: row.my_number,
-            registered_on,
-        };
-        let ev = rules::evaluate(&facts, &opts.rules, opts.as_of, cal);
-        outcome.accepted += 1;
-        sink.push(&row, &facts, &ev, &opts.rules, cal)?;
-    }
+        });
+        block.pending.len() - 1
+    };
+    let done = |block: &mut NoticeBlock| {
+        let NoticeBlock {
+            pending,
+            ids,
+            verdicts,
+            text,
+        } = block;
+        verdicts.reserve_exact(pending.len());
+        if format == CheckFormat::Jsonl {
+            // A jsonl line is about 500 bytes.
+            text.reserve(pending.len() * 512);
+        }
+        for batch in pending.chunks(BATCH) {
+            if let Some(regs) = &regs {
+                regs.table.touch(batch.iter().map(|p| Key96::new(p.key)));
+            }
+            verdicts.extend(batch.iter().map(|p| {
+                Some(evaluate(
+                    p,
+                    &ids[p.id.0..p.id.1],
+                    regs.as_ref(),
+                    opts,
+                    cal,
+                    text,
+                ))
+            }));
+        }
+    };
+    reader.par_for_each(threads, map, done, |block, rows| {
+        for row in rows {
+            match row.map(|i| block.verdicts[i].take()) {
+                Err(e) => {
+                    outcome.rejected += 1;
+                    writeln!(err, "{e}")?;
+                }
+                Ok(Some(Verdict::Rejected(message))) => {
+                    outcome.rejected += 1;
+                    writeln!(err, "{message}")?;
+                }
+                Ok(Some(verdict)) => {
+                    outcome.accepted += 1;
+                    sink.push(verdict, &block.text)?;
+                }
+                Ok(None) => unreachable!("each verdict is taken once"),
+            }
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
     reader.finish().map_err(wrap)?;
     sink.finish()?;
     Ok(outcome)
+}
+
+/// One accepted notice, on a worker: the registration check, the rules, and the output.
+fn evaluate(
+    p: &Pending,
+    notice_id: &str,
+    regs: Option<&Registrations>,
+    opts: &CheckOptions,
+    cal: &Calendar,
+    text: &mut Vec<u8>,
+) -> Verdict {
+    let registered_on = match regs.and_then(|m| m.get(p.key)) {
+        Some((Some(d), line)) if d < p.received_on => {
+            return Verdict::Rejected(format!(
+                "line {}: 登録完了日 {} (registrations line {}) が受付日 {} より前です",
+                p.line, d, line, p.received_on
+            ));
+        }
+        Some((earliest_ok, _)) => earliest_ok,
+        None => None,
+    };
+    let facts = NoticeFacts {
+        kind: p.kind,
+        event_date: p.event_date,
+        received_on: p.received_on,
+        my_number: p.my_number,
+        registered_on,
+    };
+    let ev = rules::evaluate(&facts, &opts.rules, opts.as_of, cal);
+    match opts.format {
+        CheckFormat::Summary => Verdict::Counted(Counts {
+            submission: ev.submission.status,
+            rule: ev.registration_rule,
+            registration: ev.registration.status,
+            ex_officio: ev.ex_officio_required,
+            my_number: facts.my_number,
+            submission_days: (facts.received_on - facts.event_date).num_days(),
+            registration_days: facts
+                .registered_on
+                .filter(|d| *d <= opts.as_of)
+                .map(|reg| (reg - facts.received_on).num_days()),
+            e2e_days: ev.e2e_days,
+        }),
+        CheckFormat::Jsonl => {
+            let start = text.len();
+            json_line(text, notice_id, &facts, &ev, &opts.rules, cal);
+            Verdict::Text(start, text.len())
+        }
+        CheckFormat::Csv | CheckFormat::Table => {
+            Verdict::Cells(Box::new(table_cells(notice_id, p.kind, p.my_number, &ev)))
+        }
+    }
+}
+
+fn json_line(
+    buf: &mut Vec<u8>,
+    notice_id: &str,
+    facts: &NoticeFacts,
+    ev: &Evaluation,
+    settings: &RuleSettings,
+    cal: &Calendar,
+) {
+    let rec = JsonRecord {
+        notice_id,
+        kind: facts.kind.code(),
+        my_number_status: facts.my_number.code(),
+        submission: JsonRule {
+            status: ev.submission.status,
+            deadline: ev.submission.deadline,
+            days_over: ev.submission.days_over,
+        },
+        registration: JsonRegistration {
+            rule: ev.registration_rule,
+            status: ev.registration.status,
+            deadline: ev.registration.deadline,
+            days_over: ev.registration.days_over,
+        },
+        ex_officio_card: JsonExOfficio {
+            required: ev.ex_officio_required,
+        },
+        e2e_days: ev.e2e_days,
+        explanation: rules::explain(facts, settings, cal),
+    };
+    // Writing to a Vec cannot fail, and these types always serialise.
+    serde_json::to_writer(&mut *buf, &rec).expect("a check record serialises");
+    buf.push(b'\n');
 }
 
 /// The jsonl record of SPEC/issue: field names are a contract for outside scripts.
@@ -254,13 +498,18 @@ const COLUMNS: [&str; 12] = [
     "登録まで日数",
 ];
 
-fn table_cells(row: &NoticeRow, ev: &Evaluation) -> [String; 12] {
+fn table_cells(
+    notice_id: &str,
+    kind: NoticeKind,
+    my_number: MyNumberStatus,
+    ev: &Evaluation,
+) -> [String; 12] {
     let opt = |v: Option<i64>| v.map(|d| d.to_string()).unwrap_or_default();
     let date = |v: Option<NaiveDate>| v.map(|d| d.to_string()).unwrap_or_default();
     [
-        row.notice_id.as_str().to_string(),
-        row.kind.label_ja().to_string(),
-        row.my_number.label_ja().to_string(),
+        notice_id.to_string(),
+        kind.label_ja().to_string(),
+        my_number.label_ja().to_string(),
         date(ev.submission.deadline),
         status_label(ev.submission.status).to_string(),
         opt(ev.submission.days_over),
@@ -332,70 +581,39 @@ impl<'w> Sink<'w> {
         })
     }
 
-    fn push(
-        &mut self,
-        row: &NoticeRow,
-        facts: &NoticeFacts,
-        ev: &Evaluation,
-        settings: &RuleSettings,
-        cal: &Calendar,
-    ) -> std::io::Result<()> {
-        match self {
-            Sink::Jsonl(out) => {
-                let rec = JsonRecord {
-                    notice_id: row.notice_id.as_str(),
-                    kind: row.kind.code(),
-                    my_number_status: row.my_number.code(),
-                    submission: JsonRule {
-                        status: ev.submission.status,
-                        deadline: ev.submission.deadline,
-                        days_over: ev.submission.days_over,
-                    },
-                    registration: JsonRegistration {
-                        rule: ev.registration_rule,
-                        status: ev.registration.status,
-                        deadline: ev.registration.deadline,
-                        days_over: ev.registration.days_over,
-                    },
-                    ex_officio_card: JsonExOfficio {
-                        required: ev.ex_officio_required,
-                    },
-                    e2e_days: ev.e2e_days,
-                    explanation: rules::explain(facts, settings, cal),
-                };
-                serde_json::to_writer(&mut **out, &rec)?;
-                out.write_all(b"\n")
+    fn push(&mut self, verdict: Verdict, text: &[u8]) -> std::io::Result<()> {
+        match (self, verdict) {
+            (Sink::Jsonl(out), Verdict::Text(start, end)) => out.write_all(&text[start..end]),
+            (Sink::Csv(w), Verdict::Cells(cells)) => {
+                w.write_record(*cells).map_err(std::io::Error::other)
             }
-            Sink::Csv(w) => w
-                .write_record(table_cells(row, ev))
-                .map_err(std::io::Error::other),
-            Sink::Table(_, rows) => {
-                rows.push(table_cells(row, ev));
+            (Sink::Table(_, rows), Verdict::Cells(cells)) => {
+                rows.push(*cells);
                 Ok(())
             }
-            Sink::Summary(_, s) => {
-                s.submission.add(ev.submission.status);
-                s.submission_days
-                    .add((facts.received_on - facts.event_date).num_days());
-                let (counts, days) = match ev.registration_rule {
+            (Sink::Summary(_, s), Verdict::Counted(c)) => {
+                s.submission.add(c.submission);
+                s.submission_days.add(c.submission_days);
+                let (counts, days) = match c.rule {
                     RegistrationRule::FiveDay => (&mut s.five_day, &mut s.five_day_days),
                     RegistrationRule::Standard => (&mut s.standard, &mut s.standard_days),
                 };
-                counts.add(ev.registration.status);
-                if let Some(reg) = facts.registered_on.filter(|d| *d <= s.as_of) {
-                    days.add((reg - facts.received_on).num_days());
+                counts.add(c.registration);
+                if let Some(d) = c.registration_days {
+                    days.add(d);
                 }
-                if let Some(d) = ev.e2e_days {
+                if let Some(d) = c.e2e_days {
                     s.e2e_days.add(d);
                 }
-                s.ex_officio += u64::from(ev.ex_officio_required);
-                s.by_status[match row.my_number {
+                s.ex_officio += u64::from(c.ex_officio);
+                s.by_status[match c.my_number {
                     MyNumberStatus::Valid => 0,
                     MyNumberStatus::Invalid => 1,
                     MyNumberStatus::Missing => 2,
                 }] += 1;
                 Ok(())
             }
+            _ => unreachable!("the verdict is made for the sink's format"),
         }
     }
 
