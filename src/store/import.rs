@@ -692,54 +692,42 @@ fn write_notice_chunk(
         };
         let dl = rules::deadlines(&facts, &insurer.rules, cal);
         batch.summary.accepted += 1;
+        // The same values serve the UPDATE of a changed notice and the INSERT of a new one.
+        let values = (
+            (
+                notices::kind.eq(row.kind.code()),
+                notices::employer_id.eq(*emp),
+                notices::member_id.eq(member),
+                notices::event_date.eq(row.event_date),
+                notices::received_on.eq(row.received_on),
+                notices::my_number_status.eq(row.my_number.code()),
+                notices::delay_cause.eq(row.delay_cause.as_deref()),
+                notices::content_hash.eq(row.content_hash as i64),
+            ),
+            (
+                notices::registered_at.eq(registered_at),
+                notices::registered_on.eq(registered_at.map(jst_date)),
+                notices::submission_deadline.eq(dl.submission),
+                notices::registration_deadline.eq(dl.registration),
+                notices::registration_rule.eq(rule_code(dl.registration_rule)),
+                notices::batch_id.eq(Some(batch.id)),
+                notices::updated_at.eq(now),
+            ),
+        );
         match existing.get(row.notice_id.as_str()) {
             Some((id, _)) => {
                 batch.summary.changed += 1;
                 diesel::update(notices::table.find(*id))
-                    .set((
-                        notices::kind.eq(row.kind.code()),
-                        notices::employer_id.eq(*emp),
-                        notices::member_id.eq(member),
-                        notices::event_date.eq(row.event_date),
-                        notices::received_on.eq(row.received_on),
-                        notices::my_number_status.eq(row.my_number.code()),
-                        notices::delay_cause.eq(row.delay_cause.as_deref()),
-                        notices::content_hash.eq(row.content_hash as i64),
-                        notices::registered_at.eq(registered_at),
-                        notices::registered_on.eq(registered_at.map(jst_date)),
-                        notices::submission_deadline.eq(dl.submission),
-                        notices::registration_deadline.eq(dl.registration),
-                        notices::registration_rule.eq(rule_code(dl.registration_rule)),
-                        notices::batch_id.eq(Some(batch.id)),
-                        notices::updated_at.eq(now),
-                    ))
+                    .set(values)
                     .execute(conn)?;
             }
             None => {
                 batch.summary.new += 1;
                 inserts.push((
-                    (
-                        notices::insurer_id.eq(insurer_id),
-                        notices::notice_id.eq(row.notice_id.as_str()),
-                        notices::kind.eq(row.kind.code()),
-                        notices::employer_id.eq(*emp),
-                        notices::member_id.eq(member),
-                        notices::event_date.eq(row.event_date),
-                        notices::received_on.eq(row.received_on),
-                        notices::my_number_status.eq(row.my_number.code()),
-                        notices::delay_cause.eq(row.delay_cause.as_deref()),
-                        notices::content_hash.eq(row.content_hash as i64),
-                    ),
-                    (
-                        notices::registered_at.eq(registered_at),
-                        notices::registered_on.eq(registered_at.map(jst_date)),
-                        notices::submission_deadline.eq(dl.submission),
-                        notices::registration_deadline.eq(dl.registration),
-                        notices::registration_rule.eq(rule_code(dl.registration_rule)),
-                        notices::batch_id.eq(Some(batch.id)),
-                        notices::created_at.eq(now),
-                        notices::updated_at.eq(now),
-                    ),
+                    notices::insurer_id.eq(insurer_id),
+                    notices::notice_id.eq(row.notice_id.as_str()),
+                    notices::created_at.eq(now),
+                    values,
                 ));
             }
         }
