@@ -20,6 +20,44 @@ pub enum Status {
     NotApplicable,
 }
 
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Met,
+        Status::Breached,
+        Status::AtRisk,
+        Status::Open,
+        Status::NotApplicable,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Met => "met",
+            Status::Breached => "breached",
+            Status::AtRisk => "at_risk",
+            Status::Open => "open",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|v| v.code() == s.trim())
+    }
+}
+
+impl RegistrationRule {
+    pub fn code(self) -> &'static str {
+        match self {
+            RegistrationRule::FiveDay => "five_day",
+            RegistrationRule::Standard => "standard",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RegistrationRule> {
+        match s.trim() {
+            "five_day" => Some(RegistrationRule::FiveDay),
+            "standard" => Some(RegistrationRule::Standard),
+            _ => None,
+        }
+    }
+}
+
 /// Which registration rule applies (SPEC §2.3): five_day (valid My Number) or standard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -176,7 +214,17 @@ pub fn evaluate(
     as_of: NaiveDate,
     cal: &Calendar,
 ) -> Evaluation {
-    let dl = deadlines(facts, settings, cal);
+    evaluate_with(facts, &deadlines(facts, settings, cal), settings, as_of)
+}
+
+/// `evaluate` with deadlines already known (the stored ones), so a page and a database filter on
+/// the same stored deadlines never disagree.
+pub fn evaluate_with(
+    facts: &NoticeFacts,
+    dl: &Deadlines,
+    settings: &RuleSettings,
+    as_of: NaiveDate,
+) -> Evaluation {
     // The submission is complete the day the notice arrives, whatever the as-of date.
     let submission = rule_status(
         dl.submission,

@@ -249,11 +249,12 @@ impl Batch {
 /// On PostgreSQL, imports (and settings changes) of one insurer take turns: two files creating
 /// the same new employer at once would otherwise collide on its unique key. SQLite's
 /// `BEGIN IMMEDIATE` already serialises writers.
+/// Serialises writers of one insurer (the row lock on PostgreSQL; SQLite's write lock is already
+/// held) and bumps the insurer's data version, which keys cached figures: the bump commits or rolls
+/// back with the batch.
 fn lock_insurer(conn: &mut DbConn, insurer_id: i64) -> Result<(), diesel::result::Error> {
+    super::insurers::bump_data_version(conn, super::insurers::InsurerId(insurer_id))?;
     if let DbConn::Pg(pg) = conn {
-        diesel::sql_query("SELECT id FROM insurers WHERE id = $1 FOR UPDATE")
-            .bind::<diesel::sql_types::BigInt, _>(insurer_id)
-            .execute(pg)?;
         // Inside one long transaction the planner's statistics still describe the tables as they
         // were before the batch, so lookups by key turn into sequential scans that grow with every
         // chunk. Every lookup here is by an indexed key: tell the planner so for this transaction.
@@ -919,7 +920,6 @@ pub fn recompute_deadlines(
     new_rules: &crate::domain::RuleSettings,
 ) -> Result<u64, diesel::result::Error> {
     use super::schema::insurers;
-    let cal = Calendar::get();
     write_tx(conn, |conn| {
         lock_insurer(conn, insurer.id.0)?;
         diesel::update(insurers::table.find(insurer.id.0))
@@ -928,6 +928,28 @@ pub fn recompute_deadlines(
                 insurers::updated_at.eq(now_utc()),
             ))
             .execute(conn)?;
+        walk_deadlines(conn, insurer, new_rules, true)
+    })
+}
+
+/// How many stored deadlines `new_rules` would change, without changing anything (the settings
+/// page's preview).
+pub fn preview_deadline_changes(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    new_rules: &crate::domain::RuleSettings,
+) -> Result<u64, diesel::result::Error> {
+    walk_deadlines(conn, insurer, new_rules, false)
+}
+
+fn walk_deadlines(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    new_rules: &crate::domain::RuleSettings,
+    apply: bool,
+) -> Result<u64, diesel::result::Error> {
+    let cal = Calendar::get();
+    {
         let mut changed = 0u64;
         let mut after = 0i64;
         loop {
@@ -974,6 +996,9 @@ pub fn recompute_deadlines(
                     || rule_code(dl.registration_rule) != rule
                 {
                     changed += 1;
+                    if !apply {
+                        continue;
+                    }
                     diesel::update(notices::table.find(id))
                         .set((
                             notices::submission_deadline.eq(dl.submission),
@@ -985,7 +1010,7 @@ pub fn recompute_deadlines(
             }
         }
         Ok(changed)
-    })
+    }
 }
 
 /// The rejected rows of a batch as CSV (UTF-8 with BOM so Excel opens it): line and reason only,

@@ -20,6 +20,7 @@ struct InsurerRow {
     rules_toml: String,
     address: Option<String>,
     contact: Option<String>,
+    data_version: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,6 +32,8 @@ pub struct Insurer {
     pub rules: RuleSettings,
     pub address: Option<String>,
     pub contact: Option<String>,
+    /// Bumped by every write to the insurer's notices or settings: the key of cached figures.
+    pub data_version: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +63,7 @@ impl TryFrom<InsurerRow> for Insurer {
             name: r.name,
             address: r.address,
             contact: r.contact,
+            data_version: r.data_version,
         })
     }
 }
@@ -122,4 +126,20 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Insurer>, InsurerError> {
         .into_iter()
         .map(Insurer::try_from)
         .collect()
+}
+
+/// The current data version alone (one indexed read; cheap enough for every dashboard request).
+pub fn data_version(conn: &mut DbConn, id: InsurerId) -> Result<i64, diesel::result::Error> {
+    insurers::table
+        .find(id.0)
+        .select(insurers::data_version)
+        .first(conn)
+}
+
+/// Marks the insurer's data as changed; call inside the transaction that changes it.
+pub fn bump_data_version(conn: &mut DbConn, id: InsurerId) -> Result<(), diesel::result::Error> {
+    diesel::update(insurers::table.find(id.0))
+        .set(insurers::data_version.eq(insurers::data_version + 1))
+        .execute(conn)
+        .map(|_| ())
 }

@@ -2,8 +2,10 @@
 pub mod audit;
 pub mod import;
 pub mod insurers;
+pub mod notices;
 pub mod schema;
 pub mod secrets;
+pub mod sessions;
 pub mod users;
 
 use diesel::connection::SimpleConnection;

@@ -10,6 +10,7 @@ diesel::table! {
         contact -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        data_version -> BigInt,
     }
 }
 
@@ -141,6 +142,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        insurer_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     app_secrets (name) {
         name -> Text,
         value -> Text,
@@ -152,6 +164,7 @@ diesel::joinable!(users -> insurers (insurer_id));
 diesel::joinable!(employers -> insurers (insurer_id));
 diesel::joinable!(notices -> employers (employer_id));
 diesel::joinable!(notices -> members (member_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(import_rejects -> import_batches (batch_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -164,5 +177,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     registration_results,
     audit_log,
+    sessions,
     app_secrets,
 );

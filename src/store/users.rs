@@ -88,6 +88,12 @@ pub enum UserError {
     WeakPassword,
     #[error("パスワードのハッシュ化に失敗しました")]
     Hash,
+    #[error("現在のパスワードが正しくありません")]
+    WrongPassword,
+    #[error("利用者が見つかりません")]
+    NotFound,
+    #[error("最後の管理者の役割は変更できません")]
+    LastAdmin,
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }

@@ -13,6 +13,12 @@ pub enum WebError {
     Unauthorized,
     #[error("この操作の権限がありません")]
     Forbidden,
+    #[error("フォームの有効期限が切れたか、不正な送信です。画面を開き直してからもう一度お試しください")]
+    Csrf,
+    #[error("{0}")]
+    Login(String),
+    #[error("{0}")]
+    Locked(String),
     #[error("サーバー内部でエラーが発生しました")]
     Internal(#[source] anyhow::Error),
 }
@@ -24,6 +30,9 @@ impl WebError {
             WebError::BadRequest(_) => "bad_request",
             WebError::Unauthorized => "unauthorized",
             WebError::Forbidden => "forbidden",
+            WebError::Csrf => "csrf",
+            WebError::Login(_) => "invalid_credentials",
+            WebError::Locked(_) => "account_locked",
             WebError::Internal(_) => "internal",
         }
     }
@@ -56,7 +65,8 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
-            WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Login(_) | WebError::Locked(_) => StatusCode::UNAUTHORIZED,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

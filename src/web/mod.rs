@@ -1,4 +1,5 @@
 //! actix-web application: startup, shared state, routes.
+pub mod auth;
 pub mod error;
 pub mod health;
 pub mod pages;

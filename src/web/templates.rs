@@ -1,21 +1,42 @@
-//! Tera templates, embedded in the binary so it runs from any directory (and in the container).
+//! Tera templates, embedded in the binary by build.rs (every file under templates/).
 use tera::Tera;
 
-/// (name, source) of every template under templates/.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "pages/base.html",
-        include_str!("../../templates/pages/base.html"),
-    ),
-    (
-        "pages/login.html",
-        include_str!("../../templates/pages/login.html"),
-    ),
-];
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+}
 
 pub fn load() -> tera::Result<Tera> {
     let mut tera = Tera::default();
-    tera.add_raw_templates(TEMPLATES.iter().copied())?;
-    tera.autoescape_on(vec![".html", ".htm"]);
+    tera.autoescape_on(vec![".html", ".htm", ".svg"]);
+    tera.add_raw_templates(embedded::TEMPLATES.iter().copied())?;
+    tera.register_filter("pct", pct);
+    tera.register_filter("num", num);
     Ok(tera)
+}
+
+/// 0.8734 → "87.3%"; null → "—".
+fn pct(v: &tera::Value, _: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    Ok(match v.as_f64() {
+        Some(f) => tera::Value::String(format!("{:.1}%", f * 100.0)),
+        None => tera::Value::String("—".into()),
+    })
+}
+
+/// 1234567 → "1,234,567".
+fn num(v: &tera::Value, _: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    let Some(n) = v.as_i64() else {
+        return Ok(match v {
+            tera::Value::Null => tera::Value::String("—".into()),
+            other => other.clone(),
+        });
+    };
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    Ok(tera::Value::String(if n < 0 { format!("-{out}") } else { out }))
 }

@@ -1,0 +1,2 @@
+DROP TABLE sessions;
+ALTER TABLE insurers DROP COLUMN data_version;

@@ -1,0 +1,251 @@
+//! Sign-in: JWTs whose id (jti) is a stored session, read from the `regwatch_session` cookie (pages)
+//! or `Authorization: Bearer` (API); CSRF tokens bound to the session; role checks.
+use super::error::WebError;
+use super::AppState;
+use crate::store::sessions::{self, SessionUser};
+use crate::store::users::Role;
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, HttpRequest};
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+
+pub const SESSION_COOKIE: &str = "regwatch_session";
+/// Double-submit cookie for the sign-in form (there is no session yet to bind a token to).
+pub const LOGIN_CSRF_COOKIE: &str = "regwatch_login_csrf";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    /// user id
+    sub: String,
+    /// insurer id
+    ins: i64,
+    /// session id: the stored row that sign-out revokes
+    jti: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// Signs a token for a new session.
+pub fn issue_token(state: &AppState, user: &SessionUser) -> Result<String, WebError> {
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        sub: user.user_id.0.to_string(),
+        ins: user.insurer_id.0,
+        jti: user.session_id.clone(),
+        iat: now,
+        exp: now + i64::from(state.config.session_hours.max(1)) * 3600,
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(state.jwt_key.expose_secret().as_bytes()),
+    )
+    .map_err(|e| WebError::Internal(e.into()))
+}
+
+fn decode_token(state: &AppState, token: &str) -> Option<Claims> {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.leeway = 0;
+    decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(state.jwt_key.expose_secret().as_bytes()),
+        &v,
+    )
+    .ok()
+    .map(|d| d.claims)
+}
+
+/// The session cookie: `HttpOnly; Secure; SameSite=Strict`. Browsers accept `Secure` cookies from
+/// http://localhost and 127.0.0.1, so this also works for the local demo.
+pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .max_age(CookieDuration::hours(i64::from(
+            state.config.session_hours.max(1),
+        )))
+        .finish()
+}
+
+pub fn expired_cookie(name: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::build(name, "")
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .finish();
+    c.make_removal();
+    c
+}
+
+/// The CSRF token of a session: an HMAC of its id, so it needs no storage and dies with the session.
+pub fn csrf_token(state: &AppState, session_id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(state.jwt_key.expose_secret().as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(b"csrf\x1f");
+    mac.update(session_id.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..20])
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// How the request proved who it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Cookie,
+    Bearer,
+}
+
+/// The signed-in user of a request. Extracting it is the authentication: any handler that takes
+/// one is closed to anonymous callers, and every query it makes is scoped to `insurer_id`.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: SessionUser,
+    pub via: Via,
+    pub csrf: String,
+}
+
+impl Deref for CurrentUser {
+    type Target = SessionUser;
+    fn deref(&self) -> &SessionUser {
+        &self.user
+    }
+}
+
+impl CurrentUser {
+    /// At least `role` (admin > staff > viewer).
+    pub fn require(&self, role: Role) -> Result<(), WebError> {
+        if self.user.role >= role {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
+    /// A form's CSRF field. Requests authenticated by a bearer token carry no ambient credential,
+    /// so they need none.
+    pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
+        if self.via == Via::Bearer || constant_time_eq(token, &self.csrf) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let h = req.headers().get(actix_web::http::header::AUTHORIZATION)?;
+    let s = h.to_str().ok()?;
+    let (scheme, token) = s.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+fn is_form_post(req: &HttpRequest) -> bool {
+    let ct = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    ct.starts_with("application/x-www-form-urlencoded") || ct.starts_with("multipart/form-data")
+}
+
+async fn authenticate(req: HttpRequest) -> Result<CurrentUser, WebError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| WebError::Internal(anyhow::anyhow!("AppState missing")))?
+        .clone();
+    let (token, via) = match bearer(&req) {
+        Some(t) => (t, Via::Bearer),
+        None => match req.cookie(SESSION_COOKIE) {
+            Some(c) => (c.value().to_string(), Via::Cookie),
+            None => return Err(WebError::Unauthorized),
+        },
+    };
+    let claims = decode_token(&state, &token).ok_or(WebError::Unauthorized)?;
+    let pool = state.pool.clone();
+    let jti = claims.jti.clone();
+    let user = web::block(move || -> Result<_, WebError> {
+        let mut conn = pool.get().map_err(|e| WebError::Internal(e.into()))?;
+        Ok(sessions::active(&mut conn, &jti)?)
+    })
+    .await??
+    .ok_or(WebError::Unauthorized)?;
+    if user.user_id.0.to_string() != claims.sub || user.insurer_id.0 != claims.ins {
+        return Err(WebError::Unauthorized);
+    }
+    let csrf = csrf_token(&state, &user.session_id);
+    let current = CurrentUser { user, via, csrf };
+    // A state-changing request that rides on the cookie must prove it came from our own pages:
+    // JSON calls by the X-CSRF-Token header; HTML forms by their `csrf` field, which the form
+    // extractors (`FormPost`, the upload handler) check.
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && via == Via::Cookie && !is_form_post(&req) {
+        let header = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        current.check_csrf(header)?;
+    }
+    Ok(current)
+}
+
+impl FromRequest for CurrentUser {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}
+
+/// A form's fields that carry the CSRF token.
+pub trait HasCsrf {
+    fn csrf(&self) -> &str;
+}
+
+/// A url-encoded form post by a signed-in user, with its CSRF token checked.
+pub struct FormPost<T> {
+    pub user: CurrentUser,
+    pub form: T,
+}
+
+impl<T> FromRequest for FormPost<T>
+where
+    T: serde::de::DeserializeOwned + HasCsrf + 'static,
+{
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let form = web::Form::<T>::from_request(&req, payload);
+        Box::pin(async move {
+            let user = authenticate(req).await?;
+            let form = form
+                .await
+                .map_err(|e| WebError::BadRequest(format!("フォームの内容を読み取れません: {e}")))?
+                .into_inner();
+            user.check_csrf(form.csrf())?;
+            Ok(FormPost { user, form })
+        })
+    }
+}
