@@ -51,7 +51,7 @@ impl DayHistogram {
 }
 
 /// Counts per status of one rule.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct StatusCounts {
     pub met: u64,
     pub breached: u64,

@@ -394,6 +394,25 @@ pub fn rows(
     q.offset(offset.max(0)).limit(limit.max(0)).load(conn)
 }
 
+/// Rows of the filtered list with an id above `after`, in id order: keyset paging for reading a
+/// whole insurer without OFFSET.
+pub fn rows_after(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    settings: &RuleSettings,
+    f: &NoticeFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<NoticeRow>, diesel::result::Error> {
+    notices::table
+        .filter(filter_cond(insurer, f, settings))
+        .filter(notices::id.gt(after))
+        .order(notices::id.asc())
+        .limit(limit)
+        .select(NoticeRow::as_select())
+        .load(conn)
+}
+
 pub fn employer_refs(
     conn: &mut DbConn,
     insurer: InsurerId,

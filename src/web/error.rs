@@ -59,6 +59,19 @@ impl From<actix_web::error::BlockingError> for WebError {
     }
 }
 
+/// The JSON error body of every API error: a stable `code` and a Japanese `message`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | account_locked | internal
+    pub code: String,
+    pub message: String,
+}
+
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {

@@ -8,6 +8,10 @@ pub async fn healthz() -> HttpResponse {
 }
 
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if !state.ready.load(std::sync::atomic::Ordering::Acquire) {
+        return HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({"status": "loading", "message": "データを準備しています"}));
+    }
     let pool = state.pool.clone();
     let result = web::block(move || -> Result<(), String> {
         let mut conn = pool

@@ -1,7 +1,13 @@
 //! actix-web application: startup, shared state, routes.
+pub mod admin;
+pub mod api;
 pub mod auth;
+pub mod cases;
+pub mod charts;
+pub mod employers;
 pub mod error;
 pub mod health;
+pub mod imports;
 pub mod pages;
 pub mod templates;
 
@@ -11,7 +17,9 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use secrecy::SecretString;
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 /// State every handler can read. Cheap to clone (Arcs inside).
 #[derive(Clone)]
@@ -20,6 +28,47 @@ pub struct AppState {
     pub tera: Arc<tera::Tera>,
     pub config: Arc<Config>,
     pub jwt_key: Arc<SecretString>,
+    pub dashboards: Arc<DashboardCache>,
+    /// `/readyz` answers 200 only when this is set and the database answers (the demo clears it
+    /// while it loads its data).
+    pub ready: Arc<AtomicBool>,
+}
+
+/// (insurer, from, to, as_of, data version) of a computed dashboard.
+pub type DashboardKey = (
+    i64,
+    chrono::NaiveDate,
+    chrono::NaiveDate,
+    chrono::NaiveDate,
+    i64,
+);
+
+/// Dashboards computed by this instance, keyed by the insurer's data version: an import or a
+/// settings change bumps the version in the database, so every instance behind a load balancer
+/// sees the change at its next request and the cache needs no cross-instance invalidation.
+#[derive(Default)]
+pub struct DashboardCache {
+    map: Mutex<HashMap<DashboardKey, Arc<crate::reports::dashboard::Dashboard>>>,
+}
+
+/// Entries kept before the cache is emptied (a few KB each).
+const DASHBOARD_CACHE_MAX: usize = 1024;
+
+impl DashboardCache {
+    pub fn get(&self, key: &DashboardKey) -> Option<Arc<crate::reports::dashboard::Dashboard>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+    pub fn put(&self, key: DashboardKey, d: Arc<crate::reports::dashboard::Dashboard>) {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= DASHBOARD_CACHE_MAX {
+            m.clear();
+        }
+        m.insert(key, d);
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +126,8 @@ impl Application {
             tera: Arc::new(templates::load().map_err(|e| StartError::Templates(format!("{e:#}")))?),
             config: Arc::new(config),
             jwt_key: Arc::new(jwt_key),
+            dashboards: Arc::new(DashboardCache::default()),
+            ready: Arc::new(AtomicBool::new(true)),
         };
         let server = run(listener, state.clone()).map_err(|e| StartError::Bind {
             addr: state.config.bind.clone(),
@@ -130,5 +181,31 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/", web::get().to(pages::login_page));
+        .route("/", web::get().to(pages::root))
+        .route("/login", web::get().to(pages::login_page))
+        .route("/login", web::post().to(pages::login_submit))
+        .route("/logout", web::post().to(pages::logout))
+        .route("/account", web::get().to(pages::account_page))
+        .route("/account/password", web::post().to(pages::password_submit))
+        .route("/dashboard", web::get().to(cases::dashboard_page))
+        .route("/notices", web::get().to(cases::notices_page))
+        .route("/notices/export.csv", web::get().to(cases::export_csv_page))
+        .route("/notices/export.xlsx", web::get().to(cases::export_xlsx_page))
+        .route("/notices/{id}", web::get().to(cases::notice_page))
+        .route("/api/v1/openapi.json", web::get().to(api::openapi_json))
+        .route("/api/v1/login", web::post().to(api::login))
+        .route("/api/v1/logout", web::post().to(api::logout))
+        .route("/api/v1/dashboard", web::get().to(cases::api_dashboard))
+        .route("/api/v1/notices", web::get().to(cases::api_notices))
+        .route("/api/v1/notices.csv", web::get().to(cases::api_export_csv))
+        .route("/api/v1/notices.xlsx", web::get().to(cases::api_export_xlsx))
+        .route("/api/v1/notices/{id}", web::get().to(cases::api_notice));
+    imports::configure(cfg);
+    employers::configure(cfg);
+    admin::configure(cfg);
+}
+
+/// The OpenAPI parts of the areas that keep their own (merged into `/api/v1/openapi.json`).
+pub fn area_docs() -> Vec<utoipa::openapi::OpenApi> {
+    vec![imports::api_doc(), employers::api_doc(), admin::api_doc()]
 }

@@ -1,12 +1,419 @@
-//! Server-rendered pages (Japanese).
+//! Server-rendered pages (Japanese): the shared page context, page errors, sign-in and sign-out.
+use super::auth::{self, CurrentUser, FormPost, HasCsrf, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use super::error::WebError;
 use super::AppState;
-use actix_web::{web, HttpResponse};
+use crate::store::insurers::{self, Insurer};
+use crate::store::sessions::{self, LoginError};
+use crate::store::users::Role;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use rand::RngCore;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
 
-pub async fn login_page(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
-    let ctx = tera::Context::new();
-    let html = state.tera.render("pages/login.html", &ctx)?;
+/// An error on a page: sign-in needed → redirect to the sign-in page; anything else → an HTML
+/// error page with the same safe message the API would give.
+#[derive(Debug)]
+pub struct PageError(pub WebError);
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<WebError> for PageError {
+    fn from(e: WebError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<tera::Error> for PageError {
+    fn from(e: tera::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for PageError {
+    fn from(e: diesel::result::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+fn error_tera() -> &'static tera::Tera {
+    static T: OnceLock<tera::Tera> = OnceLock::new();
+    T.get_or_init(|| super::templates::load().expect("embedded templates parse"))
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self.0 {
+            WebError::Unauthorized => StatusCode::SEE_OTHER,
+            ref e => e.status_code(),
+        }
+    }
+    fn error_response(&self) -> HttpResponse {
+        if let WebError::Unauthorized = self.0 {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/login"))
+                .finish();
+        }
+        if let WebError::Internal(e) = &self.0 {
+            tracing::error!(error = format!("{e:#}"), "page failed");
+        }
+        let mut ctx = tera::Context::new();
+        ctx.insert("message", &self.0.to_string());
+        ctx.insert("status", &self.0.status_code().as_u16());
+        let body = error_tera()
+            .render("pages/error.html", &ctx)
+            .unwrap_or_else(|_| "エラーが発生しました".into());
+        HttpResponse::build(self.0.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+/// The signed-in user of a page request (a missing or revoked session redirects to sign-in).
+pub struct PageUser(pub CurrentUser);
+
+impl FromRequest for PageUser {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = CurrentUser::from_request(req, payload);
+        Box::pin(async move { fut.await.map(PageUser).map_err(PageError) })
+    }
+}
+
+/// A form post from a page; errors render as pages.
+pub struct PageForm<T>(pub FormPost<T>);
+
+impl<T> FromRequest for PageForm<T>
+where
+    T: serde::de::DeserializeOwned + HasCsrf + 'static,
+{
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = FormPost::<T>::from_request(req, payload);
+        Box::pin(async move { fut.await.map(PageForm).map_err(PageError) })
+    }
+}
+
+/// Runs blocking database work on the thread pool with a pooled connection.
+pub async fn db<T, F>(state: &AppState, f: F) -> Result<T, WebError>
+where
+    F: FnOnce(&mut crate::store::DbConn) -> Result<T, WebError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(|e| WebError::Internal(e.into()))?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// The caller's insurer (settings included).
+pub async fn insurer_of(state: &AppState, user: &CurrentUser) -> Result<Insurer, WebError> {
+    let id = user.insurer_id;
+    db(state, move |c| {
+        insurers::get(c, id).map_err(|e| WebError::Internal(e.into()))
+    })
+    .await
+}
+
+/// The context every page template gets: who is signed in, their insurer, the CSRF token, which
+/// menu item is active.
+pub fn base_context(user: &CurrentUser, insurer: &Insurer, nav: &str) -> tera::Context {
+    let mut ctx = tera::Context::new();
+    ctx.insert(
+        "me",
+        &serde_json::json!({
+            "email": user.email,
+            "role": user.role.code(),
+            "role_label": user.role.label_ja(),
+            "is_admin": user.role >= Role::Admin,
+            "is_staff": user.role >= Role::Staff,
+        }),
+    );
+    ctx.insert(
+        "insurer",
+        &serde_json::json!({
+            "number": insurer.number.as_str(),
+            "name": insurer.name,
+            "kind": insurer.kind.code(),
+            "kind_label": insurer.kind.label_ja(),
+            // 共済組合等 call the employer 所属所 (SPEC glossary).
+            "employer_word": if insurer.kind.code() == "kyosai" { "所属所" } else { "事業所" },
+        }),
+    );
+    ctx.insert("csrf", &user.csrf);
+    ctx.insert("nav", nav);
+    ctx
+}
+
+pub fn html(state: &AppState, template: &str, ctx: &tera::Context) -> Result<HttpResponse, WebError> {
+    let body = state.tera.render(template, ctx)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(html))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn login_csrf_cookie(value: String) -> Cookie<'static> {
+    Cookie::build(LOGIN_CSRF_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .finish()
+}
+
+fn render_login(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<&str>,
+    email: &str,
+) -> Result<HttpResponse, WebError> {
+    render_login_with(state, status, error, None, email)
+}
+
+fn render_login_with(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<&str>,
+    info: Option<&str>,
+    email: &str,
+) -> Result<HttpResponse, WebError> {
+    let token = random_token();
+    let mut ctx = tera::Context::new();
+    ctx.insert("error", &error);
+    ctx.insert("info", &info);
+    ctx.insert("email", email);
+    ctx.insert("csrf", &token);
+    let body = state.tera.render("pages/login.html", &ctx)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(login_csrf_cookie(token))
+        .body(body))
+}
+
+/// `/`: the dashboard when signed in, else the sign-in page.
+pub async fn root(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    if req.cookie(SESSION_COOKIE).is_some() {
+        return Ok(redirect("/dashboard"));
+    }
+    Ok(render_login(&state, StatusCode::OK, None, "")?)
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    changed: Option<String>,
+}
+
+pub async fn login_page(
+    state: web::Data<AppState>,
+    q: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
+    let info = q
+        .changed
+        .as_ref()
+        .map(|_| "パスワードを変更しました。新しいパスワードでログインしてください。");
+    Ok(render_login_with(&state, StatusCode::OK, None, info, "")?)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: SecretString,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Signs in with the lockout rule; a signed-in user gets the session cookie and the dashboard.
+pub async fn login_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let cookie = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    if cookie.is_empty() || cookie != form.csrf {
+        return Ok(render_login(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some(&WebError::Csrf.to_string()),
+            &form.email,
+        )?);
+    }
+    let email = form.email.clone();
+    match sign_in(&state, form.email, form.password).await {
+        Ok(token) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/dashboard"))
+            .cookie(auth::session_cookie(&state, token))
+            .cookie(auth::expired_cookie(LOGIN_CSRF_COOKIE))
+            .finish()),
+        Err(e @ (WebError::Login(_) | WebError::Locked(_))) => Ok(render_login(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some(&e.to_string()),
+            &email,
+        )?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks the password (lockout included), opens a session, audits it and returns its token.
+pub async fn sign_in(
+    state: &AppState,
+    email: String,
+    password: SecretString,
+) -> Result<String, WebError> {
+    let hours = state.config.session_hours;
+    let result = db(state, move |c| {
+        let r = sessions::login(c, &email, &password, hours);
+        let (action, user, insurer) = match &r {
+            Ok(u) => ("login", Some(u.user_id), Some(u.insurer_id)),
+            Err(LoginError::Locked { .. }) => ("login_locked", None, None),
+            Err(_) => ("login_failed", None, None),
+        };
+        if !matches!(r, Err(LoginError::Db(_))) {
+            crate::store::audit::record(
+                c,
+                &crate::store::audit::AuditEntry {
+                    insurer,
+                    user,
+                    actor: &email.trim().to_lowercase(),
+                    action,
+                    target: None,
+                    detail: None,
+                },
+            )?;
+        }
+        Ok(r)
+    })
+    .await?;
+    match result {
+        Ok(user) => auth::issue_token(state, &user),
+        Err(e @ LoginError::BadCredentials) => Err(WebError::Login(e.to_string())),
+        Err(e @ LoginError::Locked { .. }) => Err(WebError::Locked(e.to_string())),
+        Err(LoginError::Db(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl HasCsrf for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Signs out: the session is revoked server side and the cookie cleared.
+pub async fn logout(
+    state: web::Data<AppState>,
+    post: PageForm<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let id = post.0.user.session_id.clone();
+    db(&state, move |c| Ok(sessions::revoke(c, &id)?)).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login"))
+        .cookie(auth::expired_cookie(SESSION_COOKIE))
+        .finish())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: SecretString,
+    new: SecretString,
+    confirm: SecretString,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl HasCsrf for PasswordForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn account_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+) -> Result<HttpResponse, PageError> {
+    let insurer = insurer_of(&state, &user.0).await?;
+    let ctx = base_context(&user.0, &insurer, "account");
+    Ok(html(&state, "pages/account.html", &ctx)?)
+}
+
+/// Changes the password; every session of the user (this one included) is revoked.
+pub async fn password_submit(
+    state: web::Data<AppState>,
+    post: PageForm<PasswordForm>,
+) -> Result<HttpResponse, PageError> {
+    use secrecy::ExposeSecret;
+    let FormPost { user, form } = post.0;
+    let insurer = insurer_of(&state, &user).await?;
+    let mut ctx = base_context(&user, &insurer, "account");
+    if form.new.expose_secret() != form.confirm.expose_secret() {
+        ctx.insert("error", "新しいパスワードと確認用の入力が一致しません");
+        return Ok(html(&state, "pages/account.html", &ctx)?);
+    }
+    let uid = user.user_id;
+    let iid = user.insurer_id;
+    let email = user.email.clone();
+    let r = db(&state, move |c| {
+        let r = sessions::change_password(c, uid, &form.current, &form.new);
+        if r.is_ok() {
+            crate::store::audit::record(
+                c,
+                &crate::store::audit::AuditEntry {
+                    insurer: Some(iid),
+                    user: Some(uid),
+                    actor: &email,
+                    action: "password_changed",
+                    target: None,
+                    detail: None,
+                },
+            )?;
+        }
+        Ok(r)
+    })
+    .await?;
+    match r {
+        Ok(()) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/login?changed=1"))
+            .cookie(auth::expired_cookie(SESSION_COOKIE))
+            .finish()),
+        Err(e) => {
+            ctx.insert("error", &e.to_string());
+            Ok(html(&state, "pages/account.html", &ctx)?)
+        }
+    }
 }

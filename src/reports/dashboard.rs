@@ -1,0 +1,461 @@
+//! Dashboard figures (SPEC §7): rates of `met` per rule, day percentiles, trends by month, a
+//! histogram of days, the worst employers and the April peak by week.
+//!
+//! `Figures::add` folds one notice at a time, so the figures of a million notices need memory for
+//! the buckets only; the open counts (which look at all time, not the period) come from the store.
+use super::stats::{DayHistogram, StatusCounts};
+use crate::domain::{Evaluation, NoticeFacts, RegistrationRule, Status};
+use crate::store::insurers::Insurer;
+use crate::store::notices::{self as notice_store, NoticeFilter, NoticeRow, RuleSel};
+use crate::store::DbConn;
+use chrono::{Datelike, Days, NaiveDate};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Days shown individually in the histograms; longer spans share the last bar ("15日以上").
+pub const HISTOGRAM_DAYS: usize = 15;
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RuleFigures {
+    pub counts: StatusCounts,
+    /// met / (met + breached); null when nothing is decided yet.
+    pub met_rate: Option<f64>,
+    /// Notices in the population.
+    pub notices: u64,
+    pub median_days: Option<i64>,
+    pub p90_days: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct RuleAcc {
+    counts: StatusCounts,
+    days: DayHistogram,
+}
+
+impl RuleAcc {
+    fn finish(&self) -> RuleFigures {
+        RuleFigures {
+            counts: self.counts,
+            met_rate: self.counts.met_rate(),
+            notices: self.counts.total(),
+            median_days: self.days.percentile(50.0),
+            p90_days: self.days.percentile(90.0),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MonthFigures {
+    /// `YYYY-MM`, by date of receipt.
+    pub month: String,
+    pub notices: u64,
+    pub submission_met_rate: Option<f64>,
+    pub registration_five_day_met_rate: Option<f64>,
+    pub registration_standard_met_rate: Option<f64>,
+    pub standard_notices: u64,
+    pub ex_officio_required: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct MonthAcc {
+    notices: u64,
+    submission: StatusCounts,
+    five_day: StatusCounts,
+    standard: StatusCounts,
+    ex_officio: u64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EmployerFigures {
+    pub employer_id: i64,
+    pub code: String,
+    pub name: Option<String>,
+    pub notices: u64,
+    pub submission_breached: u64,
+    pub submission_met_rate: Option<f64>,
+    /// Notices of this employer with a missing or invalid My Number.
+    pub my_number_unusable: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct EmployerAcc {
+    notices: u64,
+    submission: StatusCounts,
+    unusable: u64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct WeekFigures {
+    /// Monday of the week.
+    pub week_start: NaiveDate,
+    pub notices: u64,
+    pub registration_five_day_met_rate: Option<f64>,
+    pub registration_breached: u64,
+}
+
+/// One bar of a histogram: `days` (the last bar is "`days` or more") and how many notices.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Bar {
+    pub days: usize,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub as_of: NaiveDate,
+    pub notices: u64,
+    pub submission: RuleFigures,
+    /// 5-day registration rule: valid-number notices only (SPEC §2.3).
+    pub registration_five_day: RuleFigures,
+    /// The insurer's standard days: missing/invalid numbers, reported beside, never mixed in.
+    pub registration_standard: RuleFigures,
+    /// Days from event to registration, as the member lives them.
+    pub end_to_end: RuleFigures,
+    pub ex_officio_required_in_period: u64,
+    pub months: Vec<MonthFigures>,
+    pub submission_days: Vec<Bar>,
+    pub registration_days: Vec<Bar>,
+    pub worst_employers: Vec<EmployerFigures>,
+    /// The weeks around the latest April in the period (the spring hiring peak).
+    pub april_weeks: Vec<WeekFigures>,
+    pub april_year: Option<i32>,
+}
+
+/// Folds notices received in [from, to] into the figures.
+pub struct Accumulator {
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+    notices: u64,
+    submission: RuleAcc,
+    five_day: RuleAcc,
+    standard: RuleAcc,
+    e2e: RuleAcc,
+    ex_officio: u64,
+    months: BTreeMap<(i32, u32), MonthAcc>,
+    sub_days: [u64; HISTOGRAM_DAYS + 1],
+    reg_days: [u64; HISTOGRAM_DAYS + 1],
+    employers: HashMap<i64, EmployerAcc>,
+    weeks: BTreeMap<NaiveDate, (u64, StatusCounts)>,
+    april_year: Option<i32>,
+}
+
+fn week_start(d: NaiveDate) -> NaiveDate {
+    d - Days::new(u64::from(d.weekday().num_days_from_monday()))
+}
+
+/// The latest April that lies (at least partly) in [from, to].
+fn latest_april(from: NaiveDate, to: NaiveDate) -> Option<i32> {
+    (from.year()..=to.year()).rev().find(|&y| {
+        let first = NaiveDate::from_ymd_opt(y, 4, 1).expect("April 1st exists");
+        let last = NaiveDate::from_ymd_opt(y, 4, 30).expect("April 30th exists");
+        first <= to && last >= from
+    })
+}
+
+/// Whether a week (by its Monday) belongs to the April view: the weeks that touch April, plus one
+/// on each side so the rise and the fall show.
+fn in_april_view(week: NaiveDate, year: i32) -> bool {
+    let first = week_start(NaiveDate::from_ymd_opt(year, 4, 1).expect("date")) - Days::new(7);
+    let last = week_start(NaiveDate::from_ymd_opt(year, 4, 30).expect("date")) + Days::new(7);
+    week >= first && week <= last
+}
+
+impl Accumulator {
+    pub fn new(from: NaiveDate, to: NaiveDate, as_of: NaiveDate) -> Accumulator {
+        Accumulator {
+            from,
+            to,
+            as_of,
+            notices: 0,
+            submission: RuleAcc::default(),
+            five_day: RuleAcc::default(),
+            standard: RuleAcc::default(),
+            e2e: RuleAcc::default(),
+            ex_officio: 0,
+            months: BTreeMap::new(),
+            sub_days: [0; HISTOGRAM_DAYS + 1],
+            reg_days: [0; HISTOGRAM_DAYS + 1],
+            employers: HashMap::new(),
+            weeks: BTreeMap::new(),
+            april_year: latest_april(from, to),
+        }
+    }
+
+    /// One notice with its evaluation as of the accumulator's date.
+    pub fn add(&mut self, facts: &NoticeFacts, ev: &Evaluation, employer_id: i64) {
+        if facts.received_on < self.from || facts.received_on > self.to {
+            return;
+        }
+        self.notices += 1;
+        let sub_days = (facts.received_on - facts.event_date).num_days().max(0);
+        self.submission.counts.add(ev.submission.status);
+        self.submission.days.add(sub_days);
+        self.sub_days[(sub_days as usize).min(HISTOGRAM_DAYS)] += 1;
+
+        let reg = match ev.registration_rule {
+            RegistrationRule::FiveDay => &mut self.five_day,
+            RegistrationRule::Standard => &mut self.standard,
+        };
+        reg.counts.add(ev.registration.status);
+        let registered = facts.registered_on.filter(|r| *r <= self.as_of);
+        if let Some(r) = registered {
+            let d = (r - facts.received_on).num_days().max(0);
+            reg.days.add(d);
+            if ev.registration_rule == RegistrationRule::FiveDay {
+                self.reg_days[(d as usize).min(HISTOGRAM_DAYS)] += 1;
+            }
+        }
+        if let Some(d) = ev.e2e_days {
+            self.e2e.days.add(d);
+            self.e2e.counts.add(Status::Met);
+        } else {
+            self.e2e.counts.add(Status::Open);
+        }
+        if ev.ex_officio_required {
+            self.ex_officio += 1;
+        }
+
+        let m = self
+            .months
+            .entry((facts.received_on.year(), facts.received_on.month()))
+            .or_default();
+        m.notices += 1;
+        m.submission.add(ev.submission.status);
+        match ev.registration_rule {
+            RegistrationRule::FiveDay => m.five_day.add(ev.registration.status),
+            RegistrationRule::Standard => m.standard.add(ev.registration.status),
+        }
+        if ev.ex_officio_required {
+            m.ex_officio += 1;
+        }
+
+        let e = self.employers.entry(employer_id).or_default();
+        e.notices += 1;
+        e.submission.add(ev.submission.status);
+        if ev.registration_rule == RegistrationRule::Standard {
+            e.unusable += 1;
+        }
+
+        if let Some(y) = self.april_year {
+            let w = week_start(facts.received_on);
+            if in_april_view(w, y) {
+                let entry = self.weeks.entry(w).or_default();
+                entry.0 += 1;
+                if ev.registration_rule == RegistrationRule::FiveDay {
+                    entry.1.add(ev.registration.status);
+                }
+            }
+        }
+    }
+
+    /// The figures; `employer_names` maps employer ids to (code, name) for the worst-employer table.
+    pub fn finish(
+        self,
+        employer_names: &HashMap<i64, (String, Option<String>)>,
+        worst: usize,
+    ) -> Figures {
+        let months = self
+            .months
+            .iter()
+            .map(|(&(y, m), a)| MonthFigures {
+                month: format!("{y:04}-{m:02}"),
+                notices: a.notices,
+                submission_met_rate: a.submission.met_rate(),
+                registration_five_day_met_rate: a.five_day.met_rate(),
+                registration_standard_met_rate: a.standard.met_rate(),
+                standard_notices: a.standard.total(),
+                ex_officio_required: a.ex_officio,
+            })
+            .collect();
+        let mut employers: Vec<EmployerFigures> = self
+            .employers
+            .iter()
+            .filter(|(_, a)| a.submission.breached > 0)
+            .map(|(&id, a)| {
+                let (code, name) = employer_names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| (format!("#{id}"), None));
+                EmployerFigures {
+                    employer_id: id,
+                    code,
+                    name,
+                    notices: a.notices,
+                    submission_breached: a.submission.breached,
+                    submission_met_rate: a.submission.met_rate(),
+                    my_number_unusable: a.unusable,
+                }
+            })
+            .collect();
+        employers.sort_by(|a, b| {
+            b.submission_breached
+                .cmp(&a.submission_breached)
+                .then_with(|| a.code.cmp(&b.code))
+        });
+        employers.truncate(worst);
+        let bars = |a: &[u64; HISTOGRAM_DAYS + 1]| {
+            a.iter()
+                .enumerate()
+                .map(|(days, &count)| Bar { days, count })
+                .collect()
+        };
+        Figures {
+            from: self.from,
+            to: self.to,
+            as_of: self.as_of,
+            notices: self.notices,
+            submission: self.submission.finish(),
+            registration_five_day: self.five_day.finish(),
+            registration_standard: self.standard.finish(),
+            end_to_end: self.e2e.finish(),
+            ex_officio_required_in_period: self.ex_officio,
+            months,
+            submission_days: bars(&self.sub_days),
+            registration_days: bars(&self.reg_days),
+            worst_employers: employers,
+            april_weeks: self
+                .weeks
+                .iter()
+                .map(|(&w, (n, c))| WeekFigures {
+                    week_start: w,
+                    notices: *n,
+                    registration_five_day_met_rate: c.met_rate(),
+                    registration_breached: c.breached,
+                })
+                .collect(),
+            april_year: self.april_year,
+        }
+    }
+
+    /// Employer ids seen, for looking up their names.
+    pub fn employer_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.employers.keys().copied()
+    }
+}
+
+/// What the dashboard shows: the period's figures and the open work as of the date (all time).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Not registered and past the registration deadline (any period).
+    pub open_breached: i64,
+    /// Not registered, deadline within warn_days.
+    pub at_risk: i64,
+    /// 資格確認書 to issue ex officio (SPEC §2.4).
+    pub ex_officio_required: i64,
+    /// The insurer's data version the figures were computed from.
+    pub data_version: i64,
+}
+
+/// Rows read per query while folding: bounded memory whatever the period holds.
+const READ_CHUNK: i64 = 50_000;
+
+/// Computes the dashboard of `insurer` for notices received in [from, to], as of `as_of`.
+pub fn compute(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+) -> Result<Dashboard, diesel::result::Error> {
+    let data_version = crate::store::insurers::data_version(conn, insurer.id)?;
+    let mut acc = Accumulator::new(from, to, as_of);
+    let mut filter = NoticeFilter::new(as_of);
+    filter.received_from = Some(from);
+    filter.received_to = Some(to);
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<NoticeRow> =
+            notice_store::rows_after(conn, insurer.id, &insurer.rules, &filter, after, READ_CHUNK)?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        for r in &rows {
+            let ev = r.evaluate(&insurer.rules, as_of);
+            acc.add(&r.facts(), &ev, r.employer_id);
+        }
+    }
+    let ids: Vec<i64> = acc.employer_ids().collect();
+    let names = notice_store::employer_refs(conn, insurer.id, ids.into_iter())?
+        .into_iter()
+        .map(|(id, e)| (id, (e.code, e.name)))
+        .collect();
+    let figures = acc.finish(&names, 10);
+
+    let mut open = NoticeFilter::new(as_of);
+    open.rule = Some(RuleSel::Registration);
+    open.pending = true;
+    open.status = Some(Status::Breached);
+    let open_breached = notice_store::count(conn, insurer.id, &insurer.rules, &open)?;
+    open.status = Some(Status::AtRisk);
+    let at_risk = notice_store::count(conn, insurer.id, &insurer.rules, &open)?;
+    let mut ex = NoticeFilter::new(as_of);
+    ex.ex_officio = true;
+    let ex_officio_required = notice_store::count(conn, insurer.id, &insurer.rules, &ex)?;
+    Ok(Dashboard {
+        figures,
+        open_breached,
+        at_risk,
+        ex_officio_required,
+        data_version,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{rules, Calendar, MyNumberStatus, NoticeKind, RuleSettings};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn add(acc: &mut Accumulator, event: &str, received: &str, reg: Option<&str>, mn: MyNumberStatus) {
+        let facts = NoticeFacts {
+            kind: NoticeKind::Acquisition,
+            event_date: d(event),
+            received_on: d(received),
+            my_number: mn,
+            registered_on: reg.map(d),
+        };
+        let ev = rules::evaluate(&facts, &RuleSettings::default(), acc.as_of, Calendar::get());
+        acc.add(&facts, &ev, 1);
+    }
+
+    #[test]
+    fn five_day_rate_never_mixes_the_standard_population() {
+        let mut acc = Accumulator::new(d("2026-04-01"), d("2026-04-30"), d("2026-06-01"));
+        // valid number, registered in 2 days: met
+        add(&mut acc, "2026-04-01", "2026-04-02", Some("2026-04-04"), MyNumberStatus::Valid);
+        // valid number, registered after 20 days: breached
+        add(&mut acc, "2026-04-01", "2026-04-02", Some("2026-04-22"), MyNumberStatus::Valid);
+        // missing number, registered after 10 days: standard rule (14 days), met
+        add(&mut acc, "2026-04-01", "2026-04-02", Some("2026-04-12"), MyNumberStatus::Missing);
+        // outside the period: ignored
+        add(&mut acc, "2026-03-01", "2026-03-02", None, MyNumberStatus::Valid);
+        let f = acc.finish(&HashMap::new(), 10);
+        assert_eq!(f.notices, 3);
+        assert_eq!(f.registration_five_day.met_rate, Some(0.5));
+        assert_eq!(f.registration_standard.met_rate, Some(1.0));
+        assert_eq!(f.registration_standard.notices, 1);
+        assert_eq!(f.registration_five_day.median_days, Some(2));
+        assert_eq!(f.registration_five_day.p90_days, Some(20));
+        assert_eq!(f.april_year, Some(2026));
+        assert_eq!(f.months.len(), 1);
+        assert_eq!(f.months[0].month, "2026-04");
+    }
+
+    #[test]
+    fn april_view_covers_the_weeks_around_april() {
+        let y = 2026;
+        assert!(in_april_view(week_start(d("2026-04-15")), y));
+        assert!(in_april_view(week_start(d("2026-03-25")), y));
+        assert!(!in_april_view(week_start(d("2026-03-01")), y));
+        assert!(!in_april_view(week_start(d("2026-06-01")), y));
+        assert_eq!(latest_april(d("2025-12-01"), d("2026-11-30")), Some(2026));
+        assert_eq!(latest_april(d("2026-05-01"), d("2026-11-30")), None);
+    }
+}

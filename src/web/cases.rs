@@ -1,0 +1,726 @@
+//! Dashboard and cases (案件一覧・案件詳細): the pages and the JSON API over the same functions.
+use super::auth::CurrentUser;
+use super::error::WebError;
+use super::pages::{base_context, db, html, PageError, PageUser};
+use super::AppState;
+use crate::domain::{MyNumberStatus, NoticeKind, Status};
+use crate::reports::cases::{export_cells, NoticeItem, EXPORT_HEADERS};
+use crate::reports::dashboard::{self, Dashboard};
+use crate::store::audit::{self, AuditEntry};
+use crate::store::insurers::Insurer;
+use crate::store::notices::{self, NoticeDbId, NoticeFilter, RuleSel, Sort};
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+pub const DEFAULT_PER_PAGE: i64 = 50;
+pub const MAX_PER_PAGE: i64 = 500;
+/// Rows per query while writing an export: memory stays flat for any size of list.
+const EXPORT_CHUNK: i64 = 5_000;
+
+fn parse_date(field: &str, v: &str) -> Result<NaiveDate, WebError> {
+    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
+        WebError::BadRequest(format!(
+            "{field} は YYYY-MM-DD 形式の日付で指定してください（指定: {}）",
+            v.trim()
+        ))
+    })
+}
+
+fn blank(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dashboard
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct DashboardQuery {
+    /// First day of receipt (default: 12 months before `to`).
+    from: Option<String>,
+    /// Last day of receipt (default: today in Japan).
+    to: Option<String>,
+    /// Evaluate statuses as of this date (default: today in Japan).
+    as_of: Option<String>,
+}
+
+struct Period {
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+}
+
+fn period(q: &DashboardQuery) -> Result<Period, WebError> {
+    let today = crate::cli::today_jst();
+    let as_of = blank(&q.as_of)
+        .map(|v| parse_date("as_of", v))
+        .transpose()?
+        .unwrap_or(today);
+    let to = blank(&q.to)
+        .map(|v| parse_date("to", v))
+        .transpose()?
+        .unwrap_or(as_of);
+    let from = match blank(&q.from) {
+        Some(v) => parse_date("from", v)?,
+        None => (to - Months::new(12)).succ_opt().unwrap_or(to),
+    };
+    if from > to {
+        return Err(WebError::BadRequest(format!(
+            "期間の開始日（{from}）が終了日（{to}）より後になっています"
+        )));
+    }
+    Ok(Period { from, to, as_of })
+}
+
+/// The dashboard of the caller's insurer, from the cache when its data has not changed.
+async fn dashboard_for(
+    state: &AppState,
+    user: &CurrentUser,
+    p: Period,
+) -> Result<(Insurer, Arc<Dashboard>), WebError> {
+    let cache = state.dashboards.clone();
+    let iid = user.insurer_id;
+    db(state, move |c| {
+        let insurer = crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let key = (iid.0, p.from, p.to, p.as_of, insurer.data_version);
+        if let Some(hit) = cache.get(&key) {
+            return Ok((insurer, hit));
+        }
+        let d = Arc::new(dashboard::compute(c, &insurer, p.from, p.to, p.as_of)?);
+        // Cache under the version the figures were computed from (an import may have landed
+        // between reading the insurer and computing).
+        cache.put((iid.0, p.from, p.to, p.as_of, d.data_version), d.clone());
+        Ok((insurer, d))
+    })
+    .await
+}
+
+/// Dashboard figures for a period of receipt.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboard",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Figures", body = crate::reports::dashboard::Dashboard),
+        (status = 400, description = "Bad date", body = super::error::ErrorBody),
+        (status = 401, description = "Not signed in", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_dashboard(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, WebError> {
+    let p = period(&q)?;
+    let (_, d) = dashboard_for(&state, &user, p).await?;
+    Ok(HttpResponse::Ok().json(&*d))
+}
+
+pub async fn dashboard_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, PageError> {
+    let user = user.0;
+    let p = period(&q)?;
+    let (from, to) = (p.from, p.to);
+    let (insurer, d) = dashboard_for(&state, &user, p).await?;
+    let mut ctx = base_context(&user, &insurer, "dashboard");
+    ctx.insert("d", &*d);
+    ctx.insert("from", &from.to_string());
+    ctx.insert("to", &to.to_string());
+    ctx.insert("charts", &super::charts::dashboard_charts(&d));
+    Ok(html(&state, "pages/dashboard.html", &ctx)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Case list
+
+/// Filters of the case list (all optional).
+#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+pub struct NoticeQuery {
+    /// met | breached | at_risk | open | not_applicable (of `rule`, or of either rule when `rule` is empty)
+    pub status: Option<String>,
+    /// submission | registration | five_day | standard
+    pub rule: Option<String>,
+    /// acquisition | dependent | loss
+    pub kind: Option<String>,
+    /// 事業所記号
+    pub employer: Option<String>,
+    /// Month of receipt, YYYY-MM
+    pub month: Option<String>,
+    /// valid | invalid | missing
+    pub my_number: Option<String>,
+    /// 1 / true: only notices not yet registered
+    pub pending: Option<String>,
+    /// 1 / true: only notices that need a 資格確認書
+    pub ex_officio: Option<String>,
+    /// -received_on (default) | received_on | -event_date | event_date | registration_deadline | -registration_deadline | notice_id
+    pub sort: Option<String>,
+    /// 1-based page (default 1)
+    pub page: Option<String>,
+    /// Rows per page (default 50, at most 500)
+    pub per_page: Option<String>,
+    /// Evaluate as of this date (default: today in Japan)
+    pub as_of: Option<String>,
+}
+
+fn flag(v: &Option<String>) -> bool {
+    matches!(blank(v), Some("1" | "true" | "on" | "yes"))
+}
+
+fn parse_int(field: &str, v: &Option<String>, default: i64) -> Result<i64, WebError> {
+    match blank(v) {
+        None => Ok(default),
+        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            WebError::BadRequest(format!("{field} は 1 以上の整数で指定してください（指定: {s}）"))
+        }),
+    }
+}
+
+/// Turns the query into a typed filter; an unknown employer code gives an empty list, not an
+/// error, so a filter link never breaks.
+fn filter_of(
+    c: &mut crate::store::DbConn,
+    insurer: &Insurer,
+    q: &NoticeQuery,
+) -> Result<(NoticeFilter, i64, i64), WebError> {
+    let as_of = blank(&q.as_of)
+        .map(|v| parse_date("as_of", v))
+        .transpose()?
+        .unwrap_or_else(crate::cli::today_jst);
+    let mut f = NoticeFilter::new(as_of);
+    if let Some(s) = blank(&q.status) {
+        f.status = Some(Status::parse(s).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "status は met / breached / at_risk / open / not_applicable のいずれかです（指定: {s}）"
+            ))
+        })?);
+    }
+    if let Some(s) = blank(&q.rule) {
+        f.rule = Some(RuleSel::parse(s).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "rule は submission / registration / five_day / standard のいずれかです（指定: {s}）"
+            ))
+        })?);
+    }
+    if let Some(s) = blank(&q.kind) {
+        f.kind = Some(NoticeKind::parse(s).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "kind は acquisition / dependent / loss のいずれかです（指定: {s}）"
+            ))
+        })?);
+    }
+    if let Some(s) = blank(&q.my_number) {
+        f.my_number = Some(MyNumberStatus::parse_code(s).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "my_number は valid / invalid / missing のいずれかです（指定: {s}）"
+            ))
+        })?);
+    }
+    if let Some(s) = blank(&q.month) {
+        let first = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").map_err(|_| {
+            WebError::BadRequest(format!("month は YYYY-MM 形式で指定してください（指定: {s}）"))
+        })?;
+        let last = (first + Months::new(1)).pred_opt().unwrap_or(first);
+        f.month = Some((first, last));
+    }
+    if let Some(s) = blank(&q.employer) {
+        // -1 matches nothing: an employer of another insurer or a typo shows an empty list.
+        f.employer = Some(notices::employer_id_by_code(c, insurer.id, s)?.unwrap_or(-1));
+    }
+    if let Some(s) = blank(&q.sort) {
+        f.sort = Sort::parse(s).ok_or_else(|| {
+            WebError::BadRequest(format!("sort の指定が正しくありません（指定: {s}）"))
+        })?;
+    }
+    f.pending = flag(&q.pending);
+    f.ex_officio = flag(&q.ex_officio);
+    let page = parse_int("page", &q.page, 1)?;
+    let per_page = parse_int("per_page", &q.per_page, DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE);
+    Ok((f, page, per_page))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticeList {
+    pub items: Vec<NoticeItem>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+async fn list_for(
+    state: &AppState,
+    user: &CurrentUser,
+    q: NoticeQuery,
+) -> Result<(Insurer, NoticeList), WebError> {
+    let iid = user.insurer_id;
+    db(state, move |c| {
+        let insurer = crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let (f, page, per_page) = filter_of(c, &insurer, &q)?;
+        let p = notices::list(c, insurer.id, &insurer.rules, &f, page, per_page)?;
+        let items = p
+            .rows
+            .iter()
+            .map(|r| NoticeItem::new(r, p.employers.get(&r.employer_id), &insurer.rules, f.as_of))
+            .collect();
+        Ok((
+            insurer,
+            NoticeList {
+                items,
+                total: p.total,
+                page,
+                per_page,
+            },
+        ))
+    })
+    .await
+}
+
+/// The case list with filters and paging.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notices",
+    tag = "notices",
+    params(NoticeQuery),
+    responses(
+        (status = 200, description = "One page of notices and the total", body = NoticeList),
+        (status = 400, description = "Bad filter", body = super::error::ErrorBody),
+        (status = 401, description = "Not signed in", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_notices(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, WebError> {
+    let (_, list) = list_for(&state, &user, q.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Query string of a filter without paging (for the export links and the pager).
+fn query_string(q: &NoticeQuery) -> String {
+    let mut q = q.clone();
+    q.page = None;
+    serde_urlencoded::to_string(&q).unwrap_or_default()
+}
+
+pub async fn notices_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, PageError> {
+    let user = user.0;
+    let q = q.into_inner();
+    let (insurer, list) = list_for(&state, &user, q.clone()).await?;
+    let mut ctx = base_context(&user, &insurer, "notices");
+    let pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
+    ctx.insert("list", &list);
+    ctx.insert("pages", &pages);
+    ctx.insert("q", &q);
+    ctx.insert("qs", &query_string(&q));
+    ctx.insert(
+        "sorts",
+        &Sort::ALL
+            .iter()
+            .map(|(_, code, label)| (code.to_string(), label.to_string()))
+            .collect::<Vec<_>>(),
+    );
+    let today = crate::cli::today_jst();
+    let months: Vec<String> = (0..24)
+        .map(|i| {
+            let m = today - Months::new(i);
+            format!("{:04}-{:02}", m.year(), m.month())
+        })
+        .collect();
+    ctx.insert("months", &months);
+    Ok(html(&state, "pages/notices.html", &ctx)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exports
+
+#[derive(Clone, Copy)]
+enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+async fn export(
+    state: &AppState,
+    user: &CurrentUser,
+    q: NoticeQuery,
+    format: ExportFormat,
+) -> Result<HttpResponse, WebError> {
+    let iid = user.insurer_id;
+    let uid = user.user_id;
+    let email = user.email.clone();
+    let (bytes, rows) = db(state, move |c| {
+        let insurer = crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let (f, _, _) = filter_of(c, &insurer, &q)?;
+        let mut cells: Vec<[String; 17]> = Vec::new();
+        let mut offset = 0;
+        loop {
+            let rows = notices::rows(c, iid, &insurer.rules, &f, offset, EXPORT_CHUNK)?;
+            if rows.is_empty() {
+                break;
+            }
+            offset += rows.len() as i64;
+            let emps = notices::employer_refs(c, iid, rows.iter().map(|r| r.employer_id))?;
+            for r in &rows {
+                let item = NoticeItem::new(r, emps.get(&r.employer_id), &insurer.rules, f.as_of);
+                cells.push(export_cells(&item));
+            }
+        }
+        let n = cells.len();
+        let bytes = match format {
+            ExportFormat::Csv => csv_bytes(&cells)?,
+            ExportFormat::Xlsx => xlsx_bytes(&insurer, &cells)?,
+        };
+        let detail = format!(
+            "{} 件（{}）{}",
+            n,
+            match format {
+                ExportFormat::Csv => "CSV",
+                ExportFormat::Xlsx => "xlsx",
+            },
+            query_string(&q)
+        );
+        audit::record(
+            c,
+            &AuditEntry {
+                insurer: Some(iid),
+                user: Some(uid),
+                actor: &email,
+                action: "export_notices",
+                target: None,
+                detail: Some(&detail),
+            },
+        )?;
+        Ok((bytes, n))
+    })
+    .await?;
+    let (ct, ext) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        ExportFormat::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    tracing::info!(rows, "case list exported");
+    Ok(HttpResponse::Ok()
+        .content_type(ct)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"notices.{ext}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
+}
+
+fn csv_bytes(cells: &[[String; 17]]) -> Result<Vec<u8>, WebError> {
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(EXPORT_HEADERS)
+            .map_err(|e| WebError::Internal(e.into()))?;
+        for row in cells {
+            w.write_record(row).map_err(|e| WebError::Internal(e.into()))?;
+        }
+        w.flush().map_err(|e| WebError::Internal(e.into()))?;
+    }
+    Ok(out)
+}
+
+fn xlsx_bytes(insurer: &Insurer, cells: &[[String; 17]]) -> Result<Vec<u8>, WebError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| WebError::Internal(e.into());
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("案件一覧").map_err(err)?;
+    let bold = Format::new().set_bold();
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{} {}", insurer.number.as_str(), insurer.name),
+        &bold,
+    )
+    .map_err(err)?;
+    for (c, h) in EXPORT_HEADERS.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &bold).map_err(err)?;
+    }
+    for (r, row) in cells.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let rr = r as u32 + 3;
+            // Day counts as numbers so they sum and sort in Excel.
+            match (c, v.parse::<f64>()) {
+                (9 | 14, Ok(n)) => ws.write_number(rr, c as u16, n).map_err(err)?,
+                _ => ws.write_string(rr, c as u16, v).map_err(err)?,
+            };
+        }
+    }
+    ws.set_freeze_panes(3, 1).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}
+
+pub async fn export_csv_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, PageError> {
+    Ok(export(&state, &user.0, q.into_inner(), ExportFormat::Csv).await?)
+}
+
+pub async fn export_xlsx_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, PageError> {
+    Ok(export(&state, &user.0, q.into_inner(), ExportFormat::Xlsx).await?)
+}
+
+/// The filtered case list as CSV (UTF-8 with BOM).
+#[utoipa::path(
+    get,
+    path = "/api/v1/notices.csv",
+    tag = "notices",
+    params(NoticeQuery),
+    responses((status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv")),
+    security(("bearer" = []))
+)]
+pub async fn api_export_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, WebError> {
+    export(&state, &user, q.into_inner(), ExportFormat::Csv).await
+}
+
+/// The filtered case list as xlsx.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notices.xlsx",
+    tag = "notices",
+    params(NoticeQuery),
+    responses((status = 200, description = "xlsx workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+    security(("bearer" = []))
+)]
+pub async fn api_export_xlsx(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, WebError> {
+    export(&state, &user, q.into_inner(), ExportFormat::Xlsx).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Case page
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticeDetailBody {
+    #[serde(flatten)]
+    pub item: NoticeItem,
+    pub member: MemberBody,
+    pub registrations: Vec<RegistrationBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberBody {
+    pub symbol: String,
+    pub number: String,
+    pub dependent_seq: String,
+    pub name: Option<String>,
+    pub name_kana: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationBody {
+    /// ok | error
+    pub result: String,
+    pub registered_at: Option<chrono::NaiveDateTime>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub batch_id: Option<i64>,
+    pub line: Option<i64>,
+    pub loaded_at: chrono::NaiveDateTime,
+}
+
+async fn detail_for(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    as_of: Option<String>,
+) -> Result<(Insurer, NoticeDetailBody), WebError> {
+    let iid = user.insurer_id;
+    let uid = user.user_id;
+    let email = user.email.clone();
+    db(state, move |c| {
+        let insurer = crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let as_of = blank(&as_of)
+            .map(|v| parse_date("as_of", v))
+            .transpose()?
+            .unwrap_or_else(crate::cli::today_jst);
+        let d = notices::get(c, iid, NoticeDbId(id))?.ok_or(WebError::NotFound)?;
+        // The case page shows a member's name: personal data, so the view is audited.
+        audit::record(
+            c,
+            &AuditEntry {
+                insurer: Some(iid),
+                user: Some(uid),
+                actor: &email,
+                action: "view_notice",
+                target: Some(&d.row.notice_id),
+                detail: None,
+            },
+        )?;
+        let item = NoticeItem::new(&d.row, Some(&d.employer), &insurer.rules, as_of);
+        let body = NoticeDetailBody {
+            item,
+            member: MemberBody {
+                symbol: d.member.symbol,
+                number: d.member.number,
+                dependent_seq: d.member.dependent_seq,
+                name: d.member.name,
+                name_kana: d.member.name_kana,
+            },
+            registrations: d
+                .registrations
+                .into_iter()
+                .map(|r| RegistrationBody {
+                    result: r.result,
+                    registered_at: r.registered_at,
+                    error_code: r.error_code,
+                    error_message: r.error_message,
+                    batch_id: r.batch_id,
+                    line: r.line,
+                    loaded_at: r.created_at,
+                })
+                .collect(),
+        };
+        Ok((insurer, body))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct AsOfQuery {
+    /// Evaluate as of this date (default: today in Japan)
+    as_of: Option<String>,
+}
+
+/// One notice: its evaluation, member, registration results. 404 for an id of another insurer.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notices/{id}",
+    tag = "notices",
+    params(("id" = i64, Path, description = "Database id of the notice"), AsOfQuery),
+    responses(
+        (status = 200, description = "The notice", body = NoticeDetailBody),
+        (status = 404, description = "No such notice for this insurer", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_notice(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<AsOfQuery>,
+) -> Result<HttpResponse, WebError> {
+    let id = path.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let (_, body) = detail_for(&state, &user, id, q.into_inner().as_of).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+pub async fn notice_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    q: web::Query<AsOfQuery>,
+) -> Result<HttpResponse, PageError> {
+    let user = user.0;
+    let id = path.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let (insurer, body) = detail_for(&state, &user, id, q.into_inner().as_of).await?;
+    let mut ctx = base_context(&user, &insurer, "notices");
+    ctx.insert("n", &body);
+    ctx.insert("timeline", &timeline(&body));
+    Ok(html(&state, "pages/notice.html", &ctx)?)
+}
+
+#[derive(Serialize)]
+struct TimelineEntry {
+    date: String,
+    label: String,
+    note: String,
+    tone: &'static str,
+}
+
+/// Event, receipt, deadlines and registration results in date order.
+fn timeline(n: &NoticeDetailBody) -> Vec<TimelineEntry> {
+    let mut t = vec![
+        TimelineEntry {
+            date: n.item.event_date.to_string(),
+            label: "事実発生日".into(),
+            note: String::new(),
+            tone: "",
+        },
+        TimelineEntry {
+            date: n.item.received_on.to_string(),
+            label: "受付".into(),
+            note: String::new(),
+            tone: "",
+        },
+    ];
+    if let Some(d) = n.item.submission.deadline {
+        t.push(TimelineEntry {
+            date: d.to_string(),
+            label: "提出期限".into(),
+            note: n.item.explanation.submission.clone(),
+            tone: "deadline",
+        });
+    }
+    if let Some(d) = n.item.registration.deadline {
+        t.push(TimelineEntry {
+            date: d.to_string(),
+            label: "登録期限".into(),
+            note: n.item.explanation.registration.clone(),
+            tone: "deadline",
+        });
+    }
+    for r in &n.registrations {
+        let jst = r
+            .registered_at
+            .map(|u| (u + chrono::Duration::hours(9)).format("%Y-%m-%d %H:%M").to_string());
+        if r.result == "ok" {
+            t.push(TimelineEntry {
+                date: jst.unwrap_or_default(),
+                label: "中間サーバー登録完了".into(),
+                note: String::new(),
+                tone: "ok",
+            });
+        } else {
+            let loaded = (r.loaded_at + chrono::Duration::hours(9))
+                .format("%Y-%m-%d %H:%M")
+                .to_string();
+            t.push(TimelineEntry {
+                date: jst.unwrap_or(loaded),
+                label: "登録エラー".into(),
+                note: format!(
+                    "{} {}",
+                    r.error_code.clone().unwrap_or_default(),
+                    r.error_message.clone().unwrap_or_default()
+                )
+                .trim()
+                .to_string(),
+                tone: "bad",
+            });
+        }
+    }
+    t.sort_by(|a, b| a.date.cmp(&b.date));
+    t
+}

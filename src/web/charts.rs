@@ -1,0 +1,310 @@
+//! Chart geometry for the dashboard's inline SVG: coordinates are computed here, the SVG elements
+//! are written by the template (tera escapes every label).
+use crate::reports::dashboard::{Dashboard, HISTOGRAM_DAYS};
+use serde::Serialize;
+
+#[derive(Serialize, Clone)]
+pub struct BarShape {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+    pub label: String,
+    pub value: String,
+    pub title: String,
+    pub tone: &'static str,
+}
+
+#[derive(Serialize, Clone)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    pub title: String,
+}
+
+#[derive(Serialize, Clone)]
+pub struct Line {
+    pub name: String,
+    pub css: &'static str,
+    pub points: Vec<Point>,
+    /// "x1,y1 x2,y2 …" for <polyline>
+    pub path: String,
+}
+
+#[derive(Serialize, Clone)]
+pub struct Chart {
+    pub width: f64,
+    pub height: f64,
+    pub bars: Vec<BarShape>,
+    pub lines: Vec<Line>,
+    /// Horizontal grid lines with their labels.
+    pub grid: Vec<(f64, String)>,
+    pub x_labels: Vec<(f64, String)>,
+    pub empty: bool,
+}
+
+const W: f64 = 560.0;
+const H: f64 = 220.0;
+const LEFT: f64 = 44.0;
+const RIGHT: f64 = 10.0;
+const TOP: f64 = 12.0;
+const BOTTOM: f64 = 34.0;
+
+fn plot_h() -> f64 {
+    H - TOP - BOTTOM
+}
+
+fn nice_max(v: u64) -> u64 {
+    if v <= 5 {
+        return 5;
+    }
+    let mag = 10u64.pow((v as f64).log10().floor() as u32);
+    for m in [1, 2, 5, 10] {
+        if v <= m * mag {
+            return m * mag;
+        }
+    }
+    10 * mag
+}
+
+fn count_grid(max: u64) -> Vec<(f64, String)> {
+    (0..=4)
+        .map(|i| {
+            let v = max * i / 4;
+            (TOP + plot_h() - plot_h() * i as f64 / 4.0, v.to_string())
+        })
+        .collect()
+}
+
+fn rate_grid() -> Vec<(f64, String)> {
+    (0..=4)
+        .map(|i| {
+            (
+                TOP + plot_h() - plot_h() * i as f64 / 4.0,
+                format!("{}%", i * 25),
+            )
+        })
+        .collect()
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+/// Bars of counts with labels under them.
+fn bar_chart(items: &[(String, u64, String, &'static str)]) -> Chart {
+    let max = nice_max(items.iter().map(|i| i.1).max().unwrap_or(0));
+    let n = items.len().max(1) as f64;
+    let slot = (W - LEFT - RIGHT) / n;
+    let bw = (slot * 0.7).max(2.0);
+    let bars = items
+        .iter()
+        .enumerate()
+        .map(|(i, (label, v, title, tone))| {
+            let h = plot_h() * (*v as f64) / (max as f64);
+            BarShape {
+                x: LEFT + slot * i as f64 + (slot - bw) / 2.0,
+                y: TOP + plot_h() - h,
+                w: bw,
+                h,
+                label: label.clone(),
+                value: v.to_string(),
+                title: title.clone(),
+                tone,
+            }
+        })
+        .collect();
+    let every = (items.len() / 12).max(1);
+    Chart {
+        width: W,
+        height: H,
+        bars,
+        lines: vec![],
+        grid: count_grid(max),
+        x_labels: items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % every == 0)
+            .map(|(i, it)| (LEFT + slot * i as f64 + slot / 2.0, it.0.clone()))
+            .collect(),
+        empty: items.iter().all(|i| i.1 == 0),
+    }
+}
+
+/// Monthly met rates as lines over bars of notice counts (bars scaled to the plot's height).
+fn trend_chart(d: &Dashboard) -> Chart {
+    let months = &d.figures.months;
+    let n = months.len().max(1) as f64;
+    let slot = (W - LEFT - RIGHT) / n;
+    let max = nice_max(months.iter().map(|m| m.notices).max().unwrap_or(0));
+    let bw = (slot * 0.6).max(2.0);
+    let bars = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let h = plot_h() * (m.notices as f64) / (max as f64);
+            BarShape {
+                x: LEFT + slot * i as f64 + (slot - bw) / 2.0,
+                y: TOP + plot_h() - h,
+                w: bw,
+                h,
+                label: m.month[2..].replace('-', "/"),
+                value: m.notices.to_string(),
+                title: format!("{}: 届書 {} 件", m.month, m.notices),
+                tone: "volume",
+            }
+        })
+        .collect();
+    type Pick = fn(&crate::reports::dashboard::MonthFigures) -> Option<f64>;
+    let series: [(&str, &'static str, Pick); 3] = [
+        ("提出 期限内率", "line-sub", |m| m.submission_met_rate),
+        ("登録（5日）期限内率", "line-five", |m| m.registration_five_day_met_rate),
+        ("登録（標準）期限内率", "line-std", |m| m.registration_standard_met_rate),
+    ];
+    let lines = series
+        .iter()
+        .map(|(name, css, pick)| {
+            let points: Vec<Point> = months
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| {
+                    pick(m).map(|r| Point {
+                        x: LEFT + slot * i as f64 + slot / 2.0,
+                        y: TOP + plot_h() * (1.0 - r),
+                        title: format!("{} {}: {}", m.month, name, pct(Some(r))),
+                    })
+                })
+                .collect();
+            let path = points
+                .iter()
+                .map(|p| format!("{:.1},{:.1}", p.x, p.y))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Line {
+                name: name.to_string(),
+                css,
+                points,
+                path,
+            }
+        })
+        .collect();
+    let every = (months.len() / 12).max(1);
+    Chart {
+        width: W,
+        height: H,
+        bars,
+        lines,
+        grid: rate_grid(),
+        x_labels: months
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % every == 0)
+            .map(|(i, m)| (LEFT + slot * i as f64 + slot / 2.0, m.month[2..].replace('-', "/")))
+            .collect(),
+        empty: months.is_empty(),
+    }
+}
+
+fn histogram(bars: &[crate::reports::dashboard::Bar], deadline: u64) -> Chart {
+    let items: Vec<(String, u64, String, &'static str)> = bars
+        .iter()
+        .map(|b| {
+            let label = if b.days == HISTOGRAM_DAYS {
+                format!("{}+", b.days)
+            } else {
+                b.days.to_string()
+            };
+            let title = if b.days == HISTOGRAM_DAYS {
+                format!("{}日以上: {} 件", b.days, b.count)
+            } else {
+                format!("{}日: {} 件", b.days, b.count)
+            };
+            let tone = if b.days as u64 > deadline { "bad" } else { "ok" };
+            (label, b.count, title, tone)
+        })
+        .collect();
+    bar_chart(&items)
+}
+
+#[derive(Serialize)]
+pub struct DashboardCharts {
+    pub trend: Chart,
+    pub submission_days: Chart,
+    pub registration_days: Chart,
+    pub employers: Chart,
+    pub april: Chart,
+}
+
+pub fn dashboard_charts(d: &Dashboard) -> DashboardCharts {
+    let f = &d.figures;
+    let employers: Vec<(String, u64, String, &'static str)> = f
+        .worst_employers
+        .iter()
+        .map(|e| {
+            (
+                e.code.clone(),
+                e.submission_breached,
+                format!(
+                    "{} {}: 提出期限超過 {} 件 / {} 件（期限内率 {}）",
+                    e.code,
+                    e.name.clone().unwrap_or_default(),
+                    e.submission_breached,
+                    e.notices,
+                    pct(e.submission_met_rate)
+                ),
+                "bad",
+            )
+        })
+        .collect();
+    let april: Vec<(String, u64, String, &'static str)> = f
+        .april_weeks
+        .iter()
+        .map(|w| {
+            (
+                w.week_start.format("%m/%d").to_string(),
+                w.notices,
+                format!(
+                    "{} の週: 届書 {} 件、登録（5日）期限内率 {}、期限超過 {} 件",
+                    w.week_start,
+                    w.notices,
+                    pct(w.registration_five_day_met_rate),
+                    w.registration_breached
+                ),
+                if w.registration_breached > 0 { "warn" } else { "volume" },
+            )
+        })
+        .collect();
+    DashboardCharts {
+        trend: trend_chart(d),
+        submission_days: histogram(&f.submission_days, 5),
+        registration_days: histogram(&f.registration_days, 5),
+        employers: bar_chart(&employers),
+        april: bar_chart(&april),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_max_rounds_up_to_1_2_5() {
+        assert_eq!(nice_max(0), 5);
+        assert_eq!(nice_max(7), 10);
+        assert_eq!(nice_max(11), 20);
+        assert_eq!(nice_max(230), 500);
+        assert_eq!(nice_max(1000), 1000);
+    }
+
+    #[test]
+    fn bars_stay_inside_the_plot() {
+        let items: Vec<_> = (0..20u64)
+            .map(|i| (i.to_string(), i * 37, String::new(), "ok"))
+            .collect();
+        let c = bar_chart(&items);
+        for b in &c.bars {
+            assert!(b.x >= LEFT && b.x + b.w <= W - RIGHT + 0.001);
+            assert!(b.y >= TOP - 0.001 && b.y + b.h <= TOP + plot_h() + 0.001);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! (being written)
+use actix_web::web;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}
+
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    utoipa::openapi::OpenApiBuilder::new().build()
+}
