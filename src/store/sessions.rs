@@ -73,7 +73,9 @@ pub fn login(
     }
     // argon2 runs outside the write transaction so a slow hash never holds the write lock.
     let ok = verify_password(password, &user.password_hash);
-    write_tx(conn, |conn| {
+    // The failure counter must be committed even though the sign-in fails, so the transaction
+    // returns the outcome as a value (an Err would roll the counter back).
+    let outcome = write_tx(conn, |conn| -> Result<Result<SessionUser, LoginError>, LoginError> {
         if !ok {
             let failed = current_failures(conn, &user)? + 1;
             if failed >= MAX_FAILED_LOGINS {
@@ -84,14 +86,14 @@ pub fn login(
                         users::locked_until.eq(Some(until)),
                     ))
                     .execute(conn)?;
-                return Err(LoginError::Locked {
+                return Ok(Err(LoginError::Locked {
                     until: jst_clock(until),
-                });
+                }));
             }
             diesel::update(users::table.find(user.id))
                 .set(users::failed_logins.eq(failed))
                 .execute(conn)?;
-            return Err(LoginError::BadCredentials);
+            return Ok(Err(LoginError::BadCredentials));
         }
         diesel::update(users::table.find(user.id))
             .set((
@@ -109,14 +111,15 @@ pub fn login(
                 sessions::expires_at.eq(now + Duration::hours(i64::from(hours.max(1)))),
             ))
             .execute(conn)?;
-        Ok(SessionUser {
+        Ok(Ok(SessionUser {
             session_id: id,
             user_id: UserId(user.id),
             insurer_id: InsurerId(user.insurer_id),
             email: user.email.clone(),
             role: Role::parse(&user.role).unwrap_or(Role::Viewer),
-        })
-    })
+        }))
+    })?;
+    outcome
 }
 
 /// The failure count read inside the write transaction, so two wrong passwords at once both count.

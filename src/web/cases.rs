@@ -84,7 +84,8 @@ async fn dashboard_for(
     let cache = state.dashboards.clone();
     let iid = user.insurer_id;
     db(state, move |c| {
-        let insurer = crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer =
+            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
         let key = (iid.0, p.from, p.to, p.as_of, insurer.data_version);
         if let Some(hit) = cache.get(&key) {
             return Ok((insurer, hit));
@@ -154,6 +155,10 @@ pub struct NoticeQuery {
     pub employer: Option<String>,
     /// Month of receipt, YYYY-MM
     pub month: Option<String>,
+    /// Received on or after (YYYY-MM-DD)
+    pub received_from: Option<String>,
+    /// Received on or before (YYYY-MM-DD)
+    pub received_to: Option<String>,
     /// valid | invalid | missing
     pub my_number: Option<String>,
     /// 1 / true: only notices not yet registered
@@ -178,7 +183,9 @@ fn parse_int(field: &str, v: &Option<String>, default: i64) -> Result<i64, WebEr
     match blank(v) {
         None => Ok(default),
         Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            WebError::BadRequest(format!("{field} は 1 以上の整数で指定してください（指定: {s}）"))
+            WebError::BadRequest(format!(
+                "{field} は 1 以上の整数で指定してください（指定: {s}）"
+            ))
         }),
     }
 }
@@ -225,11 +232,19 @@ fn filter_of(
     }
     if let Some(s) = blank(&q.month) {
         let first = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").map_err(|_| {
-            WebError::BadRequest(format!("month は YYYY-MM 形式で指定してください（指定: {s}）"))
+            WebError::BadRequest(format!(
+                "month は YYYY-MM 形式で指定してください（指定: {s}）"
+            ))
         })?;
         let last = (first + Months::new(1)).pred_opt().unwrap_or(first);
         f.month = Some((first, last));
     }
+    f.received_from = blank(&q.received_from)
+        .map(|v| parse_date("received_from", v))
+        .transpose()?;
+    f.received_to = blank(&q.received_to)
+        .map(|v| parse_date("received_to", v))
+        .transpose()?;
     if let Some(s) = blank(&q.employer) {
         // -1 matches nothing: an employer of another insurer or a typo shows an empty list.
         f.employer = Some(notices::employer_id_by_code(c, insurer.id, s)?.unwrap_or(-1));
@@ -261,7 +276,8 @@ async fn list_for(
 ) -> Result<(Insurer, NoticeList), WebError> {
     let iid = user.insurer_id;
     db(state, move |c| {
-        let insurer = crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer =
+            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
         let (f, page, per_page) = filter_of(c, &insurer, &q)?;
         let p = notices::list(c, insurer.id, &insurer.rules, &f, page, per_page)?;
         let items = p
@@ -362,7 +378,8 @@ async fn export(
     let uid = user.user_id;
     let email = user.email.clone();
     let (bytes, rows) = db(state, move |c| {
-        let insurer = crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer =
+            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
         let (f, _, _) = filter_of(c, &insurer, &q)?;
         let mut cells: Vec<[String; 17]> = Vec::new();
         let mut offset = 0;
@@ -431,7 +448,8 @@ fn csv_bytes(cells: &[[String; 17]]) -> Result<Vec<u8>, WebError> {
         w.write_record(EXPORT_HEADERS)
             .map_err(|e| WebError::Internal(e.into()))?;
         for row in cells {
-            w.write_record(row).map_err(|e| WebError::Internal(e.into()))?;
+            w.write_record(row)
+                .map_err(|e| WebError::Internal(e.into()))?;
         }
         w.flush().map_err(|e| WebError::Internal(e.into()))?;
     }
@@ -453,7 +471,8 @@ fn xlsx_bytes(insurer: &Insurer, cells: &[[String; 17]]) -> Result<Vec<u8>, WebE
     )
     .map_err(err)?;
     for (c, h) in EXPORT_HEADERS.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, *h, &bold).map_err(err)?;
+        ws.write_string_with_format(2, c as u16, *h, &bold)
+            .map_err(err)?;
     }
     for (r, row) in cells.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
@@ -561,7 +580,8 @@ async fn detail_for(
     let uid = user.user_id;
     let email = user.email.clone();
     db(state, move |c| {
-        let insurer = crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer =
+            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
         let as_of = blank(&as_of)
             .map(|v| parse_date("as_of", v))
             .transpose()?
@@ -693,9 +713,11 @@ fn timeline(n: &NoticeDetailBody) -> Vec<TimelineEntry> {
         });
     }
     for r in &n.registrations {
-        let jst = r
-            .registered_at
-            .map(|u| (u + chrono::Duration::hours(9)).format("%Y-%m-%d %H:%M").to_string());
+        let jst = r.registered_at.map(|u| {
+            (u + chrono::Duration::hours(9))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        });
         if r.result == "ok" {
             t.push(TimelineEntry {
                 date: jst.unwrap_or_default(),

@@ -16,8 +16,8 @@ use crate::store::{self, DatabaseUrl, DbPool};
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use secrecy::SecretString;
-use std::net::TcpListener;
 use std::collections::HashMap;
+use std::net::TcpListener;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -123,7 +123,9 @@ impl Application {
             .port();
         let state = AppState {
             pool,
-            tera: Arc::new(templates::load().map_err(|e| StartError::Templates(format!("{e:#}")))?),
+            tera: Arc::new(
+                templates::load().map_err(|e| StartError::Templates(templates::describe(&e)))?,
+            ),
             config: Arc::new(config),
             jwt_key: Arc::new(jwt_key),
             dashboards: Arc::new(DashboardCache::default()),
@@ -190,7 +192,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dashboard", web::get().to(cases::dashboard_page))
         .route("/notices", web::get().to(cases::notices_page))
         .route("/notices/export.csv", web::get().to(cases::export_csv_page))
-        .route("/notices/export.xlsx", web::get().to(cases::export_xlsx_page))
+        .route(
+            "/notices/export.xlsx",
+            web::get().to(cases::export_xlsx_page),
+        )
         .route("/notices/{id}", web::get().to(cases::notice_page))
         .route("/api/v1/openapi.json", web::get().to(api::openapi_json))
         .route("/api/v1/login", web::post().to(api::login))
@@ -198,7 +203,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/dashboard", web::get().to(cases::api_dashboard))
         .route("/api/v1/notices", web::get().to(cases::api_notices))
         .route("/api/v1/notices.csv", web::get().to(cases::api_export_csv))
-        .route("/api/v1/notices.xlsx", web::get().to(cases::api_export_xlsx))
+        .route(
+            "/api/v1/notices.xlsx",
+            web::get().to(cases::api_export_xlsx),
+        )
         .route("/api/v1/notices/{id}", web::get().to(cases::api_notice));
     imports::configure(cfg);
     employers::configure(cfg);

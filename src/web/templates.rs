@@ -15,7 +15,10 @@ pub fn load() -> tera::Result<Tera> {
 }
 
 /// 0.8734 → "87.3%"; null → "—".
-fn pct(v: &tera::Value, _: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+fn pct(
+    v: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
     Ok(match v.as_f64() {
         Some(f) => tera::Value::String(format!("{:.1}%", f * 100.0)),
         None => tera::Value::String("—".into()),
@@ -23,7 +26,10 @@ fn pct(v: &tera::Value, _: &std::collections::HashMap<String, tera::Value>) -> t
 }
 
 /// 1234567 → "1,234,567".
-fn num(v: &tera::Value, _: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+fn num(
+    v: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
     let Some(n) = v.as_i64() else {
         return Ok(match v {
             tera::Value::Null => tera::Value::String("—".into()),
@@ -38,5 +44,31 @@ fn num(v: &tera::Value, _: &std::collections::HashMap<String, tera::Value>) -> t
         }
         out.push(c);
     }
-    Ok(tera::Value::String(if n < 0 { format!("-{out}") } else { out }))
+    Ok(tera::Value::String(if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }))
+}
+
+/// A tera error with its causes (tera puts the parse position in the source chain).
+pub fn describe(e: &tera::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses() {
+        if let Err(e) = super::load() {
+            panic!("{}", super::describe(&e));
+        }
+    }
 }

@@ -1,0 +1,786 @@
+//! The web app against the real server, on SQLite and (with REGWATCH_TEST_POSTGRES_URL) PostgreSQL:
+//! sign-in contract, lockout, revocation, CSRF, roles, case filters, dashboard figures, exports,
+//! tenant isolation and the OpenAPI document.
+mod common;
+
+use chrono::NaiveDate;
+use common::{add_insurer, spawn_app, TestApp};
+use diesel::prelude::*;
+use regwatch::domain::InsurerKind;
+use regwatch::store::import::{self, Actor};
+use regwatch::store::insurers::Insurer;
+use regwatch::store::users::{self, Email, Role};
+use secrecy::SecretString;
+use serde_json::Value;
+
+const PASSWORD: &str = "correct-horse-battery";
+const MY_NUMBER: &str = "123456789018";
+
+/// As of 2025-06-30 (holidays: 4/29, 5/3–5/6):
+/// - N-1 submission met, registration met (registered 4/25, deadline 4/30)
+/// - N-2 submission breached (+13), registration breached and pending (deadline 5/26), 資格確認書
+/// - N-3 missing My Number → standard rule (deadline 7/9), open, 資格確認書
+/// - N-4 registration at risk (deadline 7/1)
+/// - N-5 loss, registered 6/10 after its 2-day deadline 6/5 → breached (+5)
+const NOTICES: &str = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号,遅延理由\n\
+N-1,資格取得,E01,株式会社テスト,100,1,,山田 太郎,2025-04-21,2025-04-24,123456789018,\n\
+N-2,資格取得,E01,株式会社テスト,100,2,,山田 次郎,2025-05-01,2025-05-20,123456789018,事業主の提出遅延\n\
+N-3,被扶養者,E02,テスト商事,200,7,01,佐藤 花子,2025-06-20,2025-06-25,,\n\
+N-4,資格取得,E02,テスト商事,200,8,,佐藤 一郎,2025-06-25,2025-06-26,123456789018,\n\
+N-5,資格喪失,E01,株式会社テスト,100,3,,山田 三郎,2025-06-01,2025-06-03,123456789018,\n";
+
+const REGISTRATIONS: &str = "受付番号,登録完了日時,処理結果\n\
+N-1,2025-04-25T10:00:00+09:00,正常\n\
+N-5,2025-06-10 09:00:00,正常\n";
+
+const AS_OF: &str = "2025-06-30";
+
+fn actor() -> Actor {
+    Actor {
+        user: None,
+        label: "test".into(),
+    }
+}
+
+struct Tenant {
+    insurer: Insurer,
+    admin: String,
+}
+
+fn add_user(app: &TestApp, insurer: &Insurer, email: &str, role: Role) {
+    let mut c = app.db.conn();
+    users::create(
+        &mut c,
+        insurer.id,
+        &Email::parse(email).unwrap(),
+        role,
+        &SecretString::from(PASSWORD),
+    )
+    .unwrap();
+}
+
+/// Insurer A with the five notices above, insurer B with one notice of its own.
+fn seed(app: &TestApp) -> (Tenant, Tenant) {
+    let mut c = app.db.conn();
+    let a = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    let b = add_insurer(&mut c, "34123456", InsurerKind::Kyosai);
+    let as_of = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+    import::import_notices(
+        &mut c,
+        &a,
+        NOTICES.as_bytes(),
+        "a.csv",
+        &actor(),
+        as_of,
+        &mut |_| {},
+    )
+    .unwrap();
+    import::import_registrations(
+        &mut c,
+        &a,
+        REGISTRATIONS.as_bytes(),
+        "r.csv",
+        &actor(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let b_notices = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号\n\
+B-1,資格取得,K01,所属所B,1,1,,共済 太郎,2025-06-01,2025-06-02,\n";
+    import::import_notices(
+        &mut c,
+        &b,
+        b_notices.as_bytes(),
+        "b.csv",
+        &actor(),
+        as_of,
+        &mut |_| {},
+    )
+    .unwrap();
+    add_user(app, &a, "admin-a@example.jp", Role::Admin);
+    add_user(app, &b, "admin-b@example.jp", Role::Admin);
+    (
+        Tenant {
+            insurer: a,
+            admin: "admin-a@example.jp".into(),
+        },
+        Tenant {
+            insurer: b,
+            admin: "admin-b@example.jp".into(),
+        },
+    )
+}
+
+async fn api_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/login", app.address))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn token(app: &TestApp, email: &str) -> String {
+    let r = api_login(app, email, PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn get_bearer(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{}", app.address, path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {
+    let r = get_bearer(app, token, path).await;
+    assert_eq!(r.status(), 200, "GET {path}");
+    r.json().await.unwrap()
+}
+
+/// A fresh client without a cookie store: cookies are sent by hand, because the session cookie
+/// is `Secure` and the test server speaks plain http.
+fn bare_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.to_string())
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string()
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+    html[i..i + html[i..].find('"').unwrap()].to_string()
+}
+
+/// Signs in through the page form; returns the session cookie value and the page CSRF token.
+async fn page_login(app: &TestApp, email: &str, password: &str) -> (String, String) {
+    let c = bare_client();
+    let page = c
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .unwrap();
+    let login_cookie = cookie_value(&set_cookie(&page, "regwatch_login_csrf").unwrap());
+    let csrf = hidden_csrf(&page.text().await.unwrap());
+    let r = c
+        .post(format!("{}/login", app.address))
+        .header("Cookie", format!("regwatch_login_csrf={login_cookie}"))
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "sign-in redirects");
+    assert_eq!(r.headers()["location"], "/dashboard");
+    let sc = set_cookie(&r, "regwatch_session").expect("session cookie");
+    assert!(sc.contains("HttpOnly"), "{sc}");
+    assert!(sc.contains("Secure"), "{sc}");
+    assert!(sc.contains("SameSite=Strict"), "{sc}");
+    let session = cookie_value(&sc);
+    let dash = c
+        .get(format!("{}/dashboard", app.address))
+        .header("Cookie", format!("regwatch_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dash.status(), 200);
+    let page_csrf = hidden_csrf(&dash.text().await.unwrap());
+    (session, page_csrf)
+}
+
+async fn page_get(app: &TestApp, session: &str, path: &str) -> reqwest::Response {
+    bare_client()
+        .get(format!("{}{}", app.address, path))
+        .header("Cookie", format!("regwatch_session={session}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["notice_id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn db_id(app: &TestApp, insurer: &Insurer, notice_id: &str) -> i64 {
+    use regwatch::store::schema::notices;
+    let mut c = app.db.conn();
+    notices::table
+        .filter(notices::insurer_id.eq(insurer.id.0))
+        .filter(notices::notice_id.eq(notice_id))
+        .select(notices::id)
+        .first(&mut c)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn api_login_gives_a_bearer_token_and_bad_credentials_get_401_json() {
+    let app = spawn_app().await;
+    let (a, _) = seed(&app);
+    let r = api_login(&app, &a.admin, "wrong-password-1").await;
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_credentials");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("パスワード"));
+    let r = api_login(&app, "nobody@example.jp", PASSWORD).await;
+    assert_eq!(r.status(), 401);
+
+    let anon = app.get("/api/v1/dashboard").await;
+    assert_eq!(anon.status(), 401);
+    assert_eq!(
+        anon.json::<Value>().await.unwrap()["error"]["code"],
+        "unauthorized"
+    );
+    let forged = get_bearer(&app, "eyJhbGciOiJIUzI1NiJ9.e30.x", "/api/v1/dashboard").await;
+    assert_eq!(forged.status(), 401);
+
+    let t = token(&app, &a.admin).await;
+    let d = get_json(&app, &t, &format!("/api/v1/dashboard?as_of={AS_OF}")).await;
+    assert!(d["submission"]["met_rate"].is_number());
+}
+
+#[tokio::test]
+async fn five_failed_sign_ins_lock_the_account_for_fifteen_minutes() {
+    let app = spawn_app().await;
+    let (a, _) = seed(&app);
+    for i in 1..=4 {
+        let r = api_login(&app, &a.admin, "wrong-password-1").await;
+        assert_eq!(r.status(), 401, "attempt {i}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["error"]["code"],
+            "invalid_credentials"
+        );
+    }
+    let fifth = api_login(&app, &a.admin, "wrong-password-1").await;
+    assert_eq!(fifth.status(), 401);
+    let body: Value = fifth.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "account_locked");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("ロック"));
+    // Even the right password is refused while locked, and the page says so.
+    let right = api_login(&app, &a.admin, PASSWORD).await;
+    assert_eq!(
+        right.json::<Value>().await.unwrap()["error"]["code"],
+        "account_locked"
+    );
+    let c = bare_client();
+    let page = c
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .unwrap();
+    let lc = cookie_value(&set_cookie(&page, "regwatch_login_csrf").unwrap());
+    let csrf = hidden_csrf(&page.text().await.unwrap());
+    let r = c
+        .post(format!("{}/login", app.address))
+        .header("Cookie", format!("regwatch_login_csrf={lc}"))
+        .form(&[
+            ("email", a.admin.as_str()),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("ロックされています"));
+
+    // Fifteen minutes later (moved back in the database) the right password works again.
+    {
+        use regwatch::store::schema::users;
+        let mut conn = app.db.conn();
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+        diesel::update(users::table.filter(users::email.eq(&a.admin)))
+            .set(users::locked_until.eq(Some(past)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(api_login(&app, &a.admin, PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn sign_out_and_password_change_revoke_tokens() {
+    let app = spawn_app().await;
+    let (a, _) = seed(&app);
+    let t1 = token(&app, &a.admin).await;
+    let t2 = token(&app, &a.admin).await;
+    let out = app
+        .client
+        .post(format!("{}/api/v1/logout", app.address))
+        .bearer_auth(&t1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    assert_eq!(
+        get_bearer(&app, &t1, "/api/v1/dashboard").await.status(),
+        401
+    );
+    assert_eq!(
+        get_bearer(&app, &t2, "/api/v1/dashboard").await.status(),
+        200
+    );
+
+    // A password change through the page revokes every session, the current one included.
+    let (session, csrf) = page_login(&app, &a.admin, PASSWORD).await;
+    let new_password = "another-long-password";
+    let r = bare_client()
+        .post(format!("{}/account/password", app.address))
+        .header("Cookie", format!("regwatch_session={session}"))
+        .form(&[
+            ("current", PASSWORD),
+            ("new", new_password),
+            ("confirm", new_password),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        get_bearer(&app, &t2, "/api/v1/dashboard").await.status(),
+        401
+    );
+    assert_eq!(page_get(&app, &session, "/dashboard").await.status(), 303);
+    assert_eq!(api_login(&app, &a.admin, PASSWORD).await.status(), 401);
+    assert_eq!(api_login(&app, &a.admin, new_password).await.status(), 200);
+}
+
+#[tokio::test]
+async fn form_posts_without_the_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    let (a, _) = seed(&app);
+    // Sign-in form without its double-submit cookie.
+    let r = bare_client()
+        .post(format!("{}/login", app.address))
+        .form(&[
+            ("email", a.admin.as_str()),
+            ("password", PASSWORD),
+            ("csrf", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(set_cookie(&r, "regwatch_session").is_none());
+
+    let (session, csrf) = page_login(&app, &a.admin, PASSWORD).await;
+    let cookie = format!("regwatch_session={session}");
+    for (path, form) in [
+        ("/logout", vec![("csrf", "")]),
+        ("/logout", vec![("csrf", "0000")]),
+        (
+            "/account/password",
+            vec![
+                ("current", PASSWORD),
+                ("new", "zzzzzzzzzzzz"),
+                ("confirm", "zzzzzzzzzzzz"),
+            ],
+        ),
+    ] {
+        let r = bare_client()
+            .post(format!("{}{}", app.address, path))
+            .header("Cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{path} without a valid token");
+    }
+    // JSON calls riding on the cookie need the header; bearer calls do not.
+    let r = bare_client()
+        .post(format!("{}/api/v1/logout", app.address))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        page_get(&app, &session, "/dashboard").await.status(),
+        200,
+        "still signed in"
+    );
+    let r = bare_client()
+        .post(format!("{}/logout", app.address))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        page_get(&app, &session, "/dashboard").await.status(),
+        303,
+        "signed out"
+    );
+}
+
+#[tokio::test]
+async fn case_filters_follow_the_rules_as_of_the_date() {
+    let app = spawn_app().await;
+    let (a, _) = seed(&app);
+    let t = token(&app, &a.admin).await;
+    let q = |s: &str| format!("/api/v1/notices?as_of={AS_OF}&{s}");
+    let cases: [(&str, &[&str]); 12] = [
+        ("", &["N-1", "N-2", "N-3", "N-4", "N-5"]),
+        ("status=breached&rule=submission", &["N-2"]),
+        ("status=breached&rule=registration", &["N-2", "N-5"]),
+        ("status=breached", &["N-2", "N-5"]),
+        ("status=breached&rule=registration&pending=1", &["N-2"]),
+        ("status=at_risk&rule=registration", &["N-4"]),
+        ("status=open&rule=registration", &["N-3"]),
+        ("status=met&rule=registration", &["N-1"]),
+        ("ex_officio=1", &["N-2", "N-3"]),
+        ("rule=standard", &["N-3"]),
+        ("my_number=missing&kind=dependent", &["N-3"]),
+        ("employer=E02&month=2025-06", &["N-3", "N-4"]),
+    ];
+    for (filter, want) in cases {
+        let v = get_json(&app, &t, &q(filter)).await;
+        assert_eq!(ids(&v), want, "filter {filter:?}");
+        assert_eq!(v["total"], want.len(), "total of {filter:?}");
+    }
+    // The statuses shown agree with the filter that found them.
+    let v = get_json(&app, &t, &q("status=breached&rule=registration")).await;
+    for item in v["items"].as_array().unwrap() {
+        assert_eq!(item["registration"]["status"], "breached");
+    }
+    let n2 = get_json(&app, &t, &q("status=breached&rule=submission")).await["items"][0].clone();
+    assert_eq!(n2["submission"]["days_over"], 13);
+    assert_eq!(n2["submission"]["deadline"], "2025-05-07");
+    assert_eq!(n2["registration"]["rule"], "five_day");
+    assert_eq!(n2["registration"]["deadline"], "2025-05-26");
+    assert_eq!(n2["registration"]["days_over"], 35);
+    assert_eq!(n2["ex_officio_card"]["required"], true);
+    assert_eq!(n2["employer"]["code"], "E01");
+    assert!(n2["id"].is_i64());
+    assert!(n2["explanation"]["registration"]
+        .as_str()
+        .unwrap()
+        .contains("起算日"));
+
+    // Paging and sorting.
+    let p1 = get_json(&app, &t, &q("per_page=2&page=1&sort=notice_id")).await;
+    let p3 = get_json(&app, &t, &q("per_page=2&page=3&sort=notice_id")).await;
+    assert_eq!(p1["total"], 5);
+    assert_eq!(ids(&p1), ["N-1", "N-2"]);
+    assert_eq!(ids(&p3), ["N-5"]);
+
+    // A bad filter is a 400 with a Japanese message naming the field.
+    let r = get_bearer(&app, &t, &q("status=late")).await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("status"));
+    assert_eq!(
+        get_bearer(&app, &t, &q("month=2025-13")).await.status(),
+        400
+    );
+    assert_eq!(get_bearer(&app, &t, &q("page=0")).await.status(), 400);
+}
+
+#[tokio::test]
+async fn dashboard_figures_keep_the_two_registration_populations_apart() {
+    let app = spawn_app().await;
+    let (a, _) = seed(&app);
+    let t = token(&app, &a.admin).await;
+    let d = get_json(
+        &app,
+        &t,
+        &format!("/api/v1/dashboard?from=2025-04-01&to=2025-06-30&as_of={AS_OF}"),
+    )
+    .await;
+    assert_eq!(d["notices"], 5);
+    assert_eq!(d["submission"]["met_rate"], 0.8);
+    // five-day population: N-1 met, N-2 and N-5 breached, N-4 at risk (undecided).
+    let five = d["registration_five_day"]["met_rate"].as_f64().unwrap();
+    assert!((five - 1.0 / 3.0).abs() < 1e-9, "{five}");
+    assert_eq!(d["registration_five_day"]["notices"], 4);
+    assert_eq!(d["registration_standard"]["notices"], 1);
+    assert!(
+        d["registration_standard"]["met_rate"].is_null(),
+        "N-3 is still open"
+    );
+    assert_eq!(d["open_breached"], 1);
+    assert_eq!(d["at_risk"], 1);
+    assert_eq!(d["ex_officio_required"], 2);
+    assert_eq!(d["submission"]["median_days"], 3);
+    assert_eq!(d["months"].as_array().unwrap().len(), 3);
+    assert_eq!(d["april_year"], 2025);
+    assert_eq!(d["worst_employers"][0]["code"], "E01");
+
+    // The dashboard counts are the case list's counts (the links lead to the same cases).
+    let list = get_json(
+        &app,
+        &t,
+        &format!("/api/v1/notices?as_of={AS_OF}&status=breached&rule=registration&pending=1"),
+    )
+    .await;
+    assert_eq!(list["total"], d["open_breached"]);
+
+    // New data changes the figures (the cache is keyed by the insurer's data version).
+    let mut c = app.db.conn();
+    let more =
+        "受付番号,届書種別,事業所記号,被保険者記号,被保険者番号,事実発生日,受付日,個人番号\n\
+N-6,資格取得,E03,300,1,2025-06-02,2025-06-20,\n";
+    import::import_notices(
+        &mut c,
+        &a.insurer,
+        more.as_bytes(),
+        "more.csv",
+        &actor(),
+        NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let d2 = get_json(
+        &app,
+        &t,
+        &format!("/api/v1/dashboard?from=2025-04-01&to=2025-06-30&as_of={AS_OF}"),
+    )
+    .await;
+    assert_eq!(d2["notices"], 6);
+    assert_eq!(d2["ex_officio_required"], 3);
+
+    let bad = get_bearer(&app, &t, "/api/v1/dashboard?from=2025-07-01&to=2025-06-01").await;
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn one_insurer_never_sees_another_insurers_notices() {
+    let app = spawn_app().await;
+    let (a, b) = seed(&app);
+    let ta = token(&app, &a.admin).await;
+    let tb = token(&app, &b.admin).await;
+    let b1 = db_id(&app, &b.insurer, "B-1");
+    let a1 = db_id(&app, &a.insurer, "N-1");
+
+    let r = get_bearer(&app, &ta, &format!("/api/v1/notices/{b1}")).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "not_found"
+    );
+    assert_eq!(
+        get_bearer(&app, &tb, &format!("/api/v1/notices/{a1}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        get_bearer(&app, &ta, &format!("/api/v1/notices/{a1}"))
+            .await
+            .status(),
+        200
+    );
+
+    let list_a = get_json(&app, &ta, "/api/v1/notices?per_page=500").await;
+    assert!(!ids(&list_a).contains(&"B-1".to_string()));
+    let list_b = get_json(&app, &tb, "/api/v1/notices?per_page=500").await;
+    assert_eq!(ids(&list_b), ["B-1"]);
+    // Filtering by the other insurer's employer code finds nothing.
+    let v = get_json(&app, &ta, "/api/v1/notices?employer=K01").await;
+    assert_eq!(v["total"], 0);
+    let d = get_json(
+        &app,
+        &tb,
+        &format!("/api/v1/dashboard?as_of={AS_OF}&from=2025-01-01&to=2025-06-30"),
+    )
+    .await;
+    assert_eq!(d["notices"], 1);
+
+    let (session, _) = page_login(&app, &a.admin, PASSWORD).await;
+    let page = page_get(&app, &session, &format!("/notices/{b1}")).await;
+    assert_eq!(page.status(), 404);
+    assert!(!page.text().await.unwrap().contains("共済 太郎"));
+}
+
+#[tokio::test]
+async fn pages_render_in_japanese_and_case_views_are_audited() {
+    let app = spawn_app().await;
+    let (a, b) = seed(&app);
+    // Signed out: pages redirect to the sign-in page.
+    let r = bare_client()
+        .get(format!("{}/dashboard", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+
+    let (session, _) = page_login(&app, &a.admin, PASSWORD).await;
+    let dash = page_get(
+        &app,
+        &session,
+        &format!("/dashboard?as_of={AS_OF}&from=2025-04-01&to=2025-06-30"),
+    )
+    .await;
+    assert_eq!(dash.status(), 200);
+    let html = dash.text().await.unwrap();
+    assert!(html.contains("<h1>ダッシュボード</h1>"));
+    assert!(html.contains("<svg class=\"chart\""));
+    assert!(html.contains("80.0%"), "submission rate shown");
+
+    let list = page_get(
+        &app,
+        &session,
+        &format!("/notices?as_of={AS_OF}&status=breached&rule=submission"),
+    )
+    .await;
+    let html = list.text().await.unwrap();
+    assert!(html.contains(">N-2</a>"));
+    assert!(!html.contains(">N-1</a>"));
+    assert!(html.contains("期限超過"));
+
+    let n2 = db_id(&app, &a.insurer, "N-2");
+    let page = page_get(&app, &session, &format!("/notices/{n2}?as_of={AS_OF}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("受付番号 N-2"));
+    assert!(html.contains("山田 次郎"));
+    assert!(html.contains("2025-05-26"));
+    assert!(!html.contains(MY_NUMBER));
+
+    use regwatch::store::schema::audit_log;
+    let mut c = app.db.conn();
+    let views: Vec<(Option<i64>, String, Option<String>)> = audit_log::table
+        .filter(audit_log::action.eq("view_notice"))
+        .select((audit_log::insurer_id, audit_log::actor, audit_log::target))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(
+        views,
+        vec![(Some(a.insurer.id.0), a.admin.clone(), Some("N-2".into()))]
+    );
+
+    // 共済組合等 read 所属所 where 健保組合 read 事業所.
+    let (sb, _) = page_login(&app, &b.admin, PASSWORD).await;
+    let html = page_get(&app, &sb, "/notices").await.text().await.unwrap();
+    assert!(html.contains("所属所記号"));
+}
+
+#[tokio::test]
+async fn exports_are_the_filtered_list_without_any_my_number() {
+    let app = spawn_app().await;
+    let (a, _) = seed(&app);
+    let t = token(&app, &a.admin).await;
+    let r = get_bearer(
+        &app,
+        &t,
+        &format!("/api/v1/notices.csv?as_of={AS_OF}&rule=registration&status=breached"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 BOM for Excel");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("受付番号,届書,事業所記号"));
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(text.contains("N-2,資格取得届,E01,株式会社テスト"));
+    assert!(!text.contains(MY_NUMBER));
+
+    let r = get_bearer(&app, &t, &format!("/api/v1/notices.xlsx?as_of={AS_OF}")).await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = wb.worksheet_range("案件一覧").unwrap();
+    assert_eq!(range.get_value((2, 0)).unwrap().to_string(), "受付番号");
+    let cells: Vec<String> = range
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect();
+    for id in ["N-1", "N-2", "N-3", "N-4", "N-5"] {
+        assert!(cells.contains(&id.to_string()), "{id} in the workbook");
+    }
+    assert!(!cells.iter().any(|c| c.contains(MY_NUMBER)));
+
+    // JSON responses never carry the number either.
+    let list = get_bearer(&app, &t, "/api/v1/notices?per_page=500")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains(MY_NUMBER));
+    use regwatch::store::schema::audit_log;
+    let mut c = app.db.conn();
+    let exports: i64 = audit_log::table
+        .filter(audit_log::action.eq("export_notices"))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(exports, 2);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_what_the_server_serves() {
+    let app = spawn_app().await;
+    let (a, _) = seed(&app);
+    let t = token(&app, &a.admin).await;
+    let doc = app.get("/api/v1/openapi.json").await;
+    assert_eq!(doc.status(), 200);
+    let doc: Value = doc.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/login",
+        "/api/v1/dashboard",
+        "/api/v1/notices",
+        "/api/v1/notices/{id}",
+    ] {
+        assert!(paths.contains_key(p), "{p} documented");
+    }
+    // Every documented GET answers (not 404/405) with the documented token; ids that do not
+    // exist answer 404 as documented.
+    for (path, ops) in paths {
+        if ops.get("get").is_none() {
+            continue;
+        }
+        let concrete = path.replace("{id}", "987654321");
+        let r = get_bearer(&app, &t, &concrete).await;
+        if path.contains('{') {
+            assert_eq!(r.status(), 404, "{path}");
+        } else {
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+        }
+    }
+}
