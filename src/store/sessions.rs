@@ -75,51 +75,53 @@ pub fn login(
     let ok = verify_password(password, &user.password_hash);
     // The failure counter must be committed even though the sign-in fails, so the transaction
     // returns the outcome as a value (an Err would roll the counter back).
-    let outcome = write_tx(conn, |conn| -> Result<Result<SessionUser, LoginError>, LoginError> {
-        if !ok {
-            let failed = current_failures(conn, &user)? + 1;
-            if failed >= MAX_FAILED_LOGINS {
-                let until = now + Duration::minutes(LOCKOUT_MINUTES);
+    write_tx(
+        conn,
+        |conn| -> Result<Result<SessionUser, LoginError>, LoginError> {
+            if !ok {
+                let failed = current_failures(conn, &user)? + 1;
+                if failed >= MAX_FAILED_LOGINS {
+                    let until = now + Duration::minutes(LOCKOUT_MINUTES);
+                    diesel::update(users::table.find(user.id))
+                        .set((
+                            users::failed_logins.eq(0),
+                            users::locked_until.eq(Some(until)),
+                        ))
+                        .execute(conn)?;
+                    return Ok(Err(LoginError::Locked {
+                        until: jst_clock(until),
+                    }));
+                }
                 diesel::update(users::table.find(user.id))
-                    .set((
-                        users::failed_logins.eq(0),
-                        users::locked_until.eq(Some(until)),
-                    ))
+                    .set(users::failed_logins.eq(failed))
                     .execute(conn)?;
-                return Ok(Err(LoginError::Locked {
-                    until: jst_clock(until),
-                }));
+                return Ok(Err(LoginError::BadCredentials));
             }
             diesel::update(users::table.find(user.id))
-                .set(users::failed_logins.eq(failed))
+                .set((
+                    users::failed_logins.eq(0),
+                    users::locked_until.eq(None::<NaiveDateTime>),
+                ))
                 .execute(conn)?;
-            return Ok(Err(LoginError::BadCredentials));
-        }
-        diesel::update(users::table.find(user.id))
-            .set((
-                users::failed_logins.eq(0),
-                users::locked_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)?;
-        let id = new_session_id();
-        diesel::insert_into(sessions::table)
-            .values((
-                sessions::id.eq(&id),
-                sessions::user_id.eq(user.id),
-                sessions::insurer_id.eq(user.insurer_id),
-                sessions::created_at.eq(now),
-                sessions::expires_at.eq(now + Duration::hours(i64::from(hours.max(1)))),
-            ))
-            .execute(conn)?;
-        Ok(Ok(SessionUser {
-            session_id: id,
-            user_id: UserId(user.id),
-            insurer_id: InsurerId(user.insurer_id),
-            email: user.email.clone(),
-            role: Role::parse(&user.role).unwrap_or(Role::Viewer),
-        }))
-    })?;
-    outcome
+            let id = new_session_id();
+            diesel::insert_into(sessions::table)
+                .values((
+                    sessions::id.eq(&id),
+                    sessions::user_id.eq(user.id),
+                    sessions::insurer_id.eq(user.insurer_id),
+                    sessions::created_at.eq(now),
+                    sessions::expires_at.eq(now + Duration::hours(i64::from(hours.max(1)))),
+                ))
+                .execute(conn)?;
+            Ok(Ok(SessionUser {
+                session_id: id,
+                user_id: UserId(user.id),
+                insurer_id: InsurerId(user.insurer_id),
+                email: user.email.clone(),
+                role: Role::parse(&user.role).unwrap_or(Role::Viewer),
+            }))
+        },
+    )?
 }
 
 /// The failure count read inside the write transaction, so two wrong passwords at once both count.

@@ -275,21 +275,31 @@ async fn list_for(
     q: NoticeQuery,
 ) -> Result<(Insurer, NoticeList), WebError> {
     let iid = user.insurer_id;
+    let counts = state.counts.clone();
     db(state, move |c| {
         let insurer =
             crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
         let (f, page, per_page) = filter_of(c, &insurer, &q)?;
-        let p = notices::list(c, insurer.id, &insurer.rules, &f, page, per_page)?;
-        let items = p
-            .rows
+        let key = format!("{}|{}|{:?}", iid.0, insurer.data_version, f);
+        let total = match counts.get(&key) {
+            Some(n) => n,
+            None => {
+                let n = notices::count(c, iid, &insurer.rules, &f)?;
+                counts.put(key, n);
+                n
+            }
+        };
+        let rows = notices::rows(c, iid, &insurer.rules, &f, (page - 1) * per_page, per_page)?;
+        let employers = notices::employer_refs(c, iid, rows.iter().map(|r| r.employer_id))?;
+        let items = rows
             .iter()
-            .map(|r| NoticeItem::new(r, p.employers.get(&r.employer_id), &insurer.rules, f.as_of))
+            .map(|r| NoticeItem::new(r, employers.get(&r.employer_id), &insurer.rules, f.as_of))
             .collect();
         Ok((
             insurer,
             NoticeList {
                 items,
-                total: p.total,
+                total,
                 page,
                 per_page,
             },

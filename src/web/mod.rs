@@ -29,6 +29,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt_key: Arc<SecretString>,
     pub dashboards: Arc<DashboardCache>,
+    /// Case-list totals by (insurer, data version, filter): counting a large filtered list is the
+    /// slow part of a page, and paging through it repeats the same count.
+    pub counts: Arc<CountCache>,
     /// `/readyz` answers 200 only when this is set and the database answers (the demo clears it
     /// while it loads its data).
     pub ready: Arc<AtomicBool>,
@@ -49,6 +52,29 @@ pub type DashboardKey = (
 #[derive(Default)]
 pub struct DashboardCache {
     map: Mutex<HashMap<DashboardKey, Arc<crate::reports::dashboard::Dashboard>>>,
+}
+
+/// See `AppState::counts`. Keys embed the insurer's data version, so a stale entry is never read.
+#[derive(Default)]
+pub struct CountCache {
+    map: Mutex<HashMap<String, i64>>,
+}
+
+impl CountCache {
+    pub fn get(&self, key: &str) -> Option<i64> {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .copied()
+    }
+    pub fn put(&self, key: String, n: i64) {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= 4096 {
+            m.clear();
+        }
+        m.insert(key, n);
+    }
 }
 
 /// Entries kept before the cache is emptied (a few KB each).
@@ -129,6 +155,7 @@ impl Application {
             config: Arc::new(config),
             jwt_key: Arc::new(jwt_key),
             dashboards: Arc::new(DashboardCache::default()),
+            counts: Arc::new(CountCache::default()),
             ready: Arc::new(AtomicBool::new(true)),
         };
         let server = run(listener, state.clone()).map_err(|e| StartError::Bind {
