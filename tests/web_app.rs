@@ -784,3 +784,154 @@ async fn the_openapi_document_lists_what_the_server_serves() {
         }
     }
 }
+
+/// Every route that takes an id, walked as insurer A's admin with insurer B's ids: 404 each time,
+/// and B's data is unchanged afterwards. The list is checked against the OpenAPI document so a new
+/// API route with an id cannot be left out.
+#[tokio::test]
+async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
+    use regwatch::store::schema::{employers, import_batches, users as users_t};
+    let app = spawn_app().await;
+    let (a, b) = seed(&app);
+    let ta = token(&app, &a.admin).await;
+    let (session, csrf) = page_login(&app, &a.admin, PASSWORD).await;
+    let mut c = app.db.conn();
+    let notice_b = db_id(&app, &b.insurer, "B-1");
+    let employer_b: i64 = employers::table
+        .filter(employers::insurer_id.eq(b.insurer.id.0))
+        .select(employers::id)
+        .first(&mut c)
+        .unwrap();
+    let batch_b: i64 = import_batches::table
+        .filter(import_batches::insurer_id.eq(b.insurer.id.0))
+        .select(import_batches::id)
+        .first(&mut c)
+        .unwrap();
+    let user_b: i64 = users_t::table
+        .filter(users_t::email.eq(&b.admin))
+        .select(users_t::id)
+        .first(&mut c)
+        .unwrap();
+
+    // (method, path, body) — API routes with the bearer token, pages with the cookie and CSRF.
+    let api: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/api/v1/notices/{notice_b}"), None),
+        ("GET", format!("/api/v1/employers/{employer_b}"), None),
+        (
+            "PUT",
+            format!("/api/v1/employers/{employer_b}"),
+            Some(serde_json::json!({"contact_emails": ["x@example.jp"], "opt_out": true})),
+        ),
+        ("GET", format!("/api/v1/imports/{batch_b}"), None),
+        ("GET", format!("/api/v1/imports/{batch_b}/rejects.csv"), None),
+        (
+            "PUT",
+            format!("/api/v1/users/{user_b}/role"),
+            Some(serde_json::json!({"role": "viewer"})),
+        ),
+    ];
+    let pages: Vec<(&str, String, Vec<(&str, String)>)> = vec![
+        ("GET", format!("/notices/{notice_b}"), vec![]),
+        ("GET", format!("/employers/{employer_b}"), vec![]),
+        (
+            "POST",
+            format!("/employers/{employer_b}"),
+            vec![
+                ("contact_emails", "x@example.jp".into()),
+                ("opt_out", "on".into()),
+                ("csrf", csrf.clone()),
+            ],
+        ),
+        ("GET", format!("/imports/{batch_b}"), vec![]),
+        ("GET", format!("/imports/{batch_b}/rejects.csv"), vec![]),
+        (
+            "POST",
+            format!("/users/{user_b}/role"),
+            vec![("role", "viewer".into()), ("csrf", csrf.clone())],
+        ),
+    ];
+
+    // The walk covers every documented API path with a path parameter.
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if !path.contains('{') {
+            continue;
+        }
+        for method in ops.as_object().unwrap().keys() {
+            let covered = api.iter().any(|(m, p, _)| {
+                m.eq_ignore_ascii_case(method)
+                    && p.split('/').count() == path.split('/').count()
+                    && path
+                        .split('/')
+                        .zip(p.split('/'))
+                        .all(|(x, y)| x.starts_with('{') || x == y)
+            });
+            assert!(covered, "{method} {path} is not in the isolation walk");
+        }
+    }
+
+    for (method, path, body) in &api {
+        let mut req = app
+            .client
+            .request(method.parse().unwrap(), format!("{}{}", app.address, path))
+            .bearer_auth(&ta);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 404, "{method} {path}");
+    }
+    for (method, path, form) in &pages {
+        let mut req = bare_client()
+            .request(method.parse().unwrap(), format!("{}{}", app.address, path))
+            .header("Cookie", format!("regwatch_session={session}"));
+        if *method == "POST" {
+            req = req.form(form);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 404, "page {method} {path}");
+    }
+
+    // Control: the same routes with A's own ids are found (so the 404s above come from scoping).
+    let employer_a: i64 = employers::table
+        .filter(employers::insurer_id.eq(a.insurer.id.0))
+        .select(employers::id)
+        .first(&mut c)
+        .unwrap();
+    let batch_a: i64 = import_batches::table
+        .filter(import_batches::insurer_id.eq(a.insurer.id.0))
+        .select(import_batches::id)
+        .first(&mut c)
+        .unwrap();
+    for path in [
+        format!("/api/v1/employers/{employer_a}"),
+        format!("/api/v1/imports/{batch_a}"),
+        format!("/api/v1/imports/{batch_a}/rejects.csv"),
+    ] {
+        assert_eq!(get_bearer(&app, &ta, &path).await.status(), 200, "{path}");
+    }
+    let r = app
+        .client
+        .put(format!("{}/api/v1/employers/{employer_a}", app.address))
+        .bearer_auth(&ta)
+        .json(&serde_json::json!({"contact_emails": ["a@example.jp"], "opt_out": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Nothing of B's changed.
+    let (emails, opt_out): (String, bool) = employers::table
+        .find(employer_b)
+        .select((employers::contact_emails, employers::opt_out))
+        .first(&mut c)
+        .unwrap();
+    assert!(!emails.contains("x@example.jp"));
+    assert!(!opt_out);
+    let role: String = users_t::table
+        .find(user_b)
+        .select(users_t::role)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(role, "admin");
+}
