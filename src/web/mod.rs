@@ -8,6 +8,7 @@ pub mod employers;
 pub mod error;
 pub mod health;
 pub mod imports;
+pub mod letters;
 pub mod pages;
 pub mod templates;
 
@@ -238,9 +239,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     imports::configure(cfg);
     employers::configure(cfg);
     admin::configure(cfg);
+    letters::configure(cfg);
 }
 
 /// The OpenAPI parts of the areas that keep their own (merged into `/api/v1/openapi.json`).
 pub fn area_docs() -> Vec<utoipa::openapi::OpenApi> {
-    vec![imports::api_doc(), employers::api_doc(), admin::api_doc()]
+    vec![
+        imports::api_doc(),
+        employers::api_doc(),
+        admin::api_doc(),
+        letters::api_doc(),
+    ]
 }
