@@ -12,8 +12,10 @@ COPY templates ./templates
 RUN cargo build --release --locked && strip target/release/regwatch
 
 FROM debian:bookworm-slim
+# chromium prints the letters to PDF (src/letters/pdf.rs); fonts-ipaexfont is the Japanese font they
+# embed. Override the executable with REGWATCH_CHROMIUM.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 ca-certificates curl fonts-ipaexfont \
+ && apt-get install -y --no-install-recommends libpq5 ca-certificates curl fonts-ipaexfont chromium \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin regwatch \
  && mkdir -p /data && chown regwatch:regwatch /data

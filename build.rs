@@ -30,7 +30,10 @@ fn main() {
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        code.push_str(&format!("    ({name:?}, include_str!({:?})),\n", f.display().to_string()));
+        code.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            f.display().to_string()
+        ));
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("templates.rs");

@@ -33,6 +33,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web app (creates and migrates the database if needed). Webアプリを起動
     Serve(ServeArgs),
+    /// Serve the web app with two demo insurers and a year of generated data (./regwatch-demo.db).
+    /// デモ用データで起動
+    Demo(DemoArgs),
     /// Create or upgrade the database schema. データベースを作成・更新
     Migrate,
     /// Manage insurers (tenants). 保険者の管理
@@ -112,6 +115,16 @@ pub struct ServeArgs {
     pub bind: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on (default 127.0.0.1:8080). 待ち受けアドレス
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Password of every demo user (default regwatch-demo, at least 10 characters). パスワード
+    #[arg(long, value_name = "PW")]
+    pub password: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum InsurerCommand {
     /// Register an insurer. 保険者を登録
@@ -162,6 +175,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
         _ => {}
     }
     let mut config = Config::load(cli.config.as_deref())?;
+    if let Command::Demo(_) = &cli.command {
+        // The demo never writes into the configured (possibly production) database: its own
+        // SQLite file unless --database-url names another one.
+        config.database_url = crate::demo::DEFAULT_DATABASE_URL.to_string();
+    }
     if let Some(url) = &cli.database_url {
         config.database_url = url.clone();
     }
@@ -173,6 +191,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             }
             serve(config)?;
         }
+        Command::Demo(args) => demo(config, args)?,
         Command::Migrate => {
             let url = DatabaseUrl::parse(&config.database_url)?;
             let mut conn = store::establish(&url)?;
@@ -214,6 +233,95 @@ fn serve(config: Config) -> anyhow::Result<()> {
         );
         app.run_until_stopped()
             .await
+            .context("サーバーが異常終了しました")
+    })
+}
+
+fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    if let Some(bind) = args.bind {
+        config.bind = bind;
+    }
+    let password = args
+        .password
+        .unwrap_or_else(|| crate::demo::DEFAULT_PASSWORD.to_string());
+    if password.chars().count() < users::MIN_PASSWORD_LEN {
+        bail!(
+            "--password は{}文字以上にしてください",
+            users::MIN_PASSWORD_LEN
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("非同期ランタイムを起動できません")?;
+    rt.block_on(async move {
+        let database = DatabaseUrl::parse(&config.database_url)?;
+        let app = crate::web::Application::build(config.clone()).await?;
+        // /readyz answers 503 until the demo data is loaded.
+        app.state.ready.store(false, Ordering::Release);
+        let host = config
+            .bind
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or("127.0.0.1");
+        let host = if host == "0.0.0.0" || host.is_empty() {
+            "127.0.0.1"
+        } else {
+            host
+        };
+        let port = app.port();
+        println!("regwatch デモ: http://{host}:{port}/ （Ctrl-C で停止）");
+        println!("データベース: {database}");
+        println!("サインイン（パスワードはすべて {password}）:");
+        for (demo, email, role) in crate::demo::sign_ins() {
+            println!("  {email:<28} {}（{}）", demo.name, role.label_ja());
+        }
+        println!("デモデータを準備しています…");
+        let ready = app.state.ready.clone();
+        let pool = app.state.pool.clone();
+        let server = tokio::spawn(app.run_until_stopped());
+        let started = std::time::Instant::now();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(store::StoreError::from)?;
+            crate::demo::load(
+                &mut conn,
+                today_jst(),
+                &SecretString::from(password),
+            )
+        })
+        .await
+        .context("デモデータの準備が異常終了しました")?
+        .context("デモデータを準備できません")?;
+        for l in &loaded {
+            let c = l.counts;
+            println!(
+                "  {} {}: 届書 {} 件（{}）— 期限超過（未登録）{} 件、期限間近 {} 件、対応中 {} 件、資格確認書の交付対象 {} 件",
+                l.insurer.number,
+                l.insurer.name,
+                c.notices,
+                if l.reused { "既存のデータ" } else { "今回生成" },
+                c.open_breached,
+                c.at_risk,
+                c.open,
+                c.ex_officio
+            );
+            if let Some(until) = l.data_until.filter(|d| l.reused && *d < today_jst()) {
+                println!(
+                    "    （{until} までのデータです。今日までのデータにするには {database} を削除して起動し直してください）"
+                );
+            }
+        }
+        ready.store(true, Ordering::Release);
+        println!(
+            "準備ができました（{:.1} 秒）。http://{}:{}/ を開いてください",
+            started.elapsed().as_secs_f64(),
+            host,
+            port
+        );
+        server
+            .await
+            .context("サーバーが異常終了しました")?
             .context("サーバーが異常終了しました")
     })
 }

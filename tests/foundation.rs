@@ -277,8 +277,10 @@ fn serve_stops_gracefully_on_sigterm() {
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // Wait for an HTTP answer, not just an open port: the kernel accepts connections as soon as
+    // the socket listens, before the server loop (and its signal handling) runs.
     loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if healthz_answers(port) {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "server did not start");
@@ -302,4 +304,21 @@ fn serve_stops_gracefully_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert!(dir.path().join("regwatch.db").exists());
+}
+
+fn healthz_answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    if s
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.starts_with("HTTP/1.1 200")
 }

@@ -816,6 +816,17 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
     // (method, path, body) — API routes with the bearer token, pages with the cookie and CSRF.
     let api: Vec<(&str, String, Option<Value>)> = vec![
         ("GET", format!("/api/v1/notices/{notice_b}"), None),
+        ("GET", format!("/api/v1/notices/{notice_b}/letters"), None),
+        (
+            "GET",
+            format!("/api/v1/notices/{notice_b}/letters/registration-period"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/notices/{notice_b}/certificates"),
+            Some(serde_json::json!({"valid_until": "2025-07-01"})),
+        ),
         ("GET", format!("/api/v1/employers/{employer_b}"), None),
         (
             "PUT",
@@ -823,14 +834,19 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             Some(serde_json::json!({"contact_emails": ["x@example.jp"], "opt_out": true})),
         ),
         ("GET", format!("/api/v1/imports/{batch_b}"), None),
-        ("GET", format!("/api/v1/imports/{batch_b}/rejects.csv"), None),
+        (
+            "GET",
+            format!("/api/v1/imports/{batch_b}/rejects.csv"),
+            None,
+        ),
         (
             "PUT",
             format!("/api/v1/users/{user_b}/role"),
             Some(serde_json::json!({"role": "viewer"})),
         ),
     ];
-    let pages: Vec<(&str, String, Vec<(&str, String)>)> = vec![
+    type PageCall<'a> = (&'a str, String, Vec<(&'a str, String)>);
+    let pages: Vec<PageCall> = vec![
         ("GET", format!("/notices/{notice_b}"), vec![]),
         ("GET", format!("/employers/{employer_b}"), vec![]),
         (

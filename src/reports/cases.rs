@@ -174,7 +174,12 @@ pub fn export_cells(item: &NoticeItem) -> [String; 17] {
         date(item.registered_on),
         status_label(item.registration.status).to_string(),
         opt(item.registration.days_over),
-        if item.ex_officio_card.required { "要" } else { "" }.to_string(),
+        if item.ex_officio_card.required {
+            "要"
+        } else {
+            ""
+        }
+        .to_string(),
         item.delay_cause.clone().unwrap_or_default(),
     ]
 }

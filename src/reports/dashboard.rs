@@ -413,7 +413,13 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn add(acc: &mut Accumulator, event: &str, received: &str, reg: Option<&str>, mn: MyNumberStatus) {
+    fn add(
+        acc: &mut Accumulator,
+        event: &str,
+        received: &str,
+        reg: Option<&str>,
+        mn: MyNumberStatus,
+    ) {
         let facts = NoticeFacts {
             kind: NoticeKind::Acquisition,
             event_date: d(event),
@@ -429,13 +435,37 @@ mod tests {
     fn five_day_rate_never_mixes_the_standard_population() {
         let mut acc = Accumulator::new(d("2026-04-01"), d("2026-04-30"), d("2026-06-01"));
         // valid number, registered in 2 days: met
-        add(&mut acc, "2026-04-01", "2026-04-02", Some("2026-04-04"), MyNumberStatus::Valid);
+        add(
+            &mut acc,
+            "2026-04-01",
+            "2026-04-02",
+            Some("2026-04-04"),
+            MyNumberStatus::Valid,
+        );
         // valid number, registered after 20 days: breached
-        add(&mut acc, "2026-04-01", "2026-04-02", Some("2026-04-22"), MyNumberStatus::Valid);
+        add(
+            &mut acc,
+            "2026-04-01",
+            "2026-04-02",
+            Some("2026-04-22"),
+            MyNumberStatus::Valid,
+        );
         // missing number, registered after 10 days: standard rule (14 days), met
-        add(&mut acc, "2026-04-01", "2026-04-02", Some("2026-04-12"), MyNumberStatus::Missing);
+        add(
+            &mut acc,
+            "2026-04-01",
+            "2026-04-02",
+            Some("2026-04-12"),
+            MyNumberStatus::Missing,
+        );
         // outside the period: ignored
-        add(&mut acc, "2026-03-01", "2026-03-02", None, MyNumberStatus::Valid);
+        add(
+            &mut acc,
+            "2026-03-01",
+            "2026-03-02",
+            None,
+            MyNumberStatus::Valid,
+        );
         let f = acc.finish(&HashMap::new(), 10);
         assert_eq!(f.notices, 3);
         assert_eq!(f.registration_five_day.met_rate, Some(0.5));

@@ -1,7 +1,10 @@
 //! diesel storage for both backends: connection enum, pool, migrations, queries.
 pub mod audit;
+pub mod batches;
+pub mod employers;
 pub mod import;
 pub mod insurers;
+pub mod letters;
 pub mod notices;
 pub mod schema;
 pub mod secrets;

@@ -72,15 +72,30 @@ impl Sort {
         (Sort::ReceivedAsc, "received_on", "受付日（古い順）"),
         (Sort::EventDesc, "-event_date", "事実発生日（新しい順）"),
         (Sort::EventAsc, "event_date", "事実発生日（古い順）"),
-        (Sort::RegistrationDeadlineAsc, "registration_deadline", "登録期限（近い順）"),
-        (Sort::RegistrationDeadlineDesc, "-registration_deadline", "登録期限（遠い順）"),
+        (
+            Sort::RegistrationDeadlineAsc,
+            "registration_deadline",
+            "登録期限（近い順）",
+        ),
+        (
+            Sort::RegistrationDeadlineDesc,
+            "-registration_deadline",
+            "登録期限（遠い順）",
+        ),
         (Sort::NoticeId, "notice_id", "受付番号順"),
     ];
     pub fn parse(s: &str) -> Option<Sort> {
-        Sort::ALL.iter().find(|(_, c, _)| *c == s.trim()).map(|t| t.0)
+        Sort::ALL
+            .iter()
+            .find(|(_, c, _)| *c == s.trim())
+            .map(|t| t.0)
     }
     pub fn code(self) -> &'static str {
-        Sort::ALL.iter().find(|t| t.0 == self).map(|t| t.1).unwrap_or("")
+        Sort::ALL
+            .iter()
+            .find(|t| t.0 == self)
+            .map(|t| t.1)
+            .unwrap_or("")
     }
 }
 
@@ -343,7 +358,14 @@ pub fn list(
     per_page: i64,
 ) -> Result<Page, diesel::result::Error> {
     let total = count(conn, insurer, settings, f)?;
-    let rows = rows(conn, insurer, settings, f, (page.max(1) - 1) * per_page, per_page)?;
+    let rows = rows(
+        conn,
+        insurer,
+        settings,
+        f,
+        (page.max(1) - 1) * per_page,
+        per_page,
+    )?;
     let employers = employer_refs(conn, insurer, rows.iter().map(|r| r.employer_id))?;
     Ok(Page {
         rows,
@@ -511,7 +533,10 @@ pub fn get(
     let registrations: Vec<RegistrationView> = registration_results::table
         .filter(registration_results::insurer_id.eq(insurer.0))
         .filter(registration_results::notice_id.eq(&row.notice_id))
-        .order((registration_results::created_at.asc(), registration_results::id.asc()))
+        .order((
+            registration_results::created_at.asc(),
+            registration_results::id.asc(),
+        ))
         .select((
             registration_results::result,
             registration_results::registered_at,

@@ -11,6 +11,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         data_version -> BigInt,
+        seal_text -> Nullable<Text>,
     }
 }
 
@@ -160,12 +161,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    certificates (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        notice_id -> BigInt,
+        issued_on -> Date,
+        valid_until -> Date,
+        issued_by -> Nullable<BigInt>,
+        issued_by_label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    letters (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        notice_id -> BigInt,
+        kind -> Text,
+        variant -> Text,
+        template_version -> Text,
+        format -> Text,
+        letter_date -> Date,
+        certificate_id -> Nullable<BigInt>,
+        run_id -> Text,
+        created_by -> Nullable<BigInt>,
+        created_by_label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> insurers (insurer_id));
 diesel::joinable!(employers -> insurers (insurer_id));
 diesel::joinable!(notices -> employers (employer_id));
 diesel::joinable!(notices -> members (member_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(import_rejects -> import_batches (batch_id));
+diesel::joinable!(certificates -> notices (notice_id));
+diesel::joinable!(letters -> notices (notice_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     insurers,
@@ -179,4 +213,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     sessions,
     app_secrets,
+    certificates,
+    letters,
 );

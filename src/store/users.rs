@@ -179,6 +179,116 @@ pub fn find_by_email(
         .optional()
 }
 
+/// A user as the user list shows it (no hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSummary {
+    pub id: UserId,
+    pub email: String,
+    pub role: Role,
+    pub locked_until: Option<chrono::NaiveDateTime>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// The users of one insurer, by e-mail.
+pub fn list(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+) -> Result<Vec<UserSummary>, diesel::result::Error> {
+    list_where(conn, insurer, None)
+}
+
+fn list_where(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    only: Option<UserId>,
+) -> Result<Vec<UserSummary>, diesel::result::Error> {
+    let mut q = users::table
+        .filter(users::insurer_id.eq(insurer.0))
+        .order(users::email.asc())
+        .select((
+            users::id,
+            users::email,
+            users::role,
+            users::locked_until,
+            users::created_at,
+        ))
+        .into_boxed();
+    if let Some(u) = only {
+        q = q.filter(users::id.eq(u.0));
+    }
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        Option<chrono::NaiveDateTime>,
+        chrono::NaiveDateTime,
+    )> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, email, role, locked_until, created_at)| UserSummary {
+            id: UserId(id),
+            email,
+            // A role this version does not know gets the least rights.
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            locked_until,
+            created_at,
+        })
+        .collect())
+}
+
+/// One user of `insurer` (None for a user of another insurer).
+pub fn get(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    user: UserId,
+) -> Result<Option<UserSummary>, diesel::result::Error> {
+    Ok(list_where(conn, insurer, Some(user))?.into_iter().next())
+}
+
+/// Changes the role of a user of `insurer` and revokes that user's sessions, so the new role
+/// applies from the next sign-in. Returns the previous role (no change and no revocation when it
+/// is the same). Refuses to leave the insurer without an admin. The insurer row is locked first,
+/// so two admins demoting each other at once cannot both succeed.
+pub fn set_role(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    user: UserId,
+    role: Role,
+) -> Result<Role, UserError> {
+    use super::schema::insurers;
+    super::write_tx(conn, |conn| {
+        diesel::update(insurers::table.find(insurer.0))
+            .set(insurers::id.eq(insurers::id))
+            .execute(conn)?;
+        let current: String = users::table
+            .filter(users::insurer_id.eq(insurer.0))
+            .filter(users::id.eq(user.0))
+            .select(users::role)
+            .first(conn)
+            .optional()?
+            .ok_or(UserError::NotFound)?;
+        let current = Role::parse(&current).unwrap_or(Role::Viewer);
+        if current == role {
+            return Ok(current);
+        }
+        if current == Role::Admin {
+            let admins: i64 = users::table
+                .filter(users::insurer_id.eq(insurer.0))
+                .filter(users::role.eq(Role::Admin.code()))
+                .count()
+                .get_result(conn)?;
+            if admins <= 1 {
+                return Err(UserError::LastAdmin);
+            }
+        }
+        diesel::update(users::table.find(user.0))
+            .set((users::role.eq(role.code()), users::updated_at.eq(now_utc())))
+            .execute(conn)?;
+        super::sessions::revoke_all(conn, user)?;
+        Ok(current)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,7 +55,10 @@ pub async fn login(
     ),
     security(("bearer" = []))
 )]
-pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, WebError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, WebError> {
     let id = user.session_id.clone();
     db(&state, move |c| Ok(sessions::revoke(c, &id)?)).await?;
     Ok(HttpResponse::NoContent().finish())

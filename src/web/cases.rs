@@ -192,7 +192,7 @@ fn parse_int(field: &str, v: &Option<String>, default: i64) -> Result<i64, WebEr
 
 /// Turns the query into a typed filter; an unknown employer code gives an empty list, not an
 /// error, so a filter link never breaks.
-fn filter_of(
+pub(crate) fn filter_of(
     c: &mut crate::store::DbConn,
     insurer: &Insurer,
     q: &NoticeQuery,
@@ -366,6 +366,7 @@ pub async fn notices_page(
         })
         .collect();
     ctx.insert("months", &months);
+    super::letters::list_context(&state, &user, &q, &list.items, &mut ctx).await?;
     Ok(html(&state, "pages/notices.html", &ctx)?)
 }
 
@@ -679,6 +680,7 @@ pub async fn notice_page(
     let mut ctx = base_context(&user, &insurer, "notices");
     ctx.insert("n", &body);
     ctx.insert("timeline", &timeline(&body));
+    super::letters::case_context(&state, &user, id, &mut ctx).await?;
     Ok(html(&state, "pages/notice.html", &ctx)?)
 }
 

@@ -88,7 +88,8 @@ fn rate_grid() -> Vec<(f64, String)> {
 }
 
 fn pct(r: Option<f64>) -> String {
-    r.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
+    r.map(|v| format!("{:.1}%", v * 100.0))
+        .unwrap_or_else(|| "—".into())
 }
 
 /// Bars of counts with labels under them.
@@ -158,8 +159,12 @@ fn trend_chart(d: &Dashboard) -> Chart {
     type Pick = fn(&crate::reports::dashboard::MonthFigures) -> Option<f64>;
     let series: [(&str, &'static str, Pick); 3] = [
         ("提出 期限内率", "line-sub", |m| m.submission_met_rate),
-        ("登録（5日）期限内率", "line-five", |m| m.registration_five_day_met_rate),
-        ("登録（標準）期限内率", "line-std", |m| m.registration_standard_met_rate),
+        ("登録（5日）期限内率", "line-five", |m| {
+            m.registration_five_day_met_rate
+        }),
+        ("登録（標準）期限内率", "line-std", |m| {
+            m.registration_standard_met_rate
+        }),
     ];
     let lines = series
         .iter()
@@ -199,7 +204,12 @@ fn trend_chart(d: &Dashboard) -> Chart {
             .iter()
             .enumerate()
             .filter(|(i, _)| i % every == 0)
-            .map(|(i, m)| (LEFT + slot * i as f64 + slot / 2.0, m.month[2..].replace('-', "/")))
+            .map(|(i, m)| {
+                (
+                    LEFT + slot * i as f64 + slot / 2.0,
+                    m.month[2..].replace('-', "/"),
+                )
+            })
             .collect(),
         empty: months.is_empty(),
     }
@@ -219,7 +229,11 @@ fn histogram(bars: &[crate::reports::dashboard::Bar], deadline: u64) -> Chart {
             } else {
                 format!("{}日: {} 件", b.days, b.count)
             };
-            let tone = if b.days as u64 > deadline { "bad" } else { "ok" };
+            let tone = if b.days as u64 > deadline {
+                "bad"
+            } else {
+                "ok"
+            };
             (label, b.count, title, tone)
         })
         .collect();
@@ -270,7 +284,11 @@ pub fn dashboard_charts(d: &Dashboard) -> DashboardCharts {
                     pct(w.registration_five_day_met_rate),
                     w.registration_breached
                 ),
-                if w.registration_breached > 0 { "warn" } else { "volume" },
+                if w.registration_breached > 0 {
+                    "warn"
+                } else {
+                    "volume"
+                },
             )
         })
         .collect();

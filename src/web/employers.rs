@@ -1,8 +1,495 @@
-//! (being written)
-use actix_web::web;
+//! 事業所 (所属所 for 共済): each employer's record on the rules, worst first, and its contacts for
+//! the reminder e-mails (page and API).
+use super::auth::{CurrentUser, FormPost, HasCsrf};
+use super::error::{ErrorBody, WebError};
+use super::imports::{json_config, page_args, page_count};
+use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser};
+use super::AppState;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::employers::{self, EmployerId, EmployerSummary, Figures};
+use crate::store::insurers;
+use crate::store::users::{Email, Role};
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+/// Employers' figures computed by this worker, keyed by (insurer, data version, as-of date, warn
+/// days): an import or a settings change bumps the version, so an entry is never stale. Counting
+/// the submissions of a large insurer reads every notice; this keeps that to once per change.
+#[derive(Default)]
+pub struct FiguresCache(Mutex<HashMap<FiguresKey, Arc<Figures>>>);
+
+type FiguresKey = (i64, i64, NaiveDate, u32);
+
+/// Entries kept before the cache is emptied (one per insurer and day in practice).
+const FIGURES_CACHE_MAX: usize = 256;
+
+impl FiguresCache {
+    fn get(&self, key: &FiguresKey) -> Option<Arc<Figures>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+    fn put(&self, key: FiguresKey, f: Arc<Figures>) {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= FIGURES_CACHE_MAX {
+            m.clear();
+        }
+        m.insert(key, f);
+    }
+}
+
+const DEFAULT_PER_PAGE: i64 = 50;
+const MAX_PER_PAGE: i64 = 500;
+
+/// An employer with its figures.
+#[derive(Serialize, ToSchema)]
+pub struct EmployerBody {
+    pub id: i64,
+    /// 事業所記号
+    pub code: String,
+    pub name: Option<String>,
+    /// Notices loaded for this employer
+    pub notices: i64,
+    /// Notices submitted within the submission rule
+    pub submission_met: i64,
+    /// submission_met / notices (null without notices)
+    pub submission_rate: Option<f64>,
+    /// Notices not registered as of the date whose registration deadline has passed
+    pub open_breached: i64,
+    /// Notices not registered as of the date whose deadline is within the warning days
+    pub open_at_risk: i64,
+    pub contact_emails: Vec<String>,
+    /// true: no reminder e-mails to this employer
+    pub opt_out: bool,
+}
+
+impl From<EmployerSummary> for EmployerBody {
+    fn from(e: EmployerSummary) -> Self {
+        EmployerBody {
+            submission_rate: e.submission_rate(),
+            id: e.id.0,
+            code: e.code,
+            name: e.name,
+            notices: e.notices,
+            submission_met: e.submission_met,
+            open_breached: e.open_breached,
+            open_at_risk: e.open_at_risk,
+            contact_emails: e.contact_emails,
+            opt_out: e.opt_out,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EmployerList {
+    pub items: Vec<EmployerBody>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    /// The date the open counts are evaluated on
+    pub as_of: NaiveDate,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+pub struct EmployerQuery {
+    /// Part of the 事業所記号 or name
+    pub q: Option<String>,
+    /// 1-based page (default 1)
+    pub page: Option<String>,
+    /// Rows per page (default 50, at most 500)
+    pub per_page: Option<String>,
+    /// Evaluate the open counts as of this date (default: today in Japan)
+    pub as_of: Option<String>,
+}
+
+fn as_of(v: &Option<String>) -> Result<NaiveDate, WebError> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(crate::cli::today_jst()),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            WebError::BadRequest(format!(
+                "as_of は YYYY-MM-DD 形式の日付で指定してください（指定: {s}）"
+            ))
+        }),
+    }
+}
+
+fn parse_id(s: &str) -> Result<EmployerId, WebError> {
+    s.parse::<i64>()
+        .map(EmployerId)
+        .map_err(|_| WebError::NotFound)
+}
+
+async fn list_for(
+    state: &AppState,
+    cache: &web::Data<FiguresCache>,
+    user: &CurrentUser,
+    q: &EmployerQuery,
+) -> Result<EmployerList, WebError> {
+    let (page, per_page) = page_args(&q.page, &q.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let as_of = as_of(&q.as_of)?;
+    let needle =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase);
+    let iid = user.insurer_id;
+    let cache = cache.clone();
+    db(state, move |c| {
+        let figures = all_figures(c, &cache, iid, as_of)?;
+        let mut all = employers::summaries(c, iid, &figures)?;
+        if let Some(n) = &needle {
+            all.retain(|e| {
+                e.code.to_lowercase().contains(n)
+                    || e.name
+                        .as_deref()
+                        .is_some_and(|m| m.to_lowercase().contains(n))
+            });
+        }
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(((page - 1) * per_page) as usize)
+            .take(per_page as usize)
+            .map(EmployerBody::from)
+            .collect();
+        Ok(EmployerList {
+            items,
+            total,
+            page,
+            per_page,
+            as_of,
+        })
+    })
+    .await
+}
+
+/// The figures of every employer of the insurer, from the cache when its data has not changed.
+/// The insurer (and so its data version) is read first: figures computed after a concurrent
+/// import are then filed under the older version, which no later request asks for.
+fn all_figures(
+    c: &mut crate::store::DbConn,
+    cache: &FiguresCache,
+    iid: crate::store::insurers::InsurerId,
+    as_of: NaiveDate,
+) -> Result<Arc<Figures>, WebError> {
+    let insurer = insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+    let key = (iid.0, insurer.data_version, as_of, insurer.rules.warn_days);
+    if let Some(hit) = cache.get(&key) {
+        return Ok(hit);
+    }
+    let f = Arc::new(employers::figures(
+        c,
+        iid,
+        None,
+        as_of,
+        insurer.rules.warn_days,
+    )?);
+    cache.put(key, f.clone());
+    Ok(f)
+}
+
+async fn one(
+    state: &AppState,
+    cache: &web::Data<FiguresCache>,
+    user: &CurrentUser,
+    id: EmployerId,
+    as_of: NaiveDate,
+) -> Result<EmployerBody, WebError> {
+    let iid = user.insurer_id;
+    let cache = cache.clone();
+    db(state, move |c| {
+        let insurer = insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let key = (iid.0, insurer.data_version, as_of, insurer.rules.warn_days);
+        // One employer alone is cheap (its own index range); only the full list is cached.
+        let figures = match cache.get(&key) {
+            Some(f) => f,
+            None => Arc::new(employers::figures(
+                c,
+                iid,
+                Some(id),
+                as_of,
+                insurer.rules.warn_days,
+            )?),
+        };
+        let e = employers::get(c, iid, id, &figures)?.ok_or(WebError::NotFound)?;
+        Ok(e.into())
+    })
+    .await
+}
+
+/// Saves contacts and opt-out, audited in the same transaction.
+async fn save(
+    state: &AppState,
+    user: &CurrentUser,
+    id: EmployerId,
+    emails: Vec<Email>,
+    opt_out: bool,
+) -> Result<(), WebError> {
+    user.require(Role::Staff)?;
+    let iid = user.insurer_id;
+    let uid = user.user_id;
+    let actor = user.email.clone();
+    db(state, move |c| {
+        crate::store::write_tx(c, |c| {
+            let code = employers::code_of(c, iid, id)?.ok_or(WebError::NotFound)?;
+            if !employers::update_contacts(c, iid, id, &emails, opt_out)? {
+                return Err(WebError::NotFound);
+            }
+            let detail = format!(
+                "連絡先 {} 件、メール配信: {}",
+                emails.len(),
+                if opt_out { "停止" } else { "送信する" }
+            );
+            audit::record(
+                c,
+                &AuditEntry {
+                    insurer: Some(iid),
+                    user: Some(uid),
+                    actor: &actor,
+                    action: "employer_updated",
+                    target: Some(&code),
+                    detail: Some(&detail),
+                },
+            )?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+pub async fn employers_page(
+    state: web::Data<AppState>,
+    cache: web::Data<FiguresCache>,
+    user: PageUser,
+    q: web::Query<EmployerQuery>,
+) -> Result<HttpResponse, PageError> {
+    let user = user.0;
+    let q = q.into_inner();
+    let list = list_for(&state, &cache, &user, &q).await?;
+    let insurer = insurer_of(&state, &user).await?;
+    let mut ctx = base_context(&user, &insurer, "employers");
+    ctx.insert("pages", &page_count(list.total, list.per_page));
+    ctx.insert("list", &list);
+    ctx.insert("q", &q.q.clone().unwrap_or_default());
+    Ok(html(&state, "pages/employers.html", &ctx)?)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DetailQuery {
+    as_of: Option<String>,
+    saved: Option<String>,
+}
+
+async fn render_detail(
+    state: &AppState,
+    cache: &web::Data<FiguresCache>,
+    user: &CurrentUser,
+    id: EmployerId,
+    as_of: NaiveDate,
+    saved: bool,
+    form_error: Option<(String, String, bool)>,
+) -> Result<HttpResponse, WebError> {
+    let e = one(state, cache, user, id, as_of).await?;
+    let insurer = insurer_of(state, user).await?;
+    let mut ctx = base_context(user, &insurer, "employers");
+    let (contacts, opt_out) = match &form_error {
+        Some((_, text, opt_out)) => (text.clone(), *opt_out),
+        None => (e.contact_emails.join("\n"), e.opt_out),
+    };
+    ctx.insert(
+        "notices_query",
+        &serde_urlencoded::to_string([("employer", &e.code)]).unwrap_or_default(),
+    );
+    ctx.insert("as_of", &as_of.to_string());
+    ctx.insert("e", &e);
+    ctx.insert("contacts_text", &contacts);
+    ctx.insert("opt_out", &opt_out);
+    ctx.insert("saved", &saved);
+    ctx.insert("error", &form_error.map(|f| f.0));
+    html(state, "pages/employer.html", &ctx)
+}
+
+pub async fn employer_page(
+    state: web::Data<AppState>,
+    cache: web::Data<FiguresCache>,
+    user: PageUser,
+    path: web::Path<String>,
+    q: web::Query<DetailQuery>,
+) -> Result<HttpResponse, PageError> {
+    let id = parse_id(&path)?;
+    let d = as_of(&q.as_of)?;
+    Ok(render_detail(&state, &cache, &user.0, id, d, q.saved.is_some(), None).await?)
+}
+
+#[derive(Deserialize)]
+pub struct EmployerForm {
+    #[serde(default)]
+    contact_emails: String,
+    /// A checkbox: present when ticked.
+    opt_out: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl HasCsrf for EmployerForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn employer_submit(
+    state: web::Data<AppState>,
+    cache: web::Data<FiguresCache>,
+    path: web::Path<String>,
+    post: PageForm<EmployerForm>,
+) -> Result<HttpResponse, PageError> {
+    let FormPost { user, form } = post.0;
+    let id = parse_id(&path)?;
+    user.require(Role::Staff)?;
+    let opt_out = form.opt_out.is_some();
+    match employers::parse_contacts(&form.contact_emails) {
+        Ok(emails) => {
+            save(&state, &user, id, emails, opt_out).await?;
+            Ok(redirect(&format!("/employers/{}?saved=1", id.0)))
+        }
+        Err(msg) => {
+            let mut res = render_detail(
+                &state,
+                &cache,
+                &user,
+                id,
+                crate::cli::today_jst(),
+                false,
+                Some((msg, form.contact_emails, opt_out)),
+            )
+            .await?;
+            *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+            Ok(res)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+/// Employers with their figures, worst first (most open breaches, then most at risk, then the
+/// lowest submission rate).
+#[utoipa::path(
+    get,
+    path = "/api/v1/employers",
+    tag = "employers",
+    params(EmployerQuery),
+    responses(
+        (status = 200, description = "One page of employers and the total", body = EmployerList),
+        (status = 400, description = "Bad paging or date", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_list(
+    state: web::Data<AppState>,
+    cache: web::Data<FiguresCache>,
+    user: CurrentUser,
+    q: web::Query<EmployerQuery>,
+) -> Result<HttpResponse, WebError> {
+    Ok(HttpResponse::Ok().json(list_for(&state, &cache, &user, &q).await?))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct AsOfQuery {
+    /// Evaluate the open counts as of this date (default: today in Japan)
+    as_of: Option<String>,
+}
+
+/// One employer. 404 for an employer of another insurer.
+#[utoipa::path(
+    get,
+    path = "/api/v1/employers/{id}",
+    tag = "employers",
+    params(("id" = i64, Path, description = "Database id of the employer"), AsOfQuery),
+    responses(
+        (status = 200, description = "The employer", body = EmployerBody),
+        (status = 404, description = "No such employer for this insurer", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_get(
+    state: web::Data<AppState>,
+    cache: web::Data<FiguresCache>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<AsOfQuery>,
+) -> Result<HttpResponse, WebError> {
+    let id = parse_id(&path)?;
+    let d = as_of(&q.as_of)?;
+    Ok(HttpResponse::Ok().json(one(&state, &cache, &user, id, d).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EmployerUpdate {
+    /// Addresses for the reminder e-mails (replaces the stored list; at most 20)
+    pub contact_emails: Vec<String>,
+    /// true: send this employer no reminder e-mails
+    pub opt_out: bool,
+}
+
+/// Sets an employer's contact addresses and opt-out. Needs the staff role.
+#[utoipa::path(
+    put,
+    path = "/api/v1/employers/{id}",
+    tag = "employers",
+    params(("id" = i64, Path, description = "Database id of the employer")),
+    request_body = EmployerUpdate,
+    responses(
+        (status = 200, description = "Saved; the employer as stored", body = EmployerBody),
+        (status = 400, description = "An address is not valid (named in the message)", body = ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = ErrorBody),
+        (status = 404, description = "No such employer for this insurer", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_update(
+    state: web::Data<AppState>,
+    cache: web::Data<FiguresCache>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<EmployerUpdate>,
+) -> Result<HttpResponse, WebError> {
+    let id = parse_id(&path)?;
+    user.require(Role::Staff)?;
+    let body = body.into_inner();
+    let emails =
+        employers::parse_contacts(&body.contact_emails.join("\n")).map_err(WebError::BadRequest)?;
+    save(&state, &user, id, emails, body.opt_out).await?;
+    Ok(HttpResponse::Ok().json(one(&state, &cache, &user, id, crate::cli::today_jst()).await?))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/employers", web::get().to(employers_page))
+        .route("/employers/{id}", web::get().to(employer_page))
+        .route("/employers/{id}", web::post().to(employer_submit))
+        .route("/api/v1/employers", web::get().to(api_list))
+        .service(
+            web::resource("/api/v1/employers/{id}")
+                .app_data(json_config())
+                .route(web::get().to(api_get))
+                .route(web::put().to(api_update)),
+        );
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(api_list, api_get, api_update))]
+struct EmployersApi;
 
 pub fn api_doc() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
+    EmployersApi::openapi()
 }

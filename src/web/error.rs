@@ -13,7 +13,9 @@ pub enum WebError {
     Unauthorized,
     #[error("この操作の権限がありません")]
     Forbidden,
-    #[error("フォームの有効期限が切れたか、不正な送信です。画面を開き直してからもう一度お試しください")]
+    #[error(
+        "フォームの有効期限が切れたか、不正な送信です。画面を開き直してからもう一度お試しください"
+    )]
     Csrf,
     #[error("{0}")]
     Login(String),

@@ -1,8 +1,1096 @@
-//! (being written)
-use actix_web::web;
+//! 取込: uploading notices and registration results (page and API), the batch history and each
+//! batch's rejected rows.
+//!
+//! An upload is streamed to a temporary file (memory stays flat for any size) and then loaded by
+//! the blocking importer on the thread pool. The size is capped; a bigger file is refused while it
+//! arrives, before it fills the disk.
+use super::auth::{CurrentUser, Via, CSRF_HEADER};
+use super::error::{ErrorBody, WebError};
+use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageUser};
+use super::AppState;
+use crate::store::batches::{self, BatchId, BatchRow};
+use crate::store::import::{self, Actor, FileKind, ImportError, ImportSummary};
+use crate::store::insurers;
+use crate::store::users::Role;
+use actix_multipart::form::{Limits, MultipartCollect, MultipartForm, MultipartFormConfig, State};
+use actix_multipart::{Field, MultipartError};
+use actix_web::body::{BodyStream, MessageBody};
+use actix_web::http::{header, StatusCode};
+use actix_web::{guard, web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::io::Write;
+use std::path::PathBuf;
+use std::pin::Pin;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+/// Largest accepted upload. A year of notices of a large society is well under this.
+pub const MAX_UPLOAD_MB: u64 = 200;
+const MAX_UPLOAD_BYTES: u64 = MAX_UPLOAD_MB * 1024 * 1024;
+/// Upload bytes gathered in memory before each write to the temporary file.
+const SPOOL_BUFFER: usize = 1 << 20;
+/// Rejected rows shown on a batch page and in the API (all of them are in the CSV).
+const REJECTS_SHOWN: i64 = 1000;
+const DEFAULT_PER_PAGE: i64 = 50;
+const MAX_PER_PAGE: i64 = 500;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by the areas in this folder
+
+/// A stored UTC time as Japan time for pages.
+pub(super) fn jst(t: NaiveDateTime) -> String {
+    (t + chrono::Duration::hours(9))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// `page` and `per_page` of a list query: 1-based, `per_page` capped at `max`.
+pub(super) fn page_args(
+    page: &Option<String>,
+    per_page: &Option<String>,
+    default: i64,
+    max: i64,
+) -> Result<(i64, i64), WebError> {
+    let int = |field: &str, v: &Option<String>, d: i64| -> Result<i64, WebError> {
+        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(d),
+            Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "{field} は 1 以上の整数で指定してください（指定: {s}）"
+                ))
+            }),
+        }
+    };
+    Ok((
+        int("page", page, 1)?,
+        int("per_page", per_page, default)?.min(max),
+    ))
+}
+
+/// JSON bodies that do not parse get the usual JSON error body (actix's default is plain text).
+pub(super) fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(256 * 1024)
+        .error_handler(|e, _| {
+            WebError::BadRequest(format!("JSON の内容を読み取れません（{e}）")).into()
+        })
+}
+
+/// Pages of a list of `total` rows.
+pub(super) fn page_count(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page.max(1)).max(1)
+}
+
+fn parse_id(s: &str) -> Result<BatchId, WebError> {
+    s.parse::<i64>()
+        .map(BatchId)
+        .map_err(|_| WebError::NotFound)
+}
+
+fn kind_of(code: &str) -> Option<FileKind> {
+    match code.trim() {
+        "notices" => Some(FileKind::Notices),
+        "registrations" => Some(FileKind::Registrations),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response bodies
+
+/// What one import did.
+#[derive(Serialize, ToSchema)]
+pub struct ImportResult {
+    pub batch_id: i64,
+    /// notices | registrations
+    pub kind: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub rows_read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub new: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// Registration results whose notice is not loaded yet (kept and linked later).
+    pub without_notice: u64,
+    /// The first rejected rows; all of them: GET /api/v1/imports/{id}/rejects.csv
+    pub rejects: Vec<RejectBody>,
+    /// 「N 件新規、N 件変更、N 件変更なし、N 行却下（N 行読込）」
+    pub message: String,
+}
+
+impl ImportResult {
+    fn new(kind: FileKind, s: ImportSummary) -> ImportResult {
+        ImportResult {
+            message: s.line_ja(),
+            batch_id: s.batch_id,
+            kind: kind.code().into(),
+            file_name: s.file_name,
+            sha256: s.sha256,
+            rows_read: s.rows_read,
+            accepted: s.accepted,
+            rejected: s.rejected,
+            new: s.new,
+            changed: s.changed,
+            unchanged: s.unchanged,
+            without_notice: s.without_notice,
+            rejects: s
+                .rejects
+                .into_iter()
+                .map(|r| RejectBody {
+                    line: r.line as i64,
+                    reason: r.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RejectBody {
+    /// Line of the file (the header is line 1)
+    pub line: i64,
+    pub reason: String,
+}
+
+/// A stored import batch.
+#[derive(Serialize, ToSchema)]
+pub struct BatchBody {
+    pub id: i64,
+    /// notices | registrations
+    pub kind: String,
+    /// 届書 | 登録結果
+    pub kind_label: String,
+    pub file_name: String,
+    pub sha256: String,
+    /// running | completed
+    pub status: String,
+    pub status_label: String,
+    pub rows_read: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub new: i64,
+    pub changed: i64,
+    pub unchanged: i64,
+    /// Who loaded it (an e-mail, or "cli")
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// created_at in Japan time, for display
+    pub created_at_jst: String,
+}
+
+impl From<BatchRow> for BatchBody {
+    fn from(b: BatchRow) -> Self {
+        let kind = kind_of(&b.file_kind);
+        BatchBody {
+            id: b.id,
+            kind_label: kind.map(|k| k.label_ja()).unwrap_or("").into(),
+            kind: b.file_kind,
+            file_name: b.file_name,
+            sha256: b.sha256,
+            status_label: match b.status.as_str() {
+                "completed" => "完了",
+                "running" => "処理中",
+                _ => "不明",
+            }
+            .into(),
+            status: b.status,
+            rows_read: b.rows_read,
+            accepted: b.rows_accepted,
+            rejected: b.rows_rejected,
+            new: b.rows_new,
+            changed: b.rows_changed,
+            unchanged: b.rows_unchanged,
+            created_by: b.created_by_label,
+            created_at_jst: jst(b.created_at),
+            created_at: b.created_at.and_utc(),
+            finished_at: b.finished_at.map(|t| t.and_utc()),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchList {
+    pub items: Vec<BatchBody>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchDetail {
+    pub batch: BatchBody,
+    /// The first 1000 rejected rows in line order (all of them: rejects.csv)
+    pub rejects: Vec<RejectBody>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upload errors
+
+/// Why an upload failed. Import failures (the file cannot be used) are 422, an oversized file 413;
+/// the JSON body has the same shape as every other API error.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error(transparent)]
+    Web(#[from] WebError),
+    #[error(
+        "ファイルが大きすぎます（上限 {MAX_UPLOAD_MB} MB）。ファイルを分けて取り込んでください"
+    )]
+    TooLarge,
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl UploadError {
+    fn code(&self) -> &'static str {
+        match self {
+            UploadError::Web(e) => e.code(),
+            UploadError::TooLarge => "payload_too_large",
+            UploadError::Rejected(_) => "import_failed",
+        }
+    }
+}
+
+impl ResponseError for UploadError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            UploadError::Web(e) => e.status_code(),
+            UploadError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UploadError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            UploadError::Web(e) => e.error_response(),
+            other => HttpResponse::build(other.status_code()).json(serde_json::json!(
+                {"error": {"code": other.code(), "message": other.to_string()}}
+            )),
+        }
+    }
+}
+
+impl From<ImportError> for UploadError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            // Database text never reaches the client.
+            ImportError::Db(e) => UploadError::Web(WebError::Internal(e.into())),
+            other => UploadError::Rejected(other.to_string()),
+        }
+    }
+}
+
+/// A refusal raised while a multipart field streams in; carried through actix-multipart's error
+/// as the field's source and turned back into an [`UploadError`].
+#[derive(Clone, Debug, thiserror::Error)]
+enum FieldRefusal {
+    #[error("csrf")]
+    Csrf,
+    #[error("too large")]
+    TooLarge,
+    #[error("{0}")]
+    Bad(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl ResponseError for FieldRefusal {}
+
+impl From<FieldRefusal> for UploadError {
+    fn from(r: FieldRefusal) -> Self {
+        match r {
+            FieldRefusal::Csrf => UploadError::Web(WebError::Csrf),
+            FieldRefusal::TooLarge => UploadError::TooLarge,
+            FieldRefusal::Bad(m) => UploadError::Web(WebError::BadRequest(m)),
+            FieldRefusal::Io(m) => UploadError::Web(WebError::Internal(anyhow::anyhow!(m))),
+        }
+    }
+}
+
+fn refuse(name: &str, r: FieldRefusal) -> MultipartError {
+    MultipartError::Field {
+        name: name.to_string(),
+        source: actix_web::Error::from(r),
+    }
+}
+
+fn from_multipart(e: &MultipartError) -> UploadError {
+    match e {
+        MultipartError::Field { source, .. } => match source.as_error::<FieldRefusal>() {
+            Some(r) => r.clone().into(),
+            None => WebError::BadRequest(format!(
+                "アップロードされたフォームを読み取れません（{source}）"
+            ))
+            .into(),
+        },
+        MultipartError::Payload(actix_web::error::PayloadError::Overflow) => UploadError::TooLarge,
+        other => WebError::BadRequest(format!(
+            "アップロードされたフォームを読み取れません（{other}）"
+        ))
+        .into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiving the file
+
+/// The uploaded file on disk; removed when dropped (after the import, or on any error).
+struct TempUpload(PathBuf);
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_file(&self.0) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(error = %e, path = %self.0.display(), "temporary upload not removed");
+            }
+        }
+    }
+}
+
+struct Received {
+    file: TempUpload,
+    file_name: String,
+    size: u64,
+}
+
+fn create_temp() -> std::io::Result<(std::fs::File, TempUpload)> {
+    let mut b = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut b);
+    let path = std::env::temp_dir().join(format!("regwatch-upload-{}.csv", hex::encode(b)));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Personal data: readable by the service only.
+        opts.mode(0o600);
+    }
+    let f = opts.open(&path)?;
+    Ok((f, TempUpload(path)))
+}
+
+/// Writes a body stream to a temporary file, refusing it once it passes the size cap. Writes
+/// happen on the blocking pool in 1 MiB steps.
+async fn spool<B>(body: B, file_name: String, max: u64) -> Result<Received, FieldRefusal>
+where
+    B: MessageBody,
+{
+    let io = |e: std::io::Error| FieldRefusal::Io(format!("一時ファイルに書き込めません: {e}"));
+    let (file, temp) = web::block(create_temp)
+        .await
+        .map_err(|e| FieldRefusal::Io(e.to_string()))?
+        .map_err(io)?;
+    let mut file = Some(file);
+    let mut buf: Vec<u8> = Vec::with_capacity(SPOOL_BUFFER);
+    let mut size = 0u64;
+    let mut body = Box::pin(body);
+    loop {
+        let chunk = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await;
+        let done = match chunk {
+            Some(Ok(bytes)) => {
+                size += bytes.len() as u64;
+                if size > max {
+                    return Err(FieldRefusal::TooLarge);
+                }
+                buf.extend_from_slice(&bytes);
+                false
+            }
+            Some(Err(e)) => {
+                let e: Box<dyn std::error::Error> = e.into();
+                return Err(FieldRefusal::Bad(format!(
+                    "アップロードが途中で切れました。もう一度お試しください（{e}）"
+                )));
+            }
+            None => true,
+        };
+        if buf.len() >= SPOOL_BUFFER || (done && !buf.is_empty()) {
+            let mut f = file.take().expect("the file is put back after every write");
+            let b = std::mem::take(&mut buf);
+            let (f, mut b) = web::block(move || f.write_all(&b).map(|()| (f, b)))
+                .await
+                .map_err(|e| FieldRefusal::Io(e.to_string()))?
+                .map_err(io)?;
+            b.clear();
+            buf = b;
+            file = Some(f);
+        }
+        if done {
+            break;
+        }
+    }
+    Ok(Received {
+        file: temp,
+        file_name,
+        size,
+    })
+}
+
+/// The file name a client gave, without any directory part (old browsers send the full path).
+fn clean_file_name(raw: Option<&str>) -> String {
+    let raw = raw.unwrap_or("").trim();
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let base: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if base.is_empty() {
+        "upload.csv".into()
+    } else {
+        base
+    }
+}
+
+/// What the upload handler knows before the body is read: who is uploading and whether the CSRF
+/// header already proved the request came from our page.
+#[derive(Clone)]
+struct UploadGate {
+    user: CurrentUser,
+    header_ok: bool,
+}
+
+/// The fields of the upload form: `csrf` and `kind` (small texts), then `file`.
+struct UploadParts {
+    csrf: Option<String>,
+    kind: Option<String>,
+    file: Option<Received>,
+}
+
+async fn small_text(mut field: Field) -> Result<String, MultipartError> {
+    let name = field.name().unwrap_or("").to_string();
+    match field.bytes(1024).await {
+        Ok(Ok(b)) => Ok(String::from_utf8_lossy(&b).trim().to_string()),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(refuse(
+            &name,
+            FieldRefusal::Bad(format!("フォームの項目 {name} が長すぎます")),
+        )),
+    }
+}
+
+impl MultipartCollect for UploadParts {
+    fn limit(_field_name: &str) -> Option<usize> {
+        None
+    }
+
+    fn handle_field<'t>(
+        req: &'t HttpRequest,
+        mut field: Field,
+        _limits: &'t mut Limits,
+        state: &'t mut State,
+    ) -> Pin<Box<dyn Future<Output = Result<(), MultipartError>> + 't>> {
+        Box::pin(async move {
+            let name = field.name().unwrap_or("").to_string();
+            match name.as_str() {
+                "csrf" | "kind" => {
+                    let v = small_text(field).await?;
+                    state.insert(name, Box::new(v));
+                }
+                "file" => {
+                    let gate = req
+                        .extensions()
+                        .get::<UploadGate>()
+                        .cloned()
+                        .ok_or_else(|| {
+                            refuse(&name, FieldRefusal::Io("upload gate missing".into()))
+                        })?;
+                    // The token must arrive before any byte of the file is written.
+                    if !gate.header_ok {
+                        let token = state
+                            .get("csrf")
+                            .and_then(|v| v.downcast_ref::<String>())
+                            .map(String::as_str)
+                            .unwrap_or("");
+                        if gate.user.check_csrf(token).is_err() {
+                            return Err(refuse(&name, FieldRefusal::Csrf));
+                        }
+                    }
+                    if state.contains_key("file") {
+                        return Err(refuse(
+                            &name,
+                            FieldRefusal::Bad("ファイルは1つずつ取り込んでください".into()),
+                        ));
+                    }
+                    let file_name = clean_file_name(
+                        field.content_disposition().and_then(|cd| cd.get_filename()),
+                    );
+                    let got = spool(BodyStream::new(field), file_name, MAX_UPLOAD_BYTES)
+                        .await
+                        .map_err(|r| refuse(&name, r))?;
+                    state.insert(name, Box::new(got));
+                }
+                _ => {
+                    // Unknown fields are skipped (read and dropped, up to a small size).
+                    let _ = field.bytes(64 * 1024).await;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn from_state(mut state: State) -> Result<Self, MultipartError> {
+        let mut text = |k: &str| {
+            state
+                .remove(k)
+                .and_then(|v| v.downcast::<String>().ok())
+                .map(|b| *b)
+        };
+        let csrf = text("csrf");
+        let kind = text("kind");
+        let file = state
+            .remove("file")
+            .and_then(|v| v.downcast::<Received>().ok())
+            .map(|b| *b);
+        Ok(UploadParts { csrf, kind, file })
+    }
+}
+
+fn upload_config() -> MultipartFormConfig {
+    MultipartFormConfig::default()
+        .total_limit(MAX_UPLOAD_BYTES as usize + (1 << 20))
+        .memory_limit(1 << 20)
+}
+
+fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// Receives the file of an upload request: a multipart form (`csrf`, `kind`, `file`), or a raw
+/// CSV body (API). Returns the file and the form's `kind`, if any.
+async fn receive(
+    req: &HttpRequest,
+    payload: web::Payload,
+    user: &CurrentUser,
+    file_name: Option<&str>,
+) -> Result<(Received, Option<String>), UploadError> {
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > MAX_UPLOAD_BYTES + (1 << 20) {
+            return Err(UploadError::TooLarge);
+        }
+    }
+    if !is_multipart(req) {
+        // A raw body from a cookie session already passed the X-CSRF-Token check (auth.rs).
+        let got = spool(
+            BodyStream::new(payload),
+            clean_file_name(file_name),
+            MAX_UPLOAD_BYTES,
+        )
+        .await?;
+        return Ok((got, None));
+    }
+    let header = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let header_ok = user.via == Via::Bearer || user.check_csrf(header).is_ok();
+    req.extensions_mut().insert(UploadGate {
+        user: user.clone(),
+        header_ok,
+    });
+    let mut payload = payload.into_inner();
+    let parts = MultipartForm::<UploadParts>::from_request(req, &mut payload)
+        .await
+        .map_err(|e| match e.as_error::<MultipartError>() {
+            Some(m) => from_multipart(m),
+            None => {
+                WebError::BadRequest(format!("アップロードされたフォームを読み取れません（{e}）"))
+                    .into()
+            }
+        })?
+        .into_inner();
+    let Some(file) = parts.file else {
+        // A form without a file still has to prove where it came from.
+        if !header_ok {
+            user.check_csrf(parts.csrf.as_deref().unwrap_or(""))?;
+        }
+        return Err(WebError::BadRequest("取り込むファイルを選んでください".into()).into());
+    };
+    Ok((file, parts.kind))
+}
+
+/// Loads a received file for the caller's insurer and audits it (failures too: who tried what).
+async fn load(
+    state: &AppState,
+    user: &CurrentUser,
+    kind: FileKind,
+    got: Received,
+) -> Result<ImportSummary, UploadError> {
+    if got.size == 0 {
+        return Err(UploadError::Rejected(
+            "ファイルが空です。取り込むCSVファイルを選んでください".into(),
+        ));
+    }
+    let iid = user.insurer_id;
+    let actor = Actor {
+        user: Some(user.user_id),
+        label: user.email.clone(),
+    };
+    let size = got.size;
+    let r = db(state, move |c| {
+        let insurer = insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let file = std::fs::File::open(&got.file.0).map_err(|e| WebError::Internal(e.into()))?;
+        let reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let r = match kind {
+            FileKind::Notices => import::import_notices(
+                c,
+                &insurer,
+                reader,
+                &got.file_name,
+                &actor,
+                crate::cli::today_jst(),
+                &mut |_| {},
+            ),
+            FileKind::Registrations => import::import_registrations(
+                c,
+                &insurer,
+                reader,
+                &got.file_name,
+                &actor,
+                &mut |_| {},
+            ),
+        };
+        let (action, detail) = match &r {
+            Ok(s) => (
+                "import",
+                format!("{} batch {}: {}", kind.label_ja(), s.batch_id, s.line_ja()),
+            ),
+            Err(ImportError::Db(_)) => return Ok(r),
+            Err(e) => ("import_failed", format!("{}: {e}", kind.label_ja())),
+        };
+        crate::store::audit::record(
+            c,
+            &crate::store::audit::AuditEntry {
+                insurer: Some(iid),
+                user: actor.user,
+                actor: &actor.label,
+                action,
+                target: Some(&got.file_name),
+                detail: Some(&detail),
+            },
+        )?;
+        Ok(r)
+    })
+    .await?;
+    let summary = r?;
+    tracing::info!(
+        batch = summary.batch_id,
+        kind = kind.code(),
+        bytes = size,
+        rows = summary.rows_read,
+        "file imported"
+    );
+    Ok(summary)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// 1-based page (default 1)
+    page: Option<String>,
+    /// Rows per page (default 50, at most 500)
+    per_page: Option<String>,
+}
+
+async fn batch_list(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &ListQuery,
+) -> Result<BatchList, WebError> {
+    let (page, per_page) = page_args(&q.page, &q.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let iid = user.insurer_id;
+    let (rows, total) = db(state, move |c| Ok(batches::list(c, iid, page, per_page)?)).await?;
+    Ok(BatchList {
+        items: rows.into_iter().map(BatchBody::from).collect(),
+        total,
+        page,
+        per_page,
+    })
+}
+
+async fn render_imports(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &ListQuery,
+    error: Option<(StatusCode, String)>,
+) -> Result<HttpResponse, WebError> {
+    let insurer = insurer_of(state, user).await?;
+    let list = batch_list(state, user, q).await?;
+    let mut ctx = base_context(user, &insurer, "imports");
+    ctx.insert("pages", &page_count(list.total, list.per_page));
+    ctx.insert("list", &list);
+    ctx.insert("max_upload_mb", &MAX_UPLOAD_MB);
+    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    ctx.insert("error", &error.map(|e| e.1));
+    let mut res = html(state, "pages/imports.html", &ctx)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn imports_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    Ok(render_imports(&state, &user.0, &q, None).await?)
+}
+
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"))
+}
+
+/// The upload form's target. The page's script posts it with `X-CSRF-Token` and
+/// `Accept: application/json` and gets the result as JSON; a plain form post (no script) gets
+/// redirected to the batch page, or the list page again with the error.
+pub async fn upload_page(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let json = wants_json(&req);
+    let user = match CurrentUser::extract(&req).await {
+        Ok(u) => u,
+        Err(e) if json => return Ok(e.error_response()),
+        Err(e) => return Err(e.into()),
+    };
+    let result = async {
+        user.require(Role::Staff)?;
+        let (got, kind) = receive(&req, payload, &user, None).await?;
+        let kind = kind.as_deref().and_then(kind_of).ok_or_else(|| {
+            WebError::BadRequest("取込の種類（届書 / 登録結果）を選んでください".into())
+        })?;
+        let summary = load(&state, &user, kind, got).await?;
+        Ok::<_, UploadError>((kind, summary))
+    }
+    .await;
+    match (result, json) {
+        (Ok((kind, s)), true) => Ok(HttpResponse::Ok().json(ImportResult::new(kind, s))),
+        (Ok((_, s)), false) => Ok(redirect(&format!("/imports/{}", s.batch_id))),
+        (Err(e), true) => Ok(e.error_response()),
+        (Err(UploadError::Web(e)), false) => Err(e.into()),
+        (Err(e), false) => Ok(render_imports(
+            &state,
+            &user,
+            &ListQuery::default(),
+            Some((e.status_code(), e.to_string())),
+        )
+        .await?),
+    }
+}
+
+async fn detail_for(
+    state: &AppState,
+    user: &CurrentUser,
+    id: BatchId,
+) -> Result<BatchDetail, WebError> {
+    let iid = user.insurer_id;
+    db(state, move |c| {
+        let batch = batches::get(c, iid, id)?.ok_or(WebError::NotFound)?;
+        let rejects = batches::rejects(c, iid, id, REJECTS_SHOWN)?
+            .into_iter()
+            .map(|(line, reason)| RejectBody { line, reason })
+            .collect();
+        Ok(BatchDetail {
+            batch: batch.into(),
+            rejects,
+        })
+    })
+    .await
+}
+
+pub async fn import_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let user = user.0;
+    let id = parse_id(&path)?;
+    let d = detail_for(&state, &user, id).await?;
+    let insurer = insurer_of(&state, &user).await?;
+    let mut ctx = base_context(&user, &insurer, "imports");
+    ctx.insert("rejects_shown", &REJECTS_SHOWN);
+    ctx.insert("d", &d);
+    Ok(html(&state, "pages/import.html", &ctx)?)
+}
+
+async fn rejects_download(
+    state: &AppState,
+    user: &CurrentUser,
+    id: BatchId,
+) -> Result<HttpResponse, WebError> {
+    let iid = user.insurer_id;
+    let bytes = db(state, move |c| {
+        batches::get(c, iid, id)?.ok_or(WebError::NotFound)?;
+        Ok(import::rejects_csv(c, iid, id.0)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"rejects-{}.csv\"", id.0),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
+}
+
+pub async fn rejects_csv_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = parse_id(&path)?;
+    Ok(rejects_download(&state, &user.0, id).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+/// The insurer's import batches, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports",
+    tag = "imports",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of batches and the total", body = BatchList),
+        (status = 400, description = "Bad paging", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    Ok(HttpResponse::Ok().json(batch_list(&state, &user, &q).await?))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct UploadQuery {
+    /// File name to record for a raw CSV body (a multipart upload carries its own)
+    file_name: Option<String>,
+}
+
+async fn api_upload(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    kind: FileKind,
+    q: UploadQuery,
+) -> Result<HttpResponse, UploadError> {
+    user.require(Role::Staff)?;
+    let (got, _) = receive(&req, payload, &user, q.file_name.as_deref()).await?;
+    let summary = load(&state, &user, kind, got).await?;
+    Ok(HttpResponse::Ok().json(ImportResult::new(kind, summary)))
+}
+
+/// Loads a notices file (届書). Send the CSV either as `multipart/form-data` with the field `file`
+/// or as the raw request body (`Content-Type: text/csv`, name it with `?file_name=`). At most
+/// 200 MB. Rows with errors are rejected and listed; the rest is loaded (one batch, all or
+/// nothing). A cookie session must send `X-CSRF-Token` (or, in a form, a `csrf` field before the
+/// file). Needs the staff role.
+#[utoipa::path(
+    post,
+    path = "/api/v1/imports/notices",
+    tag = "imports",
+    params(UploadQuery),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file (or multipart/form-data with the field `file`)"),
+    responses(
+        (status = 200, description = "Loaded", body = ImportResult),
+        (status = 400, description = "No file in the request", body = ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = ErrorBody),
+        (status = 413, description = "Larger than 200 MB (payload_too_large)", body = ErrorBody),
+        (status = 422, description = "The file cannot be loaded: encoding, missing column, another insurer's file, cut off (import_failed)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_upload_notices(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<UploadQuery>,
+) -> Result<HttpResponse, UploadError> {
+    api_upload(req, payload, state, user, FileKind::Notices, q.into_inner()).await
+}
+
+/// Loads a registration-results file (中間サーバー登録結果). Same transport and rules as
+/// `/api/v1/imports/notices`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/imports/registrations",
+    tag = "imports",
+    params(UploadQuery),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file (or multipart/form-data with the field `file`)"),
+    responses(
+        (status = 200, description = "Loaded", body = ImportResult),
+        (status = 400, description = "No file in the request", body = ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = ErrorBody),
+        (status = 413, description = "Larger than 200 MB (payload_too_large)", body = ErrorBody),
+        (status = 422, description = "The file cannot be loaded (import_failed)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_upload_registrations(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<UploadQuery>,
+) -> Result<HttpResponse, UploadError> {
+    api_upload(
+        req,
+        payload,
+        state,
+        user,
+        FileKind::Registrations,
+        q.into_inner(),
+    )
+    .await
+}
+
+/// One batch with its first 1000 rejected rows. 404 for a batch of another insurer.
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports/{id}",
+    tag = "imports",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses(
+        (status = 200, description = "The batch", body = BatchDetail),
+        (status = 404, description = "No such batch for this insurer", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_detail(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let id = parse_id(&path)?;
+    Ok(HttpResponse::Ok().json(detail_for(&state, &user, id).await?))
+}
+
+/// Every rejected row of a batch as CSV (UTF-8 with BOM; columns 行, 理由).
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports/{id}/rejects.csv",
+    tag = "imports",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses(
+        (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv"),
+        (status = 404, description = "No such batch for this insurer", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_rejects_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let id = parse_id(&path)?;
+    rejects_download(&state, &user, id).await
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/imports")
+            .app_data(upload_config())
+            .route(web::get().to(imports_page))
+            .route(web::post().to(upload_page)),
+    )
+    .route("/imports/{id}", web::get().to(import_page))
+    .route("/imports/{id}/rejects.csv", web::get().to(rejects_csv_page))
+    .route("/api/v1/imports", web::get().to(api_list))
+    .service(
+        web::resource("/api/v1/imports/notices")
+            .guard(guard::Post())
+            .app_data(upload_config())
+            .route(web::post().to(api_upload_notices)),
+    )
+    .service(
+        web::resource("/api/v1/imports/registrations")
+            .guard(guard::Post())
+            .app_data(upload_config())
+            .route(web::post().to(api_upload_registrations)),
+    )
+    .route("/api/v1/imports/{id}", web::get().to(api_detail))
+    .route(
+        "/api/v1/imports/{id}/rejects.csv",
+        web::get().to(api_rejects_csv),
+    );
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    api_list,
+    api_upload_notices,
+    api_upload_registrations,
+    api_detail,
+    api_rejects_csv
+))]
+struct ImportsApi;
 
 pub fn api_doc() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
+    ImportsApi::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::web::Bytes;
+
+    #[actix_web::test]
+    async fn an_upload_is_spooled_to_a_private_file_that_is_removed_after_use() {
+        let got = spool(Bytes::from_static(b"a,b\n1,2\n"), "x.csv".into(), 100)
+            .await
+            .unwrap();
+        assert_eq!(got.size, 8);
+        assert_eq!(std::fs::read(&got.file.0).unwrap(), b"a,b\n1,2\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&got.file.0).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "no access for group or others");
+        }
+        let path = got.file.0.clone();
+        drop(got);
+        assert!(!path.exists());
+    }
+
+    #[actix_web::test]
+    async fn an_upload_over_the_cap_is_refused() {
+        let r = spool(Bytes::from(vec![b'x'; 2_000]), "big.csv".into(), 1_000).await;
+        assert!(matches!(r, Err(FieldRefusal::TooLarge)));
+        assert_eq!(
+            UploadError::from(FieldRefusal::TooLarge).status_code(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+
+    #[test]
+    fn client_file_names_lose_their_directories() {
+        assert_eq!(clean_file_name(Some("C:\\Users\\a\\届書.csv")), "届書.csv");
+        assert_eq!(clean_file_name(Some("../../etc/passwd")), "passwd");
+        assert_eq!(clean_file_name(Some("  ")), "upload.csv");
+        assert_eq!(clean_file_name(None), "upload.csv");
+    }
 }

@@ -140,6 +140,11 @@ impl Application {
         .await
         .map_err(|e| StartError::Other(e.to_string()))??;
 
+        // Everything that can take time happens before the port is bound: once it accepts
+        // connections the server must also be ready to stop gracefully on a signal.
+        let tera = Arc::new(
+            templates::load().map_err(|e| StartError::Templates(templates::describe(&e)))?,
+        );
         let listener = TcpListener::bind(&config.bind).map_err(|e| StartError::Bind {
             addr: config.bind.clone(),
             reason: bind_reason(&e),
@@ -150,9 +155,7 @@ impl Application {
             .port();
         let state = AppState {
             pool,
-            tera: Arc::new(
-                templates::load().map_err(|e| StartError::Templates(templates::describe(&e)))?,
-            ),
+            tera,
             config: Arc::new(config),
             jwt_key: Arc::new(jwt_key),
             dashboards: Arc::new(DashboardCache::default()),
@@ -195,10 +198,13 @@ fn bind_reason(e: &std::io::Error) -> String {
 
 fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
+    // Created once and shared by every worker (each worker runs the app factory).
+    let employer_figures = web::Data::new(employers::FiguresCache::default());
     let server = HttpServer::new(move || {
         App::new()
             .wrap(tracing_actix_web::TracingLogger::default())
             .app_data(data.clone())
+            .app_data(employer_figures.clone())
             .configure(routes)
     })
     .shutdown_timeout(10)

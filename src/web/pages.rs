@@ -158,7 +158,11 @@ pub fn base_context(user: &CurrentUser, insurer: &Insurer, nav: &str) -> tera::C
     ctx
 }
 
-pub fn html(state: &AppState, template: &str, ctx: &tera::Context) -> Result<HttpResponse, WebError> {
+pub fn html(
+    state: &AppState,
+    template: &str,
+    ctx: &tera::Context,
+) -> Result<HttpResponse, WebError> {
     let body = state.tera.render(template, ctx)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

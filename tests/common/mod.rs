@@ -147,3 +147,149 @@ pub fn add_insurer(
     )
     .unwrap()
 }
+
+/// Adds a user to an insurer directly in the database.
+pub fn add_user(
+    conn: &mut regwatch::store::DbConn,
+    insurer: &regwatch::store::insurers::Insurer,
+    email: &str,
+    role: regwatch::store::users::Role,
+    password: &str,
+) -> regwatch::store::users::UserId {
+    regwatch::store::users::create(
+        conn,
+        insurer.id,
+        &regwatch::store::users::Email::parse(email).unwrap(),
+        role,
+        &secrecy::SecretString::from(password.to_string()),
+    )
+    .unwrap()
+}
+
+/// Generates `notices` notices (and their registration results) for the 12 months up to `end` and
+/// imports both files for `insurer`; returns the two import summaries.
+pub fn load_generated(
+    conn: &mut regwatch::store::DbConn,
+    insurer: &regwatch::store::insurers::Insurer,
+    notices: u64,
+    seed: u64,
+    end: chrono::NaiveDate,
+) -> (
+    regwatch::store::import::ImportSummary,
+    regwatch::store::import::ImportSummary,
+) {
+    use regwatch::store::import::{import_notices, import_registrations, Actor};
+    let dir = tempfile::tempdir().expect("temp dir");
+    regwatch::gen::generate(
+        dir.path(),
+        &regwatch::gen::GenOptions { notices, seed, end },
+    )
+    .expect("generate");
+    let actor = Actor {
+        user: None,
+        label: "test".into(),
+    };
+    let open =
+        |name: &str| std::io::BufReader::new(std::fs::File::open(dir.path().join(name)).unwrap());
+    let n = import_notices(
+        conn,
+        insurer,
+        open("notices.csv"),
+        "notices.csv",
+        &actor,
+        end,
+        &mut |_| {},
+    )
+    .expect("import notices");
+    let r = import_registrations(
+        conn,
+        insurer,
+        open("registrations.csv"),
+        "registrations.csv",
+        &actor,
+        &mut |_| {},
+    )
+    .expect("import registrations");
+    (n, r)
+}
+
+/// Signs in through the API and returns the bearer token.
+pub async fn login_token(app: &TestApp, email: &str, password: &str) -> String {
+    let r = app
+        .client
+        .post(format!("{}/api/v1/login", app.address))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("login request");
+    assert_eq!(r.status(), 200, "API sign-in of {email}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    body["token"].as_str().expect("token").to_string()
+}
+
+/// A browser-like session: the `Cookie` header to send and the session's CSRF token.
+pub struct CookieSession {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The value of cookie `name` in the `Set-Cookie` headers of a response.
+pub fn set_cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| k.trim() == name)
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// Signs in through the sign-in form (GET /login for its CSRF cookie, then POST /login) and reads
+/// the session's CSRF token from a page's `<meta name="csrf-token">`. The session cookie is
+/// `Secure`, which a cookie store would not send over http, so the Cookie header is kept by hand.
+pub async fn login_cookie(app: &TestApp, email: &str, password: &str) -> CookieSession {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .unwrap();
+    let login_csrf = set_cookie_value(&page, "regwatch_login_csrf").expect("login CSRF cookie");
+    let r = client
+        .post(format!("{}/login", app.address))
+        .header(
+            reqwest::header::COOKIE,
+            format!("regwatch_login_csrf={login_csrf}"),
+        )
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf", login_csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "form sign-in of {email}");
+    let session = set_cookie_value(&r, "regwatch_session").expect("session cookie");
+    let cookie = format!("regwatch_session={session}");
+    let html = client
+        .get(format!("{}/imports", app.address))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = html
+        .split("<meta name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf meta tag")
+        .to_string();
+    CookieSession { cookie, csrf }
+}

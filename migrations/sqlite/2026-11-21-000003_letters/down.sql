@@ -1,0 +1,3 @@
+DROP TABLE letters;
+DROP TABLE certificates;
+ALTER TABLE insurers DROP COLUMN seal_text;

@@ -1,0 +1,448 @@
+//! The web app in a real browser: headless Chromium driven through chromedriver (WebDriver).
+//!
+//! Signs in, reads the dashboard, filters the case list, opens a case and uploads a file, saving a
+//! screenshot of each page under `target/browser/`, and fails on any console error (level SEVERE).
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`). Without
+//! them the test prints a note and passes, unless `REGWATCH_BROWSER_TEST=1` (CI), which makes their
+//! absence a failure. `REGWATCH_CHROMEDRIVER` / `REGWATCH_CHROMIUM` point at other binaries.
+mod common;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use regwatch::domain::InsurerKind;
+use regwatch::store::users::Role;
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EMAIL: &str = "browser-admin@example.jp";
+const PASSWORD: &str = "browser-test-password";
+/// How long a page may take to show what the test waits for.
+const WAIT: Duration = Duration::from_secs(20);
+
+fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    for c in candidates {
+        let p = Path::new(c);
+        if p.is_absolute() {
+            if p.is_file() {
+                return Some(p.to_path_buf());
+            }
+            continue;
+        }
+        if let Some(path) = std::env::var_os("PATH") {
+            for dir in std::env::split_paths(&path) {
+                let full = dir.join(c);
+                if full.is_file() {
+                    return Some(full);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Where screenshots go: `$CARGO_TARGET_DIR/browser` (at build or run time), else `target/browser`.
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| option_env!("CARGO_TARGET_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let target = if target.is_relative() {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(target)
+    } else {
+        target
+    };
+    target.join("browser")
+}
+
+/// chromedriver on a free port; killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver(binary: &Path) -> Driver {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().unwrap().port()
+    };
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await {
+            if let Ok(v) = r.json::<Value>().await {
+                if v["value"]["ready"].as_bool() == Some(true) {
+                    return driver;
+                }
+            }
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "chromedriver did not become ready on port {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn connect(driver: &Driver, chromium: Option<&Path>) -> Client {
+    let mut options = json!({
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,900",
+            "--lang=ja-JP"
+        ]
+    });
+    if let Some(bin) = chromium {
+        options["binary"] = json!(bin.display().to_string());
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert("goog:chromeOptions".into(), options);
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"))
+}
+
+/// Console messages of the browser since the last call (chromedriver's legacy log endpoint, which
+/// `goog:loggingPrefs` turns on).
+async fn console(driver: &str, session: &str) -> Vec<Value> {
+    let r = reqwest::Client::new()
+        .post(format!("{driver}/session/{session}/se/log"))
+        .json(&json!({"type": "browser"}))
+        .send()
+        .await
+        .expect("read the browser log");
+    let v: Value = r.json().await.expect("browser log is JSON");
+    v["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("unexpected browser log answer: {v}"))
+        .clone()
+}
+
+/// Reads the console after a page and keeps its SEVERE entries, labelled with the page.
+async fn collect_errors(driver: &str, session: &str, page: &str, errors: &mut Vec<String>) {
+    for entry in console(driver, session).await {
+        let level = entry["level"].as_str().unwrap_or("");
+        let message = entry["message"].as_str().unwrap_or("");
+        eprintln!("[console {page}] {level}: {message}");
+        if level == "SEVERE" {
+            errors.push(format!("{page}: {message}"));
+        }
+    }
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join(name), png).expect("write screenshot");
+}
+
+/// Waits until `check` returns Some, polling; panics with `what` after WAIT.
+async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn h1_text(c: &Client) -> String {
+    match c.find(Locator::Css("h1")).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn wait_for_path(c: &Client, path: &str) -> url::Url {
+    wait_until(&format!("the browser to reach {path}"), || async {
+        c.current_url().await.ok().filter(|u| u.path() == path)
+    })
+    .await
+}
+
+/// The pages, in order; returns the SEVERE console messages seen.
+async fn visit_pages(
+    c: Client,
+    driver: String,
+    session: String,
+    base: String,
+    today: chrono::NaiveDate,
+) -> Vec<String> {
+    let mut errors: Vec<String> = Vec::new();
+    // Sign in.
+    c.goto(&format!("{base}/login")).await.expect("open /login");
+    // The console is really read: a deliberate error shows up as SEVERE (and is not counted).
+    c.execute("console.error('regwatch-console-probe')", vec![])
+        .await
+        .expect("run a script");
+    let probe = console(&driver, &session).await;
+    assert!(
+        probe.iter().any(|e| e["level"] == "SEVERE"
+            && e["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("regwatch-console-probe")),
+        "the browser log does not show console errors: {probe:?}"
+    );
+    c.goto(&format!("{base}/login")).await.expect("open /login");
+    collect_errors(&driver, &session, "/login", &mut errors).await;
+    c.find(Locator::Css("#email"))
+        .await
+        .expect("#email on /login")
+        .send_keys(EMAIL)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .expect("#password on /login")
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form [type=submit]"))
+        .await
+        .expect("the sign-in button")
+        .click()
+        .await
+        .unwrap();
+
+    // The dashboard: a heading and an inline SVG chart.
+    wait_for_path(&c, "/dashboard").await;
+    let h1 = h1_text(&c).await;
+    assert!(h1.contains("ダッシュボード"), "dashboard <h1>: {h1:?}");
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("svg"))
+        .await
+        .expect("an inline <svg> chart on the dashboard");
+    screenshot(&c, "dashboard.png").await;
+    collect_errors(&driver, &session, "/dashboard", &mut errors).await;
+
+    // The case list, filtered by status and rule.
+    c.goto(&format!("{base}/notices"))
+        .await
+        .expect("open /notices");
+    let form = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#filters"))
+        .await
+        .expect("the filter form #filters");
+    form.find(Locator::Css("select[name=status]"))
+        .await
+        .expect("select[name=status] in #filters")
+        .select_by_value("breached")
+        .await
+        .expect("status option breached");
+    form.find(Locator::Css("select[name=rule]"))
+        .await
+        .expect("select[name=rule] in #filters")
+        .select_by_value("registration")
+        .await
+        .expect("rule option registration");
+    form.find(Locator::Css("[type=submit]"))
+        .await
+        .expect("a submit button in #filters")
+        .click()
+        .await
+        .unwrap();
+    let url = wait_until("the filtered list", || async {
+        c.current_url()
+            .await
+            .ok()
+            .filter(|u| u.query().unwrap_or("").contains("status="))
+    })
+    .await;
+    assert!(
+        url.query().unwrap_or("").contains("status=breached"),
+        "filtered URL: {url}"
+    );
+    let rows = c
+        .find_all(Locator::Css("#cases tbody tr"))
+        .await
+        .expect("the #cases table");
+    assert!(!rows.is_empty(), "the filtered #cases table has rows");
+    screenshot(&c, "notices.png").await;
+    collect_errors(&driver, &session, "/notices", &mut errors).await;
+
+    // The first case.
+    let link = c
+        .find(Locator::Css("a.case-link"))
+        .await
+        .expect("a.case-link in the list");
+    let notice_id = link.text().await.unwrap_or_default();
+    link.click().await.unwrap();
+    wait_until("the case page", || async {
+        c.current_url()
+            .await
+            .ok()
+            .filter(|u| u.path().starts_with("/notices/"))
+    })
+    .await;
+    let h1 = h1_text(&c).await;
+    assert!(h1.contains("受付番号"), "case page <h1>: {h1:?}");
+    assert!(
+        notice_id.is_empty() || h1.contains(notice_id.trim()),
+        "case page <h1> {h1:?} names {notice_id:?}"
+    );
+    screenshot(&c, "notice.png").await;
+    collect_errors(&driver, &session, "/notices/{id}", &mut errors).await;
+
+    // Upload a small notices file.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("browser-upload.csv");
+    let received = today - chrono::Days::new(1);
+    let event = today - chrono::Days::new(3);
+    let mut body = String::from(
+        "notice_id,kind,employer_code,employer_name,member_symbol,member_number,event_date,received_on\n",
+    );
+    for i in 1..=3 {
+        body.push_str(&format!(
+            "BROWSER-{i:04},acquisition,9001,ブラウザ商事,77,{},{event},{received}\n",
+            500000 + i
+        ));
+    }
+    std::fs::write(&csv, body).unwrap();
+    c.goto(&format!("{base}/imports"))
+        .await
+        .expect("open /imports");
+    let form = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#upload-form"))
+        .await
+        .expect("the upload form #upload-form");
+    form.find(Locator::Css("select[name=kind]"))
+        .await
+        .expect("select[name=kind] in #upload-form")
+        .select_by_value("notices")
+        .await
+        .expect("kind option notices");
+    form.find(Locator::Css("input[type=file][name=file]"))
+        .await
+        .expect("input[type=file][name=file] in #upload-form")
+        .send_keys(&csv.display().to_string())
+        .await
+        .expect("choose the file");
+    form.find(Locator::Css("[type=submit]"))
+        .await
+        .expect("a submit button in #upload-form")
+        .click()
+        .await
+        .unwrap();
+    let text = wait_until("#upload-result to report 件新規", || async {
+        let e = c.find(Locator::Css("#upload-result")).await.ok()?;
+        let t = e.text().await.ok()?;
+        t.contains("件新規").then_some(t)
+    })
+    .await;
+    assert!(text.contains("3 件新規"), "#upload-result: {text:?}");
+    screenshot(&c, "import.png").await;
+    collect_errors(&driver, &session, "/imports", &mut errors).await;
+    errors
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_sign_in_dashboard_cases_case_and_upload() {
+    let required = std::env::var("REGWATCH_BROWSER_TEST").is_ok_and(|v| v == "1");
+    let chromedriver = find_binary(
+        "REGWATCH_CHROMEDRIVER",
+        &["/usr/bin/chromedriver", "chromedriver"],
+    );
+    let chromium = find_binary(
+        "REGWATCH_CHROMIUM",
+        &[
+            "/usr/bin/chromium",
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+        ],
+    );
+    let (Some(chromedriver), Some(chromium)) = (chromedriver, chromium) else {
+        let msg = "chromedriver or chromium not found (Debian: apt-get install chromium chromium-driver; \
+                   or set REGWATCH_CHROMEDRIVER / REGWATCH_CHROMIUM)";
+        if required {
+            panic!("REGWATCH_BROWSER_TEST=1 but {msg}");
+        }
+        eprintln!("skipping the browser test: {msg}");
+        return;
+    };
+
+    // The real server with an insurer, its admin and a small generated year.
+    let app = common::spawn_app().await;
+    let today = regwatch::cli::today_jst();
+    {
+        let mut conn = app.db.conn();
+        let ins = common::add_insurer(&mut conn, "06130001", InsurerKind::Kenpo);
+        common::add_user(&mut conn, &ins, EMAIL, Role::Admin, PASSWORD);
+        let (n, r) = common::load_generated(&mut conn, &ins, 400, 7, today);
+        assert_eq!((n.rejected, r.rejected), (0, 0));
+    }
+    let base = app.address.clone();
+
+    let driver = start_driver(&chromedriver).await;
+    let c = connect(&driver, Some(&chromium)).await;
+    let session = c
+        .session_id()
+        .await
+        .expect("session id")
+        .expect("a session");
+    // A panic inside the pages must still close the browser: run them as a task.
+    let outcome = tokio::spawn(visit_pages(
+        c.clone(),
+        driver.url.clone(),
+        session,
+        base,
+        today,
+    ))
+    .await;
+    let closed = c.close().await;
+    drop(driver);
+    let errors = match outcome {
+        Ok(errors) => errors,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("browser test task failed: {e}"),
+    };
+    closed.expect("close the browser");
+    assert!(
+        errors.is_empty(),
+        "console errors in the browser:\n{}",
+        errors.join("\n")
+    );
+    eprintln!("screenshots in {}", screenshot_dir().display());
+}

@@ -1,0 +1,1271 @@
+//! Letters to members and 資格確認書 (SPEC §2.4, §4, §6; seed 002 2-(1)–(3)) against the real server,
+//! on SQLite and (with REGWATCH_TEST_POSTGRES_URL) PostgreSQL.
+//!
+//! The PDF tests need `chromium` and `pdftotext`/`pdfinfo` (Debian: chromium, poppler-utils) and a
+//! Japanese font (fonts-ipaexfont). Without them they print a note and pass, unless
+//! `REGWATCH_BROWSER_TEST=1` (CI), which makes their absence a failure. The PDFs are kept under
+//! `target/letters/` to be looked at (`pdftoppm -png`).
+mod common;
+
+use chrono::{Days, NaiveDate};
+use common::{add_insurer, add_user, login_cookie, login_token, spawn_app, CookieSession, TestApp};
+use diesel::prelude::*;
+use regwatch::domain::InsurerKind;
+use regwatch::store::import::{self, Actor};
+use regwatch::store::insurers::Insurer;
+use regwatch::store::users::Role;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PASSWORD: &str = "letters-test-password";
+const STAFF: &str = "staff-a@example.jp";
+const VIEWER: &str = "viewer-a@example.jp";
+const OTHER: &str = "staff-b@example.jp";
+const DATE: &str = "2025-06-30";
+const VALID_MY_NUMBER: &str = "123456789018";
+const INVALID_MY_NUMBER: &str = "123456789012";
+
+/// V-1 valid My Number, M-1 missing, I-1 invalid, D-1 a dependent of V-1's insured (missing),
+/// R-1 registered on 6/5, L-1 a loss notice. All received after 2024-12-02, none registered but R-1.
+const NOTICES: &str = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号\n\
+V-1,資格取得,E01,株式会社テスト,100,1,,山田太郎,ヤマダタロウ,2025-06-20,2025-06-23,123456789018\n\
+M-1,資格取得,E01,株式会社テスト,100,2,,鈴木花子,スズキハナコ,2025-06-20,2025-06-23,\n\
+I-1,資格取得,E02,テスト商事,200,3,,佐藤次郎,,2025-06-20,2025-06-24,123456789012\n\
+D-1,被扶養者,E01,株式会社テスト,100,1,01,山田桜,,2025-06-21,2025-06-25,\n\
+R-1,資格取得,E02,テスト商事,200,4,,高橋一郎,,2025-06-01,2025-06-02,123456789018\n\
+L-1,資格喪失,E01,株式会社テスト,100,5,,田中三郎,,2025-06-01,2025-06-03,123456789018\n";
+
+const REGISTRATIONS: &str = "受付番号,登録完了日時,処理結果\nR-1,2025-06-05T10:00:00+09:00,正常\n";
+
+fn actor() -> Actor {
+    Actor {
+        user: None,
+        label: "test".into(),
+    }
+}
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 6, 30).unwrap()
+}
+
+struct Seeded {
+    a: Insurer,
+    b: Insurer,
+}
+
+/// Insurer A (with sender fields) with the notices above and a staff and a viewer; insurer B with
+/// one notice and a staff user.
+fn seed(app: &TestApp) -> Seeded {
+    let mut c = app.db.conn();
+    let a = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    let b = add_insurer(&mut c, "34123456", InsurerKind::Kyosai);
+    import::import_notices(
+        &mut c,
+        &a,
+        NOTICES.as_bytes(),
+        "a.csv",
+        &actor(),
+        as_of(),
+        &mut |_| {},
+    )
+    .unwrap();
+    import::import_registrations(
+        &mut c,
+        &a,
+        REGISTRATIONS.as_bytes(),
+        "r.csv",
+        &actor(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let b_notices = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号\n\
+B-1,資格取得,K01,所属所B,1,1,,共済太郎,2025-06-01,2025-06-02,\n";
+    import::import_notices(
+        &mut c,
+        &b,
+        b_notices.as_bytes(),
+        "b.csv",
+        &actor(),
+        as_of(),
+        &mut |_| {},
+    )
+    .unwrap();
+    regwatch::store::letters::update_sender_fields(
+        &mut c,
+        a.id,
+        &regwatch::store::letters::SenderFields {
+            address: Some("〒100-0001\n東京都千代田区千代田1-1".into()),
+            contact: Some("適用課 電話 03-0000-0000（平日9時〜17時）".into()),
+            seal_text: Some("公印省略".into()),
+        },
+    )
+    .unwrap();
+    add_user(&mut c, &a, STAFF, Role::Staff, PASSWORD);
+    add_user(&mut c, &a, VIEWER, Role::Viewer, PASSWORD);
+    add_user(&mut c, &b, OTHER, Role::Staff, PASSWORD);
+    Seeded { a, b }
+}
+
+fn db_id(app: &TestApp, insurer: &Insurer, notice_id: &str) -> i64 {
+    use regwatch::store::schema::notices;
+    let mut c = app.db.conn();
+    notices::table
+        .filter(notices::insurer_id.eq(insurer.id.0))
+        .filter(notices::notice_id.eq(notice_id))
+        .select(notices::id)
+        .first(&mut c)
+        .unwrap()
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{}", app.address, path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(format!("{}{}", app.address, path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn bare() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn page(app: &TestApp, s: &CookieSession, path: &str) -> reqwest::Response {
+    bare()
+        .get(format!("{}{}", app.address, path))
+        .header("Cookie", &s.cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn form(
+    app: &TestApp,
+    s: &CookieSession,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut f: Vec<(&str, &str)> = fields.to_vec();
+    f.push(("csrf", &s.csrf));
+    bare()
+        .post(format!("{}{}", app.address, path))
+        .header("Cookie", &s.cookie)
+        .form(&f)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The letter of `kind` for a notice as printable HTML.
+async fn letter_html(app: &TestApp, token: &str, id: i64, kind: &str) -> String {
+    let r = get(
+        app,
+        token,
+        &format!("/api/v1/notices/{id}/letters/{kind}?format=html&date={DATE}"),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{kind} for {id}");
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    r.text().await.unwrap()
+}
+
+/// Every run of 12 digits in a text (a My Number would be one), separators removed first.
+fn twelve_digit_runs(text: &str) -> Vec<String> {
+    let digits: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}' | '\n'))
+        .collect();
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for ch in digits.chars().chain(std::iter::once('x')) {
+        if ch.is_ascii_digit() {
+            run.push(ch);
+        } else {
+            if run.len() >= 12 {
+                out.push(run.clone());
+            }
+            run.clear();
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wording by My Number status (SPEC §4-1, seed 002 2-(1) ①–④)
+
+#[tokio::test]
+async fn registration_period_letter_takes_the_variant_of_the_my_number_status() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+
+    // Always: ① no card before registration, ④ check マイナポータル, 2-(2)-② 資格情報のお知らせ.
+    let always = [
+        "データ登録が完了するまでは、マイナンバーカードによる受診はできません",
+        "マイナポータルにアクセスし、医療保険の資格情報として資格変更後の情報が登録されていることをご確認ください",
+        "資格情報のお知らせが届いてから、マイナンバーカードによる受診が可能です",
+        "令和7年6月30日",
+        "テスト保険者06123456",
+        "東京都千代田区千代田1-1",
+        "公印省略",
+        "適用課 電話 03-0000-0000",
+    ];
+
+    let valid = letter_html(&app, &t, db_id(&app, &s.a, "V-1"), "registration-period").await;
+    for p in always {
+        assert!(valid.contains(p), "valid: {p}");
+    }
+    assert!(valid.contains("マイナンバー等が正確に記載されていました"));
+    assert!(valid.contains("<strong>5日以内</strong>にデータ登録が完了します"));
+    assert!(!valid.contains("相当の期間"));
+    assert!(!valid.contains("標準的な処理期間"));
+    assert!(valid.contains("山田太郎"));
+    // After 2024-12-02 the card is no longer issued: ④ without 「保険証発行終了までの間も含め」.
+    assert!(!valid.contains("保険証発行終了までの間も含め"));
+
+    // Missing: the employer is late with My Numbers → the insurer's standard days (14 by default).
+    let missing = letter_html(&app, &t, db_id(&app, &s.a, "M-1"), "registration-period").await;
+    for p in always {
+        assert!(missing.contains(p), "missing: {p}");
+    }
+    assert!(missing.contains("マイナンバーが記載されていませんでした"));
+    assert!(missing.contains("法令上、資格取得届等にはマイナンバーの記載が求められています"));
+    assert!(missing.contains(
+        "株式会社テスト（事業主）においては、速やかなマイナンバーの提出がなされていません"
+    ));
+    assert!(missing.contains(
+        "J-LIS からマイナンバーを取得できなかった場合等を除いた標準的な処理期間）である<strong>14日</strong>"
+    ));
+    assert!(missing.contains("データ登録が完了するまでは、マイナ保険証を利用できません"));
+    assert!(!missing.contains("相当の期間"));
+    assert!(!missing.contains("5日以内</strong>にデータ登録が完了します"));
+
+    // Invalid: 「相当の期間」.
+    let invalid = letter_html(&app, &t, db_id(&app, &s.a, "I-1"), "registration-period").await;
+    for p in always {
+        assert!(invalid.contains(p), "invalid: {p}");
+    }
+    assert!(invalid.contains("マイナンバーが正確に記載されていませんでした"));
+    assert!(invalid.contains(
+        "法令上、資格取得届等にはマイナンバーの記載が求められており、データ登録にはマイナンバーの記載が必要です"
+    ));
+    assert!(invalid.contains("<strong>相当の期間</strong>が必要になります"));
+    assert!(!invalid.contains("標準的な処理期間"));
+    assert!(!invalid.contains("5日以内</strong>にデータ登録が完了します"));
+
+    // A dependent's letter goes to the insured person and names the dependent.
+    let dep = letter_html(&app, &t, db_id(&app, &s.a, "D-1"), "registration-period").await;
+    assert!(
+        dep.contains("山田太郎　<small>様</small>"),
+        "addressed to the insured"
+    );
+    assert!(dep.contains("被扶養者　山田桜　様に関する被扶養者届"));
+
+    // Each letter is recorded with its variant and template version.
+    let rec = get(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{}/letters", db_id(&app, &s.a, "M-1")),
+    )
+    .await
+    .json::<Value>()
+    .await
+    .unwrap();
+    let letters = rec["letters"].as_array().unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0]["kind"], "registration_period");
+    assert_eq!(letters[0]["variant"], "standard_days");
+    assert_eq!(letters[0]["format"], "html");
+    assert_eq!(letters[0]["letter_date"], DATE);
+    assert_eq!(letters[0]["created_by"], STAFF);
+    assert!(letters[0]["template_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("1-"));
+
+    // A registered notice and a loss notice get no such letter.
+    for (n, code) in [("R-1", "already_registered"), ("L-1", "loss_notice")] {
+        let r = get(
+            &app,
+            &t,
+            &format!(
+                "/api/v1/notices/{}/letters/registration-period?format=html",
+                db_id(&app, &s.a, n)
+            ),
+        )
+        .await;
+        assert_eq!(r.status(), 409, "{n}");
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], code);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 資格情報のお知らせ only after registration (2-(2)-①)
+
+#[tokio::test]
+async fn qualification_info_is_refused_before_registration() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let v1 = db_id(&app, &s.a, "V-1");
+    for format in ["pdf", "html"] {
+        let r = get(
+            &app,
+            &t,
+            &format!("/api/v1/notices/{v1}/letters/qualification-info?format={format}"),
+        )
+        .await;
+        assert_eq!(r.status(), 409);
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("json"));
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "not_registered");
+        assert!(e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("データ登録が完了していないため、資格情報のお知らせは作成できません"));
+    }
+    // Nothing was recorded for the refused letter.
+    let rec: Value = get(&app, &t, &format!("/api/v1/notices/{v1}/letters"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rec["letters"].as_array().unwrap().len(), 0);
+    let opt = rec["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "qualification-info")
+        .unwrap();
+    assert_eq!(opt["available"], false);
+
+    // The page says so too, with 409.
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    let p = page(
+        &app,
+        &cs,
+        &format!("/notices/{v1}/letters/qualification-info"),
+    )
+    .await;
+    assert_eq!(p.status(), 409);
+    assert!(p
+        .text()
+        .await
+        .unwrap()
+        .contains("資格情報のお知らせは作成できません"));
+
+    // After registration: the letter with the registration date and the qualification data.
+    let r1 = db_id(&app, &s.a, "R-1");
+    let html = letter_html(&app, &t, r1, "qualification-info").await;
+    assert!(html.contains("資格情報のお知らせ"));
+    assert!(html.contains("登録完了日 令和7年6月5日"));
+    assert!(html.contains("記号 200　番号 4"));
+    assert!(html.contains("06123456"));
+    assert!(html.contains("このお知らせのみでは医療機関等を受診できません"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 資格確認書: validity at most one month (SPEC §2.4, 2-(3)-①), cover letter (2-(3)-②)
+
+#[tokio::test]
+async fn a_certificate_valid_for_more_than_one_month_is_refused() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let m1 = db_id(&app, &s.a, "M-1");
+    let path = format!("/api/v1/notices/{m1}/certificates");
+
+    let r = post_json(
+        &app,
+        &t,
+        &path,
+        json!({"issued_on": "2025-06-30", "valid_until": "2025-07-31"}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("資格確認書の有効期限は交付日から1か月以内です"));
+    // Month ends: issued 1/31 may be valid until 2/28 at most (Civil Code art. 143).
+    let r = post_json(
+        &app,
+        &t,
+        &path,
+        json!({"issued_on": "2026-01-31", "valid_until": "2026-03-01"}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    // Before the issue date, before the receipt: refused.
+    for body in [
+        json!({"issued_on": "2025-06-30", "valid_until": "2025-06-29"}),
+        json!({"issued_on": "2025-06-01", "valid_until": "2025-06-30"}),
+    ] {
+        assert_eq!(post_json(&app, &t, &path, body).await.status(), 400);
+    }
+    // A loss notice, a registered notice: no certificate.
+    for n in ["L-1", "R-1"] {
+        let r = post_json(
+            &app,
+            &t,
+            &format!("/api/v1/notices/{}/certificates", db_id(&app, &s.a, n)),
+            json!({"issued_on": "2025-06-30", "valid_until": "2025-07-30"}),
+        )
+        .await;
+        assert_eq!(r.status(), 400, "{n}");
+    }
+    // The cover letter needs a recorded certificate.
+    let r = get(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{m1}/letters/certificate?format=html"),
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "no_certificate"
+    );
+
+    // Exactly one month is accepted.
+    let r = post_json(
+        &app,
+        &t,
+        &path,
+        json!({"issued_on": "2025-06-30", "valid_until": "2025-07-30"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["valid_until"], "2025-07-30");
+    assert_eq!(c["issued_by"], STAFF);
+
+    let html = letter_html(&app, &t, m1, "certificate").await;
+    assert!(html.contains("資格確認書（職権交付）のご案内"));
+    assert!(html.contains("資格確認書を職権により交付します"));
+    assert!(html.contains("<strong>令和7年7月30日</strong>まで"));
+    assert!(html.contains("マイナンバーの提出のお願い"));
+    assert!(html.contains("事業主を通じて正確なマイナンバーをご提出ください"));
+    assert!(html.contains("マイナポータル"));
+
+    // A viewer may not record one; the page form records one with CSRF.
+    let tv = login_token(&app, VIEWER, PASSWORD).await;
+    assert_eq!(
+        post_json(&app, &tv, &path, json!({"valid_until": "2025-07-30"}))
+            .await
+            .status(),
+        403
+    );
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    let i1 = db_id(&app, &s.a, "I-1");
+    let r = form(
+        &app,
+        &cs,
+        &format!("/notices/{i1}/certificates"),
+        &[("issued_on", "2025-06-30"), ("valid_until", "2025-08-01")],
+    )
+    .await;
+    assert_eq!(r.status(), 400, "over one month from the page form");
+    let r = form(
+        &app,
+        &cs,
+        &format!("/notices/{i1}/certificates"),
+        &[("issued_on", "2025-06-30"), ("valid_until", "2025-07-15")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let audit: i64 = {
+        use regwatch::store::schema::audit_log;
+        let mut c = app.db.conn();
+        audit_log::table
+            .filter(audit_log::action.eq("certificate_issued"))
+            .count()
+            .get_result(&mut c)
+            .unwrap()
+    };
+    assert_eq!(audit, 2);
+}
+
+#[tokio::test]
+async fn case_page_and_case_list_show_certificates_required_issued_and_expiring() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    let today = regwatch::cli::today_jst();
+    let m1 = db_id(&app, &s.a, "M-1");
+    let i1 = db_id(&app, &s.a, "I-1");
+
+    // Before any: M-1 and I-1 need one (My Number missing / invalid, not registered).
+    let list = page(&app, &cs, "/notices?ex_officio=1&sort=notice_id").await;
+    assert_eq!(list.status(), 200);
+    let body = list.text().await.unwrap();
+    assert!(body.contains("要交付"));
+    assert!(body.contains("id=\"bulk-letters\""));
+
+    // M-1: valid for 20 more days; I-1: ends in 3 days (expiring).
+    let issued = today.to_string();
+    let long = (today + Days::new(20)).to_string();
+    let short = (today + Days::new(3)).to_string();
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{m1}/certificates"),
+        json!({"issued_on": issued, "valid_until": long}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{i1}/certificates"),
+        json!({"issued_on": issued, "valid_until": short}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+
+    let body = page(&app, &cs, "/notices?ex_officio=1&sort=notice_id")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains(&format!("交付済 〜{long}")), "issued mark");
+    assert!(
+        body.contains(&format!("期限間近 〜{short}")),
+        "expiring mark"
+    );
+    // D-1 still needs one.
+    assert!(body.contains("要交付"));
+
+    let state: Value = get(&app, &t, &format!("/api/v1/notices/{i1}/letters"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["certificate_state"]["state"], "expiring");
+    assert_eq!(state["certificates"].as_array().unwrap().len(), 1);
+
+    // The case page shows the certificate, the letter options and, once made, the letter.
+    let r = get(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{m1}/letters/certificate?format=html"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let case = page(&app, &cs, &format!("/notices/{m1}")).await;
+    assert_eq!(case.status(), 200);
+    let case = case.text().await.unwrap();
+    assert!(case.contains("id=\"letters\""));
+    assert!(case.contains("交付済"));
+    assert!(case.contains(&long));
+    assert!(case.contains("id=\"letter-history\""));
+    assert!(case.contains("資格確認書（職権交付）のご案内"));
+    assert!(case.contains(&format!("/notices/{m1}/letters/registration-period")));
+    assert!(case.contains("id=\"issue-certificate\""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles, preview, tenant isolation
+
+#[tokio::test]
+async fn viewers_may_preview_but_not_generate() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let v1 = db_id(&app, &s.a, "V-1");
+    let tv = login_token(&app, VIEWER, PASSWORD).await;
+    let r = get(
+        &app,
+        &tv,
+        &format!("/api/v1/notices/{v1}/letters/registration-period?format=html"),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    let cs = login_cookie(&app, VIEWER, PASSWORD).await;
+    let p = page(
+        &app,
+        &cs,
+        &format!("/notices/{v1}/letters/registration-period"),
+    )
+    .await;
+    assert_eq!(p.status(), 200);
+    let body = p.text().await.unwrap();
+    assert!(body.contains("個人番号あり（5日以内に登録）"));
+    assert!(!body.contains("id=\"generate-pdf\""), "no generate button");
+    let prev = page(
+        &app,
+        &cs,
+        &format!("/notices/{v1}/letters/registration-period/preview"),
+    )
+    .await;
+    assert_eq!(prev.status(), 200);
+    let prev = prev.text().await.unwrap();
+    assert!(prev.contains("見　本"), "a preview is marked");
+    assert!(prev.contains("データ登録完了までの期間のお知らせ"));
+    let r = form(
+        &app,
+        &cs,
+        &format!("/notices/{v1}/letters/registration-period"),
+        &[("format", "html")],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    // Staff see the buttons; a form post without CSRF is refused.
+    let ss = login_cookie(&app, STAFF, PASSWORD).await;
+    let body = page(
+        &app,
+        &ss,
+        &format!("/notices/{v1}/letters/registration-period"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(body.contains("id=\"generate-pdf\""));
+    let r = bare()
+        .post(format!(
+            "{}/notices/{v1}/letters/registration-period",
+            app.address
+        ))
+        .header("Cookie", &ss.cookie)
+        .form(&[("format", "html")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = form(
+        &app,
+        &ss,
+        &format!("/notices/{v1}/letters/registration-period"),
+        &[("format", "html"), ("date", DATE)],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("令和7年6月30日"));
+
+    // Previews are not recorded; the generated one is, and audited.
+    let rec: Value = get(
+        &app,
+        &login_token(&app, STAFF, PASSWORD).await,
+        &format!("/api/v1/notices/{v1}/letters"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(rec["letters"].as_array().unwrap().len(), 1);
+    use regwatch::store::schema::audit_log;
+    let mut c = app.db.conn();
+    let actions: Vec<String> = audit_log::table
+        .filter(audit_log::action.like("letter%"))
+        .select(audit_log::action)
+        .load(&mut c)
+        .unwrap();
+    assert!(actions.contains(&"letter_previewed".to_string()));
+    assert!(actions.contains(&"letters_generated".to_string()));
+}
+
+#[tokio::test]
+async fn another_insurers_notice_is_not_found_on_every_letters_route() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let b1 = db_id(&app, &s.b, "B-1");
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    for kind in ["registration-period", "qualification-info", "certificate"] {
+        let r = get(&app, &t, &format!("/api/v1/notices/{b1}/letters/{kind}")).await;
+        assert_eq!(r.status(), 404, "{kind}");
+    }
+    assert_eq!(
+        get(&app, &t, &format!("/api/v1/notices/{b1}/letters"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        post_json(
+            &app,
+            &t,
+            &format!("/api/v1/notices/{b1}/certificates"),
+            json!({})
+        )
+        .await
+        .status(),
+        404
+    );
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    for path in [
+        format!("/notices/{b1}/letters/registration-period"),
+        format!("/notices/{b1}/letters/registration-period/preview"),
+    ] {
+        assert_eq!(page(&app, &cs, &path).await.status(), 404, "{path}");
+    }
+    for (path, fields) in [
+        (
+            format!("/notices/{b1}/letters/registration-period"),
+            vec![("format", "html")],
+        ),
+        (
+            format!("/notices/{b1}/certificates"),
+            vec![("valid_until", "2025-07-01")],
+        ),
+    ] {
+        assert_eq!(
+            form(&app, &cs, &path, &fields).await.status(),
+            404,
+            "{path}"
+        );
+    }
+    // An unknown kind is a page that does not exist.
+    let a1 = db_id(&app, &s.a, "V-1");
+    assert_eq!(
+        get(&app, &t, &format!("/api/v1/notices/{a1}/letters/nope"))
+            .await
+            .status(),
+        404
+    );
+    // A bulk run only ever sees the caller's insurer.
+    let tb = login_token(&app, OTHER, PASSWORD).await;
+    let r = post_json(
+        &app,
+        &tb,
+        "/api/v1/letters/bulk",
+        json!({"kind": "registration-period", "format": "html", "date": DATE}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-letters-count"], "1");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("共済太郎"));
+    assert!(html.contains("所属所"), "共済組合等 say 所属所");
+    assert!(!html.contains("山田太郎"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// No My Number in any letter (SPEC §6)
+
+#[tokio::test]
+async fn no_my_number_appears_in_any_letter() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    for n in ["M-1", "I-1", "V-1"] {
+        let r = post_json(
+            &app,
+            &t,
+            &format!("/api/v1/notices/{}/certificates", db_id(&app, &s.a, n)),
+            json!({"issued_on": "2025-06-30", "valid_until": "2025-07-30"}),
+        )
+        .await;
+        assert_eq!(r.status(), 201, "{n}");
+    }
+    let mut texts = Vec::new();
+    for (n, kind) in [
+        ("V-1", "registration-period"),
+        ("M-1", "registration-period"),
+        ("I-1", "registration-period"),
+        ("D-1", "registration-period"),
+        ("R-1", "qualification-info"),
+        ("V-1", "certificate"),
+        ("M-1", "certificate"),
+        ("I-1", "certificate"),
+    ] {
+        texts.push(letter_html(&app, &t, db_id(&app, &s.a, n), kind).await);
+    }
+    let bulk = post_json(
+        &app,
+        &t,
+        "/api/v1/letters/bulk",
+        json!({"kind": "registration-period", "format": "html", "date": DATE}),
+    )
+    .await;
+    assert_eq!(bulk.status(), 200);
+    texts.push(bulk.text().await.unwrap());
+    if let Some(tools) = pdf_tools() {
+        let pdf = get(
+            &app,
+            &t,
+            &format!(
+                "/api/v1/notices/{}/letters/registration-period?date={DATE}",
+                db_id(&app, &s.a, "V-1")
+            ),
+        )
+        .await;
+        assert_eq!(pdf.status(), 200);
+        let path = out_dir().join("no-my-number.pdf");
+        std::fs::write(&path, pdf.bytes().await.unwrap()).unwrap();
+        texts.push(tools.text(&path));
+    }
+    for text in &texts {
+        assert!(!text.contains(VALID_MY_NUMBER));
+        assert!(!text.contains(INVALID_MY_NUMBER));
+        assert!(!text.contains("1234 5678 9018") && !text.contains("1234-5678-9018"));
+        assert_eq!(twelve_digit_runs(text), Vec::<String>::new());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PDF: one letter per page, Japanese text extractable (poppler)
+
+struct PdfTools;
+
+impl PdfTools {
+    fn text(&self, pdf: &Path) -> String {
+        let out = Command::new("pdftotext")
+            .args(["-enc", "UTF-8"])
+            .arg(pdf)
+            .arg("-")
+            .output()
+            .expect("pdftotext runs");
+        assert!(out.status.success(), "pdftotext failed");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn pages(&self, pdf: &Path) -> usize {
+        let out = Command::new("pdfinfo").arg(pdf).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .map(|v| v.trim().parse().unwrap())
+            .expect("pdfinfo prints Pages")
+    }
+
+    /// (font name, embedded) of each font.
+    fn fonts(&self, pdf: &Path) -> Vec<(String, bool)> {
+        let out = Command::new("pdffonts").arg(pdf).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(2)
+            .filter_map(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                let n = cols.len();
+                (n >= 6).then(|| (cols[0].to_string(), cols[n - 5] == "yes"))
+            })
+            .collect()
+    }
+}
+
+fn on_path(bin: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
+}
+
+/// The PDF tools when Chromium, poppler and a Japanese font are installed; otherwise a note (or a
+/// failure under REGWATCH_BROWSER_TEST=1).
+fn pdf_tools() -> Option<PdfTools> {
+    let chromium = std::env::var_os("REGWATCH_CHROMIUM")
+        .map(|p| Path::new(&p).is_file())
+        .unwrap_or_else(|| on_path("chromium"));
+    let poppler = on_path("pdftotext") && on_path("pdfinfo") && on_path("pdffonts");
+    let fonts = Command::new("fc-list")
+        .arg(":lang=ja")
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false);
+    if chromium && poppler && fonts {
+        return Some(PdfTools);
+    }
+    let msg = format!(
+        "PDF test needs chromium ({chromium}), poppler-utils ({poppler}) and a Japanese font ({fonts})"
+    );
+    if std::env::var("REGWATCH_BROWSER_TEST").is_ok_and(|v| v == "1") {
+        panic!("{msg}");
+    }
+    eprintln!("skipped: {msg}");
+    None
+}
+
+/// `$CARGO_TARGET_DIR/letters` (else `target/letters`): the PDFs are kept to be looked at.
+fn out_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let target = if target.is_relative() {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(target)
+    } else {
+        target
+    };
+    let dir = target.join("letters");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const FAMILY: [&str; 20] = [
+    "青木", "石井", "上田", "遠藤", "岡田", "加藤", "菊地", "久保", "小林", "斎藤", "清水", "鈴木",
+    "高橋", "田中", "中村", "西村", "野口", "橋本", "藤田", "松本",
+];
+const GIVEN: [&str; 25] = [
+    "愛子",
+    "明美",
+    "一郎",
+    "和也",
+    "健太",
+    "浩二",
+    "さくら",
+    "翔太",
+    "真一",
+    "大輔",
+    "千尋",
+    "翼",
+    "智子",
+    "直樹",
+    "菜々子",
+    "陽菜",
+    "浩",
+    "文子",
+    "誠",
+    "美咲",
+    "恵",
+    "裕子",
+    "洋平",
+    "涼子",
+    "和子",
+];
+
+#[tokio::test]
+async fn bulk_letters_make_one_pdf_page_per_letter_with_extractable_names() {
+    let Some(tools) = pdf_tools() else { return };
+    let app = spawn_app().await;
+    let s = seed(&app);
+    // 500 more notices of insurer A with a correct My Number, received 2025-07-01, not registered.
+    let mut csv = String::from(
+        "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号\n",
+    );
+    let mut names = Vec::new();
+    for i in 0..500 {
+        let name = format!("{}{}", FAMILY[i / 25], GIVEN[i % 25]);
+        csv.push_str(&format!(
+            "BULK-{i:04},資格取得,E09,株式会社一括,900,{i},,{name},2025-06-30,2025-07-01,{VALID_MY_NUMBER}\n"
+        ));
+        names.push(name);
+    }
+    {
+        let mut c = app.db.conn();
+        import::import_notices(
+            &mut c,
+            &s.a,
+            csv.as_bytes(),
+            "bulk.csv",
+            &actor(),
+            NaiveDate::from_ymd_opt(2025, 7, 1).unwrap(),
+            &mut |_| {},
+        )
+        .unwrap();
+    }
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let started = std::time::Instant::now();
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/letters/bulk",
+        json!({
+            "kind": "registration-period",
+            "date": "2025-07-02",
+            "filter": {"employer": "E09", "sort": "notice_id"}
+        }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(r.headers()["x-letters-count"], "500");
+    assert_eq!(r.headers()["x-letters-skipped"], "0");
+    let pdf = r.bytes().await.unwrap();
+    eprintln!(
+        "500 letters: {} KB in {:.1}s",
+        pdf.len() / 1024,
+        started.elapsed().as_secs_f64()
+    );
+    let path = out_dir().join("bulk-500.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+
+    assert_eq!(tools.pages(&path), 500, "one page per letter");
+    let fonts = tools.fonts(&path);
+    assert!(!fonts.is_empty());
+    assert!(
+        fonts.iter().all(|(_, embedded)| *embedded),
+        "every font embedded: {fonts:?}"
+    );
+    assert!(
+        fonts
+            .iter()
+            .any(|(n, _)| n.contains("IPAex") || n.contains("IPA")),
+        "a Japanese font: {fonts:?}"
+    );
+    let text: String = tools
+        .text(&path)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    for n in &names {
+        assert!(text.contains(&format!("{n}様")), "{n} not extractable");
+    }
+    assert_eq!(
+        text.matches("データ登録完了までの期間のお知らせ").count(),
+        500
+    );
+    assert_eq!(twelve_digit_runs(&text), Vec::<String>::new());
+
+    // All 500 recorded under one run.
+    use regwatch::store::schema::letters;
+    let mut c = app.db.conn();
+    let runs: Vec<String> = letters::table
+        .filter(letters::insurer_id.eq(s.a.id.0))
+        .select(letters::run_id)
+        .distinct()
+        .load(&mut c)
+        .unwrap();
+    let n: i64 = letters::table
+        .filter(letters::insurer_id.eq(s.a.id.0))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!((runs.len(), n), (1, 500));
+}
+
+#[tokio::test]
+async fn bulk_certificates_for_the_notices_that_need_one_record_them_and_print_the_letters() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let today = regwatch::cli::today_jst();
+    let until = (today + Days::new(14)).to_string();
+
+    // Without recording certificates, nobody has one: nothing to print.
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/letters/bulk",
+        json!({"kind": "certificate", "format": "html", "filter": {"ex_officio": "1"}}),
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "no_letters"
+    );
+    // Over one month: refused before anything is recorded.
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/letters/bulk",
+        json!({"kind": "certificate", "format": "html", "filter": {"ex_officio": "1"},
+               "issue_valid_until": (today + Days::new(40)).to_string()}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+
+    // As of today every unregistered acquisition/dependent notice here needs one (SPEC §2.4).
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/letters/bulk",
+        json!({"kind": "certificate", "format": "html", "filter": {"ex_officio": "1"},
+               "issue_valid_until": until}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-letters-count"], "4");
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches("class=\"page letter-certificate\"").count(), 4);
+    // V-1's My Number is correct: no request for it.
+    assert_eq!(html.matches("マイナンバーの提出のお願い").count(), 3);
+
+    use regwatch::store::schema::certificates;
+    let mut c = app.db.conn();
+    let n: i64 = certificates::table
+        .filter(certificates::insurer_id.eq(s.a.id.0))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(n, 4);
+
+    // A second run reuses the certificates in force instead of recording new ones.
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/letters/bulk",
+        json!({"kind": "certificate", "format": "html", "filter": {"ex_officio": "1"},
+               "issue_valid_until": until}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let n2: i64 = certificates::table
+        .filter(certificates::insurer_id.eq(s.a.id.0))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(n2, 4);
+
+    // The bulk preview page counts and previews for a viewer too.
+    let cs = login_cookie(&app, VIEWER, PASSWORD).await;
+    let p = page(&app, &cs, "/letters/bulk?ex_officio=1&kind=certificate").await;
+    assert_eq!(p.status(), 200);
+    let body = p.text().await.unwrap();
+    assert!(body.contains("id=\"count\">4 通"), "{body}");
+    assert!(!body.contains("id=\"bulk-generate\""));
+    let prev = page(
+        &app,
+        &cs,
+        "/letters/bulk/preview?ex_officio=1&kind=certificate",
+    )
+    .await;
+    assert_eq!(prev.status(), 200);
+    assert_eq!(
+        prev.text().await.unwrap().matches("見　本").count(),
+        3,
+        "the first three letters"
+    );
+    // The survey counts (issue 8) see the letters and certificates.
+    let counts = regwatch::store::letters::counts(
+        &mut c,
+        s.a.id,
+        today - Days::new(1),
+        today + Days::new(1),
+    )
+    .unwrap();
+    assert_eq!(counts.certificate_letters, 4);
+    assert_eq!(counts.certificates_issued, 4);
+}
+
+#[tokio::test]
+async fn one_letter_as_pdf_is_one_a4_page_with_embedded_japanese_font() {
+    let Some(tools) = pdf_tools() else { return };
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let m1 = db_id(&app, &s.a, "M-1");
+    let r1 = db_id(&app, &s.a, "R-1");
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{m1}/certificates"),
+        json!({"issued_on": DATE, "valid_until": "2025-07-30"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    for (id, kind, file, expect) in [
+        (
+            db_id(&app, &s.a, "V-1"),
+            "registration-period",
+            "registration-period-valid.pdf",
+            "5日以内",
+        ),
+        (
+            m1,
+            "registration-period",
+            "registration-period-missing.pdf",
+            "標準的な処理期間",
+        ),
+        (
+            db_id(&app, &s.a, "I-1"),
+            "registration-period",
+            "registration-period-invalid.pdf",
+            "相当の期間",
+        ),
+        (
+            r1,
+            "qualification-info",
+            "qualification-info.pdf",
+            "登録完了日",
+        ),
+        (m1, "certificate", "certificate.pdf", "有効期限"),
+    ] {
+        let r = get(
+            &app,
+            &t,
+            &format!("/api/v1/notices/{id}/letters/{kind}?date={DATE}"),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "{kind}");
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        let path = out_dir().join(file);
+        std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
+        assert_eq!(tools.pages(&path), 1, "{file}: one page");
+        let info = Command::new("pdfinfo").arg(&path).output().unwrap();
+        let info = String::from_utf8_lossy(&info.stdout).to_string();
+        assert!(info.contains("(A4)"), "A4: {info}");
+        let text: String = tools
+            .text(&path)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert!(text.contains(expect), "{file}: {expect}");
+        assert!(text.contains("マイナポータル"), "{file}");
+    }
+}
+
+#[tokio::test]
+async fn the_letters_page_lists_runs_and_only_admins_change_the_sender() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    {
+        let mut c = app.db.conn();
+        add_user(&mut c, &s.a, "admin-a@example.jp", Role::Admin, PASSWORD);
+    }
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    letter_html(&app, &t, db_id(&app, &s.a, "V-1"), "registration-period").await;
+
+    let staff = login_cookie(&app, STAFF, PASSWORD).await;
+    let p = page(&app, &staff, "/letters").await;
+    assert_eq!(p.status(), 200);
+    let body = p.text().await.unwrap();
+    assert!(body.contains("作成の記録"));
+    assert!(body.contains("<td>データ登録完了までの期間のお知らせ</td><td class=\"num\">1</td>"));
+    assert!(body.contains("変更は管理者が行えます"));
+    let r = form(&app, &staff, "/letters/sender", &[("address", "x")]).await;
+    assert_eq!(r.status(), 403);
+
+    let admin = login_cookie(&app, "admin-a@example.jp", PASSWORD).await;
+    let long = "あ".repeat(201);
+    let r = form(&app, &admin, "/letters/sender", &[("address", &long)]).await;
+    assert_eq!(r.status(), 400);
+    let r = form(
+        &app,
+        &admin,
+        "/letters/sender",
+        &[
+            ("address", "〒105-0011\r\n東京都港区芝公園1-1-1"),
+            ("contact", "適用グループ 03-1234-5678"),
+            ("seal_text", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let html = letter_html(&app, &t, db_id(&app, &s.a, "M-1"), "registration-period").await;
+    assert!(html.contains("<div>東京都港区芝公園1-1-1</div>"));
+    assert!(html.contains("適用グループ 03-1234-5678"));
+    assert!(
+        !html.contains("公印省略"),
+        "a blank seal text prints nothing"
+    );
+    use regwatch::store::schema::audit_log;
+    let mut c = app.db.conn();
+    let n: i64 = audit_log::table
+        .filter(audit_log::action.eq("letter_sender_changed"))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(n, 1);
+}
