@@ -320,6 +320,19 @@ async fn five_failed_sign_ins_lock_the_account_for_fifteen_minutes() {
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("ロックされています"));
 
+    // The attempts are in the insurer's audit log, where its admins can see them.
+    {
+        use regwatch::store::schema::audit_log;
+        let mut conn = app.db.conn();
+        let failed: Vec<(Option<i64>, String)> = audit_log::table
+            .filter(audit_log::action.eq_any(["login_failed", "login_locked"]))
+            .select((audit_log::insurer_id, audit_log::action))
+            .load(&mut conn)
+            .unwrap();
+        assert!(failed.len() >= 6, "{failed:?}");
+        assert!(failed.iter().all(|(i, _)| *i == Some(a.insurer.id.0)));
+    }
+
     // Fifteen minutes later (moved back in the database) the right password works again.
     {
         use regwatch::store::schema::users;

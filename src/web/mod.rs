@@ -10,6 +10,7 @@ pub mod health;
 pub mod imports;
 pub mod letters;
 pub mod pages;
+pub mod survey;
 pub mod templates;
 
 use crate::config::Config;
@@ -246,6 +247,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     employers::configure(cfg);
     admin::configure(cfg);
     letters::configure(cfg);
+    survey::configure(cfg);
 }
 
 /// The OpenAPI parts of the areas that keep their own (merged into `/api/v1/openapi.json`).
@@ -255,5 +257,6 @@ pub fn area_docs() -> Vec<utoipa::openapi::OpenApi> {
         employers::api_doc(),
         admin::api_doc(),
         letters::api_doc(),
+        survey::api_doc(),
     ]
 }

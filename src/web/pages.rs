@@ -298,10 +298,32 @@ pub async fn sign_in(
     let hours = state.config.session_hours;
     let result = db(state, move |c| {
         let r = sessions::login(c, &email, &password, hours);
+        // A failed sign-in to a known account goes into that insurer's audit log, so its admins
+        // see attempts on their users; an unknown address is recorded without an insurer.
+        let mut known = || -> Result<(Option<_>, Option<_>), WebError> {
+            let found = crate::store::users::Email::parse(&email)
+                .ok()
+                .map(|e| crate::store::users::find_by_email(c, &e))
+                .transpose()?
+                .flatten();
+            Ok(match found {
+                Some(u) => (
+                    Some(crate::store::users::UserId(u.id)),
+                    Some(crate::store::insurers::InsurerId(u.insurer_id)),
+                ),
+                None => (None, None),
+            })
+        };
         let (action, user, insurer) = match &r {
             Ok(u) => ("login", Some(u.user_id), Some(u.insurer_id)),
-            Err(LoginError::Locked { .. }) => ("login_locked", None, None),
-            Err(_) => ("login_failed", None, None),
+            Err(LoginError::Locked { .. }) => {
+                let (u, i) = known()?;
+                ("login_locked", u, i)
+            }
+            Err(_) => {
+                let (u, i) = known()?;
+                ("login_failed", u, i)
+            }
         };
         if !matches!(r, Err(LoginError::Db(_))) {
             crate::store::audit::record(
