@@ -6,17 +6,21 @@
 # Prints req/s and p50/p99 latency of each against the targets (dashboard p99 < 100 ms, case list
 # p99 < 150 ms), the first (uncached) dashboard, and the server's CPU use during each run.
 # Usage: bash bench/web.sh [N]      env: REGWATCH_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432),
-#        REGWATCH_BENCH_DURATION (default 30s), REGWATCH_BENCH_BACKENDS (default "sqlite postgres")
+#        REGWATCH_BENCH_DURATION (default 30s), REGWATCH_BENCH_BACKENDS (default "sqlite postgres"),
+#        REGWATCH_BENCH_KEEP=1 keeps the loaded databases (bench/out/web-N/web.db, PostgreSQL
+#        regwatch_webbench_N) and reuses them on the next run of the same day instead of loading again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 pg=${REGWATCH_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 duration=${REGWATCH_BENCH_DURATION:-30s}
 backends=${REGWATCH_BENCH_BACKENDS:-sqlite postgres}
+keep=${REGWATCH_BENCH_KEEP:-0}
 insurer=06123456
 email=bench-admin@example.jp
 password=bench-password-1
 case_path='/notices?status=breached&rule=registration&page=3'
+export PGOPTIONS='-c client_min_messages=warning'   # no NOTICE for DROP DATABASE IF EXISTS
 
 if ! command -v wrk >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
@@ -82,21 +86,38 @@ run_wrk() { # backend label target_ms path header...
 }
 
 for backend in $backends; do
+  stamp="$out/loaded-$backend"
+  reuse=0
   case $backend in
-    sqlite) rm -f "$out"/web.db*; url="sqlite://$out/web.db" ;;
+    sqlite)
+      url="sqlite://$out/web.db"
+      if [ "$keep" = 1 ] && [ "$(cat "$stamp" 2>/dev/null)" = "$today" ] && [ -s "$out/web.db" ]; then reuse=1
+      else rm -f "$out"/web.db* "$stamp"; fi ;;
     postgres)
-      pg_db="regwatch_webbench_$$"
-      psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $pg_db" -qc "CREATE DATABASE $pg_db" >/dev/null
-      url="$pg/$pg_db" ;;
+      if [ "$keep" = 1 ]; then db="regwatch_webbench_$n"; else db="regwatch_webbench_$$"; pg_db=$db; fi
+      url="$pg/$db"
+      if [ "$keep" = 1 ] && [ "$(cat "$stamp" 2>/dev/null)" = "$today" ] &&
+         psql "$pg/postgres" -Atc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then reuse=1
+      else
+        rm -f "$stamp"
+        psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -qc "CREATE DATABASE $db" >/dev/null
+      fi ;;
     *) echo "unknown backend $backend" >&2; exit 1 ;;
   esac
   echo "-- $backend"
-  "$bin" --database-url "$url" insurer add --number $insurer --name ベンチ健保 --kind kenpo >/dev/null
-  echo "$password" | "$bin" --database-url "$url" user add --insurer $insurer --email $email --role admin --password-stdin >/dev/null
-  t=$(date +%s.%N)
-  "$bin" --database-url "$url" import notices "$out/notices.csv" --insurer $insurer | tail -n1
-  "$bin" --database-url "$url" import registrations "$out/registrations.csv" --insurer $insurer | tail -n1
-  echo "  loaded in $(secs_since "$t") s"
+  if [ $reuse = 1 ]; then
+    echo "  reusing the database loaded earlier today ($url)"
+  else
+    "$bin" --database-url "$url" insurer add --number $insurer --name ベンチ健保 --kind kenpo >/dev/null
+    echo "$password" | "$bin" --database-url "$url" user add --insurer $insurer --email $email --role admin --password-stdin >/dev/null
+    t=$(date +%s.%N)
+    "$bin" --database-url "$url" import notices "$out/notices.csv" --insurer $insurer | tail -n1
+    echo "  notices loaded in $(secs_since "$t") s"
+    t=$(date +%s.%N)
+    "$bin" --database-url "$url" import registrations "$out/registrations.csv" --insurer $insurer | tail -n1
+    echo "  registrations loaded in $(secs_since "$t") s"
+    if [ "$keep" = 1 ]; then echo "$today" >"$stamp"; fi
+  fi
 
   REGWATCH_LOG=warn "$bin" --database-url "$url" serve --bind 127.0.0.1:0 2>/tmp/regwatch-web-bench-serve.log &
   server_pid=$!
@@ -124,7 +145,7 @@ for backend in $backends; do
   run_wrk "$backend" "GET /notices?status=breached&rule=…" 150 "$case_path" "Cookie: regwatch_session=$token"
 
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
-  if [ "$backend" = postgres ]; then
+  if [ -n "$pg_db" ]; then
     psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null; pg_db=
   fi
 done

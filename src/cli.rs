@@ -51,6 +51,25 @@ pub enum Command {
     /// Load a notices or registrations file into the database. ファイルの取込
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Reminder e-mails to employers (outbox). 事業所へのお知らせメール
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Evaluate every insurer, queue the reminders due and deliver pending e-mails. 評価と送信
+    Run(OutboxRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxRunArgs {
+    /// One pass, then exit (`serve` runs the daily schedule). 1回だけ実行
+    #[arg(long)]
+    pub once: bool,
+    /// Evaluate as of this date (YYYY-MM-DD; default today in Japan). 基準日
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +227,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Insurer(cmd) => insurer_command(&config, cmd)?,
         Command::User(cmd) => user_command(&config, cmd)?,
         Command::Import(cmd) => return import_command(&config, cmd),
+        Command::Outbox(OutboxCommand::Run(args)) => {
+            if !args.once {
+                bail!("--once を指定してください（定期実行は serve が行います）");
+            }
+            let as_of = parse_date_arg("--as-of", args.as_of.as_deref())?;
+            print!("{}", crate::mail::run_once_report(&config, as_of)?);
+        }
         Command::Check(_) | Command::Gen(_) => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)

@@ -26,6 +26,14 @@ pub struct Config {
     pub session_hours: u32,
     pub smtp_url: Option<SecretString>,
     pub mail_from: Option<String>,
+    /// Envelope sender (Return-Path) for bounces; the From address when unset.
+    pub mail_bounce: Option<String>,
+    /// At most this many e-mails per minute, across all workers.
+    pub mail_rate_per_minute: u32,
+    /// Hour (Japan time, 0–23) of the daily reminder evaluation in `serve`.
+    pub mail_schedule_hour: u32,
+    /// Failed sends are retried with backoff; after this many attempts the message is dead.
+    pub mail_max_attempts: u32,
     pub log_format: LogFormat,
 }
 
@@ -39,6 +47,10 @@ impl Default for Config {
             session_hours: 8,
             smtp_url: None,
             mail_from: None,
+            mail_bounce: None,
+            mail_rate_per_minute: 60,
+            mail_schedule_hour: 9,
+            mail_max_attempts: 12,
             log_format: LogFormat::Text,
         }
     }
@@ -55,6 +67,10 @@ struct FileConfig {
     session_hours: Option<u32>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    mail_bounce: Option<String>,
+    mail_rate_per_minute: Option<u32>,
+    mail_schedule_hour: Option<u32>,
+    mail_max_attempts: Option<u32>,
     log_format: Option<LogFormat>,
 }
 
@@ -108,6 +124,16 @@ impl Config {
         }
         c.smtp_url = file.smtp_url.map(SecretString::from);
         c.mail_from = file.mail_from;
+        c.mail_bounce = file.mail_bounce;
+        if let Some(v) = file.mail_rate_per_minute {
+            c.mail_rate_per_minute = v;
+        }
+        if let Some(v) = file.mail_schedule_hour {
+            c.mail_schedule_hour = v;
+        }
+        if let Some(v) = file.mail_max_attempts {
+            c.mail_max_attempts = v;
+        }
         if let Some(v) = file.log_format {
             c.log_format = v;
         }
@@ -133,6 +159,24 @@ impl Config {
         }
         if let Some(v) = env_nonempty("REGWATCH_MAIL_FROM") {
             c.mail_from = Some(v);
+        }
+        if let Some(v) = env_nonempty("REGWATCH_MAIL_BOUNCE") {
+            c.mail_bounce = Some(v);
+        }
+        if let Some(v) = env_nonempty("REGWATCH_MAIL_RATE_PER_MINUTE") {
+            c.mail_rate_per_minute = parse_env("REGWATCH_MAIL_RATE_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env_nonempty("REGWATCH_MAIL_SCHEDULE_HOUR") {
+            c.mail_schedule_hour = parse_env("REGWATCH_MAIL_SCHEDULE_HOUR", &v)?;
+        }
+        if let Some(v) = env_nonempty("REGWATCH_MAIL_MAX_ATTEMPTS") {
+            c.mail_max_attempts = parse_env("REGWATCH_MAIL_MAX_ATTEMPTS", &v)?;
+        }
+        if c.mail_schedule_hour > 23 {
+            return Err(ConfigError::Env {
+                name: "mail_schedule_hour".into(),
+                reason: format!("0〜23 を指定してください（{}）", c.mail_schedule_hour),
+            });
         }
         if let Some(v) = env_nonempty("REGWATCH_LOG_FORMAT") {
             c.log_format = match v.as_str() {

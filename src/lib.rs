@@ -6,6 +6,7 @@ pub mod domain;
 pub mod gen;
 pub mod ingest;
 pub mod letters;
+pub mod mail;
 pub mod reports;
 pub mod store;
 pub mod telemetry;

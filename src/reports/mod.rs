@@ -1,5 +1,8 @@
 //! Reports built on evaluated notices: the stateless `check`, dashboard figures, case items, exports.
+pub mod analysis;
 pub mod cases;
 pub mod check;
+pub mod checklist;
 pub mod dashboard;
 pub mod stats;
+pub mod survey;

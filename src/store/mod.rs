@@ -6,9 +6,11 @@ pub mod import;
 pub mod insurers;
 pub mod letters;
 pub mod notices;
+pub mod outbox;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;
+pub mod survey;
 pub mod users;
 
 use diesel::connection::SimpleConnection;

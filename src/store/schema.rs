@@ -192,6 +192,107 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        employer_id -> BigInt,
+        kind -> Text,
+        dedupe_key -> Text,
+        recipients -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        as_of -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox_notices (id) {
+        id -> BigInt,
+        outbox_id -> BigInt,
+        insurer_id -> BigInt,
+        employer_id -> BigInt,
+        kind -> Text,
+        notice_id -> BigInt,
+        certificate_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    checklist_answers (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        item_id -> Text,
+        answer -> Text,
+        note -> Text,
+        updated_by_label -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_actions (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        title -> Text,
+        checklist_item -> Nullable<Text>,
+        owner -> Text,
+        start_on -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_reviews (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        action_id -> BigInt,
+        reviewed_on -> Date,
+        progress -> Nullable<Integer>,
+        note -> Text,
+        created_by_label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_answers (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        question_id -> Text,
+        choice -> Text,
+        days -> Nullable<Integer>,
+        note -> Text,
+        updated_by_label -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_submissions (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        period_from -> Date,
+        period_to -> Date,
+        answers_json -> Text,
+        submitted_by_label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> insurers (insurer_id));
 diesel::joinable!(employers -> insurers (insurer_id));
 diesel::joinable!(notices -> employers (employer_id));
@@ -200,6 +301,9 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(import_rejects -> import_batches (batch_id));
 diesel::joinable!(certificates -> notices (notice_id));
 diesel::joinable!(letters -> notices (notice_id));
+diesel::joinable!(outbox -> employers (employer_id));
+diesel::joinable!(outbox_notices -> outbox (outbox_id));
+diesel::joinable!(plan_reviews -> plan_actions (action_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     insurers,
@@ -215,4 +319,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
     certificates,
     letters,
+    outbox,
+    outbox_notices,
+    checklist_answers,
+    plan_actions,
+    plan_reviews,
+    survey_answers,
+    survey_submissions,
 );

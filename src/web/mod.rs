@@ -9,6 +9,7 @@ pub mod error;
 pub mod health;
 pub mod imports;
 pub mod letters;
+pub mod mail;
 pub mod pages;
 pub mod survey;
 pub mod templates;

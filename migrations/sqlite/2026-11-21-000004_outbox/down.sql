@@ -1,0 +1,2 @@
+DROP TABLE outbox_notices;
+DROP TABLE outbox;

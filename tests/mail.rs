@@ -1,0 +1,818 @@
+//! Reminder e-mails to employers (SPEC §5, §6; issue 7): the outbox, the daily evaluation and the
+//! delivery worker, against a real SMTP server on loopback (Python `aiosmtpd`, started per test),
+//! on SQLite and (with REGWATCH_TEST_POSTGRES_URL) PostgreSQL. The worker is driven step by step
+//! with an explicit clock; nothing sleeps to wait for a retry.
+//!
+//! Needs `python3 -m pip install aiosmtpd`. Without it the SMTP tests print a note and pass, unless
+//! `REGWATCH_SMTP_TEST=1` (CI), which makes its absence a failure.
+mod common;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use common::{add_insurer, TestDb};
+use regwatch::domain::InsurerKind;
+use regwatch::mail::{self, MailSettings, Transport, Worker};
+use regwatch::store::employers::{self, EmployerId};
+use regwatch::store::import::{self, Actor};
+use regwatch::store::insurers::Insurer;
+use regwatch::store::letters::{self, By};
+use regwatch::store::notices::{self, NoticeDbId};
+use regwatch::store::outbox::{self, MailKind, OutboxStatus};
+use regwatch::store::users::Email;
+use regwatch::store::DbConn;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// LATE-1 was submitted late (event 6/1, received 6/25) with a valid number; MISS-1 has no My
+/// Number; INV-1 an invalid one; OPT-1 belongs to an employer that opted out; NOC-1 to one
+/// without contact addresses.
+const NOTICES: &str = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号\n\
+LATE-1,資格取得,E01,株式会社テスト,100,1,,山田太郎,ヤマダタロウ,2025-06-01,2025-06-25,123456789018\n\
+MISS-1,資格取得,E01,株式会社テスト,100,2,,鈴木花子,スズキハナコ,2025-06-20,2025-06-23,\n\
+INV-1,資格取得,E02,テスト商事,200,3,,佐藤次郎,,2025-06-20,2025-06-24,123456789012\n\
+OPT-1,資格取得,E03,配信停止商事,300,4,,田中三郎,,2025-06-01,2025-06-25,\n\
+NOC-1,資格取得,E04,連絡先なし商事,400,5,,伊藤四郎,,2025-06-01,2025-06-25,\n";
+
+const NAMES: [&str; 5] = ["山田太郎", "鈴木花子", "佐藤次郎", "田中三郎", "伊藤四郎"];
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 6, 30).unwrap()
+}
+
+/// 2025-06-30 09:00 JST.
+fn t0() -> NaiveDateTime {
+    as_of().and_hms_opt(0, 0, 0).unwrap()
+}
+
+fn settings(rate: u32, max_attempts: u32) -> MailSettings {
+    let config = regwatch::config::Config {
+        mail_from: Some("テスト健保 <noreply@example.jp>".into()),
+        mail_bounce: Some("bounce@example.jp".into()),
+        mail_rate_per_minute: rate,
+        mail_max_attempts: max_attempts,
+        ..regwatch::config::Config::default()
+    };
+    MailSettings::from_config(&config).unwrap()
+}
+
+fn set_contacts(c: &mut DbConn, ins: &Insurer, code: &str, emails: &[&str], opt_out: bool) {
+    let id = notices::employer_id_by_code(c, ins.id, code)
+        .unwrap()
+        .unwrap();
+    let emails: Vec<Email> = emails.iter().map(|e| Email::parse(e).unwrap()).collect();
+    assert!(employers::update_contacts(c, ins.id, EmployerId(id), &emails, opt_out).unwrap());
+}
+
+fn notice_db_id(c: &mut DbConn, ins: &Insurer, notice_id: &str) -> i64 {
+    use diesel::prelude::*;
+    use regwatch::store::schema::notices as n;
+    n::table
+        .filter(n::insurer_id.eq(ins.id.0))
+        .filter(n::notice_id.eq(notice_id))
+        .select(n::id)
+        .first(c)
+        .unwrap()
+}
+
+/// The notices above, contacts for E01 (two addresses), E02 and E03 (opted out), none for E04,
+/// and a 資格確認書 for MISS-1 that ends within the week.
+fn seed(db: &TestDb) -> Insurer {
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    let actor = Actor {
+        user: None,
+        label: "test".into(),
+    };
+    import::import_notices(
+        &mut c,
+        &ins,
+        NOTICES.as_bytes(),
+        "n.csv",
+        &actor,
+        as_of(),
+        &mut |_| {},
+    )
+    .unwrap();
+    set_contacts(
+        &mut c,
+        &ins,
+        "E01",
+        &["a@e01.example.jp", "b@e01.example.jp"],
+        false,
+    );
+    set_contacts(&mut c, &ins, "E02", &["jinji@e02.example.jp"], false);
+    set_contacts(&mut c, &ins, "E03", &["x@e03.example.jp"], true);
+    let miss = notice_db_id(&mut c, &ins, "MISS-1");
+    letters::insert_certificate(
+        &mut c,
+        ins.id,
+        NoticeDbId(miss),
+        NaiveDate::from_ymd_opt(2025, 6, 25).unwrap(),
+        NaiveDate::from_ymd_opt(2025, 7, 4).unwrap(),
+        &By {
+            user: None,
+            label: "test".into(),
+        },
+    )
+    .unwrap();
+    ins
+}
+
+const SINK: &str = r#"
+import sys, os, json, itertools, time, email
+from email import policy
+from aiosmtpd.controller import Controller
+outdir, port, delay = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+counter = itertools.count()
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        if delay:
+            time.sleep(delay)
+        raw = envelope.original_content or envelope.content
+        m = email.message_from_bytes(raw, policy=policy.default)
+        text = m.get_body(preferencelist=("plain",))
+        html = m.get_body(preferencelist=("html",))
+        doc = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "subject": str(m["subject"]),
+            "from": str(m["from"]),
+            "to": str(m["to"]),
+            "message_id": str(m["message-id"]),
+            "list_unsubscribe": str(m["list-unsubscribe"]),
+            "text": text.get_content() if text else "",
+            "html": html.get_content() if html else "",
+            "raw": raw.decode("utf-8", "replace"),
+        }
+        name = os.path.join(outdir, "%d-%06d" % (os.getpid(), next(counter)))
+        with open(name + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False)
+        os.rename(name + ".tmp", name + ".json")
+        return "250 OK"
+c = Controller(Handler(), hostname="127.0.0.1", port=port)
+c.start()
+print("ready", flush=True)
+sys.stdin.read()
+c.stop()
+"#;
+
+/// A real SMTP server (aiosmtpd) on loopback that stores each message it accepts as JSON.
+struct Sink {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    port: u16,
+    delay: f64,
+}
+
+fn aiosmtpd_available() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("REGWATCH_SMTP_TEST").as_deref() == Ok("1") {
+            panic!("aiosmtpd is required (python3 -m pip install aiosmtpd)");
+        }
+        eprintln!("note: aiosmtpd not installed; SMTP test skipped");
+    }
+    ok
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Sink {
+    /// A sink on a free port, not started yet (the SMTP server is "down").
+    fn new(delay: f64) -> Sink {
+        Sink {
+            child: None,
+            dir: tempfile::tempdir().unwrap(),
+            port: free_port(),
+            delay,
+        }
+    }
+
+    fn start(&mut self) {
+        let script = self.dir.path().join("sink.py");
+        std::fs::write(&script, SINK).unwrap();
+        let out = self.dir.path().join("mail");
+        std::fs::create_dir_all(&out).unwrap();
+        let mut child = Command::new("python3")
+            .arg("-u")
+            .arg(&script)
+            .arg(&out)
+            .arg(self.port.to_string())
+            .arg(self.delay.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start aiosmtpd");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "aiosmtpd did not start");
+        self.child = Some(child);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn messages(&self) -> Vec<Value> {
+        let dir = self.dir.path().join("mail");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        files.sort();
+        files
+            .iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn twelve_digit_runs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for ch in text.chars().chain(std::iter::once(' ')) {
+        if ch.is_ascii_digit() {
+            run.push(ch);
+        } else {
+            if run.len() >= 12 {
+                out.push(run.clone());
+            }
+            run.clear();
+        }
+    }
+    out
+}
+
+fn s(v: &Value, k: &str) -> String {
+    v[k].as_str().unwrap_or_default().to_string()
+}
+
+fn status_counts(c: &mut DbConn, ins: &Insurer) -> BTreeMap<String, i64> {
+    outbox::counts(c, ins.id).unwrap().into_iter().collect()
+}
+
+#[test]
+fn daily_run_delivers_each_reminder_once_over_real_smtp_without_my_numbers_or_names() {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut sink = Sink::new(0.0);
+    sink.start();
+    let mut c = db.conn();
+    let worker = Worker::new(Transport::smtp(&sink.url()).unwrap(), settings(1000, 5));
+
+    let (eval, sent) = mail::run_once(&mut c, &worker, as_of(), t0()).unwrap();
+    assert_eq!(eval.employers, 4);
+    assert_eq!(eval.opted_out, 1);
+    assert_eq!(eval.no_contact, 1);
+    let q = |k: MailKind| eval.queued.get(k.code()).copied().unwrap_or(0);
+    assert_eq!(q(MailKind::LateSubmission), 1, "{eval:?}");
+    assert_eq!(q(MailKind::MyNumber), 2, "{eval:?}");
+    assert_eq!(q(MailKind::CertificateExpiry), 1, "{eval:?}");
+    assert_eq!(q(MailKind::WeeklyDigest), 2, "{eval:?}");
+    assert_eq!(sent.sent, 6);
+
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 6);
+    let ids: HashSet<String> = msgs.iter().map(|m| s(m, "message_id")).collect();
+    assert_eq!(ids.len(), 6, "Message-IDs are distinct");
+    for m in &msgs {
+        let subject = s(m, "subject");
+        let text = s(m, "text");
+        let html = s(m, "html");
+        let raw = s(m, "raw");
+        assert!(subject.starts_with("【テスト保険者06123456】"), "{subject}");
+        assert!(s(m, "message_id").starts_with("<regwatch-outbox-"));
+        assert!(s(m, "message_id").ends_with("@example.jp>"));
+        assert!(s(m, "list_unsubscribe").contains("mailto:bounce@example.jp"));
+        assert_eq!(s(m, "mail_from"), "bounce@example.jp");
+        assert!(text.contains("ご担当者様"), "{text}");
+        assert!(html.contains("ご担当者様"));
+        for part in [&subject, &text, &html, &raw] {
+            assert!(twelve_digit_runs(part).is_empty(), "12 digits in {part}");
+            for name in NAMES {
+                assert!(!part.contains(name), "member name {name} in {part}");
+            }
+        }
+        let rcpts: Vec<String> = m["rcpt_tos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        if subject.contains("E01") {
+            assert_eq!(rcpts, ["a@e01.example.jp", "b@e01.example.jp"]);
+        } else {
+            assert!(subject.contains("E02"), "{subject}");
+            assert_eq!(rcpts, ["jinji@e02.example.jp"]);
+        }
+    }
+    let find = |label: &str, code: &str| {
+        msgs.iter()
+            .find(|m| s(m, "subject").contains(label) && s(m, "subject").contains(code))
+            .unwrap_or_else(|| panic!("no {label} for {code}"))
+    };
+    let late = s(find("提出遅延のお知らせ", "E01"), "text");
+    assert!(late.contains("受付番号 LATE-1"), "{late}");
+    assert!(
+        late.contains("内定者") && late.contains("電子申請"),
+        "{late}"
+    );
+    assert!(!late.contains("MISS-1"));
+    let number = s(find("個人番号ご提出のお願い", "E01"), "text");
+    assert!(
+        number.contains("MISS-1") && !number.contains("LATE-1"),
+        "{number}"
+    );
+    assert!(
+        number.contains("2025年7月4日"),
+        "certificate expiry: {number}"
+    );
+    let inv = s(find("個人番号ご提出のお願い", "E02"), "text");
+    assert!(inv.contains("INV-1"), "{inv}");
+    let cert = s(find("資格確認書の有効期限が近づいています", "E01"), "text");
+    assert!(
+        cert.contains("MISS-1") && cert.contains("2025年7月4日"),
+        "{cert}"
+    );
+    find("週次のご案内", "E01");
+    find("週次のご案内", "E02");
+
+    // The same day again, and the next day: nothing new is queued or sent.
+    let (eval2, sent2) =
+        mail::run_once(&mut c, &worker, as_of(), t0() + Duration::hours(1)).unwrap();
+    assert_eq!(eval2.queued_total(), 0, "{eval2:?}");
+    assert_eq!(sent2.sent, 0);
+    let next = as_of().succ_opt().unwrap();
+    let (eval3, _) = mail::run_once(&mut c, &worker, next, t0() + Duration::days(1)).unwrap();
+    assert_eq!(eval3.queued_total(), 0, "{eval3:?}");
+    assert_eq!(sink.messages().len(), 6);
+    assert_eq!(
+        status_counts(&mut c, &ins),
+        BTreeMap::from([("sent".into(), 6)])
+    );
+}
+
+#[test]
+fn smtp_down_messages_are_retried_with_backoff_and_arrive_once_when_it_is_back() {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut sink = Sink::new(0.0);
+    let mut c = db.conn();
+    let worker = Worker::new(Transport::smtp(&sink.url()).unwrap(), settings(1000, 5));
+    let eval = mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    let queued = eval.queued_total();
+    assert_eq!(queued, 6);
+
+    // Down: every message fails once and waits a minute.
+    let r = worker.drain(&mut c, t0()).unwrap();
+    assert_eq!((r.claimed, r.sent, r.failed, r.dead), (6, 0, 6, 0));
+    assert_eq!(
+        status_counts(&mut c, &ins),
+        BTreeMap::from([("failed".into(), 6)])
+    );
+    let listed = outbox::list(&mut c, ins.id, &[OutboxStatus::Failed], 100).unwrap();
+    assert!(listed.iter().all(|m| m.row.attempts == 1
+        && m.row.next_attempt_at == t0() + Duration::minutes(1)
+        && m.row.last_error.is_some()));
+    // Not yet due.
+    assert_eq!(
+        worker
+            .drain(&mut c, t0() + Duration::seconds(59))
+            .unwrap()
+            .claimed,
+        0
+    );
+    // Still down at the retry: the wait doubles.
+    let r = worker.drain(&mut c, t0() + Duration::minutes(1)).unwrap();
+    assert_eq!(r.failed, 6);
+    let listed = outbox::list(&mut c, ins.id, &[OutboxStatus::Failed], 100).unwrap();
+    assert!(listed
+        .iter()
+        .all(|m| m.row.attempts == 2 && m.row.next_attempt_at == t0() + Duration::minutes(3)));
+    assert!(sink.messages().is_empty());
+
+    // Back: delivered, once each.
+    sink.start();
+    assert_eq!(
+        worker
+            .drain(&mut c, t0() + Duration::minutes(2))
+            .unwrap()
+            .claimed,
+        0
+    );
+    let r = worker.drain(&mut c, t0() + Duration::minutes(3)).unwrap();
+    assert_eq!((r.sent, r.failed), (6, 0));
+    for later in [4, 10, 60 * 25] {
+        assert_eq!(
+            worker
+                .drain(&mut c, t0() + Duration::minutes(later))
+                .unwrap()
+                .claimed,
+            0
+        );
+    }
+    let msgs = sink.messages();
+    let ids: HashSet<String> = msgs.iter().map(|m| s(m, "message_id")).collect();
+    assert_eq!(
+        (msgs.len(), ids.len()),
+        (queued, queued),
+        "none lost, none doubled"
+    );
+    assert_eq!(
+        status_counts(&mut c, &ins),
+        BTreeMap::from([("sent".into(), 6)])
+    );
+}
+
+#[test]
+fn a_message_is_dead_after_the_configured_attempts_and_staff_can_retry_it() {
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    // Nothing listens on this port: every send fails.
+    let down = Worker::new(
+        Transport::smtp(&format!("smtp://127.0.0.1:{}", free_port())).unwrap(),
+        settings(1000, 3),
+    );
+    mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    let mut now = t0();
+    for (attempt, wait) in [(1, 1), (2, 2), (3, 0)] {
+        let r = down.drain(&mut c, now).unwrap();
+        if attempt < 3 {
+            assert_eq!(r.failed, 6);
+        } else {
+            assert_eq!(r.dead, 6);
+        }
+        now += Duration::minutes(wait);
+    }
+    assert_eq!(
+        status_counts(&mut c, &ins),
+        BTreeMap::from([("dead".into(), 6)])
+    );
+    assert_eq!(
+        down.drain(&mut c, now + Duration::days(2)).unwrap().claimed,
+        0
+    );
+
+    let dead = outbox::list(&mut c, ins.id, &[OutboxStatus::Dead], 100).unwrap();
+    let id = outbox::OutboxId(dead[0].row.id);
+    assert!(outbox::apply(&mut c, ins.id, id, outbox::Action::Retry, now).unwrap());
+    let (mem, sink) = Transport::memory();
+    let up = Worker::new(mem, settings(1000, 3));
+    assert_eq!(up.drain(&mut c, now).unwrap().sent, 1);
+    assert_eq!(sink.lock().unwrap().len(), 1);
+    // Another insurer cannot act on it.
+    let other = add_insurer(&mut c, "34123456", InsurerKind::Kyosai);
+    let id2 = outbox::OutboxId(dead[1].row.id);
+    assert!(!outbox::apply(&mut c, other.id, id2, outbox::Action::Retry, now).unwrap());
+}
+
+#[test]
+fn held_and_cancelled_messages_are_not_sent_and_the_rate_limit_is_per_minute() {
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    let pending = outbox::list(&mut c, ins.id, &[OutboxStatus::Pending], 100).unwrap();
+    assert_eq!(pending.len(), 6);
+    let hold = outbox::OutboxId(pending[0].row.id);
+    let cancel = outbox::OutboxId(pending[1].row.id);
+    assert!(outbox::apply(&mut c, ins.id, hold, outbox::Action::Hold, t0()).unwrap());
+    assert!(outbox::apply(&mut c, ins.id, cancel, outbox::Action::Cancel, t0()).unwrap());
+
+    let (mem, sink) = Transport::memory();
+    let w = Worker::new(mem, settings(2, 5));
+    assert_eq!(w.drain(&mut c, t0()).unwrap().sent, 2);
+    assert_eq!(
+        w.drain(&mut c, t0() + Duration::seconds(30)).unwrap().sent,
+        0
+    );
+    assert_eq!(
+        w.drain(&mut c, t0() + Duration::seconds(61)).unwrap().sent,
+        2
+    );
+    assert_eq!(
+        w.drain(&mut c, t0() + Duration::seconds(122)).unwrap().sent,
+        0
+    );
+    assert_eq!(sink.lock().unwrap().len(), 4);
+    assert!(outbox::apply(&mut c, ins.id, hold, outbox::Action::Release, t0()).unwrap());
+    assert_eq!(
+        w.drain(&mut c, t0() + Duration::seconds(200)).unwrap().sent,
+        1
+    );
+    assert_eq!(
+        status_counts(&mut c, &ins),
+        BTreeMap::from([("cancelled".into(), 1), ("sent".into(), 5)])
+    );
+}
+
+#[test]
+fn a_lease_held_by_a_dead_worker_is_taken_over_after_it_expires() {
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    // A worker claims everything and dies before sending.
+    let claimed = outbox::claim(&mut c, "dead-worker", t0(), Duration::minutes(5), 100).unwrap();
+    assert_eq!(claimed.len(), 6);
+    let (mem, sink) = Transport::memory();
+    let w = Worker::new(mem, settings(1000, 5));
+    assert_eq!(
+        w.drain(&mut c, t0() + Duration::minutes(4))
+            .unwrap()
+            .claimed,
+        0
+    );
+    assert_eq!(
+        w.drain(&mut c, t0() + Duration::minutes(6)).unwrap().sent,
+        6
+    );
+    // The dead worker cannot overwrite the outcome.
+    assert!(
+        !outbox::mark_sent(&mut c, outbox::OutboxId(claimed[0].id), "dead-worker", t0()).unwrap()
+    );
+    assert_eq!(sink.lock().unwrap().len(), 6);
+    assert_eq!(
+        status_counts(&mut c, &ins),
+        BTreeMap::from([("sent".into(), 6)])
+    );
+}
+
+#[test]
+fn opted_out_employers_and_employers_without_contacts_get_nothing() {
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    let all = outbox::list(&mut c, ins.id, &OutboxStatus::ALL, 100).unwrap();
+    let codes: HashSet<&str> = all.iter().map(|m| m.employer_code.as_str()).collect();
+    assert_eq!(codes, HashSet::from(["E01", "E02"]));
+}
+
+/// An insurer with one employer (contact set) and no notices, and `n` messages queued for it
+/// directly (the delivery tests do not need the evaluation), due at `due`.
+fn queue_synthetic(c: &mut DbConn, n: usize, due: NaiveDateTime) -> Insurer {
+    use diesel::prelude::*;
+    use regwatch::store::schema::employers as e;
+    let ins = add_insurer(c, "01234567", InsurerKind::Kenpo);
+    let now = regwatch::store::now_utc();
+    diesel::insert_into(e::table)
+        .values((
+            e::insurer_id.eq(ins.id.0),
+            e::code.eq("S01"),
+            e::name.eq(Some("負荷試験株式会社")),
+            e::contact_emails.eq("load@example.jp"),
+            e::opt_out.eq(false),
+            e::created_at.eq(now),
+            e::updated_at.eq(now),
+        ))
+        .execute(c)
+        .unwrap();
+    let emp: i64 = e::table
+        .filter(e::insurer_id.eq(ins.id.0))
+        .select(e::id)
+        .first(c)
+        .unwrap();
+    regwatch::store::write_tx(c, |c| {
+        for i in 0..n {
+            let m = outbox::NewMessage {
+                insurer: ins.id,
+                employer_id: emp,
+                kind: MailKind::WeeklyDigest,
+                dedupe_key: format!("load:{i}"),
+                recipients: vec!["load@example.jp".into()],
+                subject: format!("【負荷試験】週次のご案内 {i}"),
+                body_text: format!("本文 {i}\n"),
+                body_html: format!("<p>本文 {i}</p>"),
+                as_of: as_of(),
+                items: Vec::new(),
+            };
+            assert!(outbox::queue(c, &m, due)?.is_some());
+        }
+        Ok::<_, diesel::result::Error>(())
+    })
+    .unwrap();
+    ins
+}
+
+#[test]
+fn two_workers_deliver_a_thousand_messages_once_each() {
+    if !aiosmtpd_available() {
+        return;
+    }
+    const N: usize = 1000;
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = queue_synthetic(&mut c, N, t0());
+    let mut sink = Sink::new(0.0);
+    sink.start();
+    let started = std::time::Instant::now();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut conn = db.conn();
+            let url = sink.url();
+            std::thread::spawn(move || {
+                let mut w = Worker::new(Transport::smtp(&url).unwrap(), settings(1_000_000, 5));
+                w.batch = 20;
+                w.drain(&mut conn, t0()).unwrap()
+            })
+        })
+        .collect();
+    let counts: Vec<_> = workers.into_iter().map(|h| h.join().unwrap()).collect();
+    let secs = started.elapsed().as_secs_f64();
+    let msgs = sink.messages();
+    let ids: HashSet<String> = msgs.iter().map(|m| s(m, "message_id")).collect();
+    eprintln!(
+        "two workers ({}): {N} messages in {secs:.2}s = {:.0} messages/s; per worker {:?}",
+        if db.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        N as f64 / secs,
+        counts.iter().map(|c| c.sent).collect::<Vec<_>>()
+    );
+    assert_eq!(counts.iter().map(|c| c.sent).sum::<usize>(), N);
+    assert_eq!((msgs.len(), ids.len()), (N, N), "none lost, none doubled");
+    assert_eq!(
+        status_counts(&mut c, &ins),
+        BTreeMap::from([("sent".into(), N as i64)])
+    );
+}
+
+#[test]
+fn worker_killed_mid_batch_then_restarted_delivers_every_message_id() {
+    if !aiosmtpd_available() {
+        return;
+    }
+    const N: usize = 200;
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let real_now = regwatch::store::now_utc();
+    let ins = queue_synthetic(&mut c, N, real_now - Duration::minutes(1));
+    // A slow SMTP server so the kill lands in the middle of the batch.
+    let mut sink = Sink::new(0.01);
+    sink.start();
+    let workdir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regwatch"))
+        .args(["outbox", "run", "--once", "--as-of", "2025-06-30"])
+        .arg("--database-url")
+        .arg(&db.url)
+        .env("REGWATCH_SMTP_URL", sink.url())
+        .env("REGWATCH_MAIL_FROM", "テスト健保 <noreply@example.jp>")
+        .env("REGWATCH_MAIL_RATE_PER_MINUTE", "100000")
+        .env_remove("REGWATCH_CONFIG")
+        .current_dir(workdir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while sink.messages().len() < 30 {
+        assert!(std::time::Instant::now() < deadline, "worker sent nothing");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "worker finished too early"
+        );
+        std::thread::yield_now();
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = sink.messages().len();
+    let sending = status_counts(&mut c, &ins)
+        .get("sending")
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        before < N && sending > 0,
+        "killed mid-batch: {before} received, {sending} leased"
+    );
+
+    // Restarted after the lease ran out: the dead worker's rows are taken over.
+    let w = Worker::new(Transport::smtp(&sink.url()).unwrap(), settings(100_000, 5));
+    let after_lease = real_now + Duration::seconds(mail::worker::DEFAULT_LEASE_SECS + 60);
+    w.drain(&mut c, after_lease).unwrap();
+    let msgs = sink.messages();
+    let ids: HashSet<String> = msgs.iter().map(|m| s(m, "message_id")).collect();
+    eprintln!(
+        "SIGKILL after {before} received: {} received in all, {} distinct Message-IDs of {N}",
+        msgs.len(),
+        ids.len()
+    );
+    assert_eq!(ids.len(), N, "every message delivered");
+    // At most the message in flight when the worker died is received twice, with the same
+    // Message-ID (SMTP acceptance and the database update cannot be one transaction).
+    assert!(
+        msgs.len() - ids.len() <= 1,
+        "{} repeats",
+        msgs.len() - ids.len()
+    );
+    assert_eq!(
+        status_counts(&mut c, &ins),
+        BTreeMap::from([("sent".into(), N as i64)])
+    );
+}
+
+#[test]
+fn a_new_late_notice_is_reported_alone_and_nothing_already_sent_is_repeated() {
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    let (mem, sink) = Transport::memory();
+    let w = Worker::new(mem, settings(1000, 5));
+    mail::run_once(&mut c, &w, as_of(), t0()).unwrap();
+    assert_eq!(sink.lock().unwrap().len(), 6);
+    let more = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号\n\
+LATE-2,資格取得,E01,株式会社テスト,100,9,,山本五郎,,2025-06-02,2025-07-01,123456789018\n";
+    let next = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+    import::import_notices(
+        &mut c,
+        &ins,
+        more.as_bytes(),
+        "more.csv",
+        &Actor {
+            user: None,
+            label: "test".into(),
+        },
+        next,
+        &mut |_| {},
+    )
+    .unwrap();
+    let (eval, sent) = mail::run_once(&mut c, &w, next, t0() + Duration::days(1)).unwrap();
+    assert_eq!(
+        eval.queued,
+        BTreeMap::from([(MailKind::LateSubmission.code(), 1)]),
+        "same ISO week: no second digest; MISS-1/INV-1 already requested"
+    );
+    assert_eq!(sent.sent, 1);
+    let all = outbox::list(&mut c, ins.id, &[OutboxStatus::Sent], 100).unwrap();
+    let newest = all
+        .iter()
+        .filter(|m| m.row.kind == "late_submission")
+        .max_by_key(|m| m.row.id)
+        .unwrap();
+    assert!(newest.row.body_text.contains("LATE-2"));
+    assert!(!newest.row.body_text.contains("LATE-1"));
+    assert!(!newest.row.body_text.contains("山本五郎"));
+}
+
+#[test]
+fn the_schedule_evaluates_once_a_day_from_nine_japan_time_and_delivers() {
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    let (mem, sink) = Transport::memory();
+    let mut s = mail::Scheduler::new(Worker::new(mem, settings(1000, 5)), 9);
+    // 08:59 JST on 6/30: nothing yet.
+    let (eval, sent) = s.tick(&mut c, t0() - Duration::minutes(1)).unwrap();
+    assert!(eval.is_none());
+    assert_eq!(sent.claimed, 0);
+    // 09:00 JST: the day's evaluation, then delivery.
+    let (eval, sent) = s.tick(&mut c, t0()).unwrap();
+    assert_eq!(eval.unwrap().queued_total(), 6);
+    assert_eq!(sent.sent, 6);
+    // Later the same day: deliveries only.
+    let (eval, _) = s.tick(&mut c, t0() + Duration::hours(3)).unwrap();
+    assert!(eval.is_none());
+    assert_eq!(sink.lock().unwrap().len(), 6);
+    assert_eq!(
+        status_counts(&mut c, &ins),
+        BTreeMap::from([("sent".into(), 6)])
+    );
+}

@@ -1,0 +1,865 @@
+//! Issue 8: the checklist (別添1/別添2) and the follow-up survey (別添3) word for word as in seed 002,
+//! the 要因分析 figures, the xlsx/CSV exports read back with calamine, the pre-fill rules and the
+//! staff's answers, plan and history.
+mod common;
+
+use calamine::{Data, Range, Reader, Xlsx};
+use chrono::NaiveDate;
+use common::{add_insurer, add_user, login_cookie, login_token, spawn_app, TestApp};
+use diesel::prelude::*;
+use regwatch::domain::InsurerKind;
+use regwatch::reports::checklist::{self, ChecklistItem};
+use regwatch::reports::survey::{self as followup, SurveyFacts};
+use regwatch::store::insurers::Insurer;
+use regwatch::store::letters::LetterCounts;
+use regwatch::store::users::Role;
+use serde_json::Value;
+
+/// Lines 116–230 of seed 002, copied byte for byte (see tests/data/survey/README.md).
+const SEED: &str = include_str!("data/survey/seed_002_annex_1_2_3.txt");
+
+const KENPO_START: &str = "# 【健保組合向け】";
+const KYOSAI_START: &str = "# 【共済組合等向け】";
+const SURVEY_START: &str = "# フォローアップ調査のイメージ";
+
+fn region(start: &str, end: Option<&str>) -> &'static str {
+    let s = SEED.find(start).expect("start of region");
+    let rest = &SEED[s..];
+    match end {
+        Some(e) => &rest[..rest.find(e).expect("end of region")],
+        None => rest,
+    }
+}
+
+/// (section, mark, text) of every checkbox line of a checklist region of the seed.
+fn seed_checklist(text: &str) -> Vec<(String, String, String)> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if let Some(h) = line.strip_prefix("## ") {
+            section = h.to_string();
+        } else if let Some(item) = line.strip_suffix("\t<input type=\"checkbox\"/>") {
+            let mark = item.chars().next().unwrap().to_string();
+            let text = item[mark.len()..]
+                .strip_prefix(' ')
+                .expect("space after mark");
+            out.push((section.clone(), mark, text.to_string()));
+        }
+    }
+    out
+}
+
+fn ours(items: &[ChecklistItem]) -> Vec<(String, String, String)> {
+    items
+        .iter()
+        .map(|i| {
+            (
+                i.section.to_string(),
+                i.mark.to_string(),
+                i.text.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// One question as the seed prints it.
+#[derive(Debug, PartialEq, Eq)]
+struct SeedQuestion {
+    section: String,
+    subsection: String,
+    text: String,
+    details: Vec<String>,
+    choices: String,
+}
+
+fn seed_survey() -> Vec<SeedQuestion> {
+    let mut section = String::new();
+    let mut subsection = String::new();
+    let mut out: Vec<SeedQuestion> = Vec::new();
+    for line in region(SURVEY_START, None).lines().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(h) = line.strip_prefix("### ") {
+            subsection = h.to_string();
+        } else if let Some(h) = line.strip_prefix("## ") {
+            section = h.to_string();
+            subsection.clear();
+        } else if let Some(body) = line.trim_start().strip_prefix("- ") {
+            if body.starts_with('・') || body.starts_with('※') {
+                out.last_mut().unwrap().details.push(body.to_string());
+            } else {
+                out.push(SeedQuestion {
+                    section: section.clone(),
+                    subsection: subsection.clone(),
+                    text: body.to_string(),
+                    details: vec![],
+                    choices: String::new(),
+                });
+            }
+        } else {
+            out.last_mut().unwrap().choices = line.to_string();
+        }
+    }
+    out
+}
+
+#[test]
+fn the_checklists_are_word_for_word_those_of_the_seed() {
+    let kenpo = region(KENPO_START, Some(KYOSAI_START));
+    let kyosai = region(KYOSAI_START, Some(SURVEY_START));
+    assert!(kenpo.contains("別添 1") && kyosai.contains("別添2"));
+    assert_eq!(seed_checklist(kenpo), ours(&checklist::KENPO));
+    assert_eq!(seed_checklist(kyosai), ours(&checklist::KYOSAI));
+    assert!(kenpo.starts_with(&format!("# {}（その1）", checklist::KENPO_TITLE)));
+    assert!(kyosai.starts_with(&format!("# {}（その1）", checklist::KYOSAI_TITLE)));
+    assert_eq!(checklist::items_for(InsurerKind::Kenpo).len(), 16);
+    assert_eq!(checklist::items_for(InsurerKind::Kyosai).len(), 15);
+}
+
+#[test]
+fn the_survey_questions_and_choices_are_word_for_word_those_of_the_seed() {
+    assert!(SEED.contains(&format!("# {}\n", followup::TITLE)));
+    let ours: Vec<SeedQuestion> = followup::QUESTIONS
+        .iter()
+        .map(|q| SeedQuestion {
+            section: q.section.to_string(),
+            subsection: q.subsection.to_string(),
+            text: q.text.to_string(),
+            details: q.details.iter().map(|d| d.to_string()).collect(),
+            choices: q.choices.join(" "),
+        })
+        .collect();
+    assert_eq!(seed_survey(), ours);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pre-fill rules (each with the reason it shows)
+
+fn facts() -> SurveyFacts {
+    SurveyFacts {
+        ex_officio_days: 10,
+        scheduled_actions: 0,
+        letters: LetterCounts::default(),
+    }
+}
+
+fn pre(f: &SurveyFacts, id: &str) -> followup::Prefill {
+    followup::prefill(f)
+        .into_iter()
+        .find(|p| p.question == id)
+        .unwrap()
+}
+
+#[test]
+fn prefill_1_is_plan_drawn_up_when_a_plan_with_a_schedule_exists() {
+    let mut f = facts();
+    let p = pre(&f, "1");
+    assert_eq!(p.choice, None);
+    assert!(p.reason.contains("改善計画"), "{}", p.reason);
+    f.scheduled_actions = 2;
+    let p = pre(&f, "1");
+    assert_eq!(p.choice, Some("計画策定済"));
+    assert!(p.reason.contains("2 件"), "{}", p.reason);
+}
+
+#[test]
+fn prefill_2_3_days_come_from_the_ex_officio_days_setting() {
+    let mut f = facts();
+    f.ex_officio_days = 7;
+    let p = pre(&f, "2-(3)-a");
+    assert_eq!(p.days, Some(7));
+    assert_eq!(p.choice, None);
+    assert!(p.reason.contains("7 日"), "{}", p.reason);
+    f.letters.certificates_issued = 3;
+    f.letters.notices_with_certificate = 2;
+    let p = pre(&f, "2-(3)-a");
+    assert_eq!(p.choice, Some("準備完了・対応中"));
+    assert!(p.reason.contains("3 件"), "{}", p.reason);
+    let q = followup::find("2-(3)-a").unwrap();
+    assert!(followup::text_with_days(q, Some(7)).contains("届書提出から7日以上経過"));
+}
+
+#[test]
+fn prefill_2_1_is_done_when_registration_period_letters_were_issued() {
+    let mut f = facts();
+    assert_eq!(pre(&f, "2-(1)-a").choice, None);
+    assert_eq!(pre(&f, "2-(1)-b").choice, None);
+    f.letters.registration_period = 5;
+    for id in ["2-(1)-a", "2-(1)-b"] {
+        let p = pre(&f, id);
+        assert_eq!(p.choice, Some("対応済"), "{id}");
+        assert!(p.reason.contains("データ登録完了までの期間のお知らせ"));
+        assert!(p.reason.contains("5 件"));
+    }
+    assert_eq!(pre(&f, "2-(2)-b").choice, Some("準備完了・対応中"));
+}
+
+#[test]
+fn prefill_2_2_is_ready_when_qualification_letters_were_issued() {
+    let mut f = facts();
+    assert_eq!(pre(&f, "2-(2)-a").choice, None);
+    f.letters.qualification_info = 1;
+    let p = pre(&f, "2-(2)-a");
+    assert_eq!(p.choice, Some("準備完了・対応中"));
+    assert!(p.reason.contains("資格情報のお知らせ"));
+}
+
+#[test]
+fn prefill_2_3_b_is_ready_when_certificate_letters_were_issued() {
+    let mut f = facts();
+    assert_eq!(pre(&f, "2-(3)-b").choice, None);
+    f.letters.certificate_letters = 4;
+    assert_eq!(pre(&f, "2-(3)-b").choice, Some("準備完了・対応中"));
+    // Every pre-fill is one of the question's own choices and says why.
+    for p in followup::prefill(&f) {
+        let q = followup::find(p.question).unwrap();
+        if let Some(c) = p.choice {
+            assert!(q.choices.contains(&c));
+        }
+        assert!(!p.reason.is_empty());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A known data set, end to end
+
+const AS_OF: &str = "2026-06-30";
+const VALID: &str = "123456789018";
+const PERIOD: &str = "from=2026-03-01&to=2026-06-30&as_of=2026-06-30";
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// Six notices whose figures are worked out by hand (see the comments), one 資格確認書 and letters.
+fn load_known(conn: &mut regwatch::store::DbConn, insurer: &Insurer) {
+    use regwatch::store::import::{import_notices, import_registrations, Actor};
+    let actor = Actor {
+        user: None,
+        label: "test".into(),
+    };
+    let notices = format!(
+        "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号,遅延理由\n\
+         K-1,資格取得,E01,株式会社一,E01,1,00,山田 一,ヤマダ イチ,2026-04-01,2026-04-02,{VALID},\n\
+         K-2,資格取得,E01,株式会社一,E01,2,00,山田 二,ヤマダ ニ,2026-03-02,2026-04-06,{VALID},事業主の提出遅延\n\
+         K-3,資格取得,E02,株式会社二,E02,3,00,山田 三,ヤマダ サン,2026-04-01,2026-04-02,,\n\
+         K-4,被扶養者,E02,株式会社二,E02,4,01,山田 四,ヤマダ シ,2026-04-10,2026-04-13,{VALID},被扶養者認定待ち\n\
+         K-5,資格取得,E01,株式会社一,E01,5,00,山田 五,ヤマダ ゴ,2026-05-01,2026-05-01,{VALID},\n\
+         K-6,資格取得,E02,株式会社二,E02,6,00,山田 六,ヤマダ ロク,2026-05-20,2026-05-11,{VALID},\n"
+    );
+    let s = import_notices(
+        conn,
+        insurer,
+        notices.as_bytes(),
+        "notices.csv",
+        &actor,
+        d(AS_OF),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(s.rejected, 0, "{:?}", s.rejects);
+    let regs = "受付番号,登録完了日時,処理結果,エラーコード,エラー内容\n\
+        K-1,2026-04-03 10:00:00,正常,,\n\
+        K-2,2026-04-07 10:00:00,正常,,\n\
+        K-3,2026-05-20 10:00:00,正常,,\n\
+        K-4,2026-05-15 10:00:00,正常,,\n\
+        K-6,2026-05-12 10:00:00,正常,,\n";
+    import_registrations(
+        conn,
+        insurer,
+        regs.as_bytes(),
+        "registrations.csv",
+        &actor,
+        &mut |_| {},
+    )
+    .unwrap();
+}
+
+fn notice_db_id(conn: &mut regwatch::store::DbConn, insurer: &Insurer, id: &str) -> i64 {
+    use regwatch::store::schema::notices;
+    notices::table
+        .filter(notices::insurer_id.eq(insurer.id.0))
+        .filter(notices::notice_id.eq(id))
+        .select(notices::id)
+        .first(conn)
+        .unwrap()
+}
+
+struct Known {
+    app: TestApp,
+    insurer: Insurer,
+    token: String,
+}
+
+async fn known() -> Known {
+    let app = spawn_app().await;
+    let mut c = app.db.conn();
+    let insurer = add_insurer(&mut c, "06130001", InsurerKind::Kenpo);
+    add_user(
+        &mut c,
+        &insurer,
+        "staff@example.jp",
+        Role::Staff,
+        "correct horse 1",
+    );
+    load_known(&mut c, &insurer);
+    // Another insurer with its own data: never seen by the first.
+    let other = add_insurer(&mut c, "06130002", InsurerKind::Kyosai);
+    load_known(&mut c, &other);
+    use regwatch::store::letters::{self, By, NewLetter, Run};
+    let by = By {
+        user: None,
+        label: "test".into(),
+    };
+    let k5 = regwatch::store::notices::NoticeDbId(notice_db_id(&mut c, &insurer, "K-5"));
+    letters::insert_certificate(
+        &mut c,
+        insurer.id,
+        k5,
+        d("2026-06-01"),
+        d("2026-06-30"),
+        &by,
+    )
+    .unwrap();
+    let k1 = regwatch::store::notices::NoticeDbId(notice_db_id(&mut c, &insurer, "K-1"));
+    letters::record_letters(
+        &mut c,
+        insurer.id,
+        &Run {
+            id: "run-1",
+            format: "html",
+            letter_date: d("2026-04-02"),
+            by: &by,
+        },
+        &[NewLetter {
+            notice: k1,
+            kind: "registration_period",
+            variant: "valid",
+            template_version: "1".into(),
+            certificate: None,
+        }],
+    )
+    .unwrap();
+    let token = login_token(&app, "staff@example.jp", "correct horse 1").await;
+    Known {
+        app,
+        insurer,
+        token,
+    }
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{}", app.address, path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn cell(r: &Range<Data>, row: u32, col: u32) -> String {
+    r.get_value((row, col))
+        .map(|c| c.to_string())
+        .unwrap_or_default()
+}
+
+fn num(r: &Range<Data>, row: u32, col: u32) -> f64 {
+    match r.get_value((row, col)) {
+        Some(Data::Float(f)) => *f,
+        Some(Data::Int(i)) => *i as f64,
+        other => panic!("no number at ({row}, {col}): {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn factor_analysis_counts_late_cases_by_cause_employer_and_month() {
+    let k = known().await;
+    let r = get(&k.app, &k.token, &format!("/api/v1/analysis?{PERIOD}")).await;
+    assert_eq!(r.status(), 200);
+    let a: Value = r.json().await.unwrap();
+    assert_eq!(a["notices"], 6);
+    assert_eq!(a["submission_late"], 1);
+    assert_eq!(a["registration_late"], 3);
+    assert_eq!(a["received_before_event"], 1);
+    let cause = |code: &str| {
+        a["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cause"] == code)
+            .unwrap()
+            .clone()
+    };
+    // K-2: its 遅延理由 names the employer.
+    assert_eq!(cause("employer_late")["submission"], 1);
+    // K-3: no reason given; its My Number is missing.
+    assert_eq!(cause("my_number")["registration"], 1);
+    // K-4: 被扶養者認定待ち.
+    assert_eq!(cause("dependent_pending")["registration"], 1);
+    // K-5: not registered, no reason, valid number.
+    assert_eq!(cause("unknown")["registration"], 1);
+    assert_eq!(a["from_text"], 2);
+    let months = a["by_month"].as_array().unwrap();
+    assert_eq!(months[0]["key"], "2026-04");
+    assert_eq!(months[0]["notices"], 4);
+    assert_eq!(months[0]["submission_late"], 1);
+    assert_eq!(months[0]["registration_late"], 2);
+    assert_eq!(months[1]["key"], "2026-05");
+    assert_eq!(months[1]["registration_late"], 1);
+    let emps = a["by_employer"].as_array().unwrap();
+    assert_eq!(emps.len(), 2);
+    let e01 = emps.iter().find(|e| e["key"] == "E01").unwrap();
+    assert_eq!(e01["submission_late"], 1);
+    assert_eq!(e01["registration_late"], 1);
+    let e02 = emps.iter().find(|e| e["key"] == "E02").unwrap();
+    assert_eq!(e02["registration_late"], 2);
+    assert_eq!(e02["name"], "株式会社二");
+}
+
+#[tokio::test]
+async fn the_survey_xlsx_holds_the_mhlw_wording_answers_and_monthly_figures() {
+    let k = known().await;
+    let r = get(
+        &k.app,
+        &k.token,
+        &format!("/api/v1/survey/followup.xlsx?{PERIOD}"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let ws = wb.worksheet_range("フォローアップ調査").unwrap();
+    assert_eq!(cell(&ws, 0, 0), "06130001 テスト保険者06130001");
+    assert_eq!(cell(&ws, 1, 0), followup::TITLE);
+    assert_eq!(cell(&ws, 3, 2), "設問（厚生労働省の記載）");
+    let seed = seed_survey();
+    for (i, q) in seed.iter().enumerate() {
+        let row = i as u32 + 4;
+        assert_eq!(cell(&ws, row, 2), q.text, "question text row {row}");
+        assert_eq!(cell(&ws, row, 3), q.details.join("\n"));
+        assert_eq!(cell(&ws, row, 4), q.choices);
+    }
+    assert_eq!(cell(&ws, 4 + seed.len() as u32, 2), "");
+    // Answers: the registration-period letter of K-1 → 対応済 for 2-(1); the certificate of K-5
+    // → 準備完了・対応中 for 2-(3)-a with the default 10 days; no plan yet → section 1 empty.
+    assert_eq!(cell(&ws, 4, 0), "1");
+    assert_eq!(cell(&ws, 4, 5), "");
+    assert_eq!(cell(&ws, 5, 5), "対応済");
+    assert_eq!(cell(&ws, 6, 5), "対応済");
+    assert_eq!(cell(&ws, 7, 5), "");
+    assert_eq!(cell(&ws, 8, 5), "準備完了・対応中");
+    assert_eq!(cell(&ws, 9, 0), "2-(3)-a");
+    assert_eq!(cell(&ws, 9, 5), "準備完了・対応中");
+    assert_eq!(cell(&ws, 9, 6), "10");
+    assert!(cell(&ws, 9, 8).contains("10 日"));
+
+    let st = wb.worksheet_range("月別統計").unwrap();
+    assert_eq!(cell(&st, 3, 0), "月");
+    assert_eq!(cell(&st, 3, 5), "資格確認書の交付件数");
+    // April: K-1..K-4; submission met 3 of 4; 5-day rule met 2 of 3 (K-3 is standard).
+    assert_eq!(cell(&st, 4, 0), "2026-04");
+    assert_eq!(num(&st, 4, 1), 4.0);
+    assert!((num(&st, 4, 2) - 0.75).abs() < 1e-9);
+    assert!((num(&st, 4, 3) - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(num(&st, 4, 4), 1.0);
+    assert_eq!(num(&st, 4, 5), 0.0);
+    // May: K-5 (not registered: breached), K-6 (met).
+    assert_eq!(cell(&st, 5, 0), "2026-05");
+    assert_eq!(num(&st, 5, 1), 2.0);
+    assert!((num(&st, 5, 2) - 1.0).abs() < 1e-9);
+    assert!((num(&st, 5, 3) - 0.5).abs() < 1e-9);
+    // June: no notices, one 資格確認書.
+    assert_eq!(cell(&st, 6, 0), "2026-06");
+    assert_eq!(num(&st, 6, 1), 0.0);
+    assert_eq!(num(&st, 6, 5), 1.0);
+
+    let ca = wb.worksheet_range("要因分析").unwrap();
+    assert_eq!(cell(&ca, 4, 0), "事業主の提出遅延");
+    assert_eq!(num(&ca, 4, 1), 1.0);
+}
+
+#[tokio::test]
+async fn the_checklist_xlsx_and_csv_hold_the_seed_items_for_the_insurer_kind() {
+    let k = known().await;
+    let r = get(
+        &k.app,
+        &k.token,
+        &format!("/api/v1/checklist.xlsx?{PERIOD}"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let ws = wb.worksheet_range("チェックリスト").unwrap();
+    assert_eq!(cell(&ws, 0, 0), "06130001 テスト保険者06130001");
+    assert!(cell(&ws, 1, 0).contains("別添1"));
+    assert_eq!(cell(&ws, 3, 2), "チェック項目（厚生労働省の記載）");
+    let seed = seed_checklist(region(KENPO_START, Some(KYOSAI_START)));
+    for (i, (section, _, text)) in seed.iter().enumerate() {
+        let row = i as u32 + 4;
+        assert_eq!(&cell(&ws, row, 1), section);
+        assert_eq!(&cell(&ws, row, 2), text);
+    }
+    assert_eq!(cell(&ws, 4, 0), "1-①");
+    assert!(
+        cell(&ws, 4, 5).contains("提出期限超過 1 件"),
+        "{}",
+        cell(&ws, 4, 5)
+    );
+    assert!(cell(&ws, 5, 5).contains("登録期限超過 3 件"));
+    // 3-⑤ (内定者): K-6 was received before its event date.
+    assert_eq!(cell(&ws, 17, 0), "3-⑤");
+    assert!(
+        cell(&ws, 17, 5).contains("1 件／6 件"),
+        "{}",
+        cell(&ws, 17, 5)
+    );
+    assert!(wb.worksheet_range("改善計画").is_ok());
+    assert!(wb.worksheet_range("月別統計").is_ok());
+
+    let r = get(&k.app, &k.token, &format!("/api/v1/checklist.csv?{PERIOD}")).await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    let mut rdr = csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 16);
+    assert_eq!(&rows[0][0], "06130001");
+    for (row, (_, _, text)) in rows.iter().zip(&seed) {
+        assert_eq!(&row[4], text.as_str());
+    }
+
+    let r = get(
+        &k.app,
+        &k.token,
+        &format!("/api/v1/survey/followup.csv?{PERIOD}"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    for q in seed_survey() {
+        assert!(text.contains(&q.text), "{}", q.text);
+    }
+
+    let body: Value = get(&k.app, &k.token, &format!("/api/v1/checklist?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["annex"], "別添1");
+    assert_eq!(body["items"].as_array().unwrap().len(), 16);
+    assert_eq!(body["items"][0]["text"], checklist::KENPO[0].text);
+
+    // Signed out: refused.
+    let r = k
+        .app
+        .client
+        .get(format!("{}/api/v1/checklist.xlsx", k.app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_kyosai_insurer_gets_annex_2() {
+    let app = spawn_app().await;
+    let mut c = app.db.conn();
+    let insurer = add_insurer(&mut c, "31130001", InsurerKind::Kyosai);
+    add_user(
+        &mut c,
+        &insurer,
+        "k@example.jp",
+        Role::Viewer,
+        "correct horse 1",
+    );
+    let t = login_token(&app, "k@example.jp", "correct horse 1").await;
+    let bytes = get(&app, &t, "/api/v1/checklist.xlsx")
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let ws = wb.worksheet_range("チェックリスト").unwrap();
+    assert!(cell(&ws, 1, 0).contains("別添2"));
+    let seed = seed_checklist(region(KYOSAI_START, Some(SURVEY_START)));
+    assert_eq!(seed.len(), 15);
+    for (i, (_, _, text)) in seed.iter().enumerate() {
+        assert_eq!(&cell(&ws, i as u32 + 4, 2), text);
+    }
+}
+
+async fn post_form(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}{}", app.address, path))
+        .header(reqwest::header::COOKIE, cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> String {
+    let r = reqwest::Client::new()
+        .get(format!("{}{}", app.address, path))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "GET {path}");
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey() {
+    let k = known().await;
+    let app = &k.app;
+    let s = login_cookie(app, "staff@example.jp", "correct horse 1").await;
+    let csrf = s.csrf.as_str();
+
+    // Checklist answer with a note.
+    let r = post_form(
+        app,
+        &s.cookie,
+        "/checklist",
+        &[
+            ("csrf", csrf),
+            ("item_id", "2-③"),
+            ("answer", "partly"),
+            ("note", "フロー案あり"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    // Answered again: updated, not duplicated.
+    let r = post_form(
+        app,
+        &s.cookie,
+        "/checklist",
+        &[
+            ("csrf", csrf),
+            ("item_id", "2-③"),
+            ("answer", "done"),
+            ("note", "策定済み"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let html = page(app, &s.cookie, "/checklist").await;
+    assert!(html.contains("策定済み"));
+    assert!(html.contains(checklist::KENPO[6].text));
+    // An unknown item or a missing CSRF token is refused.
+    let r = post_form(
+        app,
+        &s.cookie,
+        "/checklist",
+        &[("csrf", csrf), ("item_id", "9-①"), ("answer", "done")],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = post_form(
+        app,
+        &s.cookie,
+        "/checklist",
+        &[("csrf", "x"), ("item_id", "2-③"), ("answer", "done")],
+    )
+    .await;
+    assert_ne!(r.status(), 303);
+
+    // A plan action with a schedule, overdue as of today, and a dated review.
+    let r = post_form(
+        app,
+        &s.cookie,
+        "/plan/actions",
+        &[
+            ("csrf", csrf),
+            ("title", "事業主向け説明会"),
+            ("checklist_item", "3-②"),
+            ("owner", "適用課"),
+            ("start_on", "2026-01-05"),
+            ("due_on", "2026-02-27"),
+            ("status", "in_progress"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let mut c = app.db.conn();
+    let actions = regwatch::store::survey::plan_actions(&mut c, k.insurer.id).unwrap();
+    assert_eq!(actions.len(), 1);
+    assert!(actions[0].overdue(d(AS_OF)));
+    let id = actions[0].id;
+    let r = post_form(
+        app,
+        &s.cookie,
+        &format!("/plan/actions/{id}/reviews"),
+        &[
+            ("csrf", csrf),
+            ("reviewed_on", "2026-02-01"),
+            ("progress", "50"),
+            ("note", "半数実施"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let html = page(app, &s.cookie, &format!("/plan?as_of={AS_OF}")).await;
+    assert!(html.contains("期限超過") && html.contains("半数実施") && html.contains("<svg"));
+    // Another insurer's action: not found, and left alone.
+    let other = regwatch::store::insurers::find_by_number(
+        &mut c,
+        &regwatch::domain::InsurerNumber::parse("06130002").unwrap(),
+    )
+    .unwrap();
+    let theirs = regwatch::store::survey::add_action(
+        &mut c,
+        other.id,
+        &regwatch::store::survey::NewAction {
+            title: "他保険者の取組",
+            checklist_item: None,
+            owner: "",
+            start_on: None,
+            due_on: None,
+            status: "planned",
+        },
+    )
+    .unwrap();
+    for (path, form) in [
+        (
+            format!("/plan/actions/{theirs}/status"),
+            vec![("csrf", csrf), ("status", "done")],
+        ),
+        (
+            format!("/plan/actions/{theirs}/reviews"),
+            vec![("csrf", csrf), ("note", "x")],
+        ),
+        (
+            format!("/plan/actions/{}/status", theirs + 1000),
+            vec![("csrf", csrf), ("status", "done")],
+        ),
+    ] {
+        let r = post_form(app, &s.cookie, &path, &form).await;
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let theirs_now = regwatch::store::survey::plan_actions(&mut c, other.id).unwrap();
+    assert_eq!(theirs_now[0].status, "planned");
+    assert!(regwatch::store::survey::plan_reviews(&mut c, other.id)
+        .unwrap()
+        .is_empty());
+
+    // With a scheduled plan, section 1 is pre-filled 計画策定済.
+    let body: Value = get(app, &k.token, &format!("/api/v1/survey/followup?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["questions"][0]["answer"], "計画策定済");
+    assert_eq!(body["questions"][0]["source"], "prefill");
+
+    // Staff override 2-(3)-a with their own days; a choice not offered is refused.
+    let r = post_form(
+        app,
+        &s.cookie,
+        "/survey/answers",
+        &[
+            ("csrf", csrf),
+            ("question_id", "2-(3)-a"),
+            ("choice", "対応予定"),
+            ("days", "14"),
+            ("note", "規程改正中"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        app,
+        &s.cookie,
+        "/survey/answers",
+        &[("csrf", csrf), ("question_id", "1"), ("choice", "対応済")],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let body: Value = get(app, &k.token, &format!("/api/v1/survey/followup?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let q = &body["questions"][5];
+    assert_eq!(q["id"], "2-(3)-a");
+    assert_eq!(q["answer"], "対応予定");
+    assert_eq!(q["days"], 14);
+    assert_eq!(q["source"], "staff");
+    assert_eq!(q["prefill_choice"], "準備完了・対応中");
+
+    // Submitted twice: two entries in the history.
+    for _ in 0..2 {
+        let r = post_form(
+            app,
+            &s.cookie,
+            "/survey/submissions",
+            &[("csrf", csrf), ("from", "2026-03-01"), ("to", "2026-06-30")],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+    }
+    use regwatch::store::schema::audit_log;
+    let audited: Vec<String> = audit_log::table
+        .filter(audit_log::insurer_id.eq(k.insurer.id.0))
+        .select(audit_log::action)
+        .load(&mut c)
+        .unwrap();
+    for a in [
+        "checklist_answer",
+        "plan_action_add",
+        "plan_review",
+        "survey_answer",
+        "survey_submit",
+    ] {
+        assert!(audited.iter().any(|x| x == a), "{a} audited");
+    }
+    let subs = regwatch::store::survey::submissions(&mut c, k.insurer.id).unwrap();
+    assert_eq!(subs.len(), 2);
+    assert!(subs[0].answers_json.contains("対応予定"));
+    let html = page(app, &s.cookie, &format!("/survey?{PERIOD}")).await;
+    assert!(html.contains(followup::QUESTIONS[5].text));
+    assert!(html.contains("提出の履歴"));
+    let html = page(app, &s.cookie, &format!("/analysis?{PERIOD}")).await;
+    assert!(html.contains("被扶養者認定待ち") && html.contains("株式会社二"));
+}
+
+#[tokio::test]
+async fn viewers_may_read_but_not_answer() {
+    let k = known().await;
+    let mut c = k.app.db.conn();
+    add_user(
+        &mut c,
+        &k.insurer,
+        "viewer@example.jp",
+        Role::Viewer,
+        "correct horse 1",
+    );
+    let s = login_cookie(&k.app, "viewer@example.jp", "correct horse 1").await;
+    page(&k.app, &s.cookie, "/checklist").await;
+    let r = post_form(
+        &k.app,
+        &s.cookie,
+        "/checklist",
+        &[
+            ("csrf", s.csrf.as_str()),
+            ("item_id", "2-③"),
+            ("answer", "done"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+}
