@@ -257,9 +257,25 @@ fn serve(config: Config) -> anyhow::Result<()> {
             host,
             app.port()
         );
-        app.run_until_stopped()
+        // The daily reminder evaluation and the outbox delivery run beside the web server; every
+        // instance may run them (claims are leased, evaluations deduplicated).
+        let worker = crate::mail::worker::Worker::new(
+            crate::mail::transport::Transport::from_config(&config)?,
+            crate::mail::transport::MailSettings::from_config(&config)?,
+        );
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mail = crate::mail::schedule::Scheduler::new(worker, config.mail_schedule_hour)
+            .spawn(app.state.pool.clone(), stop.clone());
+        let result = app
+            .run_until_stopped()
             .await
-            .context("サーバーが異常終了しました")
+            .context("サーバーが異常終了しました");
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        mail.thread().unpark();
+        if mail.join().is_err() {
+            tracing::error!("mail thread panicked");
+        }
+        result
     })
 }
 

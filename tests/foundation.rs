@@ -312,8 +312,7 @@ fn healthz_answers(port: u16) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
-    if s
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .is_err()
     {
         return false;

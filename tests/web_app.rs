@@ -704,6 +704,15 @@ async fn pages_render_in_japanese_and_case_views_are_audited() {
         vec![(Some(a.insurer.id.0), a.admin.clone(), Some("N-2".into()))]
     );
 
+    // The outbox pages answer; a message id that is not this insurer's is not found.
+    let mail = page_get(&app, &session, "/mail").await;
+    assert_eq!(mail.status(), 200);
+    assert!(mail.text().await.unwrap().contains("送信予定"));
+    assert_eq!(
+        page_get(&app, &session, "/mail/987654321").await.status(),
+        404
+    );
+
     // 共済組合等 read 所属所 where 健保組合 read 事業所.
     let (sb, _) = page_login(&app, &b.admin, PASSWORD).await;
     let html = page_get(&app, &sb, "/notices").await.text().await.unwrap();

@@ -249,6 +249,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
     letters::configure(cfg);
     survey::configure(cfg);
+    mail::configure(cfg);
 }
 
 /// The OpenAPI parts of the areas that keep their own (merged into `/api/v1/openapi.json`).
