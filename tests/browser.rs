@@ -24,7 +24,8 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
     }
     for c in candidates {
         let p = Path::new(c);
