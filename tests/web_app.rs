@@ -4,13 +4,12 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{add_insurer, spawn_app, TestApp};
+use common::{add_insurer, add_user, login_token, set_cookie_value, spawn_app, TestApp};
 use diesel::prelude::*;
 use regwatch::domain::InsurerKind;
 use regwatch::store::import::{self, Actor};
 use regwatch::store::insurers::Insurer;
-use regwatch::store::users::{self, Email, Role};
-use secrecy::SecretString;
+use regwatch::store::users::Role;
 use serde_json::Value;
 
 const PASSWORD: &str = "correct-horse-battery";
@@ -45,18 +44,6 @@ fn actor() -> Actor {
 struct Tenant {
     insurer: Insurer,
     admin: String,
-}
-
-fn add_user(app: &TestApp, insurer: &Insurer, email: &str, role: Role) {
-    let mut c = app.db.conn();
-    users::create(
-        &mut c,
-        insurer.id,
-        &Email::parse(email).unwrap(),
-        role,
-        &SecretString::from(PASSWORD),
-    )
-    .unwrap();
 }
 
 /// Insurer A with the five notices above, insurer B with one notice of its own.
@@ -96,8 +83,8 @@ B-1,資格取得,K01,所属所B,1,1,,共済 太郎,2025-06-01,2025-06-02,\n";
         &mut |_| {},
     )
     .unwrap();
-    add_user(app, &a, "admin-a@example.jp", Role::Admin);
-    add_user(app, &b, "admin-b@example.jp", Role::Admin);
+    add_user(&mut c, &a, "admin-a@example.jp", Role::Admin, PASSWORD);
+    add_user(&mut c, &b, "admin-b@example.jp", Role::Admin, PASSWORD);
     (
         Tenant {
             insurer: a,
@@ -117,15 +104,6 @@ async fn api_login(app: &TestApp, email: &str, password: &str) -> reqwest::Respo
         .send()
         .await
         .unwrap()
-}
-
-async fn token(app: &TestApp, email: &str) -> String {
-    let r = api_login(app, email, PASSWORD).await;
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 async fn get_bearer(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
@@ -152,6 +130,7 @@ fn bare_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// The whole `Set-Cookie` header of cookie `name` (its attributes are asserted on).
 fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()
         .get_all(reqwest::header::SET_COOKIE)
@@ -159,17 +138,6 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with(&format!("{name}=")))
         .map(|v| v.to_string())
-}
-
-fn cookie_value(set_cookie: &str) -> String {
-    set_cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
-        .to_string()
 }
 
 fn hidden_csrf(html: &str) -> String {
@@ -185,7 +153,7 @@ async fn page_login(app: &TestApp, email: &str, password: &str) -> (String, Stri
         .send()
         .await
         .unwrap();
-    let login_cookie = cookie_value(&set_cookie(&page, "regwatch_login_csrf").unwrap());
+    let login_cookie = set_cookie_value(&page, "regwatch_login_csrf").unwrap();
     let csrf = hidden_csrf(&page.text().await.unwrap());
     let r = c
         .post(format!("{}/login", app.address))
@@ -200,7 +168,7 @@ async fn page_login(app: &TestApp, email: &str, password: &str) -> (String, Stri
     assert!(sc.contains("HttpOnly"), "{sc}");
     assert!(sc.contains("Secure"), "{sc}");
     assert!(sc.contains("SameSite=Strict"), "{sc}");
-    let session = cookie_value(&sc);
+    let session = set_cookie_value(&r, "regwatch_session").unwrap();
     let dash = c
         .get(format!("{}/dashboard", app.address))
         .header("Cookie", format!("regwatch_session={session}"))
@@ -267,7 +235,7 @@ async fn api_login_gives_a_bearer_token_and_bad_credentials_get_401_json() {
     let forged = get_bearer(&app, "eyJhbGciOiJIUzI1NiJ9.e30.x", "/api/v1/dashboard").await;
     assert_eq!(forged.status(), 401);
 
-    let t = token(&app, &a.admin).await;
+    let t = login_token(&app, &a.admin, PASSWORD).await;
     let d = get_json(&app, &t, &format!("/api/v1/dashboard?as_of={AS_OF}")).await;
     assert!(d["submission"]["met_rate"].is_number());
 }
@@ -304,7 +272,7 @@ async fn five_failed_sign_ins_lock_the_account_for_fifteen_minutes() {
         .send()
         .await
         .unwrap();
-    let lc = cookie_value(&set_cookie(&page, "regwatch_login_csrf").unwrap());
+    let lc = set_cookie_value(&page, "regwatch_login_csrf").unwrap();
     let csrf = hidden_csrf(&page.text().await.unwrap());
     let r = c
         .post(format!("{}/login", app.address))
@@ -350,8 +318,8 @@ async fn five_failed_sign_ins_lock_the_account_for_fifteen_minutes() {
 async fn sign_out_and_password_change_revoke_tokens() {
     let app = spawn_app().await;
     let (a, _) = seed(&app);
-    let t1 = token(&app, &a.admin).await;
-    let t2 = token(&app, &a.admin).await;
+    let t1 = login_token(&app, &a.admin, PASSWORD).await;
+    let t2 = login_token(&app, &a.admin, PASSWORD).await;
     let out = app
         .client
         .post(format!("{}/api/v1/logout", app.address))
@@ -467,7 +435,7 @@ async fn form_posts_without_the_csrf_token_are_refused() {
 async fn case_filters_follow_the_rules_as_of_the_date() {
     let app = spawn_app().await;
     let (a, _) = seed(&app);
-    let t = token(&app, &a.admin).await;
+    let t = login_token(&app, &a.admin, PASSWORD).await;
     let q = |s: &str| format!("/api/v1/notices?as_of={AS_OF}&{s}");
     let cases: [(&str, &[&str]); 12] = [
         ("", &["N-1", "N-2", "N-3", "N-4", "N-5"]),
@@ -534,7 +502,7 @@ async fn case_filters_follow_the_rules_as_of_the_date() {
 async fn dashboard_figures_keep_the_two_registration_populations_apart() {
     let app = spawn_app().await;
     let (a, _) = seed(&app);
-    let t = token(&app, &a.admin).await;
+    let t = login_token(&app, &a.admin, PASSWORD).await;
     let d = get_json(
         &app,
         &t,
@@ -601,8 +569,8 @@ N-6,資格取得,E03,300,1,2025-06-02,2025-06-20,\n";
 async fn one_insurer_never_sees_another_insurers_notices() {
     let app = spawn_app().await;
     let (a, b) = seed(&app);
-    let ta = token(&app, &a.admin).await;
-    let tb = token(&app, &b.admin).await;
+    let ta = login_token(&app, &a.admin, PASSWORD).await;
+    let tb = login_token(&app, &b.admin, PASSWORD).await;
     let b1 = db_id(&app, &b.insurer, "B-1");
     let a1 = db_id(&app, &a.insurer, "N-1");
 
@@ -723,7 +691,7 @@ async fn pages_render_in_japanese_and_case_views_are_audited() {
 async fn exports_are_the_filtered_list_without_any_my_number() {
     let app = spawn_app().await;
     let (a, _) = seed(&app);
-    let t = token(&app, &a.admin).await;
+    let t = login_token(&app, &a.admin, PASSWORD).await;
     let r = get_bearer(
         &app,
         &t,
@@ -777,7 +745,7 @@ async fn exports_are_the_filtered_list_without_any_my_number() {
 async fn the_openapi_document_lists_what_the_server_serves() {
     let app = spawn_app().await;
     let (a, _) = seed(&app);
-    let t = token(&app, &a.admin).await;
+    let t = login_token(&app, &a.admin, PASSWORD).await;
     let doc = app.get("/api/v1/openapi.json").await;
     assert_eq!(doc.status(), 200);
     let doc: Value = doc.json().await.unwrap();
@@ -815,7 +783,7 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
     use regwatch::store::schema::{employers, import_batches, users as users_t};
     let app = spawn_app().await;
     let (a, b) = seed(&app);
-    let ta = token(&app, &a.admin).await;
+    let ta = login_token(&app, &a.admin, PASSWORD).await;
     let (session, csrf) = page_login(&app, &a.admin, PASSWORD).await;
     let mut c = app.db.conn();
     let notice_b = db_id(&app, &b.insurer, "B-1");

@@ -342,38 +342,6 @@ pub struct EmployerRef {
     pub name: Option<String>,
 }
 
-pub struct Page {
-    pub rows: Vec<NoticeRow>,
-    pub employers: std::collections::HashMap<i64, EmployerRef>,
-    pub total: i64,
-}
-
-/// One page of the filtered list (page is 1-based) and the total count.
-pub fn list(
-    conn: &mut DbConn,
-    insurer: InsurerId,
-    settings: &RuleSettings,
-    f: &NoticeFilter,
-    page: i64,
-    per_page: i64,
-) -> Result<Page, diesel::result::Error> {
-    let total = count(conn, insurer, settings, f)?;
-    let rows = rows(
-        conn,
-        insurer,
-        settings,
-        f,
-        (page.max(1) - 1) * per_page,
-        per_page,
-    )?;
-    let employers = employer_refs(conn, insurer, rows.iter().map(|r| r.employer_id))?;
-    Ok(Page {
-        rows,
-        employers,
-        total,
-    })
-}
-
 pub fn count(
     conn: &mut DbConn,
     insurer: InsurerId,

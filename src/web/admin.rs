@@ -219,7 +219,7 @@ async fn preview(state: &AppState, user: &CurrentUser, new: RuleSettings) -> Res
     user.require(Role::Admin)?;
     let iid = user.insurer_id;
     db(state, move |c| {
-        let insurer = insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = insurers::get(c, iid)?;
         Ok(preview_deadline_changes(c, &insurer, &new)?)
     })
     .await
@@ -233,7 +233,7 @@ async fn save(state: &AppState, user: &CurrentUser, new: RuleSettings) -> Result
     let uid = user.user_id;
     let actor = user.email.clone();
     db(state, move |c| {
-        let insurer = insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = insurers::get(c, iid)?;
         if insurer.rules == new {
             return Ok(0);
         }

@@ -84,8 +84,7 @@ async fn dashboard_for(
     let cache = state.dashboards.clone();
     let iid = user.insurer_id;
     db(state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         let key = (iid.0, p.from, p.to, p.as_of, insurer.data_version);
         if let Some(hit) = cache.get(&key) {
             return Ok((insurer, hit));
@@ -277,8 +276,7 @@ async fn list_for(
     let iid = user.insurer_id;
     let counts = state.counts.clone();
     db(state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         let (f, page, per_page) = filter_of(c, &insurer, &q)?;
         let key = format!("{}|{}|{:?}", iid.0, insurer.data_version, f);
         let total = match counts.get(&key) {
@@ -389,8 +387,7 @@ async fn export(
     let uid = user.user_id;
     let email = user.email.clone();
     let (bytes, rows) = db(state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         let (f, _, _) = filter_of(c, &insurer, &q)?;
         let mut cells: Vec<[String; 17]> = Vec::new();
         let mut offset = 0;
@@ -591,8 +588,7 @@ async fn detail_for(
     let uid = user.user_id;
     let email = user.email.clone();
     db(state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         let as_of = blank(&as_of)
             .map(|v| parse_date("as_of", v))
             .transpose()?

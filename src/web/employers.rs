@@ -12,36 +12,21 @@ use crate::store::users::{Email, Role};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-/// Employers' figures computed by this worker, keyed by (insurer, data version, as-of date, warn
+/// Employers' figures computed by this instance (shared by its workers), keyed by (insurer, data version, as-of date, warn
 /// days): an import or a settings change bumps the version, so an entry is never stale. Counting
 /// the submissions of a large insurer reads every notice; this keeps that to once per change.
-#[derive(Default)]
-pub struct FiguresCache(Mutex<HashMap<FiguresKey, Arc<Figures>>>);
+pub type FiguresCache = super::cache::BoundedCache<FiguresKey, Arc<Figures>>;
 
 type FiguresKey = (i64, i64, NaiveDate, u32);
 
 /// Entries kept before the cache is emptied (one per insurer and day in practice).
 const FIGURES_CACHE_MAX: usize = 256;
 
-impl FiguresCache {
-    fn get(&self, key: &FiguresKey) -> Option<Arc<Figures>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .cloned()
-    }
-    fn put(&self, key: FiguresKey, f: Arc<Figures>) {
-        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if m.len() >= FIGURES_CACHE_MAX {
-            m.clear();
-        }
-        m.insert(key, f);
-    }
+pub fn new_figures_cache() -> FiguresCache {
+    FiguresCache::new(FIGURES_CACHE_MAX)
 }
 
 const DEFAULT_PER_PAGE: i64 = 50;
@@ -178,7 +163,7 @@ fn all_figures(
     iid: crate::store::insurers::InsurerId,
     as_of: NaiveDate,
 ) -> Result<Arc<Figures>, WebError> {
-    let insurer = insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+    let insurer = insurers::get(c, iid)?;
     let key = (iid.0, insurer.data_version, as_of, insurer.rules.warn_days);
     if let Some(hit) = cache.get(&key) {
         return Ok(hit);
@@ -204,7 +189,7 @@ async fn one(
     let iid = user.insurer_id;
     let cache = cache.clone();
     db(state, move |c| {
-        let insurer = insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = insurers::get(c, iid)?;
         let key = (iid.0, insurer.data_version, as_of, insurer.rules.warn_days);
         // One employer alone is cheap (its own index range); only the full list is cached.
         let figures = match cache.get(&key) {

@@ -46,6 +46,14 @@ impl From<tera::Error> for WebError {
     }
 }
 
+/// The caller's own insurer is read on almost every request; failing to read it (or its stored
+/// settings) is a server fault, never the caller's.
+impl From<crate::store::insurers::InsurerError> for WebError {
+    fn from(e: crate::store::insurers::InsurerError) -> Self {
+        WebError::Internal(e.into())
+    }
+}
+
 impl From<diesel::result::Error> for WebError {
     fn from(e: diesel::result::Error) -> Self {
         match e {

@@ -639,7 +639,7 @@ async fn load(
     };
     let size = got.size;
     let r = db(state, move |c| {
-        let insurer = insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = insurers::get(c, iid)?;
         let file = std::fs::File::open(&got.file.0).map_err(|e| WebError::Internal(e.into()))?;
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
         let r = match kind {

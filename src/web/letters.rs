@@ -204,7 +204,7 @@ impl Format {
 // Preparing letters
 
 fn insurer(c: &mut DbConn, user: &CurrentUser) -> Result<Insurer, WebError> {
-    insurers::get(c, user.insurer_id).map_err(|e| WebError::Internal(e.into()))
+    Ok(insurers::get(c, user.insurer_id)?)
 }
 
 fn sender_of(c: &mut DbConn, insurer: &Insurer) -> Result<Sender, WebError> {

@@ -2,6 +2,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod cases;
 pub mod charts;
 pub mod employers;
@@ -18,11 +19,11 @@ use crate::config::Config;
 use crate::store::{self, DatabaseUrl, DbPool};
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
+use cache::BoundedCache;
 use secrecy::SecretString;
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// State every handler can read. Cheap to clone (Arcs inside).
 #[derive(Clone)]
@@ -49,56 +50,16 @@ pub type DashboardKey = (
     i64,
 );
 
-/// Dashboards computed by this instance, keyed by the insurer's data version: an import or a
-/// settings change bumps the version in the database, so every instance behind a load balancer
-/// sees the change at its next request and the cache needs no cross-instance invalidation.
-#[derive(Default)]
-pub struct DashboardCache {
-    map: Mutex<HashMap<DashboardKey, Arc<crate::reports::dashboard::Dashboard>>>,
-}
+/// Dashboards computed by this instance (see `cache`: keyed by the insurer's data version, so
+/// several instances behind a load balancer need no cross-instance invalidation).
+pub type DashboardCache = BoundedCache<DashboardKey, Arc<crate::reports::dashboard::Dashboard>>;
 
-/// See `AppState::counts`. Keys embed the insurer's data version, so a stale entry is never read.
-#[derive(Default)]
-pub struct CountCache {
-    map: Mutex<HashMap<String, i64>>,
-}
+/// Case-list totals by (insurer, data version, filter); see `AppState::counts`.
+pub type CountCache = BoundedCache<String, i64>;
 
-impl CountCache {
-    pub fn get(&self, key: &str) -> Option<i64> {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .copied()
-    }
-    pub fn put(&self, key: String, n: i64) {
-        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if m.len() >= 4096 {
-            m.clear();
-        }
-        m.insert(key, n);
-    }
-}
-
-/// Entries kept before the cache is emptied (a few KB each).
+/// Entries kept before a cache is emptied (a few KB each for dashboards).
 const DASHBOARD_CACHE_MAX: usize = 1024;
-
-impl DashboardCache {
-    pub fn get(&self, key: &DashboardKey) -> Option<Arc<crate::reports::dashboard::Dashboard>> {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .cloned()
-    }
-    pub fn put(&self, key: DashboardKey, d: Arc<crate::reports::dashboard::Dashboard>) {
-        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if m.len() >= DASHBOARD_CACHE_MAX {
-            m.clear();
-        }
-        m.insert(key, d);
-    }
-}
+const COUNT_CACHE_MAX: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -160,8 +121,8 @@ impl Application {
             tera,
             config: Arc::new(config),
             jwt_key: Arc::new(jwt_key),
-            dashboards: Arc::new(DashboardCache::default()),
-            counts: Arc::new(CountCache::default()),
+            dashboards: Arc::new(DashboardCache::new(DASHBOARD_CACHE_MAX)),
+            counts: Arc::new(CountCache::new(COUNT_CACHE_MAX)),
             ready: Arc::new(AtomicBool::new(true)),
         };
         let server = run(listener, state.clone()).map_err(|e| StartError::Bind {
@@ -201,7 +162,7 @@ fn bind_reason(e: &std::io::Error) -> String {
 fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     // Created once and shared by every worker (each worker runs the app factory).
-    let employer_figures = web::Data::new(employers::FiguresCache::default());
+    let employer_figures = web::Data::new(employers::new_figures_cache());
     let server = HttpServer::new(move || {
         App::new()
             .wrap(tracing_actix_web::TracingLogger::default())

@@ -122,10 +122,7 @@ where
 /// The caller's insurer (settings included).
 pub async fn insurer_of(state: &AppState, user: &CurrentUser) -> Result<Insurer, WebError> {
     let id = user.insurer_id;
-    db(state, move |c| {
-        insurers::get(c, id).map_err(|e| WebError::Internal(e.into()))
-    })
-    .await
+    db(state, move |c| Ok(insurers::get(c, id)?)).await
 }
 
 /// The context every page template gets: who is signed in, their insurer, the CSRF token, which

@@ -358,8 +358,7 @@ fn load(c: &mut DbConn, insurer: Insurer, p: Period) -> Result<Bundle, WebError>
 async fn bundle(state: &AppState, user: &CurrentUser, p: Period) -> Result<Bundle, WebError> {
     let iid = user.insurer_id;
     db(state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         load(c, insurer, p)
     })
     .await
@@ -694,8 +693,7 @@ async fn export(
     let uid = user.user_id;
     let email = user.email.clone();
     let bytes = db(state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         let b = load(c, insurer, p)?;
         let bytes = match (doc, format) {
             (Doc::Survey, Format::Xlsx) => survey_xlsx(&b)?,
@@ -926,8 +924,7 @@ pub async fn api_analysis(
     let p = period(&q)?;
     let iid = user.insurer_id;
     let a = db(&state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         Ok(analysis::compute(c, &insurer, p.from, p.to, p.as_of)?)
     })
     .await?;
@@ -978,8 +975,7 @@ pub async fn plan_page(
     let p = period(&q)?;
     let iid = user.insurer_id;
     let (insurer, plan) = db(&state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         let plan = plan_views(
             store::plan_actions(c, iid)?,
             store::plan_reviews(c, iid)?,
@@ -1208,8 +1204,7 @@ pub async fn checklist_submit(
     let by = user.email.clone();
     let who = Who::of(&user);
     db(&state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         checklist::find(insurer.kind, f.item_id.trim()).ok_or_else(|| {
             WebError::BadRequest(format!("チェック項目 {} はありません", f.item_id))
         })?;
@@ -1278,8 +1273,7 @@ pub async fn action_submit(
     let status = plan_status(&f.status)?;
     let who = Who::of(&post.user);
     db(&state, move |c| {
-        let insurer =
-            crate::store::insurers::get(c, iid).map_err(|e| WebError::Internal(e.into()))?;
+        let insurer = crate::store::insurers::get(c, iid)?;
         let item = Some(f.checklist_item.trim()).filter(|s| !s.is_empty());
         if let Some(i) = item {
             checklist::find(insurer.kind, i)
