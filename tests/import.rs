@@ -538,3 +538,73 @@ fn a_killed_import_leaves_nothing_and_a_rerun_completes() {
     let mut c = db.conn();
     assert_eq!(notice_count(&mut c), 5000);
 }
+
+#[test]
+fn names_take_the_files_last_non_empty_value_and_a_notice_after_an_earlier_registration_is_rejected(
+) {
+    use regwatch::store::schema::{employers, members};
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    load(&mut c, &ins, &three_rows()).unwrap();
+    // The same member twice in one file (a corrected name, then none), a new member whose two rows
+    // name two employers, an employer renamed and one row without an employer name.
+    let body = format!(
+        "{HEADER}N-10,資格喪失,E01,株式会社テスト新,100,1,,山田 太朗,2024-05-31,2024-06-03,,\n\
+         N-11,資格喪失,E01,,100,1,,,2024-06-01,2024-06-04,,\n\
+         N-12,資格取得,E02,,300,9,,鈴木 一,2024-06-01,2024-06-04,,\n\
+         N-13,資格喪失,E01,,300,9,,,2024-06-10,2024-06-12,,\n"
+    );
+    let s = load(&mut c, &ins, &body).unwrap();
+    assert_eq!((s.new, s.changed, s.unchanged, s.rejected), (4, 0, 0, 0));
+    let emp: Vec<(String, Option<String>)> = employers::table
+        .order(employers::code.asc())
+        .select((employers::code, employers::name))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(
+        emp,
+        vec![
+            ("E01".to_string(), Some("株式会社テスト新".to_string())),
+            ("E02".to_string(), Some("テスト商事".to_string())),
+        ],
+        "renamed by the file; an empty name keeps the stored one"
+    );
+    let member = |c: &mut DbConn, number: &str| -> (Option<String>, String) {
+        members::table
+            .inner_join(employers::table.on(employers::id.nullable().eq(members::employer_id)))
+            .filter(members::number.eq(number))
+            .filter(members::dependent_seq.eq(""))
+            .select((members::name, employers::code))
+            .first(c)
+            .unwrap()
+    };
+    assert_eq!(
+        member(&mut c, "1"),
+        (Some("山田 太朗".to_string()), "E01".to_string())
+    );
+    assert_eq!(
+        member(&mut c, "9"),
+        (Some("鈴木 一".to_string()), "E02".to_string()),
+        "a new member belongs to the employer of its first row"
+    );
+    let count: i64 = members::table.count().get_result(&mut c).unwrap();
+    assert_eq!(count, 4);
+
+    // A registration stored before its notice arrives that predates the notice's receipt.
+    let regs = "受付番号,登録完了日時,処理結果,エラーコード,エラー内容\n\
+                N-20,2024-06-01 10:00:00,正常,,\n";
+    load_regs(&mut c, &ins, regs).unwrap();
+    let late = format!(
+        "{HEADER}N-20,資格取得,E01,,400,1,,,2024-06-01,2024-06-05,,\n\
+         N-21,資格取得,E01,,400,2,,,2024-06-01,2024-06-05,,\n"
+    );
+    let s = load(&mut c, &ins, &late).unwrap();
+    assert_eq!((s.new, s.rejected), (1, 1));
+    assert_eq!(s.rejects[0].line, 2);
+    assert!(
+        s.rejects[0].reason.contains("受付日 2024-06-05 より前"),
+        "{}",
+        s.rejects[0].reason
+    );
+}

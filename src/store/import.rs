@@ -4,16 +4,14 @@
 //! becomes visible all at once or not at all (a killed process leaves nothing behind, and running
 //! the command again completes it). Memory depends on the chunk size, not on the file.
 use super::insurers::Insurer;
-use super::schema::{
-    employers, import_batches, import_rejects, members, notices, registration_results,
-};
+use super::schema::{import_batches, import_rejects, notices, registration_results};
 use super::users::UserId;
 use super::{now_utc, write_tx, DbConn};
 use crate::domain::rules::{self, NoticeFacts};
 use crate::domain::{Calendar, MyNumberStatus, NoticeKind};
 use crate::ingest::{
-    FileError, NoticeReadOptions, NoticeReader, NoticeRow, RegResult, RegistrationReader,
-    RegistrationRow, RowError,
+    FileError, NoticeReadOptions, NoticeReader, RegResult, RegistrationReader, RegistrationRow,
+    RowError,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -23,6 +21,8 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::rc::Rc;
+
+mod stage;
 
 /// Multi-row INSERT on the concrete backend: diesel's MultiConnection has no batch insert, and
 /// one statement per chunk is what makes loading fast.
@@ -226,6 +226,7 @@ impl Batch {
         rows_read: u64,
     ) -> Result<ImportSummary, diesel::result::Error> {
         self.flush_rejects(conn)?;
+        self.summary.rejects.sort_by_key(|r| r.line);
         self.summary.sha256 = sha256;
         self.summary.rows_read = rows_read;
         let s = &self.summary;
@@ -246,20 +247,20 @@ impl Batch {
     }
 }
 
-/// On PostgreSQL, imports (and settings changes) of one insurer take turns: two files creating
-/// the same new employer at once would otherwise collide on its unique key. SQLite's
-/// `BEGIN IMMEDIATE` already serialises writers.
-/// Serialises writers of one insurer (the row lock on PostgreSQL; SQLite's write lock is already
-/// held) and bumps the insurer's data version, which keys cached figures: the bump commits or rolls
-/// back with the batch.
+/// Serialises writers of one insurer (the row lock on PostgreSQL; SQLite's `BEGIN IMMEDIATE` write
+/// lock is already held) and bumps the insurer's data version, which keys cached figures: the bump
+/// commits or rolls back with the batch.
 fn lock_insurer(conn: &mut DbConn, insurer_id: i64) -> Result<(), diesel::result::Error> {
-    super::insurers::bump_data_version(conn, super::insurers::InsurerId(insurer_id))?;
+    super::insurers::bump_data_version(conn, super::insurers::InsurerId(insurer_id))
+}
+
+/// For transactions that look rows up by key, chunk after chunk, while they write (registrations,
+/// settings recompute): inside one long transaction the planner's statistics still describe the
+/// tables as they were before it, so lookups by key turn into sequential scans that grow with every
+/// chunk, and prepared statements would keep a generic plan that leaves the key list out of the
+/// index condition. Every lookup there is by an indexed key: tell the planner so.
+fn plan_key_lookups(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
     if let DbConn::Pg(pg) = conn {
-        // Inside one long transaction the planner's statistics still describe the tables as they
-        // were before the batch, so lookups by key turn into sequential scans that grow with every
-        // chunk. Every lookup here is by an indexed key: tell the planner so for this transaction.
-        // Prepared statements would also keep a generic plan that leaves the key list out of
-        // the index condition; plan each lookup with its actual keys instead.
         diesel::sql_query("SET LOCAL enable_seqscan = off").execute(pg)?;
         diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(pg)?;
     }
@@ -293,6 +294,11 @@ pub fn member_key(symbol: &str, number: &str, seq: &str) -> String {
 }
 
 /// Loads a notices file for `insurer`. See the module comment for the guarantees.
+///
+/// The rows are parsed, checked and given their deadlines in Rust, then staged in a temporary
+/// table (PostgreSQL: `COPY FROM STDIN`; SQLite: one prepared INSERT per row) and merged into
+/// employers, members and notices by a handful of set-based statements: the database does the
+/// joins and index work in bulk instead of a round trip per chunk.
 pub fn import_notices(
     conn: &mut DbConn,
     insurer: &Insurer,
@@ -309,12 +315,12 @@ pub fn import_notices(
     };
     let mut reader = NoticeReader::new(tee, NoticeReadOptions { as_of })?;
     let cal = Calendar::get();
-    write_tx(conn, |conn| {
+    let summary = write_tx(conn, |conn| {
         lock_insurer(conn, insurer.id.0)?;
         let start = StartState::read(conn, insurer.id.0)?;
         let mut batch = Batch::start(conn, insurer, FileKind::Notices, file_name, actor)?;
-        let mut employers = EmployerCache::default();
-        let mut chunk: Vec<NoticeRow> = Vec::with_capacity(CHUNK);
+        stage::create(conn)?;
+        let mut chunk: Vec<stage::Staged> = Vec::with_capacity(stage::CHUNK);
         let mut last_reject: Option<RowError> = None;
         let mut read = 0u64;
         loop {
@@ -329,7 +335,7 @@ pub fn import_notices(
                             });
                         }
                     }
-                    chunk.push(row);
+                    chunk.push(stage::Staged::new(row, &insurer.rules, cal));
                     false
                 }
                 Some(Err(e)) => {
@@ -339,16 +345,9 @@ pub fn import_notices(
                 }
                 None => true,
             };
-            if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
-                write_notice_chunk(
-                    conn,
-                    start,
-                    insurer,
-                    cal,
-                    &mut batch,
-                    &mut employers,
-                    &mut chunk,
-                )?;
+            if chunk.len() >= stage::CHUNK || (done && !chunk.is_empty()) {
+                stage::write(conn, &chunk)?;
+                chunk.clear();
                 batch.flush_rejects(conn)?;
                 read = reader.stats().rows;
                 progress(read);
@@ -361,223 +360,28 @@ pub fn import_notices(
         if let Some(line) = truncated_last_line(&state, last_reject.as_ref()) {
             return Err(ImportError::Truncated { line });
         }
+        stage::merge(conn, start, insurer.id.0, &mut batch)?;
         progress(stats.rows.max(read));
         Ok(batch.finish(conn, sha_hex(&state), stats.rows)?)
-    })
+    })?;
+    analyze_after(conn, &summary, &["notices", "members", "employers"]);
+    Ok(summary)
 }
 
-#[derive(Default)]
-struct EmployerCache {
-    by_code: HashMap<String, (i64, Option<String>)>,
-}
-
-impl EmployerCache {
-    /// Ids for the chunk's employer codes, creating employers seen for the first time and
-    /// filling in a name that was unknown.
-    fn resolve(
-        &mut self,
-        conn: &mut DbConn,
-        insurer_id: i64,
-        rows: &[NoticeRow],
-    ) -> Result<(), diesel::result::Error> {
-        let missing: Vec<&str> = rows
-            .iter()
-            .map(|r| r.employer_code.as_str())
-            .filter(|c| !self.by_code.contains_key(*c))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        if !missing.is_empty() {
-            self.load(conn, insurer_id, &missing)?;
-            let now = now_utc();
-            let mut new_rows = Vec::new();
-            let mut seen = HashSet::new();
-            for r in rows {
-                if !self.by_code.contains_key(&r.employer_code)
-                    && seen.insert(r.employer_code.as_str())
-                {
-                    new_rows.push((
-                        employers::insurer_id.eq(insurer_id),
-                        employers::code.eq(r.employer_code.as_str()),
-                        employers::name.eq(r.employer_name.as_deref()),
-                        employers::contact_emails.eq(""),
-                        employers::opt_out.eq(false),
-                        employers::created_at.eq(now),
-                        employers::updated_at.eq(now),
-                    ));
-                }
-            }
-            if !new_rows.is_empty() {
-                batch_insert!(conn, employers::table, &new_rows)?;
-                self.load(conn, insurer_id, &missing)?;
-            }
-        }
-        for r in rows {
-            if let (Some(name), Some((id, known))) =
-                (&r.employer_name, self.by_code.get_mut(&r.employer_code))
-            {
-                if known.as_deref() != Some(name.as_str()) {
-                    diesel::update(employers::table.find(*id))
-                        .set((
-                            employers::name.eq(name.as_str()),
-                            employers::updated_at.eq(now_utc()),
-                        ))
-                        .execute(conn)?;
-                    *known = Some(name.clone());
+/// After a large batch on PostgreSQL the planner's statistics still describe the tables as they
+/// were, which turns later lookups into sequential scans until autovacuum gets round to them.
+/// Outside the batch's transaction, so a failure here costs nothing but a warning.
+fn analyze_after(conn: &mut DbConn, summary: &ImportSummary, tables: &[&str]) {
+    const LARGE: u64 = 10_000;
+    if let DbConn::Pg(pg) = conn {
+        if summary.new + summary.changed >= LARGE {
+            for t in tables {
+                if let Err(e) = diesel::sql_query(format!("ANALYZE {t}")).execute(pg) {
+                    tracing::warn!(table = t, error = %e, "ANALYZE after import failed");
                 }
             }
         }
-        Ok(())
     }
-
-    fn load(
-        &mut self,
-        conn: &mut DbConn,
-        insurer_id: i64,
-        codes: &[&str],
-    ) -> Result<(), diesel::result::Error> {
-        let found: Vec<(i64, String, Option<String>)> = employers::table
-            .filter(employers::insurer_id.eq(insurer_id))
-            .filter(employers::code.eq_any(codes))
-            .select((employers::id, employers::code, employers::name))
-            .load(conn)?;
-        for (id, code, name) in found {
-            self.by_code.insert(code, (id, name));
-        }
-        Ok(())
-    }
-
-    fn id(&self, code: &str) -> i64 {
-        self.by_code[code].0
-    }
-}
-
-/// member_key → (id, name, name_kana) of members already stored.
-type KnownMembers = HashMap<String, (i64, Option<String>, Option<String>)>;
-
-/// Ids of the chunk's members, creating new ones and updating changed names.
-fn resolve_members(
-    conn: &mut DbConn,
-    insurer_id: i64,
-    rows: &[NoticeRow],
-    employer_ids: &[i64],
-) -> Result<HashMap<String, i64>, diesel::result::Error> {
-    let keys: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            member_key(
-                &r.member_symbol,
-                &r.member_number,
-                r.dependent_seq.as_deref().unwrap_or(""),
-            )
-        })
-        .collect();
-    let load = |conn: &mut DbConn| -> Result<KnownMembers, diesel::result::Error> {
-        let found: Vec<(i64, String, Option<String>, Option<String>)> = members::table
-            .filter(members::insurer_id.eq(insurer_id))
-            .filter(members::member_key.eq_any(&keys))
-            .select((
-                members::id,
-                members::member_key,
-                members::name,
-                members::name_kana,
-            ))
-            .load(conn)?;
-        Ok(found
-            .into_iter()
-            .map(|(id, k, n, nk)| (k, (id, n, nk)))
-            .collect())
-    };
-    let mut known = load(conn)?;
-    let now = now_utc();
-    let mut seen = HashSet::new();
-    let mut new_rows = Vec::new();
-    for ((r, k), emp) in rows.iter().zip(&keys).zip(employer_ids) {
-        if !known.contains_key(k) && seen.insert(k.as_str()) {
-            new_rows.push((
-                members::insurer_id.eq(insurer_id),
-                members::employer_id.eq(Some(*emp)),
-                members::symbol.eq(r.member_symbol.as_str()),
-                members::number.eq(r.member_number.as_str()),
-                members::dependent_seq.eq(r.dependent_seq.as_deref().unwrap_or("")),
-                members::member_key.eq(k.as_str()),
-                members::name.eq(r.name.as_deref()),
-                members::name_kana.eq(r.name_kana.as_deref()),
-                members::created_at.eq(now),
-                members::updated_at.eq(now),
-            ));
-        }
-    }
-    if !new_rows.is_empty() {
-        let inserted: Vec<(i64, String)> = match conn {
-            DbConn::Pg(c) => diesel::insert_into(members::table)
-                .values(&new_rows)
-                .returning((members::id, members::member_key))
-                .get_results(c)?,
-            DbConn::Sqlite(c) => diesel::insert_into(members::table)
-                .values(&new_rows)
-                .returning((members::id, members::member_key))
-                .get_results(c)?,
-        };
-        // The inserted names are what the first row of each new member carried.
-        let mut first_names: HashMap<&str, (Option<String>, Option<String>)> = HashMap::new();
-        for (r, k) in rows.iter().zip(&keys) {
-            first_names
-                .entry(k.as_str())
-                .or_insert_with(|| (r.name.clone(), r.name_kana.clone()));
-        }
-        for (id, key) in inserted {
-            let (name, kana) = first_names.get(key.as_str()).cloned().unwrap_or_default();
-            known.insert(key, (id, name, kana));
-        }
-    }
-    // A later notice may carry a corrected name; keep the newest non-empty one.
-    for (r, k) in rows.iter().zip(&keys) {
-        if let Some((id, name, kana)) = known.get_mut(k) {
-            let name_changed = r.name.is_some() && r.name != *name;
-            let kana_changed = r.name_kana.is_some() && r.name_kana != *kana;
-            if name_changed || kana_changed {
-                let new_name = r.name.clone().or(name.clone());
-                let new_kana = r.name_kana.clone().or(kana.clone());
-                diesel::update(members::table.find(*id))
-                    .set((
-                        members::name.eq(new_name.as_deref()),
-                        members::name_kana.eq(new_kana.as_deref()),
-                        members::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                *name = new_name;
-                *kana = new_kana;
-            }
-        }
-    }
-    Ok(known.into_iter().map(|(k, (id, _, _))| (k, id)).collect())
-}
-
-/// Earliest successful registration already stored per notice id (results may arrive first).
-fn earliest_registrations(
-    conn: &mut DbConn,
-    insurer_id: i64,
-    ids: &[&str],
-) -> Result<HashMap<String, NaiveDateTime>, diesel::result::Error> {
-    let rows: Vec<(String, Option<NaiveDateTime>)> = registration_results::table
-        .filter(registration_results::insurer_id.eq(insurer_id))
-        .filter(registration_results::notice_id.eq_any(ids))
-        .filter(registration_results::result.eq("ok"))
-        .select((
-            registration_results::notice_id,
-            registration_results::registered_at,
-        ))
-        .load(conn)?;
-    let mut out: HashMap<String, NaiveDateTime> = HashMap::new();
-    for (id, at) in rows {
-        if let Some(at) = at {
-            out.entry(id)
-                .and_modify(|e| *e = (*e).min(at))
-                .or_insert(at);
-        }
-    }
-    Ok(out)
 }
 
 /// JST date of a UTC timestamp (SPEC §2.1: every rule counts Japan dates).
@@ -608,137 +412,6 @@ impl StartState {
     }
 }
 
-fn write_notice_chunk(
-    conn: &mut DbConn,
-    start: StartState,
-    insurer: &Insurer,
-    cal: &Calendar,
-    batch: &mut Batch,
-    employer_cache: &mut EmployerCache,
-    chunk: &mut Vec<NoticeRow>,
-) -> Result<(), diesel::result::Error> {
-    let insurer_id = insurer.id.0;
-    let ids: Vec<&str> = chunk.iter().map(|r| r.notice_id.as_str()).collect();
-    // When the insurer had no notices before this batch, nothing can exist yet: the reader has
-    // already dropped repeated ids within the file, so the lookup would only cost time.
-    let existing: HashMap<String, (i64, i64)> = if start.had_notices {
-        notices::table
-            .filter(notices::insurer_id.eq(insurer_id))
-            .filter(notices::notice_id.eq_any(&ids))
-            .select((notices::notice_id, notices::id, notices::content_hash))
-            .load::<(String, i64, i64)>(conn)?
-            .into_iter()
-            .map(|(n, id, h)| (n, (id, h)))
-            .collect()
-    } else {
-        HashMap::new()
-    };
-    let regs = if start.had_registrations {
-        earliest_registrations(conn, insurer_id, &ids)?
-    } else {
-        HashMap::new()
-    };
-
-    // Unchanged rows need nothing else; the rest need employers and members.
-    let mut work: Vec<NoticeRow> = Vec::with_capacity(chunk.len());
-    for row in chunk.drain(..) {
-        match existing.get(row.notice_id.as_str()) {
-            Some((_, h)) if *h == row.content_hash as i64 => {
-                batch.summary.accepted += 1;
-                batch.summary.unchanged += 1;
-            }
-            _ => {
-                if let Some(at) = regs.get(row.notice_id.as_str()) {
-                    if jst_date(*at) < row.received_on {
-                        batch.reject(
-                            row.line,
-                            format!(
-                                "登録完了日 {} が受付日 {} より前です（先に取り込んだ登録結果と矛盾します）",
-                                jst_date(*at),
-                                row.received_on
-                            ),
-                        );
-                        continue;
-                    }
-                }
-                work.push(row);
-            }
-        }
-    }
-    if work.is_empty() {
-        return Ok(());
-    }
-    employer_cache.resolve(conn, insurer_id, &work)?;
-    let employer_ids: Vec<i64> = work
-        .iter()
-        .map(|r| employer_cache.id(&r.employer_code))
-        .collect();
-    let member_ids = resolve_members(conn, insurer_id, &work, &employer_ids)?;
-    let now = now_utc();
-    let mut inserts = Vec::new();
-    for (row, emp) in work.iter().zip(&employer_ids) {
-        let key = member_key(
-            &row.member_symbol,
-            &row.member_number,
-            row.dependent_seq.as_deref().unwrap_or(""),
-        );
-        let member = member_ids[&key];
-        let registered_at = regs.get(row.notice_id.as_str()).copied();
-        let facts = NoticeFacts {
-            kind: row.kind,
-            event_date: row.event_date,
-            received_on: row.received_on,
-            my_number: row.my_number,
-            registered_on: registered_at.map(jst_date),
-        };
-        let dl = rules::deadlines(&facts, &insurer.rules, cal);
-        batch.summary.accepted += 1;
-        // The same values serve the UPDATE of a changed notice and the INSERT of a new one.
-        let values = (
-            (
-                notices::kind.eq(row.kind.code()),
-                notices::employer_id.eq(*emp),
-                notices::member_id.eq(member),
-                notices::event_date.eq(row.event_date),
-                notices::received_on.eq(row.received_on),
-                notices::my_number_status.eq(row.my_number.code()),
-                notices::delay_cause.eq(row.delay_cause.as_deref()),
-                notices::content_hash.eq(row.content_hash as i64),
-            ),
-            (
-                notices::registered_at.eq(registered_at),
-                notices::registered_on.eq(registered_at.map(jst_date)),
-                notices::submission_deadline.eq(dl.submission),
-                notices::registration_deadline.eq(dl.registration),
-                notices::registration_rule.eq(rule_code(dl.registration_rule)),
-                notices::batch_id.eq(Some(batch.id)),
-                notices::updated_at.eq(now),
-            ),
-        );
-        match existing.get(row.notice_id.as_str()) {
-            Some((id, _)) => {
-                batch.summary.changed += 1;
-                diesel::update(notices::table.find(*id))
-                    .set(values)
-                    .execute(conn)?;
-            }
-            None => {
-                batch.summary.new += 1;
-                inserts.push((
-                    notices::insurer_id.eq(insurer_id),
-                    notices::notice_id.eq(row.notice_id.as_str()),
-                    notices::created_at.eq(now),
-                    values,
-                ));
-            }
-        }
-    }
-    if !inserts.is_empty() {
-        batch_insert!(conn, notices::table, &inserts)?;
-    }
-    Ok(())
-}
-
 pub fn rule_code(r: rules::RegistrationRule) -> &'static str {
     match r {
         rules::RegistrationRule::FiveDay => "five_day",
@@ -762,9 +435,11 @@ pub fn import_registrations(
         state: state.clone(),
     };
     let mut reader = RegistrationReader::new(tee)?;
-    write_tx(conn, |conn| {
+    let summary = write_tx(conn, |conn| {
         lock_insurer(conn, insurer.id.0)?;
+        plan_key_lookups(conn)?;
         let mut batch = Batch::start(conn, insurer, FileKind::Registrations, file_name, actor)?;
+        stage::create_registration_updates(conn)?;
         let mut chunk: Vec<RegistrationRow> = Vec::with_capacity(CHUNK);
         let mut last_reject: Option<RowError> = None;
         loop {
@@ -793,9 +468,12 @@ pub fn import_registrations(
         if let Some(line) = truncated_last_line(&state, last_reject.as_ref()) {
             return Err(ImportError::Truncated { line });
         }
+        batch.summary.changed += stage::apply_registration_updates(conn, insurer.id.0)?;
         progress(stats.rows);
         Ok(batch.finish(conn, sha_hex(&state), stats.rows)?)
-    })
+    })?;
+    analyze_after(conn, &summary, &["registration_results", "notices"]);
+    Ok(summary)
 }
 
 type StoredResult = (
@@ -899,16 +577,8 @@ fn write_registration_chunk(
     if !inserts.is_empty() {
         batch_insert!(conn, registration_results::table, &inserts)?;
     }
-    for (id, at) in earliest {
-        batch.summary.changed += 1;
-        diesel::update(notices::table.find(id))
-            .set((
-                notices::registered_at.eq(Some(at)),
-                notices::registered_on.eq(Some(jst_date(at))),
-                notices::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-    }
+    let updates: Vec<(i64, NaiveDateTime)> = earliest.into_iter().collect();
+    stage::write_registration_updates(conn, &updates)?;
     Ok(())
 }
 
@@ -922,6 +592,7 @@ pub fn recompute_deadlines(
     use super::schema::insurers;
     write_tx(conn, |conn| {
         lock_insurer(conn, insurer.id.0)?;
+        plan_key_lookups(conn)?;
         diesel::update(insurers::table.find(insurer.id.0))
             .set((
                 insurers::rules_toml.eq(new_rules.to_toml_string()),

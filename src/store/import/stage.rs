@@ -1,0 +1,520 @@
+//! The staging table of a notices import and the set-based merge out of it.
+//!
+//! Every accepted row goes, with its deadlines already computed, into a temporary table that only
+//! this transaction sees (`COPY FROM STDIN` on PostgreSQL, a prepared single-row INSERT on SQLite).
+//! Once the file is read, six statements turn the stage into employers, members and notices; the
+//! stage lives in the database, so the process's memory does not grow with the file.
+//!
+//! What the merge keeps from the row-by-row rules it replaces:
+//! - a row whose 受付番号 is stored with the same content hash is `unchanged` and touches nothing;
+//! - a row whose stored registration result is earlier than its 受付日 is rejected with its line;
+//! - an employer's or member's name is the last non-empty one the file carries (a later notice may
+//!   correct it), otherwise the stored one; a new member belongs to the employer of its first row;
+//! - a changed notice is updated in place (same row id), a new one inserted; both carry the earliest
+//!   successful registration already stored for their 受付番号.
+use super::{member_key, rule_code, Batch, StartState};
+use crate::domain::rules::{self, NoticeFacts};
+use crate::domain::{Calendar, RuleSettings};
+use crate::ingest::NoticeRow;
+use crate::store::{now_utc, DbConn};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::result::Error;
+use diesel::sql_types::{BigInt, Date, Timestamp};
+use std::io::Write;
+
+/// Rows staged per statement (PostgreSQL: per COPY; about 1.5 MB of text).
+pub const CHUNK: usize = 10_000;
+
+diesel::table! {
+    import_stage (line) {
+        line -> BigInt,
+        notice_id -> Text,
+        kind -> Text,
+        employer_code -> Text,
+        employer_name -> Nullable<Text>,
+        member_key -> Text,
+        symbol -> Text,
+        number -> Text,
+        dependent_seq -> Text,
+        name -> Nullable<Text>,
+        name_kana -> Nullable<Text>,
+        event_date -> Date,
+        received_on -> Date,
+        my_number_status -> Text,
+        delay_cause -> Nullable<Text>,
+        content_hash -> BigInt,
+        submission_deadline -> Date,
+        registration_deadline -> Date,
+        registration_rule -> Text,
+    }
+}
+
+const STAGE_COLUMNS: &str = "notice_id TEXT NOT NULL, kind TEXT NOT NULL, \
+    employer_code TEXT NOT NULL, employer_name TEXT, member_key TEXT NOT NULL, \
+    symbol TEXT NOT NULL, number TEXT NOT NULL, dependent_seq TEXT NOT NULL, name TEXT, \
+    name_kana TEXT, event_date DATE NOT NULL, received_on DATE NOT NULL, \
+    my_number_status TEXT NOT NULL, delay_cause TEXT, content_hash BIGINT NOT NULL, \
+    submission_deadline DATE NOT NULL, registration_deadline DATE NOT NULL, \
+    registration_rule TEXT NOT NULL";
+
+/// One accepted row with what the merge needs computed in Rust: its member key and deadlines.
+pub struct Staged {
+    row: NoticeRow,
+    member_key: String,
+    submission_deadline: NaiveDate,
+    registration_deadline: NaiveDate,
+    registration_rule: &'static str,
+}
+
+impl Staged {
+    pub fn new(row: NoticeRow, settings: &RuleSettings, cal: &Calendar) -> Staged {
+        let facts = NoticeFacts {
+            kind: row.kind,
+            event_date: row.event_date,
+            received_on: row.received_on,
+            my_number: row.my_number,
+            registered_on: None,
+        };
+        let dl = rules::deadlines(&facts, settings, cal);
+        Staged {
+            member_key: member_key(
+                &row.member_symbol,
+                &row.member_number,
+                row.dependent_seq.as_deref().unwrap_or(""),
+            ),
+            submission_deadline: dl.submission,
+            registration_deadline: dl.registration,
+            registration_rule: rule_code(dl.registration_rule),
+            row,
+        }
+    }
+}
+
+/// Creates the (empty) stage for this transaction. PostgreSQL drops it at commit or rollback;
+/// SQLite's temporary tables belong to the connection, so an earlier one is dropped first.
+pub fn create(conn: &mut DbConn) -> Result<(), Error> {
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query(format!(
+                "CREATE TEMP TABLE import_stage (line BIGINT NOT NULL, {STAGE_COLUMNS}) ON COMMIT DROP"
+            ))
+            .execute(c)?;
+            // The merge groups and joins the whole stage at once: let it hash in memory.
+            diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("DROP TABLE IF EXISTS temp.import_stage").execute(c)?;
+            diesel::sql_query(format!(
+                "CREATE TEMP TABLE import_stage (line INTEGER PRIMARY KEY, {STAGE_COLUMNS})"
+            ))
+            .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds rows to the stage.
+pub fn write(conn: &mut DbConn, rows: &[Staged]) -> Result<(), Error> {
+    use import_stage::dsl as s;
+    match conn {
+        DbConn::Pg(c) => {
+            let mut buf = Vec::with_capacity(rows.len() * 160);
+            for r in rows {
+                copy_row(&mut buf, r);
+            }
+            diesel::copy_from(import_stage::table)
+                .from_raw_data(import_stage::table, |w: &mut dyn Write| {
+                    w.write_all(&buf)
+                        .map_err(|e| Error::SerializationError(Box::new(e)))
+                })
+                .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            for st in rows {
+                let r = &st.row;
+                diesel::insert_into(import_stage::table)
+                    .values((
+                        (
+                            s::line.eq(r.line as i64),
+                            s::notice_id.eq(r.notice_id.as_str()),
+                            s::kind.eq(r.kind.code()),
+                            s::employer_code.eq(r.employer_code.as_str()),
+                            s::employer_name.eq(r.employer_name.as_deref()),
+                            s::member_key.eq(st.member_key.as_str()),
+                            s::symbol.eq(r.member_symbol.as_str()),
+                            s::number.eq(r.member_number.as_str()),
+                            s::dependent_seq.eq(r.dependent_seq.as_deref().unwrap_or("")),
+                            s::name.eq(r.name.as_deref()),
+                        ),
+                        (
+                            s::name_kana.eq(r.name_kana.as_deref()),
+                            s::event_date.eq(r.event_date),
+                            s::received_on.eq(r.received_on),
+                            s::my_number_status.eq(r.my_number.code()),
+                            s::delay_cause.eq(r.delay_cause.as_deref()),
+                            s::content_hash.eq(r.content_hash as i64),
+                            s::submission_deadline.eq(st.submission_deadline),
+                            s::registration_deadline.eq(st.registration_deadline),
+                            s::registration_rule.eq(st.registration_rule),
+                        ),
+                    ))
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One row in COPY's text format, in the column order of `import_stage`.
+fn copy_row(buf: &mut Vec<u8>, st: &Staged) {
+    let r = &st.row;
+    let _ = write!(buf, "{}\t", r.line);
+    for v in [
+        Some(r.notice_id.as_str()),
+        Some(r.kind.code()),
+        Some(r.employer_code.as_str()),
+        r.employer_name.as_deref(),
+        Some(st.member_key.as_str()),
+        Some(r.member_symbol.as_str()),
+        Some(r.member_number.as_str()),
+        Some(r.dependent_seq.as_deref().unwrap_or("")),
+        r.name.as_deref(),
+        r.name_kana.as_deref(),
+    ] {
+        copy_text(buf, v);
+        buf.push(b'\t');
+    }
+    let _ = write!(buf, "{}\t{}\t", r.event_date, r.received_on);
+    copy_text(buf, Some(r.my_number.code()));
+    buf.push(b'\t');
+    copy_text(buf, r.delay_cause.as_deref());
+    let _ = writeln!(
+        buf,
+        "\t{}\t{}\t{}\t{}",
+        r.content_hash as i64,
+        st.submission_deadline,
+        st.registration_deadline,
+        st.registration_rule
+    );
+}
+
+/// A text value escaped for COPY's text format (`\N` is NULL).
+fn copy_text(buf: &mut Vec<u8>, v: Option<&str>) {
+    let Some(v) = v else {
+        buf.extend_from_slice(b"\\N");
+        return;
+    };
+    for &b in v.as_bytes() {
+        match b {
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            _ => buf.push(b),
+        }
+    }
+}
+
+/// SQL that differs between the two engines.
+struct Dialect {
+    pg: bool,
+}
+
+impl Dialect {
+    /// The Japan date of a UTC timestamp expression (SPEC §2.1).
+    fn jst_date(&self, ts: &str) -> String {
+        if self.pg {
+            format!("CAST(({ts}) + INTERVAL '9 hours' AS DATE)")
+        } else {
+            format!("date({ts}, '+9 hours')")
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Offender {
+    #[diesel(sql_type = BigInt)]
+    line: i64,
+    #[diesel(sql_type = Date)]
+    received_on: NaiveDate,
+    #[diesel(sql_type = Timestamp)]
+    at: NaiveDateTime,
+}
+
+/// Runs one statement; `$1`, where used, is the batch's timestamp.
+fn exec(conn: &mut DbConn, sql: &str, now: Option<NaiveDateTime>) -> Result<u64, Error> {
+    let n = match conn {
+        DbConn::Pg(c) => match now {
+            Some(t) => diesel::sql_query(sql).bind::<Timestamp, _>(t).execute(c)?,
+            None => diesel::sql_query(sql).execute(c)?,
+        },
+        DbConn::Sqlite(c) => {
+            let sql = sql.replace("$1", "?1");
+            match now {
+                Some(t) => diesel::sql_query(sql).bind::<Timestamp, _>(t).execute(c)?,
+                None => diesel::sql_query(sql).execute(c)?,
+            }
+        }
+    };
+    Ok(n as u64)
+}
+
+/// Merges the stage into the insurer's employers, members and notices and counts the outcome.
+pub fn merge(
+    conn: &mut DbConn,
+    start: StartState,
+    insurer_id: i64,
+    batch: &mut Batch,
+) -> Result<(), Error> {
+    let sql = Dialect {
+        pg: matches!(conn, DbConn::Pg(_)),
+    };
+    let ins = insurer_id;
+    let batch_id = batch.id;
+    let now = now_utc();
+    if sql.pg {
+        // The member and name look-ups below join the stage to itself by line.
+        exec(conn, "CREATE INDEX ON import_stage (line)", None)?;
+        exec(conn, "ANALYZE import_stage", None)?;
+    }
+    let earliest = format!(
+        "(SELECT MIN(r.registered_at) FROM registration_results r WHERE r.insurer_id = {ins} \
+         AND r.notice_id = s.notice_id AND r.result = 'ok')"
+    );
+
+    // 1. Same 受付番号, same content: nothing to do.
+    if start.had_notices {
+        let n = exec(
+            conn,
+            &format!(
+                "DELETE FROM import_stage WHERE EXISTS (SELECT 1 FROM notices n \
+                 WHERE n.insurer_id = {ins} AND n.notice_id = import_stage.notice_id \
+                 AND n.content_hash = import_stage.content_hash)"
+            ),
+            None,
+        )?;
+        batch.summary.accepted += n;
+        batch.summary.unchanged += n;
+    }
+
+    // 2. A registration result loaded earlier that predates the notice's receipt.
+    if start.had_registrations {
+        let q = format!(
+            "SELECT line, received_on, at FROM (SELECT s.line, s.received_on, {earliest} AS at \
+             FROM import_stage s) y WHERE at IS NOT NULL AND {} < received_on ORDER BY line",
+            sql.jst_date("at")
+        );
+        let offenders: Vec<Offender> = match conn {
+            DbConn::Pg(c) => diesel::sql_query(q).load(c)?,
+            DbConn::Sqlite(c) => diesel::sql_query(q).load(c)?,
+        };
+        for o in &offenders {
+            batch.reject(
+                o.line as u64,
+                format!(
+                    "登録完了日 {} が受付日 {} より前です（先に取り込んだ登録結果と矛盾します）",
+                    super::jst_date(o.at),
+                    o.received_on
+                ),
+            );
+        }
+        for chunk in offenders.chunks(500) {
+            let lines: Vec<String> = chunk.iter().map(|o| o.line.to_string()).collect();
+            exec(
+                conn,
+                &format!(
+                    "DELETE FROM import_stage WHERE line IN ({})",
+                    lines.join(",")
+                ),
+                None,
+            )?;
+        }
+    }
+
+    // 3. Employers: new codes created, names updated to the file's last non-empty one.
+    exec(
+        conn,
+        &format!(
+            "INSERT INTO employers (insurer_id, code, name, contact_emails, opt_out, created_at, updated_at) \
+             SELECT {ins}, g.employer_code, n.employer_name, '', false, $1, $1 \
+             FROM (SELECT employer_code, MAX(CASE WHEN employer_name IS NOT NULL THEN line END) AS name_line \
+                   FROM import_stage GROUP BY employer_code) g \
+             LEFT JOIN import_stage n ON n.line = g.name_line \
+             WHERE true \
+             ON CONFLICT (insurer_id, code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at \
+             WHERE excluded.name IS NOT NULL AND employers.name IS DISTINCT FROM excluded.name"
+        ),
+        Some(now),
+    )?;
+
+    // 4. Members: created with the employer of their first row; names as for employers.
+    exec(
+        conn,
+        &format!(
+            "INSERT INTO members (insurer_id, employer_id, symbol, number, dependent_seq, member_key, \
+                                  name, name_kana, created_at, updated_at) \
+             SELECT {ins}, e.id, f.symbol, f.number, f.dependent_seq, g.member_key, n.name, k.name_kana, $1, $1 \
+             FROM (SELECT member_key, MIN(line) AS first_line, \
+                          MAX(CASE WHEN name IS NOT NULL THEN line END) AS name_line, \
+                          MAX(CASE WHEN name_kana IS NOT NULL THEN line END) AS kana_line \
+                   FROM import_stage GROUP BY member_key) g \
+             JOIN import_stage f ON f.line = g.first_line \
+             JOIN employers e ON e.insurer_id = {ins} AND e.code = f.employer_code \
+             LEFT JOIN import_stage n ON n.line = g.name_line \
+             LEFT JOIN import_stage k ON k.line = g.kana_line \
+             WHERE true \
+             ON CONFLICT (insurer_id, member_key) DO UPDATE \
+             SET name = COALESCE(excluded.name, members.name), \
+                 name_kana = COALESCE(excluded.name_kana, members.name_kana), \
+                 updated_at = excluded.updated_at \
+             WHERE (excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM members.name) \
+                OR (excluded.name_kana IS NOT NULL AND excluded.name_kana IS DISTINCT FROM members.name_kana)"
+        ),
+        Some(now),
+    )?;
+
+    // The stage with its employer and member ids (and the earliest stored registration).
+    let registered = if start.had_registrations {
+        earliest.as_str()
+    } else {
+        "CAST(NULL AS TIMESTAMP)"
+    };
+    let resolved = format!(
+        "SELECT s.line, s.notice_id, s.kind, e.id AS employer_id, m.id AS member_id, s.event_date, \
+                s.received_on, s.my_number_status, s.delay_cause, s.content_hash, \
+                s.submission_deadline, s.registration_deadline, s.registration_rule, {registered} AS at \
+         FROM import_stage s \
+         JOIN employers e ON e.insurer_id = {ins} AND e.code = s.employer_code \
+         JOIN members m ON m.insurer_id = {ins} AND m.member_key = s.member_key"
+    );
+    let registered_on = if start.had_registrations {
+        sql.jst_date("y.at")
+    } else {
+        "CAST(NULL AS DATE)".to_string()
+    };
+
+    // 5. Changed notices, updated in place.
+    if start.had_notices {
+        let n = exec(
+            conn,
+            &format!(
+                "UPDATE notices SET kind = y.kind, employer_id = y.employer_id, member_id = y.member_id, \
+                     event_date = y.event_date, received_on = y.received_on, \
+                     my_number_status = y.my_number_status, delay_cause = y.delay_cause, \
+                     content_hash = y.content_hash, registered_at = y.at, registered_on = {registered_on}, \
+                     submission_deadline = y.submission_deadline, \
+                     registration_deadline = y.registration_deadline, \
+                     registration_rule = y.registration_rule, batch_id = {batch_id}, updated_at = $1 \
+                 FROM ({resolved}) y \
+                 WHERE notices.insurer_id = {ins} AND notices.notice_id = y.notice_id"
+            ),
+            Some(now),
+        )?;
+        batch.summary.accepted += n;
+        batch.summary.changed += n;
+    }
+
+    // 6. New notices.
+    let only_new = if start.had_notices {
+        format!(
+            "WHERE NOT EXISTS (SELECT 1 FROM notices n WHERE n.insurer_id = {ins} \
+             AND n.notice_id = y.notice_id)"
+        )
+    } else {
+        String::new()
+    };
+    let n = exec(
+        conn,
+        &format!(
+            "INSERT INTO notices (insurer_id, notice_id, kind, employer_id, member_id, event_date, \
+                 received_on, my_number_status, delay_cause, content_hash, registered_at, registered_on, \
+                 submission_deadline, registration_deadline, registration_rule, batch_id, created_at, \
+                 updated_at) \
+             SELECT {ins}, y.notice_id, y.kind, y.employer_id, y.member_id, y.event_date, y.received_on, \
+                 y.my_number_status, y.delay_cause, y.content_hash, y.at, {registered_on}, \
+                 y.submission_deadline, y.registration_deadline, y.registration_rule, {batch_id}, $1, $1 \
+             FROM ({resolved}) y {only_new}"
+        ),
+        Some(now),
+    )?;
+    batch.summary.accepted += n;
+    batch.summary.new += n;
+
+    if !sql.pg {
+        exec(conn, "DROP TABLE temp.import_stage", None)?;
+    }
+    Ok(())
+}
+
+diesel::table! {
+    import_reg_updates (notice_row_id) {
+        notice_row_id -> BigInt,
+        at -> Timestamp,
+    }
+}
+
+/// Registration imports collect "this notice was registered earlier than stored" here, chunk by
+/// chunk, and apply it with one UPDATE at the end (instead of one UPDATE per notice).
+pub fn create_registration_updates(conn: &mut DbConn) -> Result<(), Error> {
+    const COLUMNS: &str = "notice_row_id BIGINT NOT NULL, at TIMESTAMP NOT NULL";
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query(format!(
+                "CREATE TEMP TABLE import_reg_updates ({COLUMNS}) ON COMMIT DROP"
+            ))
+            .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("DROP TABLE IF EXISTS temp.import_reg_updates").execute(c)?;
+            diesel::sql_query(format!("CREATE TEMP TABLE import_reg_updates ({COLUMNS})"))
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn write_registration_updates(
+    conn: &mut DbConn,
+    updates: &[(i64, NaiveDateTime)],
+) -> Result<(), Error> {
+    use import_reg_updates::dsl as u;
+    for chunk in updates.chunks(super::CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(id, at)| (u::notice_row_id.eq(*id), u::at.eq(*at)))
+            .collect();
+        match conn {
+            DbConn::Pg(c) => diesel::insert_into(import_reg_updates::table)
+                .values(&rows)
+                .execute(c)?,
+            DbConn::Sqlite(c) => diesel::insert_into(import_reg_updates::table)
+                .values(&rows)
+                .execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// Sets each notice's registration to the earliest success collected, where that is earlier than
+/// what is stored. Returns how many notices changed.
+pub fn apply_registration_updates(conn: &mut DbConn, insurer_id: i64) -> Result<u64, Error> {
+    let sql = Dialect {
+        pg: matches!(conn, DbConn::Pg(_)),
+    };
+    let n = exec(
+        conn,
+        &format!(
+            "UPDATE notices SET registered_at = x.at, registered_on = {}, updated_at = $1 \
+             FROM (SELECT notice_row_id, MIN(at) AS at FROM import_reg_updates GROUP BY notice_row_id) x \
+             WHERE notices.id = x.notice_row_id AND notices.insurer_id = {insurer_id} \
+             AND (notices.registered_at IS NULL OR x.at < notices.registered_at)",
+            sql.jst_date("x.at")
+        ),
+        Some(now_utc()),
+    )?;
+    if !sql.pg {
+        exec(conn, "DROP TABLE temp.import_reg_updates", None)?;
+    }
+    Ok(n)
+}
