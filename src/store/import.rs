@@ -14,6 +14,7 @@ use crate::ingest::{
     RowError,
 };
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -315,57 +316,83 @@ pub fn import_notices(
     };
     let mut reader = NoticeReader::new(tee, NoticeReadOptions { as_of })?;
     let cal = Calendar::get();
-    let summary = write_tx(conn, |conn| {
-        lock_insurer(conn, insurer.id.0)?;
-        let start = StartState::read(conn, insurer.id.0)?;
-        let mut batch = Batch::start(conn, insurer, FileKind::Notices, file_name, actor)?;
-        stage::create(conn)?;
-        let mut chunk: Vec<stage::Staged> = Vec::with_capacity(stage::CHUNK);
-        let mut last_reject: Option<RowError> = None;
-        let mut read = 0u64;
-        loop {
-            let done = match reader.next() {
-                Some(Ok(row)) => {
-                    if let Some(found) = &row.insurer_number {
-                        if found != &insurer.number {
-                            return Err(ImportError::WrongInsurer {
-                                expected: insurer.number.to_string(),
-                                found: found.to_string(),
-                                line: row.line,
-                            });
+    let summary = with_bulk_cache(conn, |conn| {
+        write_tx(conn, |conn| {
+            lock_insurer(conn, insurer.id.0)?;
+            let start = StartState::read(conn, insurer.id.0)?;
+            let mut batch = Batch::start(conn, insurer, FileKind::Notices, file_name, actor)?;
+            stage::create(conn)?;
+            let mut chunk: Vec<stage::Staged> = Vec::with_capacity(stage::CHUNK);
+            let mut last_reject: Option<RowError> = None;
+            let mut read = 0u64;
+            loop {
+                let done = match reader.next() {
+                    Some(Ok(row)) => {
+                        if let Some(found) = &row.insurer_number {
+                            if found != &insurer.number {
+                                return Err(ImportError::WrongInsurer {
+                                    expected: insurer.number.to_string(),
+                                    found: found.to_string(),
+                                    line: row.line,
+                                });
+                            }
                         }
+                        chunk.push(stage::Staged::new(row, &insurer.rules, cal));
+                        false
                     }
-                    chunk.push(stage::Staged::new(row, &insurer.rules, cal));
-                    false
+                    Some(Err(e)) => {
+                        batch.reject(e.line, e.reason.clone());
+                        last_reject = Some(e);
+                        false
+                    }
+                    None => true,
+                };
+                if chunk.len() >= stage::CHUNK || (done && !chunk.is_empty()) {
+                    stage::write(conn, &chunk)?;
+                    chunk.clear();
+                    batch.flush_rejects(conn)?;
+                    read = reader.stats().rows;
+                    progress(read);
                 }
-                Some(Err(e)) => {
-                    batch.reject(e.line, e.reason.clone());
-                    last_reject = Some(e);
-                    false
+                if done {
+                    break;
                 }
-                None => true,
-            };
-            if chunk.len() >= stage::CHUNK || (done && !chunk.is_empty()) {
-                stage::write(conn, &chunk)?;
-                chunk.clear();
-                batch.flush_rejects(conn)?;
-                read = reader.stats().rows;
-                progress(read);
             }
-            if done {
-                break;
+            let stats = reader.finish()?;
+            if let Some(line) = truncated_last_line(&state, last_reject.as_ref()) {
+                return Err(ImportError::Truncated { line });
             }
-        }
-        let stats = reader.finish()?;
-        if let Some(line) = truncated_last_line(&state, last_reject.as_ref()) {
-            return Err(ImportError::Truncated { line });
-        }
-        stage::merge(conn, start, insurer.id.0, &mut batch)?;
-        progress(stats.rows.max(read));
-        Ok(batch.finish(conn, sha_hex(&state), stats.rows)?)
+            stage::merge(conn, start, insurer.id.0, &mut batch)?;
+            progress(stats.rows.max(read));
+            Ok(batch.finish(conn, sha_hex(&state), stats.rows)?)
+        })
     })?;
     analyze_after(conn, &summary, &["notices", "members", "employers"]);
     Ok(summary)
+}
+
+/// Runs `f` with a larger SQLite page cache: with the default 2 MB every index insert of a large
+/// batch re-reads pages from the OS and spills dirty ones to the WAL mid-batch. Bounded, so memory
+/// stays flat whatever the file size, and set back afterwards so the pooled connection does not
+/// keep it.
+fn with_bulk_cache<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, ImportError>,
+) -> Result<T, ImportError> {
+    const KIB: i64 = 64 * 1024;
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return f(conn);
+    }
+    conn.batch_execute(&format!(
+        "PRAGMA main.cache_size = -{KIB}; PRAGMA temp.cache_size = -{KIB};"
+    ))?;
+    let out = f(conn);
+    if let Err(e) =
+        conn.batch_execute("PRAGMA main.cache_size = -2000; PRAGMA temp.cache_size = -2000;")
+    {
+        tracing::warn!(error = %e, "could not reset the SQLite page cache after an import");
+    }
+    out
 }
 
 /// After a large batch on PostgreSQL the planner's statistics still describe the tables as they
@@ -435,42 +462,44 @@ pub fn import_registrations(
         state: state.clone(),
     };
     let mut reader = RegistrationReader::new(tee)?;
-    let summary = write_tx(conn, |conn| {
-        lock_insurer(conn, insurer.id.0)?;
-        plan_key_lookups(conn)?;
-        let mut batch = Batch::start(conn, insurer, FileKind::Registrations, file_name, actor)?;
-        stage::create_registration_updates(conn)?;
-        let mut chunk: Vec<RegistrationRow> = Vec::with_capacity(CHUNK);
-        let mut last_reject: Option<RowError> = None;
-        loop {
-            let done = match reader.next() {
-                Some(Ok(row)) => {
-                    chunk.push(row);
-                    false
+    let summary = with_bulk_cache(conn, |conn| {
+        write_tx(conn, |conn| {
+            lock_insurer(conn, insurer.id.0)?;
+            plan_key_lookups(conn)?;
+            let mut batch = Batch::start(conn, insurer, FileKind::Registrations, file_name, actor)?;
+            stage::create_registration_updates(conn)?;
+            let mut chunk: Vec<RegistrationRow> = Vec::with_capacity(CHUNK);
+            let mut last_reject: Option<RowError> = None;
+            loop {
+                let done = match reader.next() {
+                    Some(Ok(row)) => {
+                        chunk.push(row);
+                        false
+                    }
+                    Some(Err(e)) => {
+                        batch.reject(e.line, e.reason.clone());
+                        last_reject = Some(e);
+                        false
+                    }
+                    None => true,
+                };
+                if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
+                    write_registration_chunk(conn, insurer.id.0, &mut batch, &mut chunk)?;
+                    batch.flush_rejects(conn)?;
+                    progress(reader.stats().rows);
                 }
-                Some(Err(e)) => {
-                    batch.reject(e.line, e.reason.clone());
-                    last_reject = Some(e);
-                    false
+                if done {
+                    break;
                 }
-                None => true,
-            };
-            if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
-                write_registration_chunk(conn, insurer.id.0, &mut batch, &mut chunk)?;
-                batch.flush_rejects(conn)?;
-                progress(reader.stats().rows);
             }
-            if done {
-                break;
+            let stats = reader.finish()?;
+            if let Some(line) = truncated_last_line(&state, last_reject.as_ref()) {
+                return Err(ImportError::Truncated { line });
             }
-        }
-        let stats = reader.finish()?;
-        if let Some(line) = truncated_last_line(&state, last_reject.as_ref()) {
-            return Err(ImportError::Truncated { line });
-        }
-        batch.summary.changed += stage::apply_registration_updates(conn, insurer.id.0)?;
-        progress(stats.rows);
-        Ok(batch.finish(conn, sha_hex(&state), stats.rows)?)
+            batch.summary.changed += stage::apply_registration_updates(conn, insurer.id.0)?;
+            progress(stats.rows);
+            Ok(batch.finish(conn, sha_hex(&state), stats.rows)?)
+        })
     })?;
     analyze_after(conn, &summary, &["registration_results", "notices"]);
     Ok(summary)

@@ -242,8 +242,10 @@ struct Offender {
     at: NaiveDateTime,
 }
 
-/// Runs one statement; `$1`, where used, is the batch's timestamp.
+/// Runs one statement; `$1`, where used, is the batch's timestamp. Each statement's time is
+/// logged at debug level (`REGWATCH_LOG=regwatch::store=debug`): where an import spends its time.
 fn exec(conn: &mut DbConn, sql: &str, now: Option<NaiveDateTime>) -> Result<u64, Error> {
+    let started = std::time::Instant::now();
     let n = match conn {
         DbConn::Pg(c) => match now {
             Some(t) => diesel::sql_query(sql).bind::<Timestamp, _>(t).execute(c)?,
@@ -257,6 +259,12 @@ fn exec(conn: &mut DbConn, sql: &str, now: Option<NaiveDateTime>) -> Result<u64,
             }
         }
     };
+    tracing::debug!(
+        rows = n,
+        ms = started.elapsed().as_millis() as u64,
+        statement = sql.get(..60).unwrap_or(sql),
+        "import merge step"
+    );
     Ok(n as u64)
 }
 
