@@ -1028,7 +1028,7 @@ async fn print(
             "pages/survey_print.html"
         }
     };
-    Ok(html(state, template, &ctx)?)
+    html(state, template, &ctx)
 }
 
 /// The checklist (別添1 or 別添2) as a printable A4 HTML document with the answers and notes.
