@@ -388,4 +388,34 @@ mod tests {
             assert!(b.y >= TOP - 0.001 && b.y + b.h <= TOP + plot_h() + 0.001);
         }
     }
+
+    #[test]
+    fn the_workload_chart_shows_the_ratio_only_with_staffing() {
+        use crate::domain::staffing::StaffingPeriod;
+        use crate::domain::Status;
+        use crate::reports::workload::WorkloadAcc;
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let fill = || {
+            let mut acc = WorkloadAcc::new(d("2026-03-01"), d("2026-05-31"), d("2026-06-30"));
+            for i in 0..7 {
+                acc.add(
+                    d("2026-04-06") + chrono::Days::new(i % 5),
+                    None,
+                    Status::Open,
+                );
+            }
+            acc
+        };
+        let without = workload_charts(&fill().finish(&[]));
+        assert!(without.per_staff.is_none());
+        assert_eq!(without.notices.bars.len(), 14);
+        let with =
+            workload_charts(&fill().finish(&[(StaffingPeriod::Month(d("2026-04-01")), 2.0)]));
+        let ratio = with.per_staff.unwrap();
+        let peak = ratio.bars.iter().find(|b| b.label == "04/06").unwrap();
+        assert_eq!(peak.value, "3.5");
+        for b in &ratio.bars {
+            assert!(b.y >= TOP - 0.001 && b.y + b.h <= TOP + plot_h() + 0.001);
+        }
+    }
 }

@@ -795,26 +795,63 @@ fn checklist_xlsx(b: &Bundle) -> Result<Vec<u8>, WebError> {
     wb.save_to_buffer().map_err(xerr)
 }
 
+/// Every export: each document in the formats it has.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Doc {
-    Survey,
-    Checklist,
-    /// The monthly statistics sheet on its own (CSV only).
-    Statistics,
+enum Export {
+    SurveyXlsx,
+    SurveyCsv,
+    ChecklistXlsx,
+    ChecklistCsv,
+    /// The 月別統計 sheet on its own (in xlsx it is a sheet of the two workbooks).
+    StatisticsCsv,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Xlsx,
+impl Export {
+    fn audit_action(self) -> &'static str {
+        match self {
+            Export::SurveyXlsx | Export::SurveyCsv => "export_survey",
+            Export::ChecklistXlsx | Export::ChecklistCsv => "export_checklist",
+            Export::StatisticsCsv => "export_statistics",
+        }
+    }
+
+    fn file_name(self) -> &'static str {
+        match self {
+            Export::SurveyXlsx => "followup.xlsx",
+            Export::SurveyCsv => "followup.csv",
+            Export::ChecklistXlsx => "checklist.xlsx",
+            Export::ChecklistCsv => "checklist.csv",
+            Export::StatisticsCsv => "statistics.csv",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Export::SurveyXlsx | Export::ChecklistXlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+            Export::SurveyCsv | Export::ChecklistCsv | Export::StatisticsCsv => {
+                "text/csv; charset=utf-8"
+            }
+        }
+    }
+
+    fn bytes(self, b: &Bundle) -> Result<Vec<u8>, WebError> {
+        match self {
+            Export::SurveyXlsx => survey_xlsx(b),
+            Export::ChecklistXlsx => checklist_xlsx(b),
+            Export::SurveyCsv => csv_bytes(&b.insurer, &SURVEY_HEADERS, &survey_rows(b)),
+            Export::ChecklistCsv => csv_bytes(&b.insurer, &CHECKLIST_HEADERS, &checklist_rows(b)),
+            Export::StatisticsCsv => csv_bytes(&b.insurer, &STATS_HEADERS, &stats_rows(b)),
+        }
+    }
 }
 
 async fn export(
     state: &AppState,
     user: &CurrentUser,
     q: PeriodQuery,
-    doc: Doc,
-    format: Format,
+    what: Export,
 ) -> Result<HttpResponse, WebError> {
     let p = period(&q)?;
     let iid = user.insurer_id;
@@ -823,22 +860,7 @@ async fn export(
     let bytes = db(state, move |c| {
         let insurer = crate::store::insurers::get(c, iid)?;
         let b = load(c, insurer, p)?;
-        let bytes = match (doc, format) {
-            (Doc::Survey, Format::Xlsx) => survey_xlsx(&b)?,
-            (Doc::Checklist, Format::Xlsx) => checklist_xlsx(&b)?,
-            (Doc::Survey, Format::Csv) => csv_bytes(&b.insurer, &SURVEY_HEADERS, &survey_rows(&b))?,
-            (Doc::Checklist, Format::Csv) => {
-                csv_bytes(&b.insurer, &CHECKLIST_HEADERS, &checklist_rows(&b))?
-            }
-            (Doc::Statistics, Format::Csv) => {
-                csv_bytes(&b.insurer, &STATS_HEADERS, &stats_rows(&b))?
-            }
-            (Doc::Statistics, Format::Xlsx) => {
-                return Err(WebError::Internal(anyhow::anyhow!(
-                    "the statistics are exported as xlsx within the survey and checklist workbooks"
-                )))
-            }
-        };
+        let bytes = what.bytes(&b)?;
         let detail = format!("{} ～ {}（{} 時点）", p.from, p.to, p.as_of);
         audit::record(
             c,
@@ -846,11 +868,7 @@ async fn export(
                 insurer: Some(iid),
                 user: Some(uid),
                 actor: &email,
-                action: match doc {
-                    Doc::Survey => "export_survey",
-                    Doc::Checklist => "export_checklist",
-                    Doc::Statistics => "export_statistics",
-                },
+                action: what.audit_action(),
                 target: None,
                 detail: Some(&detail),
             },
@@ -858,23 +876,11 @@ async fn export(
         Ok(bytes)
     })
     .await?;
-    let name = match doc {
-        Doc::Survey => "followup",
-        Doc::Checklist => "checklist",
-        Doc::Statistics => "statistics",
-    };
-    let (ct, ext) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        Format::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-    };
     Ok(HttpResponse::Ok()
-        .content_type(ct)
+        .content_type(what.content_type())
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}.{ext}\""),
+            format!("attachment; filename=\"{}\"", what.file_name()),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(bytes))
@@ -894,7 +900,7 @@ pub async fn api_survey_xlsx(
     user: CurrentUser,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
-    export(&state, &user, q.into_inner(), Doc::Survey, Format::Xlsx).await
+    export(&state, &user, q.into_inner(), Export::SurveyXlsx).await
 }
 
 /// The follow-up survey (別添3) with answers as CSV (UTF-8 with BOM).
@@ -911,7 +917,7 @@ pub async fn api_survey_csv(
     user: CurrentUser,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
-    export(&state, &user, q.into_inner(), Doc::Survey, Format::Csv).await
+    export(&state, &user, q.into_inner(), Export::SurveyCsv).await
 }
 
 /// The checklist (別添1 or 別添2) with answers, evidence and the 改善計画, as xlsx.
@@ -928,7 +934,7 @@ pub async fn api_checklist_xlsx(
     user: CurrentUser,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
-    export(&state, &user, q.into_inner(), Doc::Checklist, Format::Xlsx).await
+    export(&state, &user, q.into_inner(), Export::ChecklistXlsx).await
 }
 
 /// The checklist (別添1 or 別添2) with answers as CSV (UTF-8 with BOM).
@@ -945,7 +951,7 @@ pub async fn api_checklist_csv(
     user: CurrentUser,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
-    export(&state, &user, q.into_inner(), Doc::Checklist, Format::Csv).await
+    export(&state, &user, q.into_inner(), Export::ChecklistCsv).await
 }
 
 /// Monthly statistics as CSV (UTF-8 with BOM): the same rows as the 月別統計 sheet of the xlsx
@@ -964,25 +970,25 @@ pub async fn api_statistics_csv(
     user: CurrentUser,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
-    export(&state, &user, q.into_inner(), Doc::Statistics, Format::Csv).await
+    export(&state, &user, q.into_inner(), Export::StatisticsCsv).await
 }
 
 macro_rules! page_export {
-    ($name:ident, $doc:expr, $format:expr) => {
+    ($name:ident, $what:expr) => {
         pub async fn $name(
             state: web::Data<AppState>,
             user: PageUser,
             q: web::Query<PeriodQuery>,
         ) -> Result<HttpResponse, PageError> {
-            Ok(export(&state, &user.0, q.into_inner(), $doc, $format).await?)
+            Ok(export(&state, &user.0, q.into_inner(), $what).await?)
         }
     };
 }
-page_export!(survey_xlsx_page, Doc::Survey, Format::Xlsx);
-page_export!(survey_csv_page, Doc::Survey, Format::Csv);
-page_export!(checklist_xlsx_page, Doc::Checklist, Format::Xlsx);
-page_export!(checklist_csv_page, Doc::Checklist, Format::Csv);
-page_export!(statistics_csv_page, Doc::Statistics, Format::Csv);
+page_export!(survey_xlsx_page, Export::SurveyXlsx);
+page_export!(survey_csv_page, Export::SurveyCsv);
+page_export!(checklist_xlsx_page, Export::ChecklistXlsx);
+page_export!(checklist_csv_page, Export::ChecklistCsv);
+page_export!(statistics_csv_page, Export::StatisticsCsv);
 
 // ---------------------------------------------------------------------------------------------
 // Printable HTML: standalone A4 documents (no navigation), the MHLW wording word for word.
