@@ -1203,6 +1203,35 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
         .unwrap();
     assert_eq!(cell(&ws, m, 0), "月");
     assert_eq!(cell(&ws, m, 5), "");
+    // … and the CSV the same rows as the sheet.
+    let r = get(&app, &t, &format!("/api/v1/analysis/workload.csv?{PERIOD}")).await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(&bytes[3..])
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.len() as u32, ws.height() as u32 - 4);
+    for (i, rec) in rows.iter().enumerate() {
+        let r = i as u32 + 4;
+        assert_eq!(&rec[0], "06130003");
+        for c in 0..4 {
+            assert_eq!(rec[c as usize + 2], cell(&ws, r, c), "row {r} col {c}");
+        }
+        for c in 4..10 {
+            let sheet = match ws.get_value((r, c)) {
+                Some(Data::Float(f)) => Some(*f),
+                _ => None,
+            };
+            let text = &rec[c as usize + 2];
+            let csv = (!text.is_empty()).then(|| text.parse::<f64>().unwrap());
+            match (sheet, csv) {
+                (Some(x), Some(y)) => assert!((x - y).abs() < 0.05, "row {r} col {c}"),
+                (x, y) => assert_eq!(x, y, "row {r} col {c}"),
+            }
+        }
+    }
 
     // The form on the page: sets a May figure, removes it with a blank count, refuses a bad one.
     for (form, status) in [

@@ -641,6 +641,32 @@ const WORKLOAD_HEADERS: [&str; 10] = [
     "登録期限超過",
 ];
 
+/// 繁忙期と体制 as text rows (the CSV): the spring by week, then every month of the period.
+fn workload_rows(b: &Bundle) -> Vec<[String; 10]> {
+    let w = &b.analysis.workload;
+    let one = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+    let int = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    w.weeks
+        .iter()
+        .map(|r| ("週", r))
+        .chain(w.months.iter().map(|r| ("月", r)))
+        .map(|(kind, r)| {
+            [
+                kind.to_string(),
+                r.period.clone(),
+                r.starts_on.to_string(),
+                r.ends_on.to_string(),
+                r.notices.to_string(),
+                one(r.staff),
+                one(r.per_staff),
+                int(r.median_days),
+                int(r.p90_days),
+                r.breached.to_string(),
+            ]
+        })
+        .collect()
+}
+
 /// 繁忙期と体制 (checklist 2-②): the spring by week, then every month of the period.
 fn workload_sheet(wb: &mut rust_xlsxwriter::Workbook, b: &Bundle) -> Result<(), Xerr> {
     use rust_xlsxwriter::Format;
@@ -804,6 +830,8 @@ enum Export {
     ChecklistCsv,
     /// The 月別統計 sheet on its own (in xlsx it is a sheet of the two workbooks).
     StatisticsCsv,
+    /// The 繁忙期と体制 sheet on its own.
+    WorkloadCsv,
 }
 
 impl Export {
@@ -812,6 +840,7 @@ impl Export {
             Export::SurveyXlsx | Export::SurveyCsv => "export_survey",
             Export::ChecklistXlsx | Export::ChecklistCsv => "export_checklist",
             Export::StatisticsCsv => "export_statistics",
+            Export::WorkloadCsv => "export_workload",
         }
     }
 
@@ -822,6 +851,7 @@ impl Export {
             Export::ChecklistXlsx => "checklist.xlsx",
             Export::ChecklistCsv => "checklist.csv",
             Export::StatisticsCsv => "statistics.csv",
+            Export::WorkloadCsv => "workload.csv",
         }
     }
 
@@ -830,9 +860,10 @@ impl Export {
             Export::SurveyXlsx | Export::ChecklistXlsx => {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             }
-            Export::SurveyCsv | Export::ChecklistCsv | Export::StatisticsCsv => {
-                "text/csv; charset=utf-8"
-            }
+            Export::SurveyCsv
+            | Export::ChecklistCsv
+            | Export::StatisticsCsv
+            | Export::WorkloadCsv => "text/csv; charset=utf-8",
         }
     }
 
@@ -843,6 +874,7 @@ impl Export {
             Export::SurveyCsv => csv_bytes(&b.insurer, &SURVEY_HEADERS, &survey_rows(b)),
             Export::ChecklistCsv => csv_bytes(&b.insurer, &CHECKLIST_HEADERS, &checklist_rows(b)),
             Export::StatisticsCsv => csv_bytes(&b.insurer, &STATS_HEADERS, &stats_rows(b)),
+            Export::WorkloadCsv => csv_bytes(&b.insurer, &WORKLOAD_HEADERS, &workload_rows(b)),
         }
     }
 }
@@ -973,6 +1005,24 @@ pub async fn api_statistics_csv(
     export(&state, &user, q.into_inner(), Export::StatisticsCsv).await
 }
 
+/// The April peak against staffing (checklist 2-②) as CSV (UTF-8 with BOM): each week of March–May
+/// of the latest spring in the period, then each month; the same rows as the 繁忙期と体制 sheet.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analysis/workload.csv",
+    tag = "survey",
+    params(PeriodQuery),
+    responses((status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv")),
+    security(("bearer" = []))
+)]
+pub async fn api_workload_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, WebError> {
+    export(&state, &user, q.into_inner(), Export::WorkloadCsv).await
+}
+
 macro_rules! page_export {
     ($name:ident, $what:expr) => {
         pub async fn $name(
@@ -989,6 +1039,7 @@ page_export!(survey_csv_page, Export::SurveyCsv);
 page_export!(checklist_xlsx_page, Export::ChecklistXlsx);
 page_export!(checklist_csv_page, Export::ChecklistCsv);
 page_export!(statistics_csv_page, Export::StatisticsCsv);
+page_export!(workload_csv_page, Export::WorkloadCsv);
 
 // ---------------------------------------------------------------------------------------------
 // Printable HTML: standalone A4 documents (no navigation), the MHLW wording word for word.
@@ -1172,7 +1223,7 @@ pub async fn api_checklist(
     tag = "survey",
     params(PeriodQuery),
     responses(
-        (status = 200, description = "Late cases by cause, employer and month", content_type = "application/json"),
+        (status = 200, description = "Late cases by cause, employer and month; monthly statistics; `workload`: the April peak against staffing by ISO week (March–May) and by month", content_type = "application/json"),
         (status = 401, description = "Not signed in", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
@@ -2192,6 +2243,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/checklist/print", web::get().to(checklist_print_page))
         .route("/survey/statistics.csv", web::get().to(statistics_csv_page))
         .route("/api/v1/statistics.csv", web::get().to(api_statistics_csv))
+        .route("/analysis/workload.csv", web::get().to(workload_csv_page))
+        .route(
+            "/api/v1/analysis/workload.csv",
+            web::get().to(api_workload_csv),
+        )
         .route("/survey/print", web::get().to(survey_print_page))
         .route("/api/v1/checklist.html", web::get().to(api_checklist_html))
         .route(
@@ -2266,6 +2322,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         api_checklist_html,
         api_survey_html,
         api_statistics_csv,
+        api_workload_csv,
         api_submission,
         api_checklist_answer,
         api_survey_answer,
