@@ -23,12 +23,22 @@ pub enum StaffingError {
     Staff(String),
 }
 
+/// What was typed, shortened for an error message: at most 10 characters, so a 12-digit number
+/// typed into the wrong field (a My Number) is never echoed back whole (SPEC §6).
+fn echo(s: &str) -> String {
+    let mut out: String = s.chars().take(10).collect();
+    if s.chars().count() > 10 {
+        out.push('…');
+    }
+    out
+}
+
 impl StaffingPeriod {
     /// `YYYY-MM` or `YYYY-Www` (ISO 8601 week; full-width digits are not accepted here: the
     /// pages send what `<input type="month|week">` gives).
     pub fn parse(s: &str) -> Result<StaffingPeriod, StaffingError> {
         let t = s.trim();
-        let bad = || StaffingError::Period(t.to_string());
+        let bad = || StaffingError::Period(echo(t));
         let (y, rest) = t.split_once('-').ok_or_else(bad)?;
         let year: i32 = y.parse().ok().filter(|_| y.len() == 4).ok_or_else(bad)?;
         if let Some(w) = rest.strip_prefix('W').or_else(|| rest.strip_prefix('w')) {
@@ -93,13 +103,18 @@ impl StaffingPeriod {
 /// A head count in full-time equivalents: more than 0, less than 1000, at most one decimal.
 pub fn parse_staff(s: &str) -> Result<f64, StaffingError> {
     let t = s.trim();
-    let bad = || StaffingError::Staff(t.to_string());
+    let bad = || StaffingError::Staff(echo(t));
     let decimals = t.split_once('.').map(|(_, d)| d.len()).unwrap_or(0);
     let v: f64 = t.parse().map_err(|_| bad())?;
     check_staff(v).filter(|_| decimals <= 1).ok_or_else(bad)
 }
 
-/// The same bounds for a number that arrived as JSON.
+/// The same bounds for a number that arrived as JSON; the error for one out of them.
+pub fn staff_from_json(v: f64) -> Result<f64, StaffingError> {
+    check_staff(v).ok_or_else(|| StaffingError::Staff(echo(&v.to_string())))
+}
+
+/// The bounds of a head count (more than 0, less than 1000, one decimal at most).
 pub fn check_staff(v: f64) -> Option<f64> {
     let tenths = (v * 10.0).round();
     (v.is_finite() && v > 0.0 && v < 1000.0 && (v * 10.0 - tenths).abs() < 1e-6)
@@ -182,6 +197,19 @@ mod tests {
         assert_eq!(parse_staff(" 2.5 "), Ok(2.5));
         for s in ["0", "-1", "2.25", "1000", "x", "", "NaN", "inf"] {
             assert!(parse_staff(s).is_err(), "{s}");
+        }
+        assert_eq!(staff_from_json(1.5), Ok(1.5));
+    }
+
+    #[test]
+    fn a_my_number_typed_into_a_staffing_field_is_not_echoed_whole() {
+        let n = "123456789018";
+        for e in [
+            StaffingPeriod::parse(n).unwrap_err(),
+            parse_staff(n).unwrap_err(),
+            staff_from_json(123456789018.0).unwrap_err(),
+        ] {
+            assert!(!e.to_string().contains(n), "{e}");
         }
     }
 

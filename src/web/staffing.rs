@@ -201,8 +201,7 @@ pub async fn api_put(
     let mut entries: Vec<(StaffingPeriod, f64, String)> = Vec::new();
     for e in body.into_inner().entries {
         let period = StaffingPeriod::parse(&e.period).map_err(bad)?;
-        let staff = rules::check_staff(e.staff)
-            .ok_or_else(|| bad(rules::StaffingError::Staff(e.staff.to_string())))?;
+        let staff = rules::staff_from_json(e.staff).map_err(bad)?;
         if entries.iter().any(|(p, _, _)| *p == period) {
             return Err(WebError::BadRequest(format!(
                 "期間 {} が重複しています",
