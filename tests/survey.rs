@@ -863,3 +863,872 @@ async fn viewers_may_read_but_not_answer() {
     .await;
     assert_eq!(r.status(), 403);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The April peak against staffing (checklist 2-②), with a generated data set
+
+/// (received_on, days to registration) of every generated notice: three a day in the week of
+/// 2026-03-30 (ISO week 14, the peak), one a day in the week of 2026-04-06, two in May. Delays are
+/// either short (≤ 3: met under any deadline policy) or long (≥ 15: breached even across Golden
+/// Week), so the breach count does not depend on the holiday calendar.
+fn generated() -> Vec<(NaiveDate, i64)> {
+    let mut out = Vec::new();
+    let long_and_short = [1, 2, 3, 15, 20];
+    let mut i = 0;
+    for day in 0..5 {
+        for _ in 0..3 {
+            out.push((
+                d("2026-03-30") + chrono::Days::new(day),
+                long_and_short[i % 5],
+            ));
+            i += 1;
+        }
+    }
+    for (day, delay) in [1, 1, 2, 2, 3].into_iter().enumerate() {
+        out.push((d("2026-04-06") + chrono::Days::new(day as u64), delay));
+    }
+    out.push((d("2026-05-11"), 1));
+    out.push((d("2026-05-12"), 2));
+    out
+}
+
+/// Expected figures of a set of delays, computed here without the service's histogram:
+/// (notices, median, p90, breached) with nearest-rank percentiles.
+fn expected(delays: &[i64]) -> (u64, Option<i64>, Option<i64>, u64) {
+    let mut v = delays.to_vec();
+    v.sort();
+    let rank =
+        |p: f64| (!v.is_empty()).then(|| v[((p * v.len() as f64).ceil() as usize).max(1) - 1]);
+    (
+        v.len() as u64,
+        rank(0.5),
+        rank(0.9),
+        v.iter().filter(|d| **d >= 15).count() as u64,
+    )
+}
+
+fn load_generated_peak(conn: &mut regwatch::store::DbConn, insurer: &Insurer) {
+    use regwatch::store::import::{import_notices, import_registrations, Actor};
+    let actor = Actor {
+        user: None,
+        label: "test".into(),
+    };
+    let mut notices = String::from(
+        "受付番号,届書種別,事業所記号,被保険者記号,被保険者番号,事実発生日,受付日,個人番号\n",
+    );
+    let mut regs = String::from("受付番号,登録完了日時\n");
+    for (i, (received, delay)) in generated().into_iter().enumerate() {
+        let event = received - chrono::Days::new(1);
+        notices.push_str(&format!(
+            "G-{i},資格取得,E01,E01,{i},{event},{received},{VALID}\n"
+        ));
+        regs.push_str(&format!(
+            "G-{i},{} 09:00:00\n",
+            received + chrono::Days::new(delay as u64)
+        ));
+    }
+    let s = import_notices(
+        conn,
+        insurer,
+        notices.as_bytes(),
+        "peak.csv",
+        &actor,
+        d(AS_OF),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(s.rejected, 0, "{:?}", s.rejects);
+    import_registrations(
+        conn,
+        insurer,
+        regs.as_bytes(),
+        "regs.csv",
+        &actor,
+        &mut |_| {},
+    )
+    .unwrap();
+}
+
+async fn put_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    app.client
+        .put(format!("{}{}", app.address, path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(format!("{}{}", app.address, path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn row<'a>(rows: &'a Value, period: &str) -> &'a Value {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["period"] == period)
+        .unwrap_or_else(|| panic!("no row {period}"))
+}
+
+#[tokio::test]
+async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
+    let app = spawn_app().await;
+    let mut c = app.db.conn();
+    let insurer = add_insurer(&mut c, "06130003", InsurerKind::Kenpo);
+    add_user(
+        &mut c,
+        &insurer,
+        "s@example.jp",
+        Role::Staff,
+        "correct horse 1",
+    );
+    add_user(
+        &mut c,
+        &insurer,
+        "v@example.jp",
+        Role::Viewer,
+        "correct horse 1",
+    );
+    load_generated_peak(&mut c, &insurer);
+    // Another insurer's staffing is never used for this one.
+    let other = add_insurer(&mut c, "06130004", InsurerKind::Kenpo);
+    regwatch::store::staffing::set(
+        &mut c,
+        other.id,
+        regwatch::domain::staffing::StaffingPeriod::parse("2026-05").unwrap(),
+        Some(9.0),
+        "",
+        "x",
+    )
+    .unwrap();
+    let t = login_token(&app, "s@example.jp", "correct horse 1").await;
+    let gen = generated();
+    let delays_in = |from: &str, to: &str| -> Vec<i64> {
+        gen.iter()
+            .filter(|(r, _)| *r >= d(from) && *r <= d(to))
+            .map(|(_, x)| *x)
+            .collect()
+    };
+
+    // Without staffing: the peak is shown, the ratio is not, and the page says why.
+    let a: Value = get(&app, &t, &format!("/api/v1/analysis?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let w = &a["workload"];
+    assert_eq!(w["peak_year"], 2026);
+    assert_eq!(w["has_staffing"], false);
+    let w14 = row(&w["weeks"], "2026-W14");
+    assert_eq!(w14["notices"], 15);
+    assert!(w14["per_staff"].is_null());
+    assert_eq!(w["busiest_week"]["period"], "2026-W14");
+    let s = login_cookie(&app, "s@example.jp", "correct horse 1").await;
+    let html = page(&app, &s.cookie, &format!("/analysis?{PERIOD}")).await;
+    assert!(html.contains("職員数が入力されていません"));
+    assert!(html.contains("3〜5月の週別の届書件数"));
+    assert!(!html.contains("週別の職員1人当たり届書件数"));
+    let cl: Value = get(&app, &t, &format!("/api/v1/checklist?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ev = cl["items"][5]["evidence"].as_str().unwrap().to_string();
+    assert_eq!(cl["items"][5]["id"], "2-②");
+    assert!(ev.contains("2026-03-30 の週：届書 15 件"), "{ev}");
+    assert!(ev.contains("職員数が未入力"), "{ev}");
+
+    // Staffing by API: April, March, and a week-14 override; validation in Japanese; viewers 403.
+    let r = put_json(
+        &app,
+        &t,
+        "/api/v1/analysis/staffing",
+        serde_json::json!({"entries": [
+            {"period": "2026-04", "staff": 3, "note": "通常体制"},
+            {"period": "2026-03", "staff": 2},
+            {"period": "2026-W14", "staff": 5, "note": "応援2名"}
+        ]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["entries"].as_array().unwrap().len(), 3);
+    for (bad, word) in [
+        (
+            serde_json::json!({"entries": [{"period": "2026-13", "staff": 3}]}),
+            "期間",
+        ),
+        (
+            serde_json::json!({"entries": [{"period": "2026-04", "staff": 0}]}),
+            "職員数",
+        ),
+        (
+            serde_json::json!({"entries": [{"period": "2026-04", "staff": 1}, {"period": "2026-04", "staff": 2}]}),
+            "重複",
+        ),
+    ] {
+        let r = put_json(&app, &t, "/api/v1/analysis/staffing", bad).await;
+        assert_eq!(r.status(), 400);
+        let e: Value = r.json().await.unwrap();
+        assert!(e["error"]["message"].as_str().unwrap().contains(word));
+    }
+    let tv = login_token(&app, "v@example.jp", "correct horse 1").await;
+    let r = put_json(
+        &app,
+        &tv,
+        "/api/v1/analysis/staffing",
+        serde_json::json!({"entries": []}),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let got: Value = get(&app, &tv, "/api/v1/analysis/staffing")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(got["entries"][0]["period"], "2026-03");
+
+    // The weeks, against the figures computed here.
+    let a: Value = get(&app, &t, &format!("/api/v1/analysis?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let w = &a["workload"];
+    assert_eq!(w["has_staffing"], true);
+    for (period, from, to, staff, source) in [
+        (
+            "2026-W14",
+            "2026-03-30",
+            "2026-04-05",
+            Some(5.0),
+            Some("week"),
+        ),
+        (
+            "2026-W15",
+            "2026-04-06",
+            "2026-04-12",
+            Some(3.0),
+            Some("month"),
+        ),
+        ("2026-W20", "2026-05-11", "2026-05-17", None, None),
+    ] {
+        let (n, median, p90, breached) = expected(&delays_in(from, to));
+        let r = row(&w["weeks"], period);
+        assert_eq!(r["notices"], n, "{period}");
+        assert_eq!(r["median_days"].as_i64(), median, "{period}");
+        assert_eq!(r["p90_days"].as_i64(), p90, "{period}");
+        assert_eq!(r["breached"], breached, "{period}");
+        assert_eq!(r["staff"].as_f64(), staff, "{period}");
+        assert_eq!(r["staff_source"].as_str(), source, "{period}");
+        match staff {
+            Some(s) => {
+                assert!((r["per_staff"].as_f64().unwrap() - n as f64 / s).abs() < 1e-9)
+            }
+            None => assert!(r["per_staff"].is_null()),
+        }
+    }
+    // Weeks with no notices are shown (the whole of March–May).
+    assert_eq!(row(&w["weeks"], "2026-W10")["notices"], 0);
+    // Months of the year: March (2 staff), April (3), May (none: the other insurer's 9 unused).
+    for (period, from, to, staff) in [
+        ("2026-03", "2026-03-01", "2026-03-31", Some(2.0)),
+        ("2026-04", "2026-04-01", "2026-04-30", Some(3.0)),
+        ("2026-05", "2026-05-01", "2026-05-31", None),
+    ] {
+        let (n, median, p90, breached) = expected(&delays_in(from, to));
+        let r = row(&w["months"], period);
+        assert_eq!(r["notices"], n, "{period}");
+        assert_eq!(r["median_days"].as_i64(), median, "{period}");
+        assert_eq!(r["p90_days"].as_i64(), p90, "{period}");
+        assert_eq!(r["breached"], breached, "{period}");
+        assert_eq!(r["staff"].as_f64(), staff, "{period}");
+    }
+
+    // The page draws the ratio, the checklist's 2-② evidence uses it and links to it.
+    let html = page(&app, &s.cookie, &format!("/analysis?{PERIOD}")).await;
+    assert!(!html.contains("職員数が入力されていません"));
+    assert!(html.contains("週別の職員1人当たり届書件数") && html.contains("<svg"));
+    assert!(html.contains("応援2名"));
+    let cl: Value = get(&app, &t, &format!("/api/v1/checklist?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ev = cl["items"][5]["evidence"].as_str().unwrap().to_string();
+    assert!(
+        ev.contains("届書 15 件、職員 5 人で1人当たり 3.0 件"),
+        "{ev}"
+    );
+    let (_, median, p90, breached) = expected(&delays_in("2026-03-30", "2026-04-05"));
+    assert!(
+        ev.contains(&format!(
+            "登録日数 中央値 {}日・90%点 {}日、登録期限超過 {breached} 件",
+            median.unwrap(),
+            p90.unwrap()
+        )),
+        "{ev}"
+    );
+    let html = page(&app, &s.cookie, &format!("/checklist?{PERIOD}")).await;
+    assert!(html.contains("#peak"));
+
+    // The xlsx exports carry the same figures.
+    let bytes = get(&app, &t, &format!("/api/v1/checklist.xlsx?{PERIOD}"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let ws = wb.worksheet_range("繁忙期と体制").unwrap();
+    assert_eq!(cell(&ws, 3, 6), "職員1人当たり件数");
+    let r = (4..ws.height() as u32)
+        .find(|r| cell(&ws, *r, 1) == "2026-W14")
+        .unwrap();
+    assert_eq!(cell(&ws, r, 0), "週");
+    assert_eq!(num(&ws, r, 4), 15.0);
+    assert_eq!(num(&ws, r, 5), 5.0);
+    assert_eq!(num(&ws, r, 6), 3.0);
+    assert_eq!(num(&ws, r, 9), breached as f64);
+    let m = (4..ws.height() as u32)
+        .find(|r| cell(&ws, *r, 1) == "2026-05")
+        .unwrap();
+    assert_eq!(cell(&ws, m, 0), "月");
+    assert_eq!(cell(&ws, m, 5), "");
+    // … and the CSV the same rows as the sheet.
+    let r = get(&app, &t, &format!("/api/v1/analysis/workload.csv?{PERIOD}")).await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(&bytes[3..])
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.len() as u32, ws.height() as u32 - 4);
+    for (i, rec) in rows.iter().enumerate() {
+        let r = i as u32 + 4;
+        assert_eq!(&rec[0], "06130003");
+        for c in 0..4 {
+            assert_eq!(rec[c as usize + 2], cell(&ws, r, c), "row {r} col {c}");
+        }
+        for c in 4..10 {
+            let sheet = match ws.get_value((r, c)) {
+                Some(Data::Float(f)) => Some(*f),
+                _ => None,
+            };
+            let text = &rec[c as usize + 2];
+            let csv = (!text.is_empty()).then(|| text.parse::<f64>().unwrap());
+            match (sheet, csv) {
+                (Some(x), Some(y)) => assert!((x - y).abs() < 0.05, "row {r} col {c}"),
+                (x, y) => assert_eq!(x, y, "row {r} col {c}"),
+            }
+        }
+    }
+
+    // The form on the page: sets a May figure, removes it with a blank count, refuses a bad one.
+    for (form, status) in [
+        (vec![("period", "2026-05"), ("staff", "1.5")], 303),
+        (vec![("period", "2026-05"), ("staff", "")], 303),
+        (vec![("period", "2026年5月"), ("staff", "2")], 400),
+        (vec![("period", "2026-05"), ("staff", "2.25")], 400),
+    ] {
+        let mut f = form.clone();
+        f.push(("csrf", s.csrf.as_str()));
+        let r = post_form(&app, &s.cookie, "/analysis/staffing", &f).await;
+        assert_eq!(r.status(), status, "{form:?}");
+        if status == 400 {
+            let body = r.text().await.unwrap();
+            assert!(body.contains("してください"), "{body}");
+        }
+    }
+    let v = login_cookie(&app, "v@example.jp", "correct horse 1").await;
+    let r = post_form(
+        &app,
+        &v.cookie,
+        "/analysis/staffing",
+        &[
+            ("csrf", v.csrf.as_str()),
+            ("period", "2026-05"),
+            ("staff", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let entries = regwatch::store::staffing::entries(&mut c, insurer.id).unwrap();
+    assert_eq!(entries.len(), 3);
+    use regwatch::store::schema::audit_log;
+    let audited: Vec<String> = audit_log::table
+        .filter(audit_log::insurer_id.eq(insurer.id.0))
+        .select(audit_log::action)
+        .load(&mut c)
+        .unwrap();
+    assert!(audited.iter().any(|a| a == "staffing_replace"));
+    assert_eq!(audited.iter().filter(|a| *a == "staffing_set").count(), 2);
+    // The other insurer's figure is untouched.
+    assert_eq!(
+        regwatch::store::staffing::entries(&mut c, other.id).unwrap()[0].staff,
+        9.0
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printable HTML
+
+/// The text of an HTML document: tags dropped, tera's escapes undone, whitespace runs kept as is.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&#x2F;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn the_print_views_hold_the_seed_wording_answers_and_notes_without_navigation() {
+    let k = known().await;
+    let app = &k.app;
+    let r = put_json(
+        app,
+        &k.token,
+        "/api/v1/checklist/answers",
+        serde_json::json!({"item_id": "2-③", "answer": "done", "note": "対応フロー策定済み"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = get(app, &k.token, &format!("/api/v1/checklist.html?{PERIOD}")).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("@page") && html.contains("A4"));
+    assert!(!html.contains("<nav") && !html.contains("<form"));
+    let text = text_of(&html);
+    assert!(text.contains("06130001") && text.contains("テスト保険者06130001"));
+    assert!(text.contains(checklist::KENPO_TITLE) && text.contains("別添1"));
+    for (section, mark, item) in seed_checklist(region(KENPO_START, Some(KYOSAI_START))) {
+        assert!(text.contains(&section), "{section}");
+        assert!(text.contains(&format!("{mark} {item}")), "{item}");
+    }
+    assert!(text.contains("■ 実施済") && text.contains("対応フロー策定済み"));
+
+    let r = get(
+        app,
+        &k.token,
+        &format!("/api/v1/survey/followup.html?{PERIOD}"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("@page") && !html.contains("<nav"));
+    let text = text_of(&html);
+    assert!(text.contains(followup::TITLE) && text.contains("06130001"));
+    for q in seed_survey() {
+        assert!(text.contains(&q.section), "{}", q.section);
+        assert!(text.contains(&q.subsection), "{}", q.subsection);
+        assert!(text.contains(&q.text), "{}", q.text);
+        for d in &q.details {
+            assert!(text.contains(d.as_str()), "{d}");
+        }
+        for c in q.choices.split(' ') {
+            assert!(text.contains(c), "{c}");
+        }
+    }
+    // The pre-filled answer of 2-(1)-a (a registration-period letter exists) is marked.
+    assert!(text.contains("■ 対応済"));
+    assert!(text.contains("〇日 = 10日"));
+
+    // The same documents as pages, for a signed-in browser.
+    let s = login_cookie(app, "staff@example.jp", "correct horse 1").await;
+    for path in ["/checklist/print", "/survey/print"] {
+        let html = page(app, &s.cookie, &format!("{path}?{PERIOD}")).await;
+        assert!(html.contains("@page") && !html.contains("<nav"), "{path}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// API editing
+
+#[tokio::test]
+async fn staff_edit_the_checklist_survey_and_plan_through_the_api_with_the_forms_rules() {
+    let k = known().await;
+    let app = &k.app;
+    let t = &k.token;
+    let mut c = app.db.conn();
+    add_user(
+        &mut c,
+        &k.insurer,
+        "viewer@example.jp",
+        Role::Viewer,
+        "correct horse 1",
+    );
+    let tv = login_token(app, "viewer@example.jp", "correct horse 1").await;
+
+    // Checklist answers.
+    let r = put_json(
+        app,
+        t,
+        "/api/v1/checklist/answers",
+        serde_json::json!({"item_id": "2-③", "answer": "partly", "note": "案あり"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["answer_label"], "一部");
+    for bad in [
+        serde_json::json!({"item_id": "9-①", "answer": "done"}),
+        serde_json::json!({"item_id": "2-③", "answer": "yes"}),
+    ] {
+        let r = put_json(app, t, "/api/v1/checklist/answers", bad).await;
+        assert_eq!(r.status(), 400);
+    }
+    let r = put_json(
+        app,
+        &tv,
+        "/api/v1/checklist/answers",
+        serde_json::json!({"item_id": "2-③", "answer": "done"}),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let body: Value = get(app, t, &format!("/api/v1/checklist?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["items"][6]["answer"], "partly");
+    assert_eq!(body["items"][6]["note"], "案あり");
+
+    // Survey answers: the days only on 2-(3)-a, within 1–365; the choice must be offered.
+    let r = put_json(
+        app,
+        t,
+        "/api/v1/survey/answers",
+        serde_json::json!({"question_id": "2-(3)-a", "choice": "対応予定", "days": 14}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    for bad in [
+        serde_json::json!({"question_id": "2-(3)-a", "choice": "対応予定", "days": 0}),
+        serde_json::json!({"question_id": "1", "choice": "対応済"}),
+        serde_json::json!({"question_id": "9", "choice": "その他"}),
+    ] {
+        let r = put_json(app, t, "/api/v1/survey/answers", bad).await;
+        assert_eq!(r.status(), 400);
+    }
+    let r = put_json(
+        app,
+        &tv,
+        "/api/v1/survey/answers",
+        serde_json::json!({"question_id": "1", "choice": "その他"}),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let body: Value = get(app, t, &format!("/api/v1/survey/followup?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["questions"][5]["answer"], "対応予定");
+    assert_eq!(body["questions"][5]["days"], 14);
+
+    // Plan actions, status and reviews.
+    let r = post_json(
+        app,
+        t,
+        "/api/v1/plan/actions",
+        serde_json::json!({"title": "繁忙期の応援体制", "checklist_item": "2-②", "owner": "適用課",
+                           "start_on": "2026-03-01", "due_on": "2026-05-31"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for bad in [
+        serde_json::json!({"title": " "}),
+        serde_json::json!({"title": "x", "start_on": "2026-05-01", "due_on": "2026-04-01"}),
+        serde_json::json!({"title": "x", "checklist_item": "9-①"}),
+        serde_json::json!({"title": "x", "status": "finished"}),
+    ] {
+        let r = post_json(app, t, "/api/v1/plan/actions", bad).await;
+        assert_eq!(r.status(), 400);
+    }
+    let r = post_json(
+        app,
+        &tv,
+        "/api/v1/plan/actions",
+        serde_json::json!({"title": "x"}),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let r = put_json(
+        app,
+        t,
+        &format!("/api/v1/plan/actions/{id}/status"),
+        serde_json::json!({"status": "in_progress"}),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    let r = post_json(
+        app,
+        t,
+        &format!("/api/v1/plan/actions/{id}/reviews"),
+        serde_json::json!({"reviewed_on": "2026-04-15", "progress": 40, "note": "応援2名配置"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let r = post_json(
+        app,
+        t,
+        &format!("/api/v1/plan/actions/{id}/reviews"),
+        serde_json::json!({"progress": 101}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let body: Value = get(app, t, &format!("/api/v1/checklist?{PERIOD}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let plan = body["plan"].as_array().unwrap();
+    assert_eq!(plan.len(), 1);
+    assert_eq!(plan[0]["status"], "in_progress");
+    assert_eq!(plan[0]["reviews"][0]["progress"], 40);
+
+    // Another insurer's action: 404 for staff of this one, and left alone.
+    let other = regwatch::store::insurers::find_by_number(
+        &mut c,
+        &regwatch::domain::InsurerNumber::parse("06130002").unwrap(),
+    )
+    .unwrap();
+    let theirs = regwatch::store::survey::add_action(
+        &mut c,
+        other.id,
+        &regwatch::store::survey::NewAction {
+            title: "他保険者の取組",
+            checklist_item: None,
+            owner: "",
+            start_on: None,
+            due_on: None,
+            status: "planned",
+        },
+    )
+    .unwrap();
+    let r = put_json(
+        app,
+        t,
+        &format!("/api/v1/plan/actions/{theirs}/status"),
+        serde_json::json!({"status": "done"}),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+    let r = post_json(
+        app,
+        t,
+        &format!("/api/v1/plan/actions/{theirs}/reviews"),
+        serde_json::json!({"note": "x"}),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        regwatch::store::survey::plan_actions(&mut c, other.id).unwrap()[0].status,
+        "planned"
+    );
+
+    use regwatch::store::schema::audit_log;
+    let audited: Vec<String> = audit_log::table
+        .filter(audit_log::insurer_id.eq(k.insurer.id.0))
+        .select(audit_log::action)
+        .load(&mut c)
+        .unwrap();
+    for a in [
+        "checklist_answer",
+        "survey_answer",
+        "plan_action_add",
+        "plan_action_status",
+        "plan_review",
+    ] {
+        assert!(audited.iter().any(|x| x == a), "{a} audited");
+    }
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    for p in [
+        "/api/v1/checklist/answers",
+        "/api/v1/survey/answers",
+        "/api/v1/plan/actions",
+        "/api/v1/plan/actions/{id}/status",
+        "/api/v1/plan/actions/{id}/reviews",
+        "/api/v1/analysis/staffing",
+        "/api/v1/statistics.csv",
+        "/api/v1/checklist.html",
+        "/api/v1/survey/followup.html",
+        "/api/v1/survey/submissions/{id}",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p} documented");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submissions keep their evidence
+
+#[tokio::test]
+async fn a_submission_keeps_its_answers_reasons_and_figures_as_they_were() {
+    let k = known().await;
+    let app = &k.app;
+    let s = login_cookie(app, "staff@example.jp", "correct horse 1").await;
+    let r = post_form(
+        app,
+        &s.cookie,
+        "/survey/submissions",
+        &[
+            ("csrf", s.csrf.as_str()),
+            ("from", "2026-03-01"),
+            ("to", "2026-06-30"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let mut c = app.db.conn();
+    let id = regwatch::store::survey::submissions(&mut c, k.insurer.id).unwrap()[0].id;
+    // Afterwards the staff change an answer: the submission still shows the earlier one.
+    let r = put_json(
+        app,
+        &k.token,
+        "/api/v1/survey/answers",
+        serde_json::json!({"question_id": "2-(1)-a", "choice": "その他", "note": "見直し中"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let sub: Value = get(app, &k.token, &format!("/api/v1/survey/submissions/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sub["period_from"], "2026-03-01");
+    let q = &sub["questions"][1];
+    assert_eq!(q["id"], "2-(1)-a");
+    assert_eq!(q["answer"], "対応済");
+    assert_eq!(q["source"], "prefill");
+    assert!(q["reason"]
+        .as_str()
+        .unwrap()
+        .contains("データ登録完了までの期間のお知らせ"));
+    let ev = &sub["evidence"];
+    assert_eq!(ev["facts"]["ex_officio_days"], 10);
+    assert_eq!(ev["facts"]["letters"]["registration_period"], 1);
+    assert_eq!(ev["facts"]["letters"]["certificates_issued"], 1);
+    assert_eq!(ev["months"][0]["month"], "2026-04");
+    assert_eq!(ev["months"][0]["notices"], 4);
+    let html = page(app, &s.cookie, &format!("/survey/submissions/{id}")).await;
+    assert!(html.contains("記録した根拠の数値") && html.contains("対応済"));
+    assert!(!html.contains("見直し中"));
+    let html = page(app, &s.cookie, "/survey").await;
+    assert!(html.contains(&format!("/survey/submissions/{id}")));
+    // Another insurer's submission (and one that does not exist) is not found.
+    let other = regwatch::store::insurers::find_by_number(
+        &mut c,
+        &regwatch::domain::InsurerNumber::parse("06130002").unwrap(),
+    )
+    .unwrap();
+    regwatch::store::survey::record_submission(
+        &mut c,
+        other.id,
+        (d("2026-01-01"), d("2026-06-30")),
+        "[]",
+        "{}",
+        "other",
+    )
+    .unwrap();
+    let theirs = regwatch::store::survey::submissions(&mut c, other.id).unwrap()[0].id;
+    for i in [theirs, theirs + 1000] {
+        let r = get(app, &k.token, &format!("/api/v1/survey/submissions/{i}")).await;
+        assert_eq!(r.status(), 404);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics CSV
+
+#[tokio::test]
+async fn the_statistics_csv_agrees_with_the_xlsx_statistics_sheet() {
+    let k = known().await;
+    let r = get(
+        &k.app,
+        &k.token,
+        &format!("/api/v1/statistics.csv?{PERIOD}"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    let mut rdr = csv::Reader::from_reader(&bytes[3..]);
+    let headers = rdr.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        vec![
+            "保険者番号",
+            "保険者名",
+            "月",
+            "届書件数",
+            "提出期限内の割合",
+            "5日以内登録の割合",
+            "標準処理期間の対象件数",
+            "資格確認書の交付件数"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let bytes = get(
+        &k.app,
+        &k.token,
+        &format!("/api/v1/survey/followup.xlsx?{PERIOD}"),
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap()
+    .to_vec();
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let st = wb.worksheet_range("月別統計").unwrap();
+    for c in 0..6 {
+        assert_eq!(cell(&st, 3, c), headers[c as usize + 2].to_string());
+    }
+    assert_eq!(rows.len() as u32, st.height() as u32 - 4);
+    assert_eq!(rows.len(), 3);
+    let pct = |r: &Range<Data>, row: u32, col: u32| match r.get_value((row, col)) {
+        Some(Data::Float(f)) => format!("{:.1}%", f * 100.0),
+        _ => String::new(),
+    };
+    for (i, rec) in rows.iter().enumerate() {
+        let r = i as u32 + 4;
+        assert_eq!(&rec[0], "06130001");
+        assert_eq!(rec[2], cell(&st, r, 0));
+        assert_eq!(rec[3].parse::<f64>().unwrap(), num(&st, r, 1));
+        assert_eq!(rec[4], pct(&st, r, 2));
+        assert_eq!(rec[5], pct(&st, r, 3));
+        assert_eq!(rec[6].parse::<f64>().unwrap(), num(&st, r, 4));
+        assert_eq!(rec[7].parse::<f64>().unwrap(), num(&st, r, 5));
+    }
+    // April: 3 of 4 submitted in time, 2 of 3 registered within 5 days (see load_known).
+    assert_eq!(&rows[0][4], "75.0%");
+    assert_eq!(&rows[0][5], "66.7%");
+    // June: no notices, so no rates; one 資格確認書.
+    assert_eq!(&rows[2][4], "");
+    assert_eq!(&rows[2][7], "1");
+}

@@ -802,6 +802,33 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
         .select(users_t::id)
         .first(&mut c)
         .unwrap();
+    // B's 改善計画 action and survey submission (issue 8).
+    let action_b = regwatch::store::survey::add_action(
+        &mut c,
+        b.insurer.id,
+        &regwatch::store::survey::NewAction {
+            title: "B の取組",
+            checklist_item: None,
+            owner: "",
+            start_on: None,
+            due_on: None,
+            status: "planned",
+        },
+    )
+    .unwrap();
+    regwatch::store::survey::record_submission(
+        &mut c,
+        b.insurer.id,
+        (
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
+        ),
+        "[]",
+        "{}",
+        "b",
+    )
+    .unwrap();
+    let submission_b = regwatch::store::survey::submissions(&mut c, b.insurer.id).unwrap()[0].id;
 
     // (method, path, body) — API routes with the bearer token, pages with the cookie and CSRF.
     let api: Vec<(&str, String, Option<Value>)> = vec![
@@ -834,6 +861,21 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             format!("/api/v1/users/{user_b}/role"),
             Some(serde_json::json!({"role": "viewer"})),
         ),
+        (
+            "PUT",
+            format!("/api/v1/plan/actions/{action_b}/status"),
+            Some(serde_json::json!({"status": "done"})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/plan/actions/{action_b}/reviews"),
+            Some(serde_json::json!({"progress": 50, "note": "x"})),
+        ),
+        (
+            "GET",
+            format!("/api/v1/survey/submissions/{submission_b}"),
+            None,
+        ),
     ];
     type PageCall<'a> = (&'a str, String, Vec<(&'a str, String)>);
     let pages: Vec<PageCall> = vec![
@@ -855,6 +897,17 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             format!("/users/{user_b}/role"),
             vec![("role", "viewer".into()), ("csrf", csrf.clone())],
         ),
+        (
+            "POST",
+            format!("/plan/actions/{action_b}/status"),
+            vec![("status", "done".into()), ("csrf", csrf.clone())],
+        ),
+        (
+            "POST",
+            format!("/plan/actions/{action_b}/reviews"),
+            vec![("note", "x".into()), ("csrf", csrf.clone())],
+        ),
+        ("GET", format!("/survey/submissions/{submission_b}"), vec![]),
     ];
 
     // The walk covers every documented API path with a path parameter.
@@ -940,4 +993,9 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
         .first(&mut c)
         .unwrap();
     assert_eq!(role, "admin");
+    let actions = regwatch::store::survey::plan_actions(&mut c, b.insurer.id).unwrap();
+    assert_eq!(actions[0].status, "planned");
+    assert!(regwatch::store::survey::plan_reviews(&mut c, b.insurer.id)
+        .unwrap()
+        .is_empty());
 }

@@ -3,6 +3,7 @@ pub mod calendar;
 pub mod my_number;
 pub mod rules;
 pub mod settings;
+pub mod staffing;
 pub mod types;
 
 pub use calendar::Calendar;

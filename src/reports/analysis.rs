@@ -2,6 +2,8 @@
 //! statistics the survey export carries. The cause comes from the file's 遅延理由 when given
 //! (free Japanese text, matched by keywords) and from the data otherwise.
 use super::stats::StatusCounts;
+use super::workload::{Workload, WorkloadAcc};
+use crate::domain::staffing::StaffingPeriod;
 use crate::domain::{Evaluation, MyNumberStatus, RegistrationRule, Status};
 use crate::store::insurers::Insurer;
 use crate::store::notices::{self as notice_store, NoticeFilter, NoticeRow};
@@ -215,6 +217,8 @@ pub struct Analysis {
     pub by_employer: Vec<GroupRow>,
     pub by_month: Vec<GroupRow>,
     pub months: Vec<MonthStats>,
+    /// The April peak against staffing (checklist 2-②).
+    pub workload: Workload,
 }
 
 #[derive(Default)]
@@ -242,6 +246,7 @@ pub struct Accumulator {
     total: CauseCounts,
     employers: HashMap<i64, GroupAcc>,
     months: BTreeMap<(i32, u32), MonthAcc>,
+    workload: WorkloadAcc,
 }
 
 impl Accumulator {
@@ -256,13 +261,16 @@ impl Accumulator {
             total: CauseCounts::default(),
             employers: HashMap::new(),
             months: BTreeMap::new(),
+            workload: WorkloadAcc::new(from, to, as_of),
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         event_date: NaiveDate,
         received_on: NaiveDate,
+        registered_on: Option<NaiveDate>,
         my_number: MyNumberStatus,
         delay_cause: Option<&str>,
         ev: &Evaluation,
@@ -272,6 +280,8 @@ impl Accumulator {
             return;
         }
         self.notices += 1;
+        self.workload
+            .add(received_on, registered_on, ev.registration.status);
         if received_on < event_date {
             self.early += 1;
         }
@@ -309,11 +319,13 @@ impl Accumulator {
         self.employers.keys().copied()
     }
 
-    /// The figures; `names` maps employer ids to (code, name), `certificates` months to counts.
+    /// The figures; `names` maps employer ids to (code, name), `certificates` months to counts,
+    /// `staffing` periods to the staff entered for them.
     pub fn finish(
         self,
         names: &HashMap<i64, (String, Option<String>)>,
         certificates: &BTreeMap<String, u64>,
+        staffing: &[(StaffingPeriod, f64)],
     ) -> Analysis {
         let group = |key: String, name: Option<String>, g: &GroupAcc| {
             let mut by_cause = [0u64; CAUSES];
@@ -398,6 +410,7 @@ impl Accumulator {
             by_employer,
             by_month,
             months: months.into_values().collect(),
+            workload: self.workload.finish(staffing),
         }
     }
 }
@@ -427,6 +440,7 @@ pub fn compute(
             acc.add(
                 r.event_date,
                 r.received_on,
+                r.registered_on,
                 r.my_number(),
                 r.delay_cause.as_deref(),
                 &ev,
@@ -440,7 +454,11 @@ pub fn compute(
         .map(|(id, e)| (id, (e.code, e.name)))
         .collect();
     let certificates = crate::store::survey::certificates_by_month(conn, insurer.id, from, to)?;
-    Ok(acc.finish(&names, &certificates))
+    let staffing: Vec<(StaffingPeriod, f64)> = crate::store::staffing::entries(conn, insurer.id)?
+        .into_iter()
+        .map(|e| (e.period, e.staff))
+        .collect();
+    Ok(acc.finish(&names, &certificates, &staffing))
 }
 
 #[cfg(test)]

@@ -6,3 +6,4 @@ pub mod checklist;
 pub mod dashboard;
 pub mod stats;
 pub mod survey;
+pub mod workload;

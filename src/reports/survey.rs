@@ -113,7 +113,7 @@ pub fn find(id: &str) -> Option<&'static Question> {
 pub const DAYS_QUESTION: &str = "2-(3)-a";
 
 /// What the data says about the insurer, gathered by the caller for the period of the survey.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct SurveyFacts {
     /// The insurer's `ex_officio_days` (RuleSettings).
     pub ex_officio_days: u32,

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;
+pub mod staffing;
 pub mod survey;
 pub mod users;
 
@@ -266,6 +267,20 @@ where
             }
         }
     }
+}
+
+/// One row per key without `ON CONFLICT` (which the backends spell apart): runs `update`, and
+/// `insert` only when the update touched no row. Call it inside a write transaction so no other
+/// writer can insert the same key in between.
+pub fn update_or_insert(
+    conn: &mut DbConn,
+    update: impl FnOnce(&mut DbConn) -> diesel::QueryResult<usize>,
+    insert: impl FnOnce(&mut DbConn) -> diesel::QueryResult<usize>,
+) -> diesel::QueryResult<()> {
+    if update(conn)? == 0 {
+        insert(conn)?;
+    }
+    Ok(())
 }
 
 fn rollback_quietly(conn: &mut DbConn) {

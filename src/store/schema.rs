@@ -290,6 +290,20 @@ diesel::table! {
         answers_json -> Text,
         submitted_by_label -> Text,
         created_at -> Timestamp,
+        evidence_json -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    staffing (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        period_kind -> Text,
+        starts_on -> Date,
+        staff -> Double,
+        note -> Text,
+        updated_by_label -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -326,4 +340,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     plan_reviews,
     survey_answers,
     survey_submissions,
+    staffing,
 );

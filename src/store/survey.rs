@@ -4,7 +4,7 @@ use super::insurers::InsurerId;
 use super::schema::{
     certificates, checklist_answers, plan_actions, plan_reviews, survey_answers, survey_submissions,
 };
-use super::{now_utc, write_tx, DbConn};
+use super::{now_utc, update_or_insert, write_tx, DbConn};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -56,7 +56,6 @@ pub fn checklist_answers(
 }
 
 /// Sets the answer of one item (the caller has checked the item id and the answer code).
-/// Update first, insert when there was nothing: no ON CONFLICT, which the backends spell apart.
 pub fn set_checklist_answer(
     conn: &mut DbConn,
     insurer: InsurerId,
@@ -65,33 +64,37 @@ pub fn set_checklist_answer(
     note: &str,
     by: &str,
 ) -> Result<(), diesel::result::Error> {
+    let now = now_utc();
     write_tx(conn, |c| {
-        let now = now_utc();
-        let n = diesel::update(
-            checklist_answers::table
-                .filter(checklist_answers::insurer_id.eq(insurer.0))
-                .filter(checklist_answers::item_id.eq(item_id)),
-        )
-        .set((
-            checklist_answers::answer.eq(answer),
-            checklist_answers::note.eq(note),
-            checklist_answers::updated_by_label.eq(by),
-            checklist_answers::updated_at.eq(now),
-        ))
-        .execute(c)?;
-        if n == 0 {
-            diesel::insert_into(checklist_answers::table)
-                .values((
-                    checklist_answers::insurer_id.eq(insurer.0),
-                    checklist_answers::item_id.eq(item_id),
+        update_or_insert(
+            c,
+            |c| {
+                diesel::update(
+                    checklist_answers::table
+                        .filter(checklist_answers::insurer_id.eq(insurer.0))
+                        .filter(checklist_answers::item_id.eq(item_id)),
+                )
+                .set((
                     checklist_answers::answer.eq(answer),
                     checklist_answers::note.eq(note),
                     checklist_answers::updated_by_label.eq(by),
                     checklist_answers::updated_at.eq(now),
                 ))
-                .execute(c)?;
-        }
-        Ok(())
+                .execute(c)
+            },
+            |c| {
+                diesel::insert_into(checklist_answers::table)
+                    .values((
+                        checklist_answers::insurer_id.eq(insurer.0),
+                        checklist_answers::item_id.eq(item_id),
+                        checklist_answers::answer.eq(answer),
+                        checklist_answers::note.eq(note),
+                        checklist_answers::updated_by_label.eq(by),
+                        checklist_answers::updated_at.eq(now),
+                    ))
+                    .execute(c)
+            },
+        )
     })
 }
 
@@ -308,35 +311,39 @@ pub fn set_survey_answer(
     note: &str,
     by: &str,
 ) -> Result<(), diesel::result::Error> {
+    let now = now_utc();
     write_tx(conn, |c| {
-        let now = now_utc();
-        let n = diesel::update(
-            survey_answers::table
-                .filter(survey_answers::insurer_id.eq(insurer.0))
-                .filter(survey_answers::question_id.eq(question_id)),
-        )
-        .set((
-            survey_answers::choice.eq(choice),
-            survey_answers::days.eq(days),
-            survey_answers::note.eq(note),
-            survey_answers::updated_by_label.eq(by),
-            survey_answers::updated_at.eq(now),
-        ))
-        .execute(c)?;
-        if n == 0 {
-            diesel::insert_into(survey_answers::table)
-                .values((
-                    survey_answers::insurer_id.eq(insurer.0),
-                    survey_answers::question_id.eq(question_id),
+        update_or_insert(
+            c,
+            |c| {
+                diesel::update(
+                    survey_answers::table
+                        .filter(survey_answers::insurer_id.eq(insurer.0))
+                        .filter(survey_answers::question_id.eq(question_id)),
+                )
+                .set((
                     survey_answers::choice.eq(choice),
                     survey_answers::days.eq(days),
                     survey_answers::note.eq(note),
                     survey_answers::updated_by_label.eq(by),
                     survey_answers::updated_at.eq(now),
                 ))
-                .execute(c)?;
-        }
-        Ok(())
+                .execute(c)
+            },
+            |c| {
+                diesel::insert_into(survey_answers::table)
+                    .values((
+                        survey_answers::insurer_id.eq(insurer.0),
+                        survey_answers::question_id.eq(question_id),
+                        survey_answers::choice.eq(choice),
+                        survey_answers::days.eq(days),
+                        survey_answers::note.eq(note),
+                        survey_answers::updated_by_label.eq(by),
+                        survey_answers::updated_at.eq(now),
+                    ))
+                    .execute(c)
+            },
+        )
     })
 }
 
@@ -349,14 +356,17 @@ pub struct SubmissionRow {
     pub answers_json: String,
     pub submitted_by_label: String,
     pub created_at: NaiveDateTime,
+    /// The pre-fill facts and figures the answers were based on (None before migration 000007).
+    pub evidence_json: Option<String>,
 }
 
-/// Keeps the answers as submitted, for the history.
+/// Keeps the answers as submitted, with the evidence behind them, for the history.
 pub fn record_submission(
     conn: &mut DbConn,
     insurer: InsurerId,
     period: (NaiveDate, NaiveDate),
     answers_json: &str,
+    evidence_json: &str,
     by: &str,
 ) -> Result<(), diesel::result::Error> {
     diesel::insert_into(survey_submissions::table)
@@ -365,6 +375,7 @@ pub fn record_submission(
             survey_submissions::period_from.eq(period.0),
             survey_submissions::period_to.eq(period.1),
             survey_submissions::answers_json.eq(answers_json),
+            survey_submissions::evidence_json.eq(Some(evidence_json)),
             survey_submissions::submitted_by_label.eq(by),
             survey_submissions::created_at.eq(now_utc()),
         ))
@@ -381,4 +392,18 @@ pub fn submissions(
         .order(survey_submissions::id.desc())
         .select(SubmissionRow::as_select())
         .load(conn)
+}
+
+/// One submission of the insurer's; None when the id is not the insurer's.
+pub fn submission(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    id: i64,
+) -> Result<Option<SubmissionRow>, diesel::result::Error> {
+    survey_submissions::table
+        .filter(survey_submissions::insurer_id.eq(insurer.0))
+        .filter(survey_submissions::id.eq(id))
+        .select(SubmissionRow::as_select())
+        .first(conn)
+        .optional()
 }

@@ -94,7 +94,22 @@ fn pct(r: Option<f64>) -> String {
 
 /// Bars of counts with labels under them.
 fn bar_chart(items: &[(String, u64, String, &'static str)]) -> Chart {
-    let max = nice_max(items.iter().map(|i| i.1).max().unwrap_or(0));
+    let values: Vec<(String, f64, String, &'static str)> = items
+        .iter()
+        .map(|(l, v, t, tone)| (l.clone(), *v as f64, t.clone(), *tone))
+        .collect();
+    value_chart(&values)
+}
+
+/// Bars of non-negative values (counts, or ratios such as notices per staff member).
+fn value_chart(items: &[(String, f64, String, &'static str)]) -> Chart {
+    let max = nice_max(
+        items
+            .iter()
+            .map(|i| i.1.max(0.0).ceil() as u64)
+            .max()
+            .unwrap_or(0),
+    );
     let n = items.len().max(1) as f64;
     let slot = (W - LEFT - RIGHT) / n;
     let bw = (slot * 0.7).max(2.0);
@@ -102,14 +117,18 @@ fn bar_chart(items: &[(String, u64, String, &'static str)]) -> Chart {
         .iter()
         .enumerate()
         .map(|(i, (label, v, title, tone))| {
-            let h = plot_h() * (*v as f64) / (max as f64);
+            let h = plot_h() * v.max(0.0) / (max as f64);
             BarShape {
                 x: LEFT + slot * i as f64 + (slot - bw) / 2.0,
                 y: TOP + plot_h() - h,
                 w: bw,
                 h,
                 label: label.clone(),
-                value: v.to_string(),
+                value: if v.fract() == 0.0 {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.1}")
+                },
                 title: title.clone(),
                 tone,
             }
@@ -128,7 +147,7 @@ fn bar_chart(items: &[(String, u64, String, &'static str)]) -> Chart {
             .filter(|(i, _)| i % every == 0)
             .map(|(i, it)| (LEFT + slot * i as f64 + slot / 2.0, it.0.clone()))
             .collect(),
-        empty: items.iter().all(|i| i.1 == 0),
+        empty: items.iter().all(|i| i.1 <= 0.0),
     }
 }
 
@@ -301,6 +320,50 @@ pub fn dashboard_charts(d: &Dashboard) -> DashboardCharts {
     }
 }
 
+/// The April peak (checklist 2-②) by week: notices received, and notices per staff member when
+/// staffing is entered (None otherwise: the page then shows the peak without the ratio).
+#[derive(Serialize)]
+pub struct WorkloadCharts {
+    pub notices: Chart,
+    pub per_staff: Option<Chart>,
+}
+
+pub fn workload_charts(w: &crate::reports::workload::Workload) -> WorkloadCharts {
+    let days = |d: Option<i64>| d.map(|d| format!("{d}日")).unwrap_or_else(|| "—".into());
+    let describe = |r: &crate::reports::workload::LoadRow| {
+        format!(
+            "{}: 届書 {} 件、職員 {}、1人当たり {}、登録日数 中央値 {}・90%点 {}、登録期限超過 {} 件",
+            r.label,
+            r.notices,
+            r.staff.map(|s| format!("{s} 人")).unwrap_or_else(|| "未入力".into()),
+            r.per_staff.map(|p| format!("{p:.1} 件")).unwrap_or_else(|| "—".into()),
+            days(r.median_days),
+            days(r.p90_days),
+            r.breached
+        )
+    };
+    let tone =
+        |r: &crate::reports::workload::LoadRow| if r.breached > 0 { "warn" } else { "volume" };
+    let label = |r: &crate::reports::workload::LoadRow| r.starts_on.format("%m/%d").to_string();
+    let notices: Vec<(String, f64, String, &'static str)> = w
+        .weeks
+        .iter()
+        .map(|r| (label(r), r.notices as f64, describe(r), tone(r)))
+        .collect();
+    let per_staff = w.has_staffing.then(|| {
+        let items: Vec<(String, f64, String, &'static str)> = w
+            .weeks
+            .iter()
+            .map(|r| (label(r), r.per_staff.unwrap_or(0.0), describe(r), tone(r)))
+            .collect();
+        value_chart(&items)
+    });
+    WorkloadCharts {
+        notices: value_chart(&notices),
+        per_staff,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +385,36 @@ mod tests {
         let c = bar_chart(&items);
         for b in &c.bars {
             assert!(b.x >= LEFT && b.x + b.w <= W - RIGHT + 0.001);
+            assert!(b.y >= TOP - 0.001 && b.y + b.h <= TOP + plot_h() + 0.001);
+        }
+    }
+
+    #[test]
+    fn the_workload_chart_shows_the_ratio_only_with_staffing() {
+        use crate::domain::staffing::StaffingPeriod;
+        use crate::domain::Status;
+        use crate::reports::workload::WorkloadAcc;
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let fill = || {
+            let mut acc = WorkloadAcc::new(d("2026-03-01"), d("2026-05-31"), d("2026-06-30"));
+            for i in 0..7 {
+                acc.add(
+                    d("2026-04-06") + chrono::Days::new(i % 5),
+                    None,
+                    Status::Open,
+                );
+            }
+            acc
+        };
+        let without = workload_charts(&fill().finish(&[]));
+        assert!(without.per_staff.is_none());
+        assert_eq!(without.notices.bars.len(), 14);
+        let with =
+            workload_charts(&fill().finish(&[(StaffingPeriod::Month(d("2026-04-01")), 2.0)]));
+        let ratio = with.per_staff.unwrap();
+        let peak = ratio.bars.iter().find(|b| b.label == "04/06").unwrap();
+        assert_eq!(peak.value, "3.5");
+        for b in &ratio.bars {
             assert!(b.y >= TOP - 0.001 && b.y + b.h <= TOP + plot_h() + 0.001);
         }
     }

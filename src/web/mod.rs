@@ -12,6 +12,7 @@ pub mod imports;
 pub mod letters;
 pub mod mail;
 pub mod pages;
+pub mod staffing;
 pub mod survey;
 pub mod templates;
 
@@ -210,6 +211,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
     letters::configure(cfg);
     survey::configure(cfg);
+    staffing::configure(cfg);
     mail::configure(cfg);
 }
 
@@ -221,5 +223,6 @@ pub fn area_docs() -> Vec<utoipa::openapi::OpenApi> {
         admin::api_doc(),
         letters::api_doc(),
         survey::api_doc(),
+        staffing::api_doc(),
     ]
 }

@@ -1,6 +1,6 @@
 //! 改善計画 checklist, 要因分析 and the MHLW follow-up survey (seed 002 別添1–3): pages, the JSON
 //! API and the xlsx/CSV exports, all over the same views.
-use super::auth::{CurrentUser, HasCsrf};
+use super::auth::{CurrentUser, FormPost, HasCsrf};
 use super::error::WebError;
 use super::pages::{base_context, db, html, redirect, PageError, PageForm, PageUser};
 use super::AppState;
@@ -103,6 +103,8 @@ pub struct QuestionView {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ChecklistItemView {
     pub id: String,
+    /// The circled number as printed (`①`).
+    pub mark: String,
     pub section: String,
     /// The MHLW wording, word for word.
     pub text: String,
@@ -142,6 +144,8 @@ struct Bundle {
     insurer: Insurer,
     period: Period,
     analysis: Analysis,
+    /// What the survey's pre-fills were computed from.
+    facts: SurveyFacts,
     questions: Vec<QuestionView>,
     checklist: Vec<ChecklistItemView>,
     plan: Vec<ActionView>,
@@ -182,14 +186,14 @@ fn questions_view(
     c: &mut DbConn,
     insurer: &Insurer,
     p: Period,
-) -> Result<Vec<QuestionView>, WebError> {
+) -> Result<(Vec<QuestionView>, SurveyFacts), WebError> {
     let facts = SurveyFacts {
         ex_officio_days: insurer.rules.ex_officio_days,
         scheduled_actions: store::scheduled_actions(c, insurer.id)?,
         letters: crate::store::letters::counts(c, insurer.id, p.from, p.to)?,
     };
     let saved = store::survey_answers(c, insurer.id)?;
-    Ok(followup::QUESTIONS
+    let questions = followup::QUESTIONS
         .iter()
         .zip(followup::prefill(&facts))
         .map(|(q, pre)| {
@@ -231,7 +235,8 @@ fn questions_view(
                 updated_by: by,
             }
         })
-        .collect())
+        .collect();
+    Ok((questions, facts))
 }
 
 fn causes_text(counts: impl Iterator<Item = (&'static str, u64)>) -> String {
@@ -288,27 +293,7 @@ fn evidence(kind: InsurerKind, id: &str, a: &Analysis, plan: &[ActionView]) -> O
                 last.map(|d| format!("（最終 {d}）")).unwrap_or_default()
             ))
         }
-        "2-②" => {
-            let april: Vec<_> = a
-                .months
-                .iter()
-                .filter(|m| m.month.ends_with("-04"))
-                .collect();
-            let avg = if a.months.is_empty() {
-                0.0
-            } else {
-                a.months.iter().map(|m| m.notices).sum::<u64>() as f64 / a.months.len() as f64
-            };
-            april.last().map(|m| {
-                format!(
-                    "{} の届書 {} 件（期間の月平均 {:.0} 件）、5日以内登録率 {}",
-                    m.month,
-                    m.notices,
-                    avg,
-                    pct(m.five_day_met_rate)
-                )
-            })
-        }
+        "2-②" => Some(peak_evidence(a)),
         x if x == early_item => Some(format!(
             "事実発生日より前に受け付けた届書（内定者）{} 件／{} 件（{}）",
             a.received_before_event,
@@ -316,6 +301,39 @@ fn evidence(kind: InsurerKind, id: &str, a: &Analysis, plan: &[ActionView]) -> O
             pct((a.notices > 0).then(|| a.received_before_event as f64 / a.notices as f64))
         )),
         _ => None,
+    }
+}
+
+/// 2-② (繁忙期の体制): the busiest week of the spring with the staff entered for it, from the
+/// 要因分析 page's figures.
+fn peak_evidence(a: &Analysis) -> String {
+    let w = &a.workload;
+    let Some(year) = w.peak_year else {
+        return "期間に3〜5月が含まれないため、繁忙期の件数は示せません".into();
+    };
+    let days = |d: Option<i64>| d.map(|d| format!("{d}日")).unwrap_or_else(|| "—".into());
+    let staffing = if w.has_staffing {
+        ""
+    } else {
+        "。職員数が未入力のため1人当たり件数は示せません（要因分析で入力）"
+    };
+    match &w.busiest_week {
+        None => format!("{year}年3〜5月の届書はありません{staffing}"),
+        Some(b) => {
+            let ratio = match (b.staff, b.per_staff) {
+                (Some(s), Some(p)) => format!("、職員 {s} 人で1人当たり {p:.1} 件"),
+                _ if w.has_staffing => "、この週の職員数は未入力".into(),
+                _ => String::new(),
+            };
+            format!(
+                "{year}年3〜5月で最多の週は {}：届書 {} 件{ratio}、登録日数 中央値 {}・90%点 {}、登録期限超過 {} 件{staffing}",
+                b.label,
+                b.notices,
+                days(b.median_days),
+                days(b.p90_days),
+                b.breached
+            )
+        }
     }
 }
 
@@ -334,6 +352,7 @@ fn load(c: &mut DbConn, insurer: Insurer, p: Period) -> Result<Bundle, WebError>
             let code = a.and_then(|a| ChecklistAnswer::parse(&a.answer));
             ChecklistItemView {
                 id: i.id.into(),
+                mark: i.mark.into(),
                 section: i.section.into(),
                 text: i.text.into(),
                 answer: code.map(|c| c.code().to_string()),
@@ -344,11 +363,12 @@ fn load(c: &mut DbConn, insurer: Insurer, p: Period) -> Result<Bundle, WebError>
             }
         })
         .collect();
-    let questions = questions_view(c, &insurer, p)?;
+    let (questions, facts) = questions_view(c, &insurer, p)?;
     Ok(Bundle {
         insurer,
         period: p,
         analysis,
+        facts,
         questions,
         checklist,
         plan,
@@ -443,6 +463,26 @@ fn survey_rows(b: &Bundle) -> Vec<[String; 9]> {
                 q.days.map(|d| d.to_string()).unwrap_or_default(),
                 q.note.clone(),
                 q.reason.clone(),
+            ]
+        })
+        .collect()
+}
+
+/// The statistics sheet's rows as text: rates as percentages with one decimal, as the sheet's
+/// `0.0%` format shows them; empty when no notice of the month was decided yet.
+fn stats_rows(b: &Bundle) -> Vec<[String; 6]> {
+    let rate = |r: Option<f64>| r.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_default();
+    b.analysis
+        .months
+        .iter()
+        .map(|m| {
+            [
+                m.month.clone(),
+                m.notices.to_string(),
+                rate(m.submission_met_rate),
+                rate(m.five_day_met_rate),
+                m.standard_notices.to_string(),
+                m.certificates_issued.to_string(),
             ]
         })
         .collect()
@@ -588,6 +628,116 @@ fn stats_sheet(wb: &mut rust_xlsxwriter::Workbook, b: &Bundle) -> Result<(), Xer
     Ok(())
 }
 
+const WORKLOAD_HEADERS: [&str; 10] = [
+    "区分",
+    "期間",
+    "開始日",
+    "終了日",
+    "届書件数",
+    "職員数",
+    "職員1人当たり件数",
+    "登録日数（中央値）",
+    "登録日数（90%点）",
+    "登録期限超過",
+];
+
+/// 繁忙期と体制 as text rows (the CSV): the spring by week, then every month of the period.
+fn workload_rows(b: &Bundle) -> Vec<[String; 10]> {
+    let w = &b.analysis.workload;
+    let one = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+    let int = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    w.weeks
+        .iter()
+        .map(|r| ("週", r))
+        .chain(w.months.iter().map(|r| ("月", r)))
+        .map(|(kind, r)| {
+            [
+                kind.to_string(),
+                r.period.clone(),
+                r.starts_on.to_string(),
+                r.ends_on.to_string(),
+                r.notices.to_string(),
+                one(r.staff),
+                one(r.per_staff),
+                int(r.median_days),
+                int(r.p90_days),
+                r.breached.to_string(),
+            ]
+        })
+        .collect()
+}
+
+/// 繁忙期と体制 (checklist 2-②): the spring by week, then every month of the period.
+fn workload_sheet(wb: &mut rust_xlsxwriter::Workbook, b: &Bundle) -> Result<(), Xerr> {
+    use rust_xlsxwriter::Format;
+    let bold = Format::new().set_bold();
+    let one = Format::new().set_num_format("0.0");
+    let w = &b.analysis.workload;
+    let ws = wb.add_worksheet();
+    ws.set_name("繁忙期と体制")?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{} {}", b.insurer.number.as_str(), b.insurer.name),
+        &bold,
+    )?;
+    let note = if w.has_staffing {
+        ""
+    } else {
+        "。職員数が未入力のため1人当たり件数は空欄です"
+    };
+    ws.write_string(
+        1,
+        0,
+        format!(
+            "受付日 {} ～ {}（{} 時点）。週は3〜5月（{}）{note}",
+            b.period.from,
+            b.period.to,
+            b.period.as_of,
+            w.peak_year
+                .map(|y| format!("{y}年"))
+                .unwrap_or_else(|| "期間外".into())
+        ),
+    )?;
+    for (c, h) in WORKLOAD_HEADERS.iter().enumerate() {
+        ws.write_string_with_format(3, c as u16, *h, &bold)?;
+    }
+    let rows = w
+        .weeks
+        .iter()
+        .map(|r| ("週", r))
+        .chain(w.months.iter().map(|r| ("月", r)));
+    for (i, (kind, r)) in rows.enumerate() {
+        let row = i as u32 + 4;
+        ws.write_string(row, 0, kind)?;
+        ws.write_string(row, 1, &r.period)?;
+        ws.write_string(row, 2, r.starts_on.to_string())?;
+        ws.write_string(row, 3, r.ends_on.to_string())?;
+        ws.write_number(row, 4, r.notices as f64)?;
+        if let Some(s) = r.staff {
+            ws.write_number_with_format(row, 5, s, &one)?;
+        }
+        if let Some(p) = r.per_staff {
+            ws.write_number_with_format(row, 6, p, &one)?;
+        }
+        if let Some(d) = r.median_days {
+            ws.write_number(row, 7, d as f64)?;
+        }
+        if let Some(d) = r.p90_days {
+            ws.write_number(row, 8, d as f64)?;
+        }
+        ws.write_number(row, 9, r.breached as f64)?;
+    }
+    ws.set_column_width(1, 12)?;
+    ws.set_column_width(2, 12)?;
+    ws.set_column_width(3, 12)?;
+    for c in 4..10 {
+        ws.set_column_width(c, 16)?;
+    }
+    ws.set_freeze_panes(4, 0)?;
+    Ok(())
+}
+
 fn causes_sheet(wb: &mut rust_xlsxwriter::Workbook, b: &Bundle) -> Result<(), Xerr> {
     use rust_xlsxwriter::Format;
     let bold = Format::new().set_bold();
@@ -634,6 +784,7 @@ fn survey_xlsx(b: &Bundle) -> Result<Vec<u8>, WebError> {
     .map_err(xerr)?;
     stats_sheet(&mut wb, b).map_err(xerr)?;
     causes_sheet(&mut wb, b).map_err(xerr)?;
+    workload_sheet(&mut wb, b).map_err(xerr)?;
     wb.save_to_buffer().map_err(xerr)
 }
 
@@ -666,27 +817,73 @@ fn checklist_xlsx(b: &Bundle) -> Result<Vec<u8>, WebError> {
     .map_err(xerr)?;
     stats_sheet(&mut wb, b).map_err(xerr)?;
     causes_sheet(&mut wb, b).map_err(xerr)?;
+    workload_sheet(&mut wb, b).map_err(xerr)?;
     wb.save_to_buffer().map_err(xerr)
 }
 
+/// Every export: each document in the formats it has.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Doc {
-    Survey,
-    Checklist,
+enum Export {
+    SurveyXlsx,
+    SurveyCsv,
+    ChecklistXlsx,
+    ChecklistCsv,
+    /// The 月別統計 sheet on its own (in xlsx it is a sheet of the two workbooks).
+    StatisticsCsv,
+    /// The 繁忙期と体制 sheet on its own.
+    WorkloadCsv,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Xlsx,
+impl Export {
+    fn audit_action(self) -> &'static str {
+        match self {
+            Export::SurveyXlsx | Export::SurveyCsv => "export_survey",
+            Export::ChecklistXlsx | Export::ChecklistCsv => "export_checklist",
+            Export::StatisticsCsv => "export_statistics",
+            Export::WorkloadCsv => "export_workload",
+        }
+    }
+
+    fn file_name(self) -> &'static str {
+        match self {
+            Export::SurveyXlsx => "followup.xlsx",
+            Export::SurveyCsv => "followup.csv",
+            Export::ChecklistXlsx => "checklist.xlsx",
+            Export::ChecklistCsv => "checklist.csv",
+            Export::StatisticsCsv => "statistics.csv",
+            Export::WorkloadCsv => "workload.csv",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Export::SurveyXlsx | Export::ChecklistXlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+            Export::SurveyCsv
+            | Export::ChecklistCsv
+            | Export::StatisticsCsv
+            | Export::WorkloadCsv => "text/csv; charset=utf-8",
+        }
+    }
+
+    fn bytes(self, b: &Bundle) -> Result<Vec<u8>, WebError> {
+        match self {
+            Export::SurveyXlsx => survey_xlsx(b),
+            Export::ChecklistXlsx => checklist_xlsx(b),
+            Export::SurveyCsv => csv_bytes(&b.insurer, &SURVEY_HEADERS, &survey_rows(b)),
+            Export::ChecklistCsv => csv_bytes(&b.insurer, &CHECKLIST_HEADERS, &checklist_rows(b)),
+            Export::StatisticsCsv => csv_bytes(&b.insurer, &STATS_HEADERS, &stats_rows(b)),
+            Export::WorkloadCsv => csv_bytes(&b.insurer, &WORKLOAD_HEADERS, &workload_rows(b)),
+        }
+    }
 }
 
 async fn export(
     state: &AppState,
     user: &CurrentUser,
     q: PeriodQuery,
-    doc: Doc,
-    format: Format,
+    what: Export,
 ) -> Result<HttpResponse, WebError> {
     let p = period(&q)?;
     let iid = user.insurer_id;
@@ -695,14 +892,7 @@ async fn export(
     let bytes = db(state, move |c| {
         let insurer = crate::store::insurers::get(c, iid)?;
         let b = load(c, insurer, p)?;
-        let bytes = match (doc, format) {
-            (Doc::Survey, Format::Xlsx) => survey_xlsx(&b)?,
-            (Doc::Checklist, Format::Xlsx) => checklist_xlsx(&b)?,
-            (Doc::Survey, Format::Csv) => csv_bytes(&b.insurer, &SURVEY_HEADERS, &survey_rows(&b))?,
-            (Doc::Checklist, Format::Csv) => {
-                csv_bytes(&b.insurer, &CHECKLIST_HEADERS, &checklist_rows(&b))?
-            }
-        };
+        let bytes = what.bytes(&b)?;
         let detail = format!("{} ～ {}（{} 時点）", p.from, p.to, p.as_of);
         audit::record(
             c,
@@ -710,10 +900,7 @@ async fn export(
                 insurer: Some(iid),
                 user: Some(uid),
                 actor: &email,
-                action: match doc {
-                    Doc::Survey => "export_survey",
-                    Doc::Checklist => "export_checklist",
-                },
+                action: what.audit_action(),
                 target: None,
                 detail: Some(&detail),
             },
@@ -721,22 +908,11 @@ async fn export(
         Ok(bytes)
     })
     .await?;
-    let name = match doc {
-        Doc::Survey => "followup",
-        Doc::Checklist => "checklist",
-    };
-    let (ct, ext) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        Format::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-    };
     Ok(HttpResponse::Ok()
-        .content_type(ct)
+        .content_type(what.content_type())
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}.{ext}\""),
+            format!("attachment; filename=\"{}\"", what.file_name()),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(bytes))
@@ -756,7 +932,7 @@ pub async fn api_survey_xlsx(
     user: CurrentUser,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
-    export(&state, &user, q.into_inner(), Doc::Survey, Format::Xlsx).await
+    export(&state, &user, q.into_inner(), Export::SurveyXlsx).await
 }
 
 /// The follow-up survey (別添3) with answers as CSV (UTF-8 with BOM).
@@ -773,7 +949,7 @@ pub async fn api_survey_csv(
     user: CurrentUser,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
-    export(&state, &user, q.into_inner(), Doc::Survey, Format::Csv).await
+    export(&state, &user, q.into_inner(), Export::SurveyCsv).await
 }
 
 /// The checklist (別添1 or 別添2) with answers, evidence and the 改善計画, as xlsx.
@@ -790,7 +966,7 @@ pub async fn api_checklist_xlsx(
     user: CurrentUser,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
-    export(&state, &user, q.into_inner(), Doc::Checklist, Format::Xlsx).await
+    export(&state, &user, q.into_inner(), Export::ChecklistXlsx).await
 }
 
 /// The checklist (別添1 or 別添2) with answers as CSV (UTF-8 with BOM).
@@ -807,24 +983,160 @@ pub async fn api_checklist_csv(
     user: CurrentUser,
     q: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, WebError> {
-    export(&state, &user, q.into_inner(), Doc::Checklist, Format::Csv).await
+    export(&state, &user, q.into_inner(), Export::ChecklistCsv).await
+}
+
+/// Monthly statistics as CSV (UTF-8 with BOM): the same rows as the 月別統計 sheet of the xlsx
+/// exports (month, notices, submission met rate, 5-day registration met rate, notices under the
+/// standard days, 資格確認書 issued), after the insurer's number and name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/statistics.csv",
+    tag = "survey",
+    params(PeriodQuery),
+    responses((status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv")),
+    security(("bearer" = []))
+)]
+pub async fn api_statistics_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, WebError> {
+    export(&state, &user, q.into_inner(), Export::StatisticsCsv).await
+}
+
+/// The April peak against staffing (checklist 2-②) as CSV (UTF-8 with BOM): each week of March–May
+/// of the latest spring in the period, then each month; the same rows as the 繁忙期と体制 sheet.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analysis/workload.csv",
+    tag = "survey",
+    params(PeriodQuery),
+    responses((status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv")),
+    security(("bearer" = []))
+)]
+pub async fn api_workload_csv(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, WebError> {
+    export(&state, &user, q.into_inner(), Export::WorkloadCsv).await
 }
 
 macro_rules! page_export {
-    ($name:ident, $doc:expr, $format:expr) => {
+    ($name:ident, $what:expr) => {
         pub async fn $name(
             state: web::Data<AppState>,
             user: PageUser,
             q: web::Query<PeriodQuery>,
         ) -> Result<HttpResponse, PageError> {
-            Ok(export(&state, &user.0, q.into_inner(), $doc, $format).await?)
+            Ok(export(&state, &user.0, q.into_inner(), $what).await?)
         }
     };
 }
-page_export!(survey_xlsx_page, Doc::Survey, Format::Xlsx);
-page_export!(survey_csv_page, Doc::Survey, Format::Csv);
-page_export!(checklist_xlsx_page, Doc::Checklist, Format::Xlsx);
-page_export!(checklist_csv_page, Doc::Checklist, Format::Csv);
+page_export!(survey_xlsx_page, Export::SurveyXlsx);
+page_export!(survey_csv_page, Export::SurveyCsv);
+page_export!(checklist_xlsx_page, Export::ChecklistXlsx);
+page_export!(checklist_csv_page, Export::ChecklistCsv);
+page_export!(statistics_csv_page, Export::StatisticsCsv);
+page_export!(workload_csv_page, Export::WorkloadCsv);
+
+// ---------------------------------------------------------------------------------------------
+// Printable HTML: standalone A4 documents (no navigation), the MHLW wording word for word.
+
+#[derive(Clone, Copy)]
+enum Printable {
+    Checklist,
+    Survey,
+}
+
+async fn print(
+    state: &AppState,
+    user: &CurrentUser,
+    q: PeriodQuery,
+    doc: Printable,
+) -> Result<HttpResponse, WebError> {
+    let b = bundle(state, user, period(&q)?).await?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("insurer_number", b.insurer.number.as_str());
+    ctx.insert("insurer_name", &b.insurer.name);
+    ctx.insert("from", &b.period.from.to_string());
+    ctx.insert("to", &b.period.to.to_string());
+    ctx.insert("as_of", &b.period.as_of.to_string());
+    ctx.insert("printed_on", &crate::cli::today_jst().to_string());
+    let template = match doc {
+        Printable::Checklist => {
+            ctx.insert("title", checklist::title_for(b.insurer.kind));
+            ctx.insert("annex", checklist::annex_for(b.insurer.kind));
+            ctx.insert("items", &b.checklist);
+            ctx.insert(
+                "answers",
+                &ChecklistAnswer::ALL
+                    .iter()
+                    .map(|a| (a.code(), a.label_ja()))
+                    .collect::<Vec<_>>(),
+            );
+            ctx.insert("plan", &b.plan);
+            "pages/checklist_print.html"
+        }
+        Printable::Survey => {
+            ctx.insert("title", followup::TITLE);
+            ctx.insert("questions", &b.questions);
+            "pages/survey_print.html"
+        }
+    };
+    html(state, template, &ctx)
+}
+
+/// The checklist (別添1 or 別添2) as a printable A4 HTML document with the answers and notes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/checklist.html",
+    tag = "survey",
+    params(PeriodQuery),
+    responses((status = 200, description = "Printable HTML (A4)", content_type = "text/html")),
+    security(("bearer" = []))
+)]
+pub async fn api_checklist_html(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, WebError> {
+    print(&state, &user, q.into_inner(), Printable::Checklist).await
+}
+
+/// The follow-up survey (別添3) as a printable A4 HTML document with the answers and notes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/survey/followup.html",
+    tag = "survey",
+    params(PeriodQuery),
+    responses((status = 200, description = "Printable HTML (A4)", content_type = "text/html")),
+    security(("bearer" = []))
+)]
+pub async fn api_survey_html(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, WebError> {
+    print(&state, &user, q.into_inner(), Printable::Survey).await
+}
+
+pub async fn checklist_print_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, PageError> {
+    Ok(print(&state, &user.0, q.into_inner(), Printable::Checklist).await?)
+}
+
+pub async fn survey_print_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, PageError> {
+    Ok(print(&state, &user.0, q.into_inner(), Printable::Survey).await?)
+}
 
 // ---------------------------------------------------------------------------------------------
 // JSON
@@ -911,7 +1223,7 @@ pub async fn api_checklist(
     tag = "survey",
     params(PeriodQuery),
     responses(
-        (status = 200, description = "Late cases by cause, employer and month", content_type = "application/json"),
+        (status = 200, description = "Late cases by cause, employer and month; monthly statistics; `workload`: the April peak against staffing by ISO week (March–May) and by month", content_type = "application/json"),
         (status = 401, description = "Not signed in", body = super::error::ErrorBody),
     ),
     security(("bearer" = []))
@@ -1127,6 +1439,13 @@ pub async fn analysis_page(
         .max(1);
     ctx.insert("max_cause", &max);
     ctx.insert("month_bars", &month_bars(&b.analysis));
+    ctx.insert(
+        "workload_charts",
+        &super::charts::workload_charts(&b.analysis.workload),
+    );
+    let iid = user.insurer_id;
+    let staffing = db(&state, move |c| super::staffing::views(c, iid)).await?;
+    ctx.insert("staffing", &staffing);
     ctx.insert("a", &b.analysis);
     Ok(html(&state, "pages/analysis.html", &ctx)?)
 }
@@ -1173,6 +1492,226 @@ impl Who {
     }
 }
 
+// The edits below are made from the pages (forms) and from the API (JSON): each has one function
+// that validates, saves and audits, and the two thin handlers around it only read their input and
+// shape their answer, so the two ways in cannot drift apart.
+
+fn bad(msg: impl Into<String>) -> WebError {
+    WebError::BadRequest(msg.into())
+}
+
+/// An optional whole number in a form field; `None` when blank.
+fn form_int(v: &Option<String>, msg: &str) -> Result<Option<i64>, WebError> {
+    blank(v)
+        .map(|s| s.parse::<i64>().map_err(|_| bad(msg)))
+        .transpose()
+}
+
+async fn save_checklist_answer(
+    state: &AppState,
+    user: &CurrentUser,
+    item_id: String,
+    answer: &str,
+    note: String,
+) -> Result<ChecklistAnswerBody, WebError> {
+    user.require(Role::Staff)?;
+    let answer = ChecklistAnswer::parse(answer.trim())
+        .ok_or_else(|| bad("回答は 実施済 / 未実施 / 一部 のいずれかです"))?;
+    let iid = user.insurer_id;
+    let by = user.email.clone();
+    let who = Who::of(user);
+    db(state, move |c| {
+        let insurer = crate::store::insurers::get(c, iid)?;
+        let item = checklist::find(insurer.kind, item_id.trim())
+            .ok_or_else(|| bad(format!("チェック項目 {} はありません", item_id.trim())))?;
+        store::set_checklist_answer(c, iid, item.id, answer.code(), note.trim(), &by)?;
+        who.audit(c, "checklist_answer", item.id, answer.label_ja())?;
+        Ok(ChecklistAnswerBody {
+            item_id: item.id.into(),
+            answer: answer.code().into(),
+            answer_label: answer.label_ja().into(),
+            note: note.trim().into(),
+            updated_by: by,
+        })
+    })
+    .await
+}
+
+/// The fields of a new 改善計画 action, as given (dates still text for the form's sake).
+struct ActionInput {
+    title: String,
+    checklist_item: String,
+    owner: String,
+    start_on: Option<String>,
+    due_on: Option<String>,
+    status: String,
+}
+
+async fn save_action(
+    state: &AppState,
+    user: &CurrentUser,
+    f: ActionInput,
+) -> Result<i64, WebError> {
+    user.require(Role::Staff)?;
+    let iid = user.insurer_id;
+    let title = f.title.trim().to_string();
+    if title.is_empty() {
+        return Err(bad("取組の内容を入力してください"));
+    }
+    let start_on = opt_date("開始日", &f.start_on)?;
+    let due_on = opt_date("期限", &f.due_on)?;
+    if let (Some(s), Some(d)) = (start_on, due_on) {
+        if d < s {
+            return Err(bad("期限が開始日より前になっています"));
+        }
+    }
+    let status = plan_status(&f.status)?;
+    let who = Who::of(user);
+    db(state, move |c| {
+        let insurer = crate::store::insurers::get(c, iid)?;
+        let item = Some(f.checklist_item.trim()).filter(|s| !s.is_empty());
+        if let Some(i) = item {
+            checklist::find(insurer.kind, i)
+                .ok_or_else(|| bad(format!("チェック項目 {i} はありません")))?;
+        }
+        let id = store::add_action(
+            c,
+            iid,
+            &NewAction {
+                title: &title,
+                checklist_item: item,
+                owner: f.owner.trim(),
+                start_on,
+                due_on,
+                status,
+            },
+        )?;
+        who.audit(c, "plan_action_add", item.unwrap_or(""), &title)?;
+        Ok(id)
+    })
+    .await
+}
+
+fn plan_status(s: &str) -> Result<&'static str, WebError> {
+    let s = if s.trim().is_empty() {
+        "planned"
+    } else {
+        s.trim()
+    };
+    store::PLAN_STATUSES
+        .iter()
+        .find(|(c, _)| *c == s)
+        .map(|(c, _)| *c)
+        .ok_or_else(|| bad("状況は 未着手 / 実施中 / 完了 のいずれかです"))
+}
+
+fn action_id(path: &str) -> Result<i64, WebError> {
+    path.parse::<i64>().map_err(|_| WebError::NotFound)
+}
+
+async fn save_action_status(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    status: &str,
+) -> Result<(), WebError> {
+    user.require(Role::Staff)?;
+    let id = action_id(id)?;
+    let status = plan_status(status)?;
+    let iid = user.insurer_id;
+    let who = Who::of(user);
+    let found = db(state, move |c| {
+        let found = store::set_action_status(c, iid, id, status)?;
+        if found {
+            who.audit(c, "plan_action_status", &id.to_string(), status)?;
+        }
+        Ok(found)
+    })
+    .await?;
+    found.then_some(()).ok_or(WebError::NotFound)
+}
+
+async fn save_review(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    reviewed_on: Option<String>,
+    progress: Option<i64>,
+    note: String,
+) -> Result<(), WebError> {
+    user.require(Role::Staff)?;
+    let id = action_id(id)?;
+    let on = opt_date("確認日", &reviewed_on)?.unwrap_or_else(crate::cli::today_jst);
+    let progress = progress
+        .map(|p| {
+            i32::try_from(p)
+                .ok()
+                .filter(|p| (0..=100).contains(p))
+                .ok_or_else(|| bad("進捗は 0〜100 の整数で入力してください"))
+        })
+        .transpose()?;
+    let iid = user.insurer_id;
+    let by = user.email.clone();
+    let who = Who::of(user);
+    let found = db(state, move |c| {
+        let found = store::add_review(c, iid, id, on, progress, note.trim(), &by)?;
+        if found {
+            who.audit(c, "plan_review", &id.to_string(), &on.to_string())?;
+        }
+        Ok(found)
+    })
+    .await?;
+    found.then_some(()).ok_or(WebError::NotFound)
+}
+
+async fn save_survey_answer(
+    state: &AppState,
+    user: &CurrentUser,
+    question_id: &str,
+    choice: &str,
+    days: Option<i64>,
+    note: String,
+) -> Result<SurveyAnswerBody, WebError> {
+    user.require(Role::Staff)?;
+    let q = followup::find(question_id.trim())
+        .ok_or_else(|| bad(format!("設問 {} はありません", question_id.trim())))?;
+    let choice = choice.trim().to_string();
+    if !followup::valid_choice(q, &choice) {
+        return Err(bad(format!(
+            "回答は {} のいずれかです",
+            q.choices.join(" / ")
+        )));
+    }
+    // Only 2-(3)-a has a 〇日; a number given with another question is ignored, as the form does.
+    let days = match days {
+        Some(d) if q.id == followup::DAYS_QUESTION => Some(
+            i32::try_from(d)
+                .ok()
+                .filter(|d| (1..=365).contains(d))
+                .ok_or_else(|| bad("日数は 1〜365 の整数で入力してください"))?,
+        ),
+        _ => None,
+    };
+    let iid = user.insurer_id;
+    let by = user.email.clone();
+    let qid = q.id;
+    let who = Who::of(user);
+    db(state, move |c| {
+        store::set_survey_answer(c, iid, qid, &choice, days, note.trim(), &by)?;
+        who.audit(c, "survey_answer", qid, &choice)?;
+        Ok(SurveyAnswerBody {
+            question_id: qid.into(),
+            choice,
+            days,
+            note: note.trim().into(),
+            updated_by: by,
+        })
+    })
+    .await
+}
+
+// Forms
+
 #[derive(Deserialize)]
 pub struct ChecklistForm {
     #[serde(default)]
@@ -1193,25 +1732,8 @@ pub async fn checklist_submit(
     state: web::Data<AppState>,
     post: PageForm<ChecklistForm>,
 ) -> Result<HttpResponse, PageError> {
-    let post = post.0;
-    post.user.require(Role::Staff)?;
-    let f = post.form;
-    let user = post.user;
-    let answer = ChecklistAnswer::parse(&f.answer).ok_or_else(|| {
-        WebError::BadRequest("回答は 実施済 / 未実施 / 一部 のいずれかです".into())
-    })?;
-    let iid = user.insurer_id;
-    let by = user.email.clone();
-    let who = Who::of(&user);
-    db(&state, move |c| {
-        let insurer = crate::store::insurers::get(c, iid)?;
-        checklist::find(insurer.kind, f.item_id.trim()).ok_or_else(|| {
-            WebError::BadRequest(format!("チェック項目 {} はありません", f.item_id))
-        })?;
-        store::set_checklist_answer(c, iid, f.item_id.trim(), answer.code(), f.note.trim(), &by)?;
-        who.audit(c, "checklist_answer", f.item_id.trim(), answer.label_ja())
-    })
-    .await?;
+    let FormPost { user, form: f } = post.0;
+    save_checklist_answer(&state, &user, f.item_id, &f.answer, f.note).await?;
     Ok(redirect("/checklist"))
 }
 
@@ -1238,62 +1760,20 @@ impl HasCsrf for ActionForm {
     }
 }
 
-fn plan_status(s: &str) -> Result<&'static str, WebError> {
-    let s = if s.trim().is_empty() {
-        "planned"
-    } else {
-        s.trim()
-    };
-    store::PLAN_STATUSES
-        .iter()
-        .find(|(c, _)| *c == s)
-        .map(|(c, _)| *c)
-        .ok_or_else(|| WebError::BadRequest("状況は 未着手 / 実施中 / 完了 のいずれかです".into()))
-}
-
 pub async fn action_submit(
     state: web::Data<AppState>,
     post: PageForm<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
-    let post = post.0;
-    post.user.require(Role::Staff)?;
-    let f = post.form;
-    let iid = post.user.insurer_id;
-    let title = f.title.trim().to_string();
-    if title.is_empty() {
-        return Err(WebError::BadRequest("取組の内容を入力してください".into()).into());
-    }
-    let start_on = opt_date("開始日", &f.start_on)?;
-    let due_on = opt_date("期限", &f.due_on)?;
-    if let (Some(s), Some(d)) = (start_on, due_on) {
-        if d < s {
-            return Err(WebError::BadRequest("期限が開始日より前になっています".into()).into());
-        }
-    }
-    let status = plan_status(&f.status)?;
-    let who = Who::of(&post.user);
-    db(&state, move |c| {
-        let insurer = crate::store::insurers::get(c, iid)?;
-        let item = Some(f.checklist_item.trim()).filter(|s| !s.is_empty());
-        if let Some(i) = item {
-            checklist::find(insurer.kind, i)
-                .ok_or_else(|| WebError::BadRequest(format!("チェック項目 {i} はありません")))?;
-        }
-        store::add_action(
-            c,
-            iid,
-            &NewAction {
-                title: &title,
-                checklist_item: item,
-                owner: f.owner.trim(),
-                start_on,
-                due_on,
-                status,
-            },
-        )?;
-        who.audit(c, "plan_action_add", item.unwrap_or(""), &title)
-    })
-    .await?;
+    let FormPost { user, form: f } = post.0;
+    let input = ActionInput {
+        title: f.title,
+        checklist_item: f.checklist_item,
+        owner: f.owner,
+        start_on: f.start_on,
+        due_on: f.due_on,
+        status: f.status,
+    };
+    save_action(&state, &user, input).await?;
     Ok(redirect("/plan"))
 }
 
@@ -1315,23 +1795,8 @@ pub async fn action_status_submit(
     path: web::Path<String>,
     post: PageForm<StatusForm>,
 ) -> Result<HttpResponse, PageError> {
-    let post = post.0;
-    post.user.require(Role::Staff)?;
-    let id = path.parse::<i64>().map_err(|_| WebError::NotFound)?;
-    let status = plan_status(&post.form.status)?;
-    let iid = post.user.insurer_id;
-    let who = Who::of(&post.user);
-    let found = db(&state, move |c| {
-        let found = store::set_action_status(c, iid, id, status)?;
-        if found {
-            who.audit(c, "plan_action_status", &id.to_string(), status)?;
-        }
-        Ok(found)
-    })
-    .await?;
-    if !found {
-        return Err(WebError::NotFound.into());
-    }
+    let FormPost { user, form } = post.0;
+    save_action_status(&state, &user, &path, &form.status).await?;
     Ok(redirect("/plan"))
 }
 
@@ -1358,36 +1823,10 @@ pub async fn review_submit(
     path: web::Path<String>,
     post: PageForm<ReviewForm>,
 ) -> Result<HttpResponse, PageError> {
-    let post = post.0;
-    post.user.require(Role::Staff)?;
-    let id = path.parse::<i64>().map_err(|_| WebError::NotFound)?;
-    let f = post.form;
-    let on = opt_date("確認日", &f.reviewed_on)?.unwrap_or_else(crate::cli::today_jst);
-    let progress = match blank(&f.progress) {
-        None => None,
-        Some(s) => Some(
-            s.parse::<i32>()
-                .ok()
-                .filter(|p| (0..=100).contains(p))
-                .ok_or_else(|| {
-                    WebError::BadRequest("進捗は 0〜100 の整数で入力してください".into())
-                })?,
-        ),
-    };
-    let iid = post.user.insurer_id;
-    let by = post.user.email.clone();
-    let who = Who::of(&post.user);
-    let found = db(&state, move |c| {
-        let found = store::add_review(c, iid, id, on, progress, f.note.trim(), &by)?;
-        if found {
-            who.audit(c, "plan_review", &id.to_string(), &on.to_string())?;
-        }
-        Ok(found)
-    })
-    .await?;
-    if !found {
-        return Err(WebError::NotFound.into());
-    }
+    let FormPost { user, form: f } = post.0;
+    user.require(Role::Staff)?;
+    let progress = form_int(&f.progress, "進捗は 0〜100 の整数で入力してください")?;
+    save_review(&state, &user, &path, f.reviewed_on, progress, f.note).await?;
     Ok(redirect("/plan"))
 }
 
@@ -1413,40 +1852,235 @@ pub async fn survey_answer_submit(
     state: web::Data<AppState>,
     post: PageForm<SurveyAnswerForm>,
 ) -> Result<HttpResponse, PageError> {
-    let post = post.0;
-    post.user.require(Role::Staff)?;
-    let f = post.form;
-    let q = followup::find(f.question_id.trim())
-        .ok_or_else(|| WebError::BadRequest(format!("設問 {} はありません", f.question_id)))?;
-    let choice = f.choice.trim().to_string();
-    if !followup::valid_choice(q, &choice) {
-        return Err(WebError::BadRequest(format!(
-            "回答は {} のいずれかです",
-            q.choices.join(" / ")
-        ))
-        .into());
-    }
-    let days = match blank(&f.days) {
-        Some(s) if q.id == followup::DAYS_QUESTION => Some(
-            s.parse::<i32>()
-                .ok()
-                .filter(|d| (1..=365).contains(d))
-                .ok_or_else(|| {
-                    WebError::BadRequest("日数は 1〜365 の整数で入力してください".into())
-                })?,
-        ),
-        _ => None,
+    let FormPost { user, form: f } = post.0;
+    user.require(Role::Staff)?;
+    let days = if f.question_id.trim() == followup::DAYS_QUESTION {
+        form_int(&f.days, "日数は 1〜365 の整数で入力してください")?
+    } else {
+        None
     };
-    let iid = post.user.insurer_id;
-    let by = post.user.email.clone();
-    let qid = q.id;
-    let who = Who::of(&post.user);
-    db(&state, move |c| {
-        store::set_survey_answer(c, iid, qid, &choice, days, f.note.trim(), &by)?;
-        who.audit(c, "survey_answer", qid, &choice)
-    })
-    .await?;
+    save_survey_answer(&state, &user, &f.question_id, &f.choice, days, f.note).await?;
     Ok(redirect("/survey"))
+}
+
+// API (JSON)
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChecklistAnswerInput {
+    /// The item id as in the checklist, e.g. `2-③`
+    pub item_id: String,
+    /// done | not_done | partly
+    pub answer: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChecklistAnswerBody {
+    pub item_id: String,
+    pub answer: String,
+    pub answer_label: String,
+    pub note: String,
+    pub updated_by: String,
+}
+
+/// Answers one checklist item (replaces an earlier answer). Needs the staff role; audited.
+#[utoipa::path(
+    put,
+    path = "/api/v1/checklist/answers",
+    tag = "survey",
+    request_body = ChecklistAnswerInput,
+    responses(
+        (status = 200, description = "Saved", body = ChecklistAnswerBody),
+        (status = 400, description = "Unknown item or answer (named in the message)", body = super::error::ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_checklist_answer(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: web::Json<ChecklistAnswerInput>,
+) -> Result<HttpResponse, WebError> {
+    let b = body.into_inner();
+    let saved = save_checklist_answer(&state, &user, b.item_id, &b.answer, b.note).await?;
+    Ok(HttpResponse::Ok().json(saved))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SurveyAnswerInput {
+    /// `1`, `2-(1)-a`, … as in the survey
+    pub question_id: String,
+    /// One of the question's choices, word for word (e.g. `準備完了・対応中`)
+    pub choice: String,
+    /// The 〇日 of `2-(3)-a` (1–365); ignored for other questions
+    #[serde(default)]
+    pub days: Option<i64>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SurveyAnswerBody {
+    pub question_id: String,
+    pub choice: String,
+    pub days: Option<i32>,
+    pub note: String,
+    pub updated_by: String,
+}
+
+/// Answers one survey question (overrides its pre-fill). Needs the staff role; audited.
+#[utoipa::path(
+    put,
+    path = "/api/v1/survey/answers",
+    tag = "survey",
+    request_body = SurveyAnswerInput,
+    responses(
+        (status = 200, description = "Saved", body = SurveyAnswerBody),
+        (status = 400, description = "Unknown question, a choice it does not offer, or days out of range", body = super::error::ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_survey_answer(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: web::Json<SurveyAnswerInput>,
+) -> Result<HttpResponse, WebError> {
+    let b = body.into_inner();
+    let saved =
+        save_survey_answer(&state, &user, &b.question_id, &b.choice, b.days, b.note).await?;
+    Ok(HttpResponse::Ok().json(saved))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ActionInputBody {
+    pub title: String,
+    /// The checklist item it answers, e.g. `3-②`
+    #[serde(default)]
+    pub checklist_item: Option<String>,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub start_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub due_on: Option<NaiveDate>,
+    /// planned (default) | in_progress | done
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedBody {
+    pub id: i64,
+}
+
+/// Adds a 改善計画 action. Needs the staff role; audited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plan/actions",
+    tag = "survey",
+    request_body = ActionInputBody,
+    responses(
+        (status = 201, description = "Added", body = CreatedBody),
+        (status = 400, description = "Missing title, due date before the start, unknown item or status", body = super::error::ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_add_action(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: web::Json<ActionInputBody>,
+) -> Result<HttpResponse, WebError> {
+    let b = body.into_inner();
+    let input = ActionInput {
+        title: b.title,
+        checklist_item: b.checklist_item.unwrap_or_default(),
+        owner: b.owner,
+        start_on: b.start_on.map(|d| d.to_string()),
+        due_on: b.due_on.map(|d| d.to_string()),
+        status: b.status.unwrap_or_default(),
+    };
+    let id = save_action(&state, &user, input).await?;
+    Ok(HttpResponse::Created().json(CreatedBody { id }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StatusInput {
+    /// planned | in_progress | done
+    pub status: String,
+}
+
+/// Sets a 改善計画 action's status. Needs the staff role; audited.
+#[utoipa::path(
+    put,
+    path = "/api/v1/plan/actions/{id}/status",
+    tag = "survey",
+    params(("id" = i64, Path, description = "Id of the action")),
+    request_body = StatusInput,
+    responses(
+        (status = 204, description = "Saved"),
+        (status = 400, description = "Unknown status", body = super::error::ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = super::error::ErrorBody),
+        (status = 404, description = "No such action for this insurer", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_action_status(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<StatusInput>,
+) -> Result<HttpResponse, WebError> {
+    save_action_status(&state, &user, &path, &body.status).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReviewInput {
+    /// Default: today (Japan)
+    #[serde(default)]
+    pub reviewed_on: Option<NaiveDate>,
+    /// 0–100
+    #[serde(default)]
+    pub progress: Option<i64>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Records a dated progress review of a 改善計画 action (1-④). Needs the staff role; audited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plan/actions/{id}/reviews",
+    tag = "survey",
+    params(("id" = i64, Path, description = "Id of the action")),
+    request_body = ReviewInput,
+    responses(
+        (status = 201, description = "Recorded"),
+        (status = 400, description = "Progress out of range", body = super::error::ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = super::error::ErrorBody),
+        (status = 404, description = "No such action for this insurer", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_add_review(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<ReviewInput>,
+) -> Result<HttpResponse, WebError> {
+    let b = body.into_inner();
+    save_review(
+        &state,
+        &user,
+        &path,
+        b.reviewed_on.map(|d| d.to_string()),
+        b.progress,
+        b.note,
+    )
+    .await?;
+    Ok(HttpResponse::Created().finish())
 }
 
 #[derive(Deserialize)]
@@ -1465,6 +2099,100 @@ impl HasCsrf for SubmitForm {
     }
 }
 
+/// What a submission's answers were based on, kept with it (issue 8: a past submission is shown
+/// exactly as it was, whatever the data or settings are today).
+#[derive(Serialize)]
+struct SubmissionEvidence<'a> {
+    as_of: NaiveDate,
+    /// The settings and counts the pre-fills were computed from (their reasons are with the
+    /// answers).
+    facts: &'a SurveyFacts,
+    /// The 月別統計 of the period.
+    months: &'a [crate::reports::analysis::MonthStats],
+    peak_year: Option<i32>,
+    busiest_week: Option<&'a crate::reports::workload::LoadRow>,
+    has_staffing: bool,
+}
+
+/// A submission as stored: the answers with their pre-fill reasons, and the evidence.
+#[derive(Serialize, ToSchema)]
+pub struct SubmissionBody {
+    pub id: i64,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub submitted_by: String,
+    /// UTC
+    pub created_at: chrono::NaiveDateTime,
+    /// The questions as they were answered (same shape as `QuestionView`).
+    #[schema(value_type = Vec<Object>)]
+    pub questions: serde_json::Value,
+    /// Settings, counts and monthly figures used; null for submissions recorded before evidence
+    /// was kept.
+    #[schema(value_type = Object)]
+    pub evidence: serde_json::Value,
+}
+
+async fn load_submission(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<SubmissionBody, WebError> {
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let iid = user.insurer_id;
+    let row = db(state, move |c| Ok(store::submission(c, iid, id)?))
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let parse = |s: &str| {
+        serde_json::from_str::<serde_json::Value>(s).map_err(|e| WebError::Internal(e.into()))
+    };
+    Ok(SubmissionBody {
+        id: row.id,
+        period_from: row.period_from,
+        period_to: row.period_to,
+        submitted_by: row.submitted_by_label,
+        created_at: row.created_at,
+        questions: parse(&row.answers_json)?,
+        evidence: match row.evidence_json.as_deref() {
+            Some(e) => parse(e)?,
+            None => serde_json::Value::Null,
+        },
+    })
+}
+
+/// One past submission of the follow-up survey, exactly as it was submitted.
+#[utoipa::path(
+    get,
+    path = "/api/v1/survey/submissions/{id}",
+    tag = "survey",
+    params(("id" = i64, Path, description = "Id of the submission")),
+    responses(
+        (status = 200, description = "The submission with its answers and evidence", body = SubmissionBody),
+        (status = 404, description = "No such submission for this insurer", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_submission(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    Ok(HttpResponse::Ok().json(load_submission(&state, &user, &path).await?))
+}
+
+pub async fn submission_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let user = user.0;
+    let s = load_submission(&state, &user, &path).await?;
+    let insurer = super::pages::insurer_of(&state, &user).await?;
+    let mut ctx = base_context(&user, &insurer, "survey");
+    ctx.insert("title", followup::TITLE);
+    ctx.insert("s", &s);
+    Ok(html(&state, "pages/survey_submission.html", &ctx)?)
+}
+
 /// Keeps the current answers (pre-fills included) as a submission in the history.
 pub async fn survey_submit(
     state: web::Data<AppState>,
@@ -1479,11 +2207,20 @@ pub async fn survey_submit(
     })?;
     let b = bundle(&state, &post.user, p).await?;
     let json = serde_json::to_string(&b.questions).map_err(|e| WebError::Internal(e.into()))?;
+    let evidence = serde_json::to_string(&SubmissionEvidence {
+        as_of: b.period.as_of,
+        facts: &b.facts,
+        months: &b.analysis.months,
+        peak_year: b.analysis.workload.peak_year,
+        busiest_week: b.analysis.workload.busiest_week.as_ref(),
+        has_staffing: b.analysis.workload.has_staffing,
+    })
+    .map_err(|e| WebError::Internal(e.into()))?;
     let iid = post.user.insurer_id;
     let by = post.user.email.clone();
     let who = Who::of(&post.user);
     db(&state, move |c| {
-        store::record_submission(c, iid, (p.from, p.to), &json, &by)?;
+        store::record_submission(c, iid, (p.from, p.to), &json, &evidence, &by)?;
         who.audit(
             c,
             "survey_submit",
@@ -1503,6 +2240,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/checklist", web::post().to(checklist_submit))
         .route("/checklist.xlsx", web::get().to(checklist_xlsx_page))
         .route("/checklist.csv", web::get().to(checklist_csv_page))
+        .route("/checklist/print", web::get().to(checklist_print_page))
+        .route("/survey/statistics.csv", web::get().to(statistics_csv_page))
+        .route("/api/v1/statistics.csv", web::get().to(api_statistics_csv))
+        .route("/analysis/workload.csv", web::get().to(workload_csv_page))
+        .route(
+            "/api/v1/analysis/workload.csv",
+            web::get().to(api_workload_csv),
+        )
+        .route("/survey/print", web::get().to(survey_print_page))
+        .route("/api/v1/checklist.html", web::get().to(api_checklist_html))
+        .route(
+            "/api/v1/survey/followup.html",
+            web::get().to(api_survey_html),
+        )
         .route("/plan", web::get().to(plan_page))
         .route("/plan/actions", web::post().to(action_submit))
         .route(
@@ -1513,6 +2264,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/survey", web::get().to(survey_page))
         .route("/survey/answers", web::post().to(survey_answer_submit))
         .route("/survey/submissions", web::post().to(survey_submit))
+        .route("/survey/submissions/{id}", web::get().to(submission_page))
+        .route(
+            "/api/v1/survey/submissions/{id}",
+            web::get().to(api_submission),
+        )
         .route("/survey/followup.xlsx", web::get().to(survey_xlsx_page))
         .route("/survey/followup.csv", web::get().to(survey_csv_page))
         .route("/analysis", web::get().to(analysis_page))
@@ -1525,7 +2281,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/v1/survey/followup.csv", web::get().to(api_survey_csv))
         .route("/api/v1/checklist.xlsx", web::get().to(api_checklist_xlsx))
-        .route("/api/v1/checklist.csv", web::get().to(api_checklist_csv));
+        .route("/api/v1/checklist.csv", web::get().to(api_checklist_csv))
+        .service(
+            web::resource("/api/v1/checklist/answers")
+                .app_data(super::imports::json_config())
+                .route(web::put().to(api_checklist_answer)),
+        )
+        .service(
+            web::resource("/api/v1/survey/answers")
+                .app_data(super::imports::json_config())
+                .route(web::put().to(api_survey_answer)),
+        )
+        .service(
+            web::resource("/api/v1/plan/actions")
+                .app_data(super::imports::json_config())
+                .route(web::post().to(api_add_action)),
+        )
+        .service(
+            web::resource("/api/v1/plan/actions/{id}/status")
+                .app_data(super::imports::json_config())
+                .route(web::put().to(api_action_status)),
+        )
+        .service(
+            web::resource("/api/v1/plan/actions/{id}/reviews")
+                .app_data(super::imports::json_config())
+                .route(web::post().to(api_add_review)),
+        );
 }
 
 #[derive(OpenApi)]
@@ -1537,9 +2318,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         api_survey_xlsx,
         api_survey_csv,
         api_checklist_xlsx,
-        api_checklist_csv
+        api_checklist_csv,
+        api_checklist_html,
+        api_survey_html,
+        api_statistics_csv,
+        api_workload_csv,
+        api_submission,
+        api_checklist_answer,
+        api_survey_answer,
+        api_add_action,
+        api_action_status,
+        api_add_review
     ),
     components(schemas(
+        ChecklistAnswerInput,
+        ChecklistAnswerBody,
+        SurveyAnswerInput,
+        SurveyAnswerBody,
+        ActionInputBody,
+        CreatedBody,
+        StatusInput,
+        ReviewInput,
+        SubmissionBody,
         SurveyBody,
         QuestionView,
         ChecklistBody,

@@ -11,6 +11,7 @@ pub fn load() -> tera::Result<Tera> {
     tera.add_raw_templates(embedded::TEMPLATES.iter().copied())?;
     tera.register_filter("pct", pct);
     tera.register_filter("num", num);
+    tera.register_filter("dec1", dec1);
     Ok(tera)
 }
 
@@ -23,6 +24,17 @@ fn pct(
         Some(f) => tera::Value::String(format!("{:.1}%", f * 100.0)),
         None => tera::Value::String("—".into()),
     })
+}
+
+/// 23 → "23.0", 43.666 → "43.7" (ratios such as notices per staff member); null → "—".
+fn dec1(
+    v: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    Ok(tera::Value::String(match v.as_f64() {
+        Some(f) => format!("{f:.1}"),
+        None => "—".into(),
+    }))
 }
 
 /// 1234567 → "1,234,567".
