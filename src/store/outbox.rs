@@ -135,6 +135,17 @@ pub struct NewMessage {
     pub as_of: NaiveDate,
     /// (notice id, certificate id) covered by the message.
     pub items: Vec<(i64, Option<i64>)>,
+    /// The insurer's sender settings when it was queued (`None`: the configuration's).
+    pub sender: FrozenSender,
+}
+
+/// The sender fields frozen into a message, like its subject and bodies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrozenSender {
+    pub name: Option<String>,
+    pub from_address: Option<String>,
+    pub reply_to: Option<String>,
+    pub bounce_address: Option<String>,
 }
 
 pub fn dedupe_key_exists(conn: &mut DbConn, key: &str) -> Result<bool, diesel::result::Error> {
@@ -172,6 +183,10 @@ pub fn queue(
             outbox::as_of.eq(m.as_of),
             outbox::created_at.eq(now),
             outbox::updated_at.eq(now),
+            outbox::sender_name.eq(m.sender.name.as_deref()),
+            outbox::from_address.eq(m.sender.from_address.as_deref()),
+            outbox::reply_to.eq(m.sender.reply_to.as_deref()),
+            outbox::bounce_address.eq(m.sender.bounce_address.as_deref()),
         ))
         .returning(outbox::id)
         .get_result(conn)?;
@@ -313,6 +328,10 @@ pub struct OutboxRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    pub sender_name: Option<String>,
+    pub from_address: Option<String>,
+    pub reply_to: Option<String>,
+    pub bounce_address: Option<String>,
 }
 
 impl OutboxRow {
