@@ -6,7 +6,8 @@
 # seconds of the delivery run, messages/s.
 # Usage: bash bench/mail.sh [N]     env: REGWATCH_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432),
 #        REGWATCH_BENCH_BACKENDS (default "sqlite postgres"), REGWATCH_BENCH_PROFILE (release | debug,
-#        default release), CARGO_TARGET_DIR (where the binary is built).
+#        default release), CARGO_TARGET_DIR (where the binary is built), REGWATCH_BENCH_BIN (use this
+#        binary instead of building one, e.g. to compare two versions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}
@@ -19,12 +20,16 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   python3 -m pip install --quiet aiosmtpd 2>/dev/null \
     || python3 -m pip install --quiet --break-system-packages aiosmtpd
 fi
-if [ "$profile" = release ]; then
-  cargo build --release --quiet
+if [ -n "${REGWATCH_BENCH_BIN:-}" ]; then
+  bin=$REGWATCH_BENCH_BIN
 else
-  cargo build --quiet
+  if [ "$profile" = release ]; then
+    cargo build --release --quiet
+  else
+    cargo build --quiet
+  fi
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile/regwatch
 fi
-bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile/regwatch
 
 work=$(mktemp -d)
 sink_pid=
@@ -95,8 +100,8 @@ SQL
 
   start=$(date +%s.%N)
   REGWATCH_SMTP_URL="smtp://127.0.0.1:$port" REGWATCH_MAIL_FROM='負荷試験 <noreply@example.jp>' \
-    REGWATCH_MAIL_RATE_PER_MINUTE=100000000 REGWATCH_CONFIG= \
-    "$bin" --database-url "$url" outbox run --once --as-of 2025-06-30 >"$work/run-$backend.txt"
+    REGWATCH_MAIL_RATE_PER_MINUTE=100000000 \
+    env -u REGWATCH_CONFIG "$bin" --database-url "$url" outbox run --once --as-of 2025-06-30 >"$work/run-$backend.txt"
   end=$(date +%s.%N)
   received=$(sort -u "$ids" | wc -l)
   awk -v b="$backend" -v n="$n" -v r="$received" -v s="$start" -v e="$end" \
