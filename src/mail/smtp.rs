@@ -31,7 +31,8 @@ pub struct NoDelaySmtp {
     credentials: Option<Credentials>,
     hello: ClientId,
     timeout: Duration,
-    rt: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (see `Drop`).
+    rt: Option<tokio::runtime::Runtime>,
     conn: Mutex<Option<(AsyncSmtpConnection, Instant)>>,
 }
 
@@ -98,7 +99,7 @@ impl NoDelaySmtp {
             credentials,
             hello,
             timeout,
-            rt,
+            rt: Some(rt),
             conn: Mutex::new(None),
         }))
     }
@@ -139,7 +140,8 @@ impl NoDelaySmtp {
     /// A failed connection is dropped, never retried here: the outbox retries with backoff.
     pub fn send(&self, envelope: &Envelope, email: &[u8]) -> Result<(), SmtpFailure> {
         let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        self.rt.block_on(async {
+        let rt = self.rt.as_ref().expect("runtime kept until drop");
+        rt.block_on(async {
             let reusable = match slot.take() {
                 Some((mut c, last)) if !c.has_broken() => {
                     if last.elapsed() < IDLE_CHECK || c.test_connected().await {
@@ -191,9 +193,40 @@ impl Drop for NoDelaySmtp {
             .get_mut()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        // QUIT politely unless dropped inside another runtime (where blocking is not allowed).
-        if let (Some((mut c, _)), Err(_)) = (slot, tokio::runtime::Handle::try_current()) {
-            let _ = self.rt.block_on(async { c.quit().await });
+        let Some(rt) = self.rt.take() else { return };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Dropped inside another runtime (e.g. `serve` failing to start): blocking is not
+            // allowed there, so no QUIT, and the runtime is let go without waiting.
+            rt.shutdown_background();
+        } else if let Some((mut c, _)) = slot {
+            let _ = rt.block_on(async { c.quit().await });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(u: &str) -> Option<NoDelaySmtp> {
+        NoDelaySmtp::from_url(&url::Url::parse(u).unwrap(), Duration::from_secs(1)).unwrap()
+    }
+
+    #[test]
+    fn smtp_urls_read_like_lettre_and_smtps_is_left_to_lettre() {
+        let t = parse("smtp://127.0.0.1").unwrap();
+        assert_eq!((t.port, t.starttls), (25, StartTls::Never));
+        assert!(t.credentials.is_none());
+        let t = parse("smtp://user%40x:p%2Fw@mail.example.jp?tls=required").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.starttls),
+            ("mail.example.jp", 587, StartTls::Required)
+        );
+        assert!(t.credentials.is_some());
+        let t = parse("smtp://mail.example.jp:2525?tls=opportunistic&ehlo_domain=rw.example.jp")
+            .unwrap();
+        assert_eq!((t.port, t.starttls), (2525, StartTls::Opportunistic));
+        assert_eq!(t.hello, ClientId::Domain("rw.example.jp".into()));
+        assert!(parse("smtps://u:p@mail.example.jp:465").is_none());
     }
 }
