@@ -259,9 +259,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
         );
         // The daily reminder evaluation and the outbox delivery run beside the web server; every
         // instance may run them (claims are leased, evaluations deduplicated).
+        let settings = crate::mail::transport::MailSettings::from_config(&config)?
+            .with_token_key(app.state.jwt_key.clone());
         let worker = crate::mail::worker::Worker::new(
             crate::mail::transport::Transport::from_config(&config)?,
-            crate::mail::transport::MailSettings::from_config(&config)?,
+            settings,
         );
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mail = crate::mail::schedule::Scheduler::new(worker, config.mail_schedule_hour)

@@ -34,6 +34,9 @@ pub struct Config {
     pub mail_schedule_hour: u32,
     /// Failed sends are retried with backoff; after this many attempts the message is dead.
     pub mail_max_attempts: u32,
+    /// The address employers reach the service at (`https://regwatch.example.jp`): the base of the
+    /// one-click unsubscribe link in e-mails. Without it only the mailto form is sent.
+    pub public_url: Option<String>,
     pub log_format: LogFormat,
 }
 
@@ -51,6 +54,7 @@ impl Default for Config {
             mail_rate_per_minute: 60,
             mail_schedule_hour: 9,
             mail_max_attempts: 12,
+            public_url: None,
             log_format: LogFormat::Text,
         }
     }
@@ -71,6 +75,7 @@ struct FileConfig {
     mail_rate_per_minute: Option<u32>,
     mail_schedule_hour: Option<u32>,
     mail_max_attempts: Option<u32>,
+    public_url: Option<String>,
     log_format: Option<LogFormat>,
 }
 
@@ -134,6 +139,7 @@ impl Config {
         if let Some(v) = file.mail_max_attempts {
             c.mail_max_attempts = v;
         }
+        c.public_url = file.public_url;
         if let Some(v) = file.log_format {
             c.log_format = v;
         }
@@ -171,6 +177,9 @@ impl Config {
         }
         if let Some(v) = env_nonempty("REGWATCH_MAIL_MAX_ATTEMPTS") {
             c.mail_max_attempts = parse_env("REGWATCH_MAIL_MAX_ATTEMPTS", &v)?;
+        }
+        if let Some(v) = env_nonempty("REGWATCH_PUBLIC_URL") {
+            c.public_url = Some(v);
         }
         if c.mail_schedule_hour > 23 {
             return Err(ConfigError::Env {

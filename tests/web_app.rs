@@ -830,8 +830,35 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
     .unwrap();
     let submission_b = regwatch::store::survey::submissions(&mut c, b.insurer.id).unwrap()[0].id;
 
+    // A pending e-mail of B's.
+    let outbox_b = {
+        let m = regwatch::store::outbox::NewMessage {
+            insurer: b.insurer.id,
+            employer_id: employer_b,
+            kind: regwatch::store::outbox::MailKind::WeeklyDigest,
+            dedupe_key: "isolation:b".into(),
+            recipients: vec!["k01@example.jp".into()],
+            subject: "B".into(),
+            body_text: "B".into(),
+            body_html: "<p>B</p>".into(),
+            as_of: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
+            items: Vec::new(),
+            sender: Default::default(),
+        };
+        regwatch::store::outbox::queue(&mut c, &m, regwatch::store::now_utc())
+            .unwrap()
+            .unwrap()
+            .0
+    };
+
     // (method, path, body) — API routes with the bearer token, pages with the cookie and CSRF.
     let api: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/api/v1/mail/{outbox_b}"), None),
+        (
+            "POST",
+            format!("/api/v1/mail/{outbox_b}/actions"),
+            Some(serde_json::json!({"action": "cancel"})),
+        ),
         ("GET", format!("/api/v1/notices/{notice_b}"), None),
         ("GET", format!("/api/v1/notices/{notice_b}/letters"), None),
         (
@@ -889,6 +916,12 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
                 ("opt_out", "on".into()),
                 ("csrf", csrf.clone()),
             ],
+        ),
+        ("GET", format!("/mail/{outbox_b}"), vec![]),
+        (
+            "POST",
+            format!("/mail/{outbox_b}"),
+            vec![("action", "cancel".into()), ("csrf", csrf.clone())],
         ),
         ("GET", format!("/imports/{batch_b}"), vec![]),
         ("GET", format!("/imports/{batch_b}/rejects.csv"), vec![]),
@@ -998,4 +1031,10 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
     assert!(regwatch::store::survey::plan_reviews(&mut c, b.insurer.id)
         .unwrap()
         .is_empty());
+    let status: String = regwatch::store::schema::outbox::table
+        .find(outbox_b)
+        .select(regwatch::store::schema::outbox::status)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(status, "pending");
 }

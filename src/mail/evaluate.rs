@@ -4,8 +4,9 @@ use super::render::{date_ja, render, MailContext, MailRow};
 use super::MailError;
 use crate::domain::{MyNumberStatus, Status};
 use crate::store::insurers::{self, Insurer};
+use crate::store::mail_settings::{self, MailPrefs};
 use crate::store::notices::{self, NoticeFilter, NoticeRow, RuleSel, Sort};
-use crate::store::outbox::{self, EmployerContact, MailKind, NewMessage};
+use crate::store::outbox::{self, EmployerContact, FrozenSender, MailKind, NewMessage};
 use crate::store::{letters, write_tx, DbConn};
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use serde::Serialize;
@@ -27,6 +28,8 @@ pub struct EvalCounts {
     pub employers: usize,
     pub opted_out: usize,
     pub no_contact: usize,
+    /// Insurers whose admin turned automatic reminders off.
+    pub disabled: usize,
     /// Messages queued now, per kind code.
     pub queued: BTreeMap<&'static str, usize>,
     /// Reminders that were due but already queued earlier (same dedupe key).
@@ -37,11 +40,12 @@ impl EvalCounts {
     pub fn queued_total(&self) -> usize {
         self.queued.values().sum()
     }
-    fn add(&mut self, o: EvalCounts) {
+    pub fn add(&mut self, o: EvalCounts) {
         self.insurers += o.insurers;
         self.employers += o.employers;
         self.opted_out += o.opted_out;
         self.no_contact += o.no_contact;
+        self.disabled += o.disabled;
         self.already_queued += o.already_queued;
         for (k, v) in o.queued {
             *self.queued.entry(k).or_default() += v;
@@ -62,7 +66,8 @@ pub fn evaluate_all(
     Ok(total)
 }
 
-/// Evaluates one insurer as of `as_of` (a Japan date) and queues what is due.
+/// Evaluates one insurer as of `as_of` (a Japan date) and queues what is due, unless its admin
+/// turned reminders off.
 pub fn evaluate_insurer(
     conn: &mut DbConn,
     insurer: &Insurer,
@@ -71,48 +76,86 @@ pub fn evaluate_insurer(
 ) -> Result<EvalCounts, MailError> {
     write_tx(conn, |conn| {
         outbox::lock_insurer(conn, insurer.id)?;
-        let mut counts = EvalCounts {
-            insurers: 1,
-            ..EvalCounts::default()
-        };
-        let mut covered = HashMap::new();
-        for kind in MailKind::ALL {
-            covered.insert(kind, outbox::covered(conn, insurer.id, kind)?);
-        }
-        let ending = outbox::certificates_ending(
-            conn,
-            insurer.id,
-            as_of,
-            as_of
-                .checked_add_days(Days::new(CERTIFICATE_NOTICE_DAYS))
-                .unwrap_or(as_of),
-        )?;
-        let mut ev = Eval {
-            conn,
-            insurer,
-            as_of,
-            now,
-            counts: &mut counts,
-        };
-        for emp in outbox::employers_of(ev.conn, insurer.id)? {
-            ev.counts.employers += 1;
-            if emp.opt_out {
-                ev.counts.opted_out += 1;
-                continue;
-            }
-            if emp.contacts.is_empty() {
-                ev.counts.no_contact += 1;
-                continue;
-            }
-            ev.employer(&emp, &covered, &ending)?;
-        }
-        Ok(counts)
+        let stored = mail_settings::get(conn, insurer.id)?;
+        evaluate_locked(conn, insurer, &stored.prefs, as_of, now)
     })
+}
+
+/// The scheduler's evaluation of `day`: `None` when this insurer was already evaluated that day
+/// (by this or another instance — the date is recorded under the insurer's lock, in the same
+/// transaction as the messages it queues).
+pub fn evaluate_scheduled(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    day: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<Option<EvalCounts>, MailError> {
+    write_tx(conn, |conn| {
+        outbox::lock_insurer(conn, insurer.id)?;
+        let stored = mail_settings::get(conn, insurer.id)?;
+        if stored.last_evaluated_on.is_some_and(|d| d >= day) {
+            return Ok(None);
+        }
+        let counts = evaluate_locked(conn, insurer, &stored.prefs, day, now)?;
+        mail_settings::mark_evaluated(conn, insurer.id, day, now)?;
+        Ok(Some(counts))
+    })
+}
+
+fn evaluate_locked(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    prefs: &MailPrefs,
+    as_of: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<EvalCounts, MailError> {
+    let mut counts = EvalCounts {
+        insurers: 1,
+        ..EvalCounts::default()
+    };
+    if !prefs.reminders_enabled {
+        counts.disabled = 1;
+        return Ok(counts);
+    }
+    let mut covered = HashMap::new();
+    for kind in MailKind::ALL {
+        covered.insert(kind, outbox::covered(conn, insurer.id, kind)?);
+    }
+    let ending = outbox::certificates_ending(
+        conn,
+        insurer.id,
+        as_of,
+        as_of
+            .checked_add_days(Days::new(CERTIFICATE_NOTICE_DAYS))
+            .unwrap_or(as_of),
+    )?;
+    let mut ev = Eval {
+        conn,
+        insurer,
+        prefs,
+        as_of,
+        now,
+        counts: &mut counts,
+    };
+    for emp in outbox::employers_of(ev.conn, insurer.id)? {
+        ev.counts.employers += 1;
+        if emp.opt_out {
+            ev.counts.opted_out += 1;
+            continue;
+        }
+        if emp.contacts.is_empty() {
+            ev.counts.no_contact += 1;
+            continue;
+        }
+        ev.employer(&emp, &covered, &ending)?;
+    }
+    Ok(counts)
 }
 
 struct Eval<'a> {
     conn: &'a mut DbConn,
     insurer: &'a Insurer,
+    prefs: &'a MailPrefs,
     as_of: NaiveDate,
     now: NaiveDateTime,
     counts: &'a mut EvalCounts,
@@ -220,7 +263,11 @@ impl Eval<'_> {
             }
         }
 
-        // 週次のご案内: once per ISO week, when anything is outstanding.
+        // 週次のご案内: once per ISO week, from the insurer's weekday on (a day the evaluation did
+        // not run is caught up later in the week), when anything is outstanding.
+        if self.as_of.weekday().number_from_monday() < self.prefs.digest_weekday {
+            return Ok(());
+        }
         let week = self.as_of.iso_week();
         let week_key = format!("{}-W{:02}", week.year(), week.week());
         let key = dedupe_key(self.insurer, emp, MailKind::WeeklyDigest, &[], &week_key);
@@ -292,7 +339,11 @@ impl Eval<'_> {
         rows.truncate(MAX_ROWS);
         let ctx = MailContext {
             insurer_name: self.insurer.name.clone(),
-            insurer_contact: self.insurer.contact.clone(),
+            insurer_contact: self
+                .insurer
+                .contact
+                .clone()
+                .or_else(|| self.prefs.reply_to.clone()),
             employer_label: employer_label(emp),
             as_of_ja: date_ja(self.as_of),
             shown: rows.len(),
@@ -312,6 +363,12 @@ impl Eval<'_> {
             body_html: r.body_html,
             as_of: self.as_of,
             items,
+            sender: FrozenSender {
+                name: self.prefs.sender_name.clone(),
+                from_address: self.prefs.from_address.clone(),
+                reply_to: self.prefs.reply_to.clone(),
+                bounce_address: self.prefs.bounce_address.clone(),
+            },
         };
         match outbox::queue(self.conn, &msg, self.now)? {
             Some(_) => *self.counts.queued.entry(kind.code()).or_default() += 1,

@@ -1,11 +1,14 @@
 //! Reminder e-mails to employers: the daily evaluation that queues them, the transports, the worker.
 pub mod evaluate;
+pub mod prefs;
 pub mod render;
 pub mod schedule;
+pub mod smtp;
 pub mod transport;
+pub mod unsubscribe;
 pub mod worker;
 
-pub use evaluate::{evaluate_all, evaluate_insurer, EvalCounts};
+pub use evaluate::{evaluate_all, evaluate_insurer, evaluate_scheduled, EvalCounts};
 pub use schedule::Scheduler;
 pub use transport::{MailSettings, Transport};
 pub use worker::{run_once, Worker, WorkerCounts};
@@ -33,7 +36,8 @@ pub fn run_once_report(
     let url = crate::store::DatabaseUrl::parse(&config.database_url)?;
     let mut conn = crate::store::establish(&url)?;
     crate::store::migrate(&mut conn)?;
-    let settings = MailSettings::from_config(config)?;
+    let key = crate::store::secrets::app_key(&mut conn, config.jwt_secret.as_ref())?;
+    let settings = MailSettings::from_config(config)?.with_token_key(std::sync::Arc::new(key));
     let transport = Transport::from_config(config)?;
     let worker = Worker::new(transport, settings);
     let now = crate::store::now_utc();

@@ -1,9 +1,9 @@
 //! The schedule `serve` runs: the daily evaluation at the configured hour (Japan time) and the
 //! delivery worker every few seconds, on a thread of its own (diesel and the SMTP client block).
-use super::evaluate::{evaluate_all, EvalCounts};
+use super::evaluate::{evaluate_scheduled, EvalCounts};
 use super::worker::{Worker, WorkerCounts};
 use super::MailError;
-use crate::store::{DbConn, DbPool};
+use crate::store::{insurers, mail_settings, DbConn, DbPool};
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -28,9 +28,9 @@ pub fn evaluation_due(
 
 pub struct Scheduler {
     pub worker: Worker,
+    /// `mail_schedule_hour`: the hour of insurers that set none.
     pub hour: u32,
     pub poll: Duration,
-    last_evaluation: Option<NaiveDate>,
 }
 
 impl Scheduler {
@@ -39,22 +39,28 @@ impl Scheduler {
             worker,
             hour,
             poll: Duration::from_secs(15),
-            last_evaluation: None,
         }
     }
 
-    /// One turn at `now_utc`: the evaluation if due, then deliveries.
+    /// One turn at `now_utc`: the evaluation of every insurer whose hour has come and that was not
+    /// evaluated today (the date is kept in the database, so several `serve` instances evaluate
+    /// each insurer once a day between them), then deliveries.
     pub fn tick(
         &mut self,
         conn: &mut DbConn,
         now_utc: NaiveDateTime,
     ) -> Result<(Option<EvalCounts>, WorkerCounts), MailError> {
-        let mut eval = None;
-        if let Some(day) = evaluation_due(now_utc, self.hour, self.last_evaluation) {
-            let c = evaluate_all(conn, day, now_utc)?;
-            tracing::info!(as_of = %day, queued = c.queued_total(), "daily reminder evaluation");
-            self.last_evaluation = Some(day);
-            eval = Some(c);
+        let mut eval: Option<EvalCounts> = None;
+        for ins in insurers::list(conn)? {
+            let stored = mail_settings::get(conn, ins.id)?;
+            let hour = stored.prefs.schedule_hour.unwrap_or(self.hour);
+            let Some(day) = evaluation_due(now_utc, hour, stored.last_evaluated_on) else {
+                continue;
+            };
+            if let Some(c) = evaluate_scheduled(conn, &ins, day, now_utc)? {
+                tracing::info!(insurer = ins.id.0, as_of = %day, queued = c.queued_total(), "daily reminder evaluation");
+                eval.get_or_insert_with(EvalCounts::default).add(c);
+            }
         }
         let sent = self.worker.drain(conn, now_utc)?;
         if sent.claimed > 0 {

@@ -287,6 +287,27 @@ pub fn update_contacts(
     Ok(n == 1)
 }
 
+/// Sets the employer's opt-out (the one-click unsubscribe). False when it was already set or the
+/// employer is not the insurer's.
+pub fn set_opt_out(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    id: EmployerId,
+) -> Result<bool, diesel::result::Error> {
+    let n = diesel::update(
+        employers::table
+            .filter(employers::insurer_id.eq(insurer.0))
+            .filter(employers::id.eq(id.0))
+            .filter(employers::opt_out.eq(false)),
+    )
+    .set((
+        employers::opt_out.eq(true),
+        employers::updated_at.eq(now_utc()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ pub mod employers;
 pub mod import;
 pub mod insurers;
 pub mod letters;
+pub mod mail_settings;
 pub mod notices;
 pub mod outbox;
 pub mod schema;

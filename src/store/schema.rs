@@ -213,6 +213,26 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        sender_name -> Nullable<Text>,
+        from_address -> Nullable<Text>,
+        reply_to -> Nullable<Text>,
+        bounce_address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    mail_settings (insurer_id) {
+        insurer_id -> BigInt,
+        sender_name -> Nullable<Text>,
+        from_address -> Nullable<Text>,
+        reply_to -> Nullable<Text>,
+        bounce_address -> Nullable<Text>,
+        reminders_enabled -> Bool,
+        digest_weekday -> Integer,
+        schedule_hour -> Nullable<Integer>,
+        last_evaluated_on -> Nullable<Date>,
+        updated_by_label -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -318,6 +338,7 @@ diesel::joinable!(letters -> notices (notice_id));
 diesel::joinable!(outbox -> employers (employer_id));
 diesel::joinable!(outbox_notices -> outbox (outbox_id));
 diesel::joinable!(plan_reviews -> plan_actions (action_id));
+diesel::joinable!(mail_settings -> insurers (insurer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     insurers,
@@ -335,6 +356,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     letters,
     outbox,
     outbox_notices,
+    mail_settings,
     checklist_answers,
     plan_actions,
     plan_reviews,

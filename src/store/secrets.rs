@@ -38,3 +38,15 @@ fn read(conn: &mut DbConn, name: &str) -> Result<Option<String>, diesel::result:
         .first(conn)
         .optional()
 }
+
+/// The key that signs sessions, CSRF tokens and e-mail unsubscribe tokens: `jwt_secret` when
+/// configured, else the generated one every instance shares.
+pub fn app_key(
+    conn: &mut DbConn,
+    configured: Option<&secrecy::SecretString>,
+) -> Result<secrecy::SecretString, diesel::result::Error> {
+    match configured {
+        Some(k) => Ok(k.clone()),
+        None => get_or_create(conn, "jwt_key").map(secrecy::SecretString::from),
+    }
+}

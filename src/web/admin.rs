@@ -891,7 +891,7 @@ pub async fn api_user_role(
 // 監査ログ
 
 /// The audited actions with their Japanese names, in the order the filter offers them.
-const ACTIONS: [(&str, &str); 21] = [
+const ACTIONS: [(&str, &str); 27] = [
     ("login", "ログイン"),
     ("login_failed", "ログイン失敗"),
     ("login_locked", "ログイン失敗（ロック中）"),
@@ -908,6 +908,15 @@ const ACTIONS: [(&str, &str); 21] = [
     ("letter_sender_changed", "お知らせ差出人の変更"),
     ("employer_updated", "事業所・所属所の連絡先の変更"),
     ("settings_changed", "設定の変更"),
+    ("mail_settings_changed", "メール設定の変更"),
+    ("mail.retry", "メールの再送"),
+    ("mail.hold", "メールの保留"),
+    ("mail.release", "メールの保留解除"),
+    ("mail.cancel", "メールの取消"),
+    (
+        "employer_unsubscribed",
+        "事業所の配信停止（メール内のリンク）",
+    ),
     ("user_added", "利用者の追加"),
     ("role_changed", "役割の変更"),
     ("user.add", "利用者の追加（CLI）"),

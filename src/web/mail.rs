@@ -1,15 +1,23 @@
 //! The e-mail outbox pages: 送信予定 (queued, with a preview as the employer will see it),
 //! 送信履歴 (sent), 失敗 (retrying and dead, with the last error). Staff may retry, hold, release
 //! or cancel a message; every action is audited. Scoped to the caller's insurer.
-use super::auth::{FormPost, HasCsrf};
-use super::error::WebError;
+use super::auth::{CurrentUser, FormPost, HasCsrf};
+use super::error::{ErrorBody, WebError};
+use super::imports::json_config;
 use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser};
 use super::AppState;
+use crate::mail::prefs::{self, PrefsInput, WEEKDAYS_JA};
+use crate::mail::transport::MailSettings;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::outbox::{self, Action, MailKind, OutboxId, OutboxStatus};
+use crate::store::employers::EmployerId;
+use crate::store::mail_settings::{self, MailPrefs};
+use crate::store::outbox::{self, Action, MailKind, OutboxId, OutboxRow, OutboxStatus};
 use crate::store::users::Role;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
 
 /// Rows shown per tab.
 const LIST_LIMIT: i64 = 200;
@@ -156,6 +164,12 @@ pub async fn message_page(
     ctx.insert("created", &jst(row.created_at));
     ctx.insert("next_attempt", &jst(row.next_attempt_at));
     ctx.insert("sent", &row.sent_at.map(jst));
+    // The From line as it will be sent (the sender frozen into the message, then the defaults).
+    let from = MailSettings::from_config(&state.config)
+        .ok()
+        .and_then(|s| s.sender_of(&row).ok())
+        .map(|s| s.from.to_string());
+    ctx.insert("from", &from);
     ctx.insert("m", &row);
     ctx.insert("done", &q.done.is_some());
     Ok(html(&state, "pages/mail_message.html", &ctx)?)
@@ -174,26 +188,42 @@ impl HasCsrf for ActionForm {
     }
 }
 
-/// retry / hold / release / cancel (staff).
-pub async fn message_action(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    post: PageForm<ActionForm>,
-) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+fn parse_action(a: &str) -> Result<Action, WebError> {
+    match a.trim() {
+        "retry" => Ok(Action::Retry),
+        "hold" => Ok(Action::Hold),
+        "release" => Ok(Action::Release),
+        "cancel" => Ok(Action::Cancel),
+        _ => Err(WebError::BadRequest(
+            "不明な操作です（retry・hold・release・cancel のいずれか）".into(),
+        )),
+    }
+}
+
+fn parse_id(s: &str) -> Result<OutboxId, WebError> {
+    s.parse::<i64>()
+        .map(OutboxId)
+        .map_err(|_| WebError::NotFound)
+}
+
+/// Applies a staff action to one message of the caller's insurer, audited in the same
+/// transaction. Another insurer's id is a 404; a message not in a state the action applies to
+/// (or being sent right now) a 400.
+async fn act(
+    state: &AppState,
+    user: &CurrentUser,
+    id: OutboxId,
+    action_code: &str,
+) -> Result<OutboxRow, WebError> {
     user.require(Role::Staff)?;
-    let id = OutboxId(path.parse::<i64>().map_err(|_| WebError::NotFound)?);
-    let action = match form.action.as_str() {
-        "retry" => Action::Retry,
-        "hold" => Action::Hold,
-        "release" => Action::Release,
-        "cancel" => Action::Cancel,
-        _ => return Err(WebError::BadRequest("不明な操作です".into()).into()),
-    };
+    let action = parse_action(action_code)?;
     let (ins, uid, email) = (user.insurer_id, user.user_id, user.email.clone());
-    let code = form.action.clone();
-    let applied = db(&state, move |c| {
+    let code = action_code.trim().to_string();
+    let (applied, row) = db(state, move |c| {
         crate::store::write_tx(c, |c| {
+            if outbox::get(c, ins, id)?.is_none() {
+                return Err(WebError::NotFound);
+            }
             let ok = outbox::apply(c, ins, id, action, crate::store::now_utc())?;
             if ok {
                 audit::record(
@@ -208,25 +238,586 @@ pub async fn message_action(
                     },
                 )?;
             }
-            Ok::<_, diesel::result::Error>(ok)
+            let row = outbox::get(c, ins, id)?.ok_or(WebError::NotFound)?;
+            Ok((ok, row))
         })
-        .map_err(WebError::from)
     })
     .await?;
     if !applied {
         return Err(WebError::BadRequest(
             "このメールは現在の状態ではその操作ができません（送信中か、既に処理済みです）".into(),
-        )
-        .into());
+        ));
     }
+    Ok(row)
+}
+
+/// retry / hold / release / cancel (staff).
+pub async fn message_action(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    post: PageForm<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let FormPost { user, form } = post.0;
+    let id = parse_id(&path)?;
+    act(&state, &user, id, &form.action).await?;
     Ok(redirect(&format!("/mail/{}?done=1", id.0)))
 }
 
-/// `mail::configure(cfg)` beside the other areas in `web::routes`.
+// ---------------------------------------------------------------------------------------------
+// API: one message, and the staff actions
+
+/// One queued, sent or failed e-mail as the employer will see it.
+#[derive(Serialize, ToSchema)]
+pub struct MessageBody {
+    pub id: i64,
+    /// late_submission | my_number | certificate_expiry | weekly_digest
+    pub kind: String,
+    /// pending | sending | sent | failed | dead | held | cancelled
+    pub status: String,
+    pub status_label: String,
+    pub employer_id: i64,
+    pub recipients: Vec<String>,
+    /// The From header it is (or was) sent with
+    pub from: Option<String>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub as_of: chrono::NaiveDate,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub next_attempt_at: chrono::DateTime<chrono::Utc>,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn message_body(state: &AppState, row: OutboxRow) -> MessageBody {
+    let from = MailSettings::from_config(&state.config)
+        .ok()
+        .and_then(|s| s.sender_of(&row).ok())
+        .map(|s| s.from.to_string());
+    MessageBody {
+        id: row.id,
+        kind: row.kind.clone(),
+        status_label: status_label(&row.status).to_string(),
+        status: row.status.clone(),
+        employer_id: row.employer_id,
+        recipients: row.recipient_list(),
+        from,
+        subject: row.subject,
+        body_text: row.body_text,
+        body_html: row.body_html,
+        attempts: row.attempts,
+        last_error: row.last_error,
+        as_of: row.as_of,
+        created_at: row.created_at.and_utc(),
+        next_attempt_at: row.next_attempt_at.and_utc(),
+        sent_at: row.sent_at.map(|t| t.and_utc()),
+    }
+}
+
+/// One e-mail of the caller's insurer (another insurer's id is a 404).
+#[utoipa::path(
+    get,
+    path = "/api/v1/mail/{id}",
+    tag = "mail",
+    params(("id" = i64, Path, description = "Outbox id")),
+    responses(
+        (status = 200, description = "The message", body = MessageBody),
+        (status = 404, description = "No such message of this insurer", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_message(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let id = parse_id(&path)?;
+    let ins = user.insurer_id;
+    let row = db(&state, move |c| {
+        outbox::get(c, ins, id)?.ok_or(WebError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(message_body(&state, row)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ActionBody {
+    /// retry (failed/dead → pending) | hold (pending/failed → held) | release (held → pending) |
+    /// cancel (pending/failed/held/dead → cancelled)
+    pub action: String,
+}
+
+/// A staff action on one e-mail, audited. 400 when the message is not in a state the action
+/// applies to (or is being sent right now).
+#[utoipa::path(
+    post,
+    path = "/api/v1/mail/{id}/actions",
+    tag = "mail",
+    params(("id" = i64, Path, description = "Outbox id")),
+    request_body = ActionBody,
+    responses(
+        (status = 200, description = "The message after the action", body = MessageBody),
+        (status = 400, description = "Unknown action, or not applicable now", body = ErrorBody),
+        (status = 403, description = "Viewer, or CSRF token missing", body = ErrorBody),
+        (status = 404, description = "No such message of this insurer", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_message_action(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<ActionBody>,
+) -> Result<HttpResponse, WebError> {
+    let id = parse_id(&path)?;
+    let row = act(&state, &user, id, &body.action).await?;
+    Ok(HttpResponse::Ok().json(message_body(&state, row)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// メール設定 (admin)
+
+/// The insurer's e-mail settings. Empty / null fields use the server's configuration.
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+pub struct MailSettingsBody {
+    /// Display name of the From header (null: the configured mail_from's name)
+    pub sender_name: Option<String>,
+    /// From address (null: REGWATCH_MAIL_FROM)
+    pub from_address: Option<String>,
+    /// Reply-To, also the contact named in the e-mails when the insurer has no contact text
+    pub reply_to: Option<String>,
+    /// Envelope sender that receives bounces (null: mail_bounce, else the From address)
+    pub bounce_address: Option<String>,
+    /// Automatic reminders on or off
+    #[serde(default = "yes")]
+    pub reminders_enabled: bool,
+    /// ISO weekday of the weekly digest, 1 = Monday … 7 = Sunday
+    #[serde(default = "monday")]
+    pub digest_weekday: u32,
+    /// Japan hour (0–23) of the daily evaluation (null: mail_schedule_hour)
+    pub schedule_hour: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn monday() -> u32 {
+    1
+}
+
+impl From<&MailPrefs> for MailSettingsBody {
+    fn from(p: &MailPrefs) -> Self {
+        MailSettingsBody {
+            sender_name: p.sender_name.clone(),
+            from_address: p.from_address.clone(),
+            reply_to: p.reply_to.clone(),
+            bounce_address: p.bounce_address.clone(),
+            reminders_enabled: p.reminders_enabled,
+            digest_weekday: p.digest_weekday,
+            schedule_hour: p.schedule_hour,
+        }
+    }
+}
+
+impl MailSettingsBody {
+    fn prefs(&self) -> Result<MailPrefs, WebError> {
+        let weekday = self.digest_weekday.to_string();
+        let hour = self
+            .schedule_hour
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        prefs::parse(&PrefsInput {
+            sender_name: self.sender_name.as_deref().unwrap_or(""),
+            from_address: self.from_address.as_deref().unwrap_or(""),
+            reply_to: self.reply_to.as_deref().unwrap_or(""),
+            bounce_address: self.bounce_address.as_deref().unwrap_or(""),
+            reminders_enabled: self.reminders_enabled,
+            digest_weekday: &weekday,
+            schedule_hour: &hour,
+        })
+        .map_err(WebError::BadRequest)
+    }
+}
+
+fn describe_prefs(old: &MailPrefs, new: &MailPrefs) -> String {
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "（既定）".into());
+    let hour = |v: Option<u32>| {
+        v.map(|h| format!("{h}時"))
+            .unwrap_or_else(|| "（既定）".into())
+    };
+    let onoff = |b: bool| if b { "送信する" } else { "送信しない" };
+    let mut out = Vec::new();
+    let mut diff = |label: &str, a: String, b: String| {
+        if a != b {
+            out.push(format!("{label}: {a} → {b}"));
+        }
+    };
+    diff("差出人名", show(&old.sender_name), show(&new.sender_name));
+    diff(
+        "差出人アドレス",
+        show(&old.from_address),
+        show(&new.from_address),
+    );
+    diff("返信先", show(&old.reply_to), show(&new.reply_to));
+    diff(
+        "不達通知の受取",
+        show(&old.bounce_address),
+        show(&new.bounce_address),
+    );
+    diff(
+        "自動送信",
+        onoff(old.reminders_enabled).into(),
+        onoff(new.reminders_enabled).into(),
+    );
+    diff(
+        "週次のご案内",
+        prefs::weekday_ja(old.digest_weekday).into(),
+        prefs::weekday_ja(new.digest_weekday).into(),
+    );
+    diff(
+        "評価の時刻",
+        hour(old.schedule_hour),
+        hour(new.schedule_hour),
+    );
+    if out.is_empty() {
+        "変更なし".into()
+    } else {
+        out.join("、")
+    }
+}
+
+/// Saves the settings under the insurer's evaluation lock, audited with what changed.
+async fn save_prefs(state: &AppState, user: &CurrentUser, new: MailPrefs) -> Result<(), WebError> {
+    user.require(Role::Admin)?;
+    let (iid, uid, actor) = (user.insurer_id, user.user_id, user.email.clone());
+    db(state, move |c| {
+        crate::store::write_tx(c, |c| {
+            outbox::lock_insurer(c, iid)?;
+            let old = mail_settings::get(c, iid)?.prefs;
+            mail_settings::save(c, iid, &new, &actor, crate::store::now_utc())?;
+            let detail = describe_prefs(&old, &new);
+            audit::record(
+                c,
+                &AuditEntry {
+                    insurer: Some(iid),
+                    user: Some(uid),
+                    actor: &actor,
+                    action: "mail_settings_changed",
+                    target: None,
+                    detail: Some(&detail),
+                },
+            )?;
+            Ok::<_, WebError>(())
+        })
+    })
+    .await
+}
+
+async fn load_prefs(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<mail_settings::StoredPrefs, WebError> {
+    user.require(Role::Admin)?;
+    let iid = user.insurer_id;
+    db(state, move |c| Ok(mail_settings::get(c, iid)?)).await
+}
+
+/// The settings form: every field a string, so what was typed comes back with the error.
+#[derive(Deserialize, Serialize, Default, Clone)]
+pub struct MailSettingsForm {
+    #[serde(default)]
+    sender_name: String,
+    #[serde(default)]
+    from_address: String,
+    #[serde(default)]
+    reply_to: String,
+    #[serde(default)]
+    bounce_address: String,
+    #[serde(default)]
+    reminders_enabled: Option<String>,
+    #[serde(default)]
+    digest_weekday: String,
+    #[serde(default)]
+    schedule_hour: String,
+    #[serde(default, skip_serializing)]
+    csrf: String,
+}
+
+impl HasCsrf for MailSettingsForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl MailSettingsForm {
+    fn of(p: &MailPrefs) -> Self {
+        MailSettingsForm {
+            sender_name: p.sender_name.clone().unwrap_or_default(),
+            from_address: p.from_address.clone().unwrap_or_default(),
+            reply_to: p.reply_to.clone().unwrap_or_default(),
+            bounce_address: p.bounce_address.clone().unwrap_or_default(),
+            reminders_enabled: p.reminders_enabled.then(|| "on".into()),
+            digest_weekday: p.digest_weekday.to_string(),
+            schedule_hour: p.schedule_hour.map(|h| h.to_string()).unwrap_or_default(),
+            csrf: String::new(),
+        }
+    }
+    fn prefs(&self) -> Result<MailPrefs, String> {
+        prefs::parse(&PrefsInput {
+            sender_name: &self.sender_name,
+            from_address: &self.from_address,
+            reply_to: &self.reply_to,
+            bounce_address: &self.bounce_address,
+            reminders_enabled: self.reminders_enabled.is_some(),
+            digest_weekday: &self.digest_weekday,
+            schedule_hour: &self.schedule_hour,
+        })
+    }
+}
+
+async fn render_settings(
+    state: &AppState,
+    user: &CurrentUser,
+    form: Option<MailSettingsForm>,
+    saved: bool,
+    error: Option<String>,
+) -> Result<HttpResponse, WebError> {
+    let stored = load_prefs(state, user).await?;
+    let insurer = insurer_of(state, user).await?;
+    let defaults = MailSettings::from_config(&state.config).ok();
+    let mut ctx = base_context(user, &insurer, "mail");
+    ctx.insert(
+        "f",
+        &form.unwrap_or_else(|| MailSettingsForm::of(&stored.prefs)),
+    );
+    let weekdays: Vec<(String, &str)> = WEEKDAYS_JA
+        .iter()
+        .map(|(n, l)| (n.to_string(), *l))
+        .collect();
+    ctx.insert("weekdays", &weekdays);
+    ctx.insert(
+        "default_from",
+        &defaults.as_ref().map(|d| d.from.to_string()),
+    );
+    ctx.insert(
+        "default_bounce",
+        &defaults.as_ref().map(|d| {
+            d.bounce
+                .clone()
+                .unwrap_or_else(|| d.from.email.clone())
+                .to_string()
+        }),
+    );
+    ctx.insert("default_hour", &state.config.mail_schedule_hour);
+    ctx.insert("public_url", &state.config.public_url);
+    ctx.insert("updated_by", &stored.updated_by);
+    ctx.insert("last_evaluated_on", &stored.last_evaluated_on);
+    ctx.insert("saved", &saved);
+    ctx.insert("error", &error);
+    html(state, "pages/mail_settings.html", &ctx)
+}
+
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+pub async fn settings_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<SavedQuery>,
+) -> Result<HttpResponse, PageError> {
+    Ok(render_settings(&state, &user.0, None, q.saved.is_some(), None).await?)
+}
+
+pub async fn settings_submit(
+    state: web::Data<AppState>,
+    post: PageForm<MailSettingsForm>,
+) -> Result<HttpResponse, PageError> {
+    let FormPost { user, form } = post.0;
+    user.require(Role::Admin)?;
+    match form.prefs() {
+        Ok(p) => {
+            save_prefs(&state, &user, p).await?;
+            Ok(redirect("/mail/settings?saved=1"))
+        }
+        Err(msg) => {
+            let mut res = render_settings(&state, &user, Some(form), false, Some(msg)).await?;
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(res)
+        }
+    }
+}
+
+/// The insurer's e-mail settings. Admin only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/mail/settings",
+    tag = "mail",
+    responses(
+        (status = 200, description = "The settings", body = MailSettingsBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_settings(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, WebError> {
+    let stored = load_prefs(&state, &user).await?;
+    Ok(HttpResponse::Ok().json(MailSettingsBody::from(&stored.prefs)))
+}
+
+/// Replaces the insurer's e-mail settings; audited. Messages queued from now on carry the new
+/// sender; messages already queued keep theirs (what the preview showed). Admin only.
+#[utoipa::path(
+    put,
+    path = "/api/v1/mail/settings",
+    tag = "mail",
+    request_body = MailSettingsBody,
+    responses(
+        (status = 200, description = "Saved", body = MailSettingsBody),
+        (status = 400, description = "A bad value; the Japanese message names the field", body = ErrorBody),
+        (status = 403, description = "Not an admin, or CSRF token missing", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_settings_put(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: web::Json<MailSettingsBody>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Role::Admin)?;
+    let p = body.prefs()?;
+    save_prefs(&state, &user, p.clone()).await?;
+    Ok(HttpResponse::Ok().json(MailSettingsBody::from(&p)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 8058 one-click unsubscribe: no sign-in, no CSRF token — the signed token is the authority,
+// and it can only set the opt-out of the one employer it names.
+
+fn unsubscribe_page(
+    state: &AppState,
+    status: StatusCode,
+    ctx: &tera::Context,
+) -> Result<HttpResponse, WebError> {
+    let mut res = html(state, "pages/unsubscribe.html", ctx)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// The employer's label, or `None` for a token that is not genuine (or names no employer).
+async fn unsubscribe_target(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(crate::store::insurers::InsurerId, i64, String, String)>, WebError> {
+    let key = state.jwt_key.expose_secret().as_bytes().to_vec();
+    let Some((ins, emp)) = crate::mail::unsubscribe::verify(&key, token) else {
+        return Ok(None);
+    };
+    db(state, move |c| {
+        let Some(code) = crate::store::employers::code_of(c, ins, EmployerId(emp))? else {
+            return Ok(None);
+        };
+        let insurer = crate::store::insurers::get(c, ins)?;
+        Ok(Some((ins, emp, code, insurer.name)))
+    })
+    .await
+}
+
+fn bad_token(state: &AppState) -> Result<HttpResponse, WebError> {
+    let mut ctx = tera::Context::new();
+    ctx.insert(
+        "error",
+        "このリンクは無効です。メールに記載されたリンクをそのままお使いいただくか、保険者までお問い合わせください。",
+    );
+    unsubscribe_page(state, StatusCode::NOT_FOUND, &ctx)
+}
+
+pub async fn unsubscribe_get(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let Some((_, _, code, insurer)) = unsubscribe_target(&state, &path).await? else {
+        return Ok(bad_token(&state)?);
+    };
+    let mut ctx = tera::Context::new();
+    ctx.insert("token", path.as_str());
+    ctx.insert("employer_code", &code);
+    ctx.insert("insurer_name", &insurer);
+    ctx.insert("done", &false);
+    Ok(unsubscribe_page(&state, StatusCode::OK, &ctx)?)
+}
+
+/// Sets the opt-out (idempotent) and audits it. Mail clients post `List-Unsubscribe=One-Click`;
+/// the confirmation page's button posts the same.
+pub async fn unsubscribe_post(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let Some((ins, emp, code, insurer)) = unsubscribe_target(&state, &path).await? else {
+        return Ok(bad_token(&state)?);
+    };
+    let target = code.clone();
+    db(&state, move |c| {
+        crate::store::write_tx(c, |c| {
+            if crate::store::employers::set_opt_out(c, ins, EmployerId(emp))? {
+                audit::record(
+                    c,
+                    &AuditEntry {
+                        insurer: Some(ins),
+                        user: None,
+                        actor: "事業所（メールの配信停止リンク）",
+                        action: "employer_unsubscribed",
+                        target: Some(&target),
+                        detail: Some("RFC 8058 one-click"),
+                    },
+                )?;
+            }
+            Ok::<_, WebError>(())
+        })
+    })
+    .await?;
+    tracing::info!(insurer = ins.0, employer = emp, "employer unsubscribed");
+    let mut ctx = tera::Context::new();
+    ctx.insert("employer_code", &code);
+    ctx.insert("insurer_name", &insurer);
+    ctx.insert("done", &true);
+    Ok(unsubscribe_page(&state, StatusCode::OK, &ctx)?)
+}
+
+/// `mail::configure(cfg)` beside the other areas in `web::routes`. `/mail/settings` comes before
+/// `/mail/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/mail", web::get().to(mail_page))
+        .route("/mail/settings", web::get().to(settings_page))
+        .route("/mail/settings", web::post().to(settings_submit))
         .route("/mail/{id}", web::get().to(message_page))
-        .route("/mail/{id}", web::post().to(message_action));
+        .route("/mail/{id}", web::post().to(message_action))
+        .route("/unsubscribe/{token}", web::get().to(unsubscribe_get))
+        .route("/unsubscribe/{token}", web::post().to(unsubscribe_post))
+        .service(
+            web::resource("/api/v1/mail/settings")
+                .app_data(json_config())
+                .route(web::get().to(api_settings))
+                .route(web::put().to(api_settings_put)),
+        )
+        .route("/api/v1/mail/{id}", web::get().to(api_message))
+        .service(
+            web::resource("/api/v1/mail/{id}/actions")
+                .app_data(json_config())
+                .route(web::post().to(api_message_action)),
+        );
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(api_settings, api_settings_put, api_message, api_message_action))]
+struct MailApi;
+
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    MailApi::openapi()
 }
 
 #[cfg(test)]
@@ -237,6 +828,8 @@ mod tests {
         let names: Vec<&str> = t.get_template_names().collect();
         for n in [
             "pages/mail.html",
+            "pages/mail_settings.html",
+            "pages/unsubscribe.html",
             "pages/mail_message.html",
             "mail/late_submission/body.html",
         ] {

@@ -89,15 +89,9 @@ impl Application {
         let configured_key = config.jwt_secret.clone();
         let (pool, jwt_key) = tokio::task::spawn_blocking(move || -> Result<_, StartError> {
             let pool = store::connect(&url, pool_size)?;
-            let key = match configured_key {
-                Some(k) => k,
-                None => {
-                    let mut conn = pool.get().map_err(store::StoreError::from)?;
-                    let v = store::secrets::get_or_create(&mut conn, "jwt_key")
-                        .map_err(store::StoreError::from)?;
-                    SecretString::from(v)
-                }
-            };
+            let mut conn = pool.get().map_err(store::StoreError::from)?;
+            let key = store::secrets::app_key(&mut conn, configured_key.as_ref())
+                .map_err(store::StoreError::from)?;
             tracing::info!(database = %url, "database ready");
             Ok((pool, key))
         })
@@ -224,5 +218,6 @@ pub fn area_docs() -> Vec<utoipa::openapi::OpenApi> {
         letters::api_doc(),
         survey::api_doc(),
         staffing::api_doc(),
+        mail::api_doc(),
     ]
 }
