@@ -5,6 +5,7 @@
 //! it is, and the imports themselves add nothing when repeated. The demo users' passwords are set
 //! to the demo password at every start (so the printed sign-ins always work).
 use crate::domain::rules::{self, EX_OFFICIO_FROM};
+use crate::domain::staffing::{week_start, StaffingPeriod};
 use crate::domain::{
     Calendar, InsurerKind, InsurerNumber, MyNumberStatus, NoticeFacts, NoticeKind, RuleSettings,
     Status,
@@ -17,7 +18,7 @@ use crate::store::schema::{import_batches, notices as notices_table, users as us
 use crate::store::users::{self, Email, Role, UserError};
 use crate::store::{self, audit, DbConn};
 use anyhow::Context;
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use diesel::prelude::*;
 use secrecy::SecretString;
 use std::collections::HashSet;
@@ -164,6 +165,9 @@ fn load_insurer(
         notices = Some(n);
         registrations = Some(r);
     }
+    if crate::store::staffing::entries(conn, insurer.id)?.is_empty() {
+        crate::store::staffing::replace_all(conn, insurer.id, &demo_staffing(demo, today), "demo")?;
+    }
     // Imports bumped the data version: read the insurer again.
     let insurer = insurers::get(conn, insurer.id)?;
     let counts = case_counts(conn, &insurer, today)?;
@@ -179,6 +183,36 @@ fn load_insurer(
         counts,
         data_until,
     })
+}
+
+/// Staff handling 資格届 in the demo's year: a steady team each month, reinforced in the first two
+/// ISO weeks of the latest April (checklist 2-②), so 要因分析 can set the April peak against staffing.
+fn demo_staffing(demo: &DemoInsurer, today: NaiveDate) -> Vec<(StaffingPeriod, f64, String)> {
+    let team = match demo.kind {
+        InsurerKind::Kenpo => 3.0,
+        InsurerKind::Kyosai => 2.0,
+    };
+    let first_of = |d: NaiveDate| d.with_day(1).expect("day 1 exists");
+    let mut out = Vec::new();
+    let mut month = first_of(today - Days::new(365));
+    while month <= today {
+        out.push((StaffingPeriod::Month(month), team, "資格届担当".to_string()));
+        month = first_of(month + Days::new(32));
+    }
+    let april_year = if today.month() >= 4 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    let first_week = week_start(NaiveDate::from_ymd_opt(april_year, 4, 1).expect("April 1st"));
+    for monday in [first_week, first_week + Days::new(7)] {
+        out.push((
+            StaffingPeriod::Week(monday),
+            team + 2.0,
+            "4月繁忙期の応援".to_string(),
+        ));
+    }
+    out
 }
 
 /// `warn_days` of the demo insurers: the default 1, or more when today and tomorrow are both

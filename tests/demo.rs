@@ -36,6 +36,17 @@ fn demo_data_shows_every_case_and_reloading_adds_nothing() {
         assert!(c.ex_officio > 0, "{}: 資格確認書 due {c:?}", d.number);
         assert_eq!(l.notices.as_ref().unwrap().rejected, 0);
         assert_eq!(l.registrations.as_ref().unwrap().rejected, 0);
+        // Staffing for 要因分析: every month of the year, and the reinforced first weeks of April.
+        let staffing = regwatch::store::staffing::entries(&mut conn, l.insurer.id).unwrap();
+        let (weeks, months): (Vec<_>, Vec<_>) = staffing.iter().partition(|e| {
+            matches!(
+                e.period,
+                regwatch::domain::staffing::StaffingPeriod::Week(_)
+            )
+        });
+        assert!(months.len() >= 12, "{}: {months:?}", d.number);
+        assert_eq!(weeks.len(), 2, "{}: {weeks:?}", d.number);
+        assert!(weeks.iter().all(|w| w.staff > months[0].staff));
     }
     // The same figures straight from the dashboard the web app shows.
     let ins = &first[0].insurer;
