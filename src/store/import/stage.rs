@@ -91,25 +91,49 @@ impl Staged {
     }
 }
 
-/// Creates the (empty) stage for this transaction. PostgreSQL drops it at commit or rollback;
-/// SQLite's temporary tables belong to the connection, so an earlier one is dropped first.
+/// Creates the (empty) stage for this transaction.
 pub fn create(conn: &mut DbConn) -> Result<(), Error> {
+    temp_table(
+        conn,
+        "import_stage",
+        &format!("line BIGINT NOT NULL, {STAGE_COLUMNS}"),
+        &format!("line INTEGER PRIMARY KEY, {STAGE_COLUMNS}"),
+    )?;
+    if let DbConn::Pg(c) = conn {
+        // The merge groups and joins the whole stage at once: let it hash in memory.
+        diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(c)?;
+    }
+    Ok(())
+}
+
+/// A temporary table for the current transaction. PostgreSQL drops it at commit or rollback;
+/// SQLite's temporary tables belong to the connection, so an earlier one is dropped first and
+/// [`drop_temp_table`] drops it at the end.
+fn temp_table(
+    conn: &mut DbConn,
+    name: &str,
+    pg_columns: &str,
+    sqlite_columns: &str,
+) -> Result<(), Error> {
     match conn {
         DbConn::Pg(c) => {
             diesel::sql_query(format!(
-                "CREATE TEMP TABLE import_stage (line BIGINT NOT NULL, {STAGE_COLUMNS}) ON COMMIT DROP"
+                "CREATE TEMP TABLE {name} ({pg_columns}) ON COMMIT DROP"
             ))
             .execute(c)?;
-            // The merge groups and joins the whole stage at once: let it hash in memory.
-            diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(c)?;
         }
         DbConn::Sqlite(c) => {
-            diesel::sql_query("DROP TABLE IF EXISTS temp.import_stage").execute(c)?;
-            diesel::sql_query(format!(
-                "CREATE TEMP TABLE import_stage (line INTEGER PRIMARY KEY, {STAGE_COLUMNS})"
-            ))
-            .execute(c)?;
+            diesel::sql_query(format!("DROP TABLE IF EXISTS temp.{name}")).execute(c)?;
+            diesel::sql_query(format!("CREATE TEMP TABLE {name} ({sqlite_columns})")).execute(c)?;
         }
+    }
+    Ok(())
+}
+
+/// Drops a table made by [`temp_table`] once the merge is done (PostgreSQL drops it at commit).
+fn drop_temp_table(conn: &mut DbConn, name: &str) -> Result<(), Error> {
+    if let DbConn::Sqlite(c) = conn {
+        diesel::sql_query(format!("DROP TABLE temp.{name}")).execute(c)?;
     }
     Ok(())
 }
@@ -449,10 +473,7 @@ pub fn merge(
     batch.summary.accepted += n;
     batch.summary.new += n;
 
-    if !sql.pg {
-        exec(conn, "DROP TABLE temp.import_stage", None)?;
-    }
-    Ok(())
+    drop_temp_table(conn, "import_stage")
 }
 
 diesel::table! {
@@ -466,20 +487,7 @@ diesel::table! {
 /// chunk, and apply it with one UPDATE at the end (instead of one UPDATE per notice).
 pub fn create_registration_updates(conn: &mut DbConn) -> Result<(), Error> {
     const COLUMNS: &str = "notice_row_id BIGINT NOT NULL, at TIMESTAMP NOT NULL";
-    match conn {
-        DbConn::Pg(c) => {
-            diesel::sql_query(format!(
-                "CREATE TEMP TABLE import_reg_updates ({COLUMNS}) ON COMMIT DROP"
-            ))
-            .execute(c)?;
-        }
-        DbConn::Sqlite(c) => {
-            diesel::sql_query("DROP TABLE IF EXISTS temp.import_reg_updates").execute(c)?;
-            diesel::sql_query(format!("CREATE TEMP TABLE import_reg_updates ({COLUMNS})"))
-                .execute(c)?;
-        }
-    }
-    Ok(())
+    temp_table(conn, "import_reg_updates", COLUMNS, COLUMNS)
 }
 
 pub fn write_registration_updates(
@@ -521,8 +529,6 @@ pub fn apply_registration_updates(conn: &mut DbConn, insurer_id: i64) -> Result<
         ),
         Some(now_utc()),
     )?;
-    if !sql.pg {
-        exec(conn, "DROP TABLE temp.import_reg_updates", None)?;
-    }
+    drop_temp_table(conn, "import_reg_updates")?;
     Ok(n)
 }
