@@ -2,7 +2,10 @@
 # Benchmark of `regwatch import notices` against each engine's own bulk loader:
 #   (a) regwatch import into a fresh SQLite file   (b) sqlite3 .import of the same CSV into a bare table
 #   (c) regwatch import into a fresh PostgreSQL db  (d) psql \copy of the same CSV into a bare table
-# Prints each time, the ratios a/b and c/d, and the peak RSS of the imports.
+# and, as the floor for regwatch's own tables (their indexes, unique keys and foreign keys):
+#   (e) sqlite3 .import / (f) psql \copy of the rows (a) / (c) stored — employers, members, notices,
+#       already parsed, checked and given their deadlines — into an empty regwatch database.
+# Prints each time, the ratios a/b, c/d, e/b, f/d, a/e, c/f and the peak RSS of the imports.
 # Usage: bash bench/import.sh [N ...]   (default 1000000; e.g. "1000000 2000000" to show RSS is flat)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +13,8 @@ sizes=("${@:-1000000}")
 pg=${REGWATCH_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 cargo build --release --quiet
 bin=$PWD/target/release/regwatch
+# What a notices import writes, parents first (the floor runs (e) and (f) load these).
+tables="import_batches employers members notices"
 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 timed() { # out-var-prefix, command...: sets T (seconds) and M (peak RSS MB)
@@ -29,6 +34,20 @@ for n in "${sizes[@]}"; do
   timed "$bin" --database-url "sqlite://$out/a.db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
   a=$T; a_rss=$M; tail -n1 /tmp/regwatch-bench-out
 
+  # (e) The engine's own loader, no parsing or checking, into regwatch's tables (foreign keys on).
+  rm -f "$out"/e.db* "$out"/e-*.csv
+  for t in $tables; do sqlite3 -csv "$out/a.db" "SELECT * FROM $t ORDER BY id" >"$out/e-$t.csv"; done
+  "$bin" --database-url "sqlite://$out/e.db" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
+  # CSV has no NULL for sqlite3: the batch row (its NULL user id is a foreign key) is copied by SQL.
+  sqlite3 "$out/e.db" "ATTACH '$out/a.db' AS a" "INSERT INTO import_batches SELECT * FROM a.import_batches"
+  imports=(); for t in ${tables#import_batches }; do imports+=(".import $out/e-$t.csv $t"); done
+  # With foreign keys on and the page cache regwatch's import gets (64 MB), as (a) has them.
+  timed sqlite3 "$out/e.db" "PRAGMA foreign_keys = ON" "PRAGMA cache_size = -65536" ".mode csv" "${imports[@]}"
+  e=$T
+  [ "$(sqlite3 "$out/e.db" 'SELECT count(*) FROM notices')" = "$(sqlite3 "$out/a.db" 'SELECT count(*) FROM notices')" ] \
+    || { echo "(e) did not load every notice"; exit 1; }
+  rm -f "$out"/e.db* "$out"/e-*.csv
+
   rm -f "$out"/b.db*
   cols=$(head -n1 "$out/notices.csv" | tr -d '\r')
   sqlite3 "$out/b.db" "CREATE TABLE notices_raw ($(echo "$cols" | sed 's/[^,]*/"&" TEXT/g'));"
@@ -41,15 +60,28 @@ for n in "${sizes[@]}"; do
   timed "$bin" --database-url "$pg/$db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
   c=$T; c_rss=$M; tail -n1 /tmp/regwatch-bench-out
 
+  # (f) as (e), on PostgreSQL.
+  for t in $tables; do psql "$pg/$db" -qc "\\copy (SELECT * FROM $t ORDER BY id) TO '$out/f-$t.csv' WITH (FORMAT csv)"; done
+  psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS ${db}_f" -qc "CREATE DATABASE ${db}_f" >/dev/null
+  "$bin" --database-url "$pg/${db}_f" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
+  copies=(); for t in $tables; do copies+=(-c "\\copy $t FROM '$out/f-$t.csv' WITH (FORMAT csv)"); done
+  timed psql "$pg/${db}_f" -q -1 "${copies[@]}"
+  f=$T
+  psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS ${db}_f WITH (FORCE)" >/dev/null
+  rm -f "$out"/f-*.csv
+
   psql "$pg/$db" -qc "CREATE TABLE notices_raw ($(echo "$cols" | sed 's/[^,]*/"&" TEXT/g'))" >/dev/null
   timed psql "$pg/$db" -qc "\\copy notices_raw FROM '$out/notices.csv' WITH (FORMAT csv, HEADER true)"
   d=$T
   psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 
-  printf '(a) regwatch import → SQLite     %8ss  peak RSS %6s MB\n' "$a" "$a_rss"
-  printf '(b) sqlite3 .import (bare table) %8ss\n' "$b"
-  printf '(c) regwatch import → PostgreSQL %8ss  peak RSS %6s MB\n' "$c" "$c_rss"
-  printf '(d) psql \\copy (bare table)      %8ss\n' "$d"
-  awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" -v n="$n" 'BEGIN {
-    printf "a/b = %.2f   c/d = %.2f   (SQLite %.0f rows/s, PostgreSQL %.0f rows/s)\n", a/b, c/d, n/a, n/c }'
+  printf '(a) regwatch import → SQLite          %8ss  peak RSS %6s MB\n' "$a" "$a_rss"
+  printf '(b) sqlite3 .import (bare table)      %8ss\n' "$b"
+  printf '(c) regwatch import → PostgreSQL      %8ss  peak RSS %6s MB\n' "$c" "$c_rss"
+  printf '(d) psql \\copy (bare table)           %8ss\n' "$d"
+  printf '(e) sqlite3 .import (regwatch tables) %8ss\n' "$e"
+  printf '(f) psql \\copy (regwatch tables)      %8ss\n' "$f"
+  awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" -v e="$e" -v f="$f" -v n="$n" 'BEGIN {
+    printf "a/b = %.2f   c/d = %.2f   (SQLite %.0f rows/s, PostgreSQL %.0f rows/s)\n", a/b, c/d, n/a, n/c
+    printf "floor of the tables: e/b = %.2f   f/d = %.2f;   regwatch over that floor: a/e = %.2f   c/f = %.2f\n", e/b, f/d, a/e, c/f }'
 done

@@ -608,3 +608,62 @@ fn names_take_the_files_last_non_empty_value_and_a_notice_after_an_earlier_regis
         s.rejects[0].reason
     );
 }
+
+#[test]
+fn a_receipt_number_repeated_in_one_file_keeps_its_first_row() {
+    use regwatch::store::schema::members;
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    // Line 4 repeats line 2 exactly; line 5 repeats its 受付番号 with another name, line 6 that of
+    // line 3 with another date. The repeats are found in the stage, not by the reader.
+    let body = format!(
+        "{HEADER}N-1,資格取得,E01,株式会社テスト,100,1,,山田 太郎,2024-04-22,2024-04-28,,\n\
+         N-2,資格喪失,E02,テスト商事,200,7,,佐藤 一郎,2024-03-31,2024-04-02,,\n\
+         N-1,資格取得,E01,株式会社テスト,100,1,,山田 太郎,2024-04-22,2024-04-28,,\n\
+         N-1,資格取得,E01,株式会社テスト,100,1,,山田 次郎,2024-04-22,2024-04-28,,\n\
+         N-2,資格喪失,E02,テスト商事,200,7,,佐藤 一郎,2024-03-31,2024-04-03,,\n"
+    );
+    let s = load(&mut c, &ins, &body).unwrap();
+    assert_eq!(
+        (s.new, s.changed, s.unchanged, s.rejected, s.rows_read),
+        (2, 0, 0, 2, 5)
+    );
+    let rejects: Vec<(u64, &str)> = s
+        .rejects
+        .iter()
+        .map(|r| (r.line, r.reason.as_str()))
+        .collect();
+    assert_eq!(
+        rejects,
+        vec![
+            (5, "受付番号 N-1 が line 2 と異なる内容で重複しています"),
+            (6, "受付番号 N-2 が line 3 と異なる内容で重複しています"),
+        ]
+    );
+    let stored: i64 = import_rejects::table
+        .filter(import_rejects::batch_id.eq(s.batch_id))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(stored, 2);
+    let name: Option<String> = members::table
+        .filter(members::number.eq("1"))
+        .select(members::name)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("山田 太郎"), "the first row stands");
+    let received: NaiveDate = notices::table
+        .filter(notices::notice_id.eq("N-2"))
+        .select(notices::received_on)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(received, NaiveDate::from_ymd_opt(2024, 4, 2).unwrap());
+
+    let again = load(&mut c, &ins, &body).unwrap();
+    assert_eq!(
+        (again.new, again.changed, again.unchanged, again.rejected),
+        (0, 0, 2, 2)
+    );
+    assert_eq!(notice_count(&mut c), 2);
+}

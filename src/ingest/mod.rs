@@ -22,7 +22,7 @@ mod text;
 pub use dates::{parse_date, parse_timestamp, DateError, RegisteredAt};
 pub use encoding::SourceEncoding;
 pub use error::{FileError, RowError};
-pub use notices::{NoticeReadOptions, NoticeReader, NoticeRef, NoticeRow};
+pub use notices::{duplicate_message, NoticeReadOptions, NoticeReader, NoticeRef, NoticeRow};
 pub use parallel::default_threads;
 pub use record::ReadStats;
 pub use registrations::{RegResult, RegistrationReader, RegistrationRef, RegistrationRow};

@@ -71,7 +71,8 @@ pub struct NoticeRef<'a> {
 }
 
 /// Streams a notices file. Memory stays flat in the file's size except for the duplicate index
-/// (20 bytes per slot, at least 5 slots per 4 distinct 受付番号).
+/// (20 bytes per slot, at least 5 slots per 4 distinct 受付番号), which a caller that finds
+/// repeats itself turns off ([`NoticeReader::without_duplicate_check`]).
 ///
 /// A 受付番号 already accepted earlier in the file is skipped when the row's content is the
 /// same (counted in [`ReadStats::duplicates`]) and rejected when it differs; the first row
@@ -80,6 +81,8 @@ pub struct NoticeReader<R> {
     records: Records<R>,
     opts: NoticeReadOptions,
     seen: Seen,
+    /// False when the caller finds repeated 受付番号 itself ([`NoticeReader::without_duplicate_check`]).
+    check_duplicates: bool,
     scratch: Vec<u8>,
     stats: ReadStats,
 }
@@ -91,6 +94,7 @@ impl<R: Read> NoticeReader<R> {
             records: Records::open(reader, &NOTICE_COLUMNS)?,
             opts,
             seen: Seen::default(),
+            check_duplicates: true,
             scratch: Vec::with_capacity(256),
             stats: ReadStats::default(),
         })
@@ -108,6 +112,16 @@ impl<R: Read> NoticeReader<R> {
             reader.seen.reserve(rows);
         }
         Ok(reader)
+    }
+
+    /// Leaves repeated 受付番号 to the caller: every row that passes the row rules is returned,
+    /// and no index of the 受付番号 seen is kept, so memory stays flat whatever the file's size.
+    /// For a caller that finds repeats itself (the import does so in its staging table, in the
+    /// database); [`duplicate_message`] words the rejection of a differing repeat.
+    pub fn without_duplicate_check(mut self) -> Self {
+        self.check_duplicates = false;
+        self.seen = Seen::default();
+        self
     }
 
     /// Counts so far.
@@ -135,13 +149,18 @@ impl<R: Read> NoticeReader<R> {
         let r = self.records.row(line);
         let fields = Fields::parse(&r, &self.opts, true)?;
         let content_hash = fields.content_hash(&mut self.scratch);
+        if !self.check_duplicates {
+            return Ok(Some(fields.into_row(line, content_hash)));
+        }
         match self
             .seen
             .check(fields.notice_id.as_str(), content_hash, line)
         {
             Check::New => Ok(Some(fields.into_row(line, content_hash))),
             Check::Same => Ok(None),
-            Check::Differs(first) => Err(r.error(Seen::message(fields.notice_id.as_str(), first))),
+            Check::Differs(first) => {
+                Err(r.error(duplicate_message(fields.notice_id.as_str(), first)))
+            }
         }
     }
 
@@ -229,6 +248,7 @@ impl<R: Read> NoticeReader<R> {
         };
         let stats = &mut self.stats;
         let seen = &mut self.seen;
+        let check = self.check_duplicates;
         let mut take = |block: NoticeBlock<S, T>| -> Result<(), E> {
             let NoticeBlock {
                 mut state,
@@ -240,6 +260,7 @@ impl<R: Read> NoticeReader<R> {
             let mut rows = Accepted {
                 items: rows.into_iter(),
                 untouched: 0,
+                check,
                 seen: &mut *seen,
                 stats: &mut *stats,
                 ids: &ids,
@@ -262,6 +283,8 @@ struct Accepted<'a, T> {
     items: std::vec::IntoIter<Item<T>>,
     /// Items left whose index slots were touched.
     untouched: usize,
+    /// False: every row is new ([`NoticeReader::without_duplicate_check`]).
+    check: bool,
     seen: &'a mut Seen,
     stats: &'a mut ReadStats,
     ids: &'a str,
@@ -272,7 +295,7 @@ impl<T> Iterator for Accepted<'_, T> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if self.untouched == 0 {
+            if self.check && self.untouched == 0 {
                 let next = &self.items.as_slice()[..self.items.len().min(BATCH)];
                 self.seen
                     .table
@@ -290,7 +313,11 @@ impl<T> Iterator for Accepted<'_, T> {
                     line,
                     id,
                     value,
-                } => match self.seen.check_key(key, hash, line) {
+                } => match if self.check {
+                    self.seen.check_key(key, hash, line)
+                } else {
+                    Check::New
+                } {
                     Check::New => {
                         self.stats.accepted += 1;
                         return Some(Ok(value));
@@ -298,7 +325,7 @@ impl<T> Iterator for Accepted<'_, T> {
                     Check::Same => self.stats.duplicates += 1,
                     Check::Differs(first) => {
                         self.stats.rejected += 1;
-                        let reason = Seen::message(&self.ids[id.0..id.1], first);
+                        let reason = duplicate_message(&self.ids[id.0..id.1], first);
                         return Some(Err(RowError { line, reason }));
                     }
                 },
@@ -648,14 +675,16 @@ impl Seen {
             }),
         }
     }
+}
 
-    fn message(id: &str, first_line: u64) -> String {
-        format!(
-            "受付番号 {} が line {} と異なる内容で重複しています",
-            mask_digits(id),
-            first_line
-        )
-    }
+/// Why a row repeating an earlier row's 受付番号 with different content is rejected (the first
+/// row stands). Digits of the 受付番号 are masked where they could be a My Number.
+pub fn duplicate_message(id: &str, first_line: u64) -> String {
+    format!(
+        "受付番号 {} が line {} と異なる内容で重複しています",
+        mask_digits(id),
+        first_line
+    )
 }
 
 #[cfg(test)]
@@ -837,6 +866,48 @@ mod tests {
         assert_eq!(rows.len(), 1);
         let stats = stats.unwrap();
         assert_eq!((stats.rows, stats.accepted, stats.duplicates), (2, 1, 1));
+    }
+
+    #[test]
+    fn without_the_duplicate_check_every_repeat_is_returned_by_both_readers() {
+        let body = concat!(
+            "A1,資格取得,E1,10,1,2024-04-01,2024-04-03,,\n",
+            "A1,資格取得,E1,10,1,2024-04-01,2024-04-03,,\n",
+            "A1,資格取得,E1,10,1,2024-04-01,2024-04-04,,\n",
+        );
+        let text = format!("{HEADER}\n{body}");
+        let opts = NoticeReadOptions {
+            as_of: day(AS_OF.0, AS_OF.1, AS_OF.2),
+        };
+        let mut serial = NoticeReader::new(text.as_bytes(), opts)
+            .unwrap()
+            .without_duplicate_check();
+        let lines: Vec<u64> = serial.by_ref().map(|r| r.unwrap().line).collect();
+        assert_eq!(lines, vec![2, 3, 4]);
+        let stats = serial.finish().unwrap();
+        assert_eq!(
+            (stats.accepted, stats.duplicates, stats.rejected),
+            (3, 0, 0)
+        );
+
+        let mut parallel = NoticeReader::new(text.as_bytes(), opts)
+            .unwrap()
+            .without_duplicate_check();
+        let mut lines = Vec::new();
+        parallel
+            .par_for_each_in(
+                2,
+                64,
+                |_: &mut (), r| r.line,
+                |_| {},
+                |_, rows| {
+                    lines.extend(rows.map(Result::unwrap));
+                    Ok::<(), ()>(())
+                },
+            )
+            .unwrap();
+        assert_eq!(lines, vec![2, 3, 4]);
+        assert_eq!(parallel.finish().unwrap().accepted, 3);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! Rows are read as a stream and written in chunks inside a single write transaction, so a batch
 //! becomes visible all at once or not at all (a killed process leaves nothing behind, and running
-//! the command again completes it). Notices are staged in a temporary table and merged set-based
-//! (see `stage`); the process holds one chunk at a time plus the reader's table of 受付番号 seen
-//! in the file (about 20 bytes a row, for rejecting duplicates with their line).
+//! the command again completes it). Notices are typed on reader threads, staged in a temporary
+//! table and merged set-based (see `stage`); repeats of a 受付番号 within the file are found in
+//! the stage too, so the process holds a few blocks of the file and one chunk of rows whatever the
+//! file's size.
 use super::insurers::Insurer;
 use super::schema::{import_batches, import_rejects, notices, registration_results};
 use super::users::UserId;
@@ -12,8 +13,8 @@ use super::{now_utc, write_tx, DbConn};
 use crate::domain::rules::{self, NoticeFacts};
 use crate::domain::{Calendar, MyNumberStatus, NoticeKind};
 use crate::ingest::{
-    FileError, NoticeReadOptions, NoticeReader, RegResult, RegistrationReader, RegistrationRow,
-    RowError,
+    self, FileError, NoticeReadOptions, NoticeReader, NoticeRef, RegResult, RegistrationReader,
+    RegistrationRow, RowError,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::connection::SimpleConnection;
@@ -316,54 +317,65 @@ pub fn import_notices(
         inner: source,
         state: state.clone(),
     };
-    let mut reader = NoticeReader::new(tee, NoticeReadOptions { as_of })?;
+    // Repeats of a 受付番号 within the file are found in the stage, not in memory.
+    let mut reader = NoticeReader::new(tee, NoticeReadOptions { as_of })?.without_duplicate_check();
     let cal = Calendar::get();
+    let pg = matches!(conn, DbConn::Pg(_));
+    let settings = insurer.rules;
+    let expected = &insurer.number;
     let summary = with_bulk_cache(conn, |conn| {
         write_tx(conn, |conn| {
             lock_insurer(conn, insurer.id.0)?;
             let start = StartState::read(conn, insurer.id.0)?;
             let mut batch = Batch::start(conn, insurer, FileKind::Notices, file_name, actor)?;
             stage::create(conn)?;
-            let mut chunk: Vec<stage::Staged> = Vec::with_capacity(stage::CHUNK);
+            let mut sink = stage::Sink::default();
+            let started = std::time::Instant::now();
             let mut last_reject: Option<RowError> = None;
             let mut read = 0u64;
-            loop {
-                let done = match reader.next() {
-                    Some(Ok(row)) => {
-                        if let Some(found) = &row.insurer_number {
-                            if found != &insurer.number {
-                                return Err(ImportError::WrongInsurer {
-                                    expected: insurer.number.to_string(),
-                                    found: found.to_string(),
-                                    line: row.line,
-                                });
+            // Reader threads type the rows, compute their deadlines and (PostgreSQL) write
+            // their COPY text; this thread writes them to the stage, in file order.
+            reader.par_for_each(
+                ingest::default_threads(),
+                |block: &mut Vec<u8>, r: &NoticeRef<'_>| match r.insurer_number {
+                    Some(found) if found != expected => Err(ImportError::WrongInsurer {
+                        expected: expected.to_string(),
+                        found: found.to_string(),
+                        line: r.line,
+                    }),
+                    _ => Ok(stage::Prepared::new(block, r, &settings, cal, pg)),
+                },
+                |_| {},
+                |block, rows| {
+                    for row in rows {
+                        read += 1;
+                        match row {
+                            Ok(prepared) => sink.push(block, prepared?),
+                            Err(e) => {
+                                batch.reject(e.line, e.reason.clone());
+                                last_reject = Some(e);
                             }
                         }
-                        chunk.push(stage::Staged::new(row, &insurer.rules, cal));
-                        false
+                        if sink.is_full() {
+                            sink.write(conn)?;
+                            batch.flush_rejects(conn)?;
+                            progress(read);
+                        }
                     }
-                    Some(Err(e)) => {
-                        batch.reject(e.line, e.reason.clone());
-                        last_reject = Some(e);
-                        false
-                    }
-                    None => true,
-                };
-                if chunk.len() >= stage::CHUNK || (done && !chunk.is_empty()) {
-                    stage::write(conn, &chunk)?;
-                    chunk.clear();
-                    batch.flush_rejects(conn)?;
-                    read = reader.stats().rows;
-                    progress(read);
-                }
-                if done {
-                    break;
-                }
-            }
+                    Ok::<(), ImportError>(())
+                },
+            )?;
+            sink.write(conn)?;
+            tracing::debug!(
+                rows = read,
+                ms = started.elapsed().as_millis() as u64,
+                "import file read and staged"
+            );
             let stats = reader.finish()?;
             if let Some(line) = truncated_last_line(&state, last_reject.as_ref()) {
                 return Err(ImportError::Truncated { line });
             }
+            stage::drop_repeats(conn, &mut batch)?;
             stage::merge(conn, start, insurer.id.0, &mut batch)?;
             progress(stats.rows.max(read));
             Ok(batch.finish(conn, sha_hex(&state), stats.rows)?)
