@@ -667,3 +667,39 @@ fn a_receipt_number_repeated_in_one_file_keeps_its_first_row() {
     );
     assert_eq!(notice_count(&mut c), 2);
 }
+
+#[test]
+fn a_file_of_thousands_of_bad_rows_stores_every_reject() {
+    let db = TestDb::new();
+    let mut c = db.conn();
+    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    // More rejects than one chunk holds, and one good row at the end: they are written as they
+    // come (the process does not keep them all), and the good row still loads.
+    let mut body = HEADER.to_string();
+    for i in 0..25_000 {
+        body.push_str(&format!(
+            "B-{i},資格取得,E01,,100,{i},,,2024-02-30,2024-04-02,,\n"
+        ));
+    }
+    body.push_str("G-1,資格取得,E01,,100,1,,,2024-04-01,2024-04-02,,\n");
+    let s = load(&mut c, &ins, &body).unwrap();
+    assert_eq!((s.new, s.rejected, s.rows_read), (1, 25_000, 25_001));
+    assert_eq!(
+        s.rejects.len(),
+        50,
+        "the summary keeps the first rejects only"
+    );
+    let stored: i64 = import_rejects::table
+        .filter(import_rejects::batch_id.eq(s.batch_id))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(stored, 25_000);
+    let last: i64 = import_rejects::table
+        .filter(import_rejects::batch_id.eq(s.batch_id))
+        .select(diesel::dsl::max(import_rejects::line))
+        .first::<Option<i64>>(&mut c)
+        .unwrap()
+        .unwrap();
+    assert_eq!(last, 25_001);
+}

@@ -356,7 +356,8 @@ pub fn import_notices(
                                 last_reject = Some(e);
                             }
                         }
-                        if sink.is_full() {
+                        // A file of mostly bad rows fills the rejects instead of the sink.
+                        if sink.is_full() || batch.pending_rejects.len() >= stage::CHUNK {
                             sink.write(conn)?;
                             batch.flush_rejects(conn)?;
                             progress(read);
@@ -497,7 +498,10 @@ pub fn import_registrations(
                     }
                     None => true,
                 };
-                if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
+                if chunk.len() >= CHUNK
+                    || batch.pending_rejects.len() >= CHUNK
+                    || (done && !chunk.is_empty())
+                {
                     write_registration_chunk(conn, insurer.id.0, &mut batch, &mut chunk)?;
                     batch.flush_rejects(conn)?;
                     progress(reader.stats().rows);
