@@ -264,16 +264,42 @@ fn changing_the_rules_recomputes_stored_deadlines_in_one_go() {
     let db = TestDb::new();
     let mut c = db.conn();
     let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    let other = add_insurer(&mut c, "31123456", InsurerKind::Kyosai);
     load(&mut c, &ins, &three_rows()).unwrap();
+    load(&mut c, &other, &three_rows()).unwrap();
+    let deadlines = |c: &mut DbConn, insurer: &Insurer| -> Vec<(String, NaiveDate, NaiveDate)> {
+        notices::table
+            .filter(notices::insurer_id.eq(insurer.id.0))
+            .order(notices::notice_id.asc())
+            .select((
+                notices::notice_id,
+                notices::submission_deadline,
+                notices::registration_deadline,
+            ))
+            .load(c)
+            .unwrap()
+    };
+    let others_before = deadlines(&mut c, &other);
     let strict = RuleSettings::from_toml_str("[rules]\npolicy = \"strict\"\n").unwrap();
+    let preview = import::preview_deadline_changes(&mut c, &ins, &strict).unwrap();
     let changed = import::recompute_deadlines(&mut c, &ins, &strict).unwrap();
     assert!(changed >= 1);
+    assert_eq!(
+        preview, changed,
+        "the preview counts what the recompute changes"
+    );
     let reg: NaiveDate = notices::table
+        .filter(notices::insurer_id.eq(ins.id.0))
         .filter(notices::notice_id.eq("N-1"))
         .select(notices::registration_deadline)
         .first(&mut c)
         .unwrap();
     assert_eq!(reg, NaiveDate::from_ymd_opt(2024, 5, 3).unwrap());
+    assert_eq!(
+        deadlines(&mut c, &other),
+        others_before,
+        "another insurer's deadlines stay as they were"
+    );
     let reloaded = regwatch::store::insurers::get(&mut c, ins.id).unwrap();
     assert_eq!(reloaded.rules, strict);
     assert_eq!(

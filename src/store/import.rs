@@ -26,8 +26,6 @@ use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::rc::Rc;
 
-mod stage;
-
 /// Multi-row INSERT on the concrete backend: diesel's MultiConnection has no batch insert, and
 /// one statement per chunk is what makes loading fast.
 macro_rules! batch_insert {
@@ -38,6 +36,8 @@ macro_rules! batch_insert {
         }
     };
 }
+
+mod stage;
 
 /// Rows written per statement group. Large enough to amortise round trips, small enough to keep
 /// memory flat and stay under SQLite's bind-parameter limit (19 columns × 1000 < 32766).
@@ -670,6 +670,20 @@ fn walk_deadlines(
     {
         let mut changed = 0u64;
         let mut after = 0i64;
+        // Changed deadlines go to a temporary table page by page and into notices with one
+        // UPDATE at the end (not one UPDATE per notice).
+        let mut updates = Vec::new();
+        if apply {
+            stage::create_deadline_updates(conn)?;
+        }
+        // Each page should be a range of the primary key from where the last one ended. SQLite
+        // would rather use an index on insurer_id and sort all of the insurer's notices for every
+        // page (37 s for a preview at 1,000,000 notices, 1.9 s without): `+` keeps its indexes out.
+        // PostgreSQL's statistics get this right, and `+` would hide the column from them.
+        let same_insurer = match conn {
+            DbConn::Pg(_) => "notices.insurer_id = ",
+            DbConn::Sqlite(_) => "+notices.insurer_id = ",
+        };
         loop {
             type Row = (
                 i64,
@@ -682,7 +696,10 @@ fn walk_deadlines(
                 String,
             );
             let rows: Vec<Row> = notices::table
-                .filter(notices::insurer_id.eq(insurer.id.0))
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(same_insurer)
+                        .bind::<diesel::sql_types::BigInt, _>(insurer.id.0),
+                )
                 .filter(notices::id.gt(after))
                 .order(notices::id.asc())
                 .limit(CHUNK as i64 * 5)
@@ -714,18 +731,23 @@ fn walk_deadlines(
                     || rule_code(dl.registration_rule) != rule
                 {
                     changed += 1;
-                    if !apply {
-                        continue;
+                    if apply {
+                        updates.push((
+                            id,
+                            dl.submission,
+                            dl.registration,
+                            rule_code(dl.registration_rule),
+                        ));
                     }
-                    diesel::update(notices::table.find(id))
-                        .set((
-                            notices::submission_deadline.eq(dl.submission),
-                            notices::registration_deadline.eq(dl.registration),
-                            notices::registration_rule.eq(rule_code(dl.registration_rule)),
-                        ))
-                        .execute(conn)?;
                 }
             }
+            if !updates.is_empty() {
+                stage::write_deadline_updates(conn, &updates)?;
+                updates.clear();
+            }
+        }
+        if apply {
+            stage::apply_deadline_updates(conn, insurer.id.0)?;
         }
         Ok(changed)
     }

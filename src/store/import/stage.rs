@@ -671,14 +671,7 @@ pub fn write_registration_updates(
             .iter()
             .map(|(id, at)| (u::notice_row_id.eq(*id), u::at.eq(*at)))
             .collect();
-        match conn {
-            DbConn::Pg(c) => diesel::insert_into(import_reg_updates::table)
-                .values(&rows)
-                .execute(c)?,
-            DbConn::Sqlite(c) => diesel::insert_into(import_reg_updates::table)
-                .values(&rows)
-                .execute(c)?,
-        };
+        batch_insert!(conn, import_reg_updates::table, &rows)?;
     }
     Ok(())
 }
@@ -701,5 +694,61 @@ pub fn apply_registration_updates(conn: &mut DbConn, insurer_id: i64) -> Result<
         Some(now_utc()),
     )?;
     drop_temp_table(conn, "import_reg_updates")?;
+    Ok(n)
+}
+
+diesel::table! {
+    deadline_updates (notice_row_id) {
+        notice_row_id -> BigInt,
+        submission_deadline -> Date,
+        registration_deadline -> Date,
+        registration_rule -> Text,
+    }
+}
+
+/// Recomputing deadlines after a settings change collects the changed ones here, page by page,
+/// and applies them with one UPDATE ([`apply_deadline_updates`]).
+pub fn create_deadline_updates(conn: &mut DbConn) -> Result<(), Error> {
+    const COLUMNS: &str = "notice_row_id BIGINT NOT NULL, submission_deadline DATE NOT NULL, \
+        registration_deadline DATE NOT NULL, registration_rule TEXT NOT NULL";
+    temp_table(conn, "deadline_updates", COLUMNS, COLUMNS)
+}
+
+/// (notice row id, submission deadline, registration deadline, registration rule).
+pub type DeadlineUpdate = (i64, NaiveDate, NaiveDate, &'static str);
+
+pub fn write_deadline_updates(conn: &mut DbConn, updates: &[DeadlineUpdate]) -> Result<(), Error> {
+    use deadline_updates::dsl as u;
+    for chunk in updates.chunks(super::CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(id, sub, reg, rule)| {
+                (
+                    u::notice_row_id.eq(*id),
+                    u::submission_deadline.eq(*sub),
+                    u::registration_deadline.eq(*reg),
+                    u::registration_rule.eq(*rule),
+                )
+            })
+            .collect();
+        batch_insert!(conn, deadline_updates::table, &rows)?;
+    }
+    Ok(())
+}
+
+/// Writes the collected deadlines into the insurer's notices. Returns how many rows it updated.
+pub fn apply_deadline_updates(conn: &mut DbConn, insurer_id: i64) -> Result<u64, Error> {
+    let n = exec(
+        conn,
+        &format!(
+            "UPDATE notices SET submission_deadline = x.submission_deadline, \
+                 registration_deadline = x.registration_deadline, \
+                 registration_rule = x.registration_rule \
+             FROM deadline_updates x \
+             WHERE notices.id = x.notice_row_id AND notices.insurer_id = {insurer_id}"
+        ),
+        None,
+    )?;
+    drop_temp_table(conn, "deadline_updates")?;
     Ok(n)
 }
