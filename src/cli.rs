@@ -82,7 +82,8 @@ pub enum ImportCommand {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// CSV file (UTF-8 or Shift_JIS). 取込ファイル
+    /// CSV (UTF-8 or Shift_JIS, comma or tab separated), Excel (.xlsx, .xls) or an employer's
+    /// e-Gov file (SHFD0006.CSV / KPFD0006.CSV). 取込ファイル
     pub file: PathBuf,
     /// 保険者番号 of the insurer the file belongs to. 保険者番号
     #[arg(long)]
@@ -90,14 +91,20 @@ pub struct ImportArgs {
     /// Validate dates as of this date (default today in Japan). 基準日
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+    /// Import profile (TOML, SPEC §3.1): the file's sheet, header row, columns and codes. 取込プロファイル
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// e-Gov files: the day the insurer received the file (default today in Japan). 受付日
+    #[arg(long, value_name = "DATE")]
+    pub received_on: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Notices file (CSV, UTF-8 or Shift_JIS). 届書ファイル
+    /// Notices file (CSV, TSV, Excel or e-Gov; see `import`). 届書ファイル
     #[arg(long, value_name = "FILE")]
     pub notices: PathBuf,
-    /// Registration results file (CSV). 中間サーバー登録結果ファイル
+    /// Registration results file (CSV, TSV or Excel), by 受付番号 or by member. 中間サーバー登録結果ファイル
     #[arg(long, value_name = "FILE")]
     pub registrations: Option<PathBuf>,
     /// Evaluate as of this date (YYYY-MM-DD; default today in Japan). 基準日
@@ -109,6 +116,12 @@ pub struct CheckArgs {
     /// Output format. 出力形式
     #[arg(long, value_enum, default_value = "table")]
     pub format: crate::reports::check::CheckFormat,
+    /// Import profile (TOML, SPEC §3.1) with a [notices] and/or [registrations] part. 取込プロファイル
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// e-Gov files: the day the insurer received the file (default today in Japan). 受付日
+    #[arg(long, value_name = "DATE")]
+    pub received_on: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -513,6 +526,14 @@ fn parse_date_arg(flag: &str, v: Option<&str>) -> anyhow::Result<chrono::NaiveDa
     }
 }
 
+/// An import profile file (SPEC §3.1).
+fn read_profile(path: &std::path::Path) -> anyhow::Result<crate::ingest::Profile> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("取込プロファイル {} を読めません", path.display()))?;
+    crate::ingest::Profile::from_toml_str(&text)
+        .with_context(|| format!("取込プロファイル {}", path.display()))
+}
+
 fn check_command(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     use crate::reports::check;
     let as_of = parse_date_arg("--as-of", args.as_of.as_deref())?;
@@ -531,6 +552,11 @@ fn check_command(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         as_of,
         rules,
         format: args.format,
+        profile: args.profile.as_deref().map(read_profile).transpose()?,
+        received_on: Some(parse_date_arg(
+            "--received-on",
+            args.received_on.as_deref(),
+        )?),
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -586,9 +612,32 @@ fn import_command(config: &Config, cmd: ImportCommand) -> anyhow::Result<ExitCod
         ImportCommand::Registrations(a) => (FileKind::Registrations, a),
     };
     let as_of = parse_date_arg("--as-of", args.as_of.as_deref())?;
+    let received_on = parse_date_arg("--received-on", args.received_on.as_deref())?;
     let number = InsurerNumber::parse(&args.insurer).map_err(anyhow::Error::msg)?;
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("ファイル {} を開けません", args.file.display()))?;
+    let part = match kind {
+        FileKind::Notices => crate::ingest::Part::Notices,
+        FileKind::Registrations => crate::ingest::Part::Registrations,
+    };
+    let profile = args.profile.as_deref().map(read_profile).transpose()?;
+    let part_profile = match (&profile, &args.profile) {
+        (Some(p), Some(path)) => Some(p.part(part).with_context(|| {
+            format!(
+                "取込プロファイル {} に [{}] がありません",
+                path.display(),
+                part.code()
+            )
+        })?),
+        _ => None,
+    };
+    let opened = crate::ingest::convert::open_path(
+        &args.file,
+        part,
+        crate::ingest::SourceOptions {
+            profile: part_profile,
+            received_on: Some(received_on),
+        },
+    )
+    .with_context(|| format!("ファイル {}", args.file.display()))?;
     let file_name = args
         .file
         .file_name()
@@ -623,7 +672,7 @@ fn import_command(config: &Config, cmd: ImportCommand) -> anyhow::Result<ExitCod
         indicatif::ProgressBar::hidden()
     };
     let mut progress = |rows: u64| bar.set_position(rows);
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let reader = std::io::BufReader::with_capacity(1 << 20, opened.reader);
     let result = match kind {
         FileKind::Notices => import::import_notices(
             &mut conn,

@@ -8,7 +8,7 @@ use regwatch::domain::my_number::MyNumberStatus;
 use regwatch::domain::types::NoticeKind;
 use regwatch::ingest::{
     open_notices, open_registrations, FileError, NoticeReadOptions, NoticeReader, NoticeRow,
-    ReadStats, RegResult, RegistrationRow, RowError, SourceEncoding,
+    ReadStats, RegResult, RegistrationRow, RowError, SourceEncoding, SourceOptions,
 };
 
 /// The Shift_JIS twin of `notices_iso_utf8.csv`: Japanese headers in another order with two
@@ -58,7 +58,8 @@ type NoticeRead = (
 );
 
 fn read_notices(name: &str) -> NoticeRead {
-    let mut reader = open_notices(&fixture(name), opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut reader = open_notices(&fixture(name), opts(), SourceOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     let rows: Vec<_> = reader.by_ref().collect();
     (rows, reader.finish())
 }
@@ -166,9 +167,13 @@ fn each_row_rule_is_reported_with_its_line() {
 
 #[test]
 fn missing_required_column_is_named_in_japanese_and_english() {
-    let err = open_notices(&fixture("notices_missing_column.csv"), opts())
-        .err()
-        .unwrap();
+    let err = open_notices(
+        &fixture("notices_missing_column.csv"),
+        opts(),
+        SourceOptions::default(),
+    )
+    .err()
+    .unwrap();
     assert!(matches!(&err, FileError::MissingColumns(c) if c == &["受付日 (received_on)"]));
     assert_eq!(
         err.to_string(),
@@ -196,17 +201,24 @@ fn binary_file_is_refused() {
     f.write_all(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml")
         .unwrap();
     drop(f);
-    let err = open_notices(&path, opts()).err().unwrap();
+    let err = open_notices(&path, opts(), SourceOptions::default())
+        .err()
+        .unwrap();
     assert_eq!(
         err.to_string(),
         "バイナリファイルのようです。CSVファイルを指定してください"
     );
-    assert!(matches!(open_registrations(&path), Err(FileError::Binary)));
+    assert!(matches!(
+        open_registrations(&path, SourceOptions::default()),
+        Err(FileError::Binary)
+    ));
 }
 
 #[test]
 fn empty_file_is_refused() {
-    let err = open_notices(&fixture("empty.csv"), opts()).err().unwrap();
+    let err = open_notices(&fixture("empty.csv"), opts(), SourceOptions::default())
+        .err()
+        .unwrap();
     assert_eq!(err.to_string(), "ファイルが空です");
     let bom_only = NoticeReader::new(&b"\xEF\xBB\xBF\r\n"[..], opts())
         .err()
@@ -223,9 +235,13 @@ fn header_only_file_has_no_data_rows() {
 
 #[test]
 fn a_missing_file_names_its_path() {
-    let err = open_notices(&fixture("no_such_file.csv"), opts())
-        .err()
-        .unwrap();
+    let err = open_notices(
+        &fixture("no_such_file.csv"),
+        opts(),
+        SourceOptions::default(),
+    )
+    .err()
+    .unwrap();
     let msg = err.to_string();
     assert!(
         msg.starts_with("ファイルを開けません: ") && msg.contains("no_such_file.csv"),
@@ -279,7 +295,8 @@ fn my_number_never_appears_in_errors_or_rows() {
 }
 
 fn read_registrations(name: &str) -> (Vec<Result<RegistrationRow, RowError>>, ReadStats) {
-    let mut reader = open_registrations(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut reader = open_registrations(&fixture(name), SourceOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     let rows: Vec<_> = reader.by_ref().collect();
     (rows, reader.finish().unwrap())
 }
@@ -303,7 +320,7 @@ fn registrations_file_keeps_every_attempt() {
     );
     let ok: Vec<&RegistrationRow> = rows.iter().filter_map(|r| r.as_ref().ok()).collect();
     assert_eq!(
-        (ok[0].notice_id.as_str(), ok[0].result),
+        (ok[0].notice_id.as_ref().unwrap().as_str(), ok[0].result),
         ("N0001", RegResult::Error)
     );
     assert_eq!(ok[0].error_code.as_deref(), Some("E101"));
@@ -312,7 +329,7 @@ fn registrations_file_keeps_every_attempt() {
         Some("個人番号 ************ が住民基本台帳と一致しません")
     );
     assert_eq!(
-        (ok[1].notice_id.as_str(), ok[1].result),
+        (ok[1].notice_id.as_ref().unwrap().as_str(), ok[1].result),
         ("N0001", RegResult::Ok)
     );
     let jst: Vec<Option<NaiveDate>> = ok
@@ -400,7 +417,7 @@ fn throughput_of_a_million_row_utf8_file() {
     drop(out);
     let started = Instant::now();
     let cpu_started = thread_cpu_ns();
-    let mut reader = open_notices(&path, opts()).unwrap();
+    let mut reader = open_notices(&path, opts(), SourceOptions::default()).unwrap();
     let mut accepted = 0u64;
     for row in reader.by_ref() {
         accepted += u64::from(row.is_ok());

@@ -41,6 +41,12 @@ pub enum FileError {
     MissingColumns(Vec<String>),
     #[error("見出し行（1行目）を読み取れません: {0}")]
     BadHeader(String),
+    #[error("取込プロファイルが合いません: {0}")]
+    Profile(String),
+    #[error("{0}")]
+    Excel(String),
+    #[error("e-Gov ファイルを読み込めません: {0}")]
+    Egov(String),
 }
 
 #[cfg(test)]

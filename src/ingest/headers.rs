@@ -58,9 +58,16 @@ pub(crate) enum NoticeCol {
     MyNumber,
     DelayCause,
     InsurerNumber,
+    MyNumberStatus,
+    Reject,
 }
 
-pub(crate) const NOTICE_COLUMNS: [ColumnSpec; 14] = [
+/// The column a converted file (profile, Excel, e-Gov: see `convert.rs`) uses to reject a row
+/// whose problem only the conversion could see (a value the profile does not map): the
+/// reader rejects the row with this text at the row's own line.
+pub(crate) const REJECT_COLUMN: &str = "regwatch_reject";
+
+pub(crate) const NOTICE_COLUMNS: [ColumnSpec; 16] = [
     ColumnSpec::new("受付番号", "notice_id", true),
     ColumnSpec::new("届書種別", "kind", true).aka(&["届出種別"]),
     ColumnSpec::new("事業所記号", "employer_code", true).aka(&["所属所記号"]),
@@ -84,25 +91,36 @@ pub(crate) const NOTICE_COLUMNS: [ColumnSpec; 14] = [
     ColumnSpec::new("個人番号", "my_number", false).aka(&["マイナンバー"]),
     ColumnSpec::new("遅延理由", "delay_cause", false),
     ColumnSpec::new("保険者番号", "insurer_number", false),
+    ColumnSpec::new("個人番号記載", "my_number_status", false).aka(&["マイナンバー記載"]),
+    ColumnSpec::new(REJECT_COLUMN, REJECT_COLUMN, false),
 ];
 
 /// Columns of a registrations file, in the order of [`REGISTRATION_COLUMNS`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RegistrationCol {
     NoticeId,
     RegisteredAt,
     Result,
     ErrorCode,
     ErrorMessage,
+    MemberSymbol,
+    MemberNumber,
+    DependentSeq,
+    Reject,
 }
 
-pub(crate) const REGISTRATION_COLUMNS: [ColumnSpec; 5] = [
-    ColumnSpec::new("受付番号", "notice_id", true),
+pub(crate) const REGISTRATION_COLUMNS: [ColumnSpec; 9] = [
+    // Required unless the file names the member instead (SPEC §3.1; see registrations.rs).
+    ColumnSpec::new("受付番号", "notice_id", false),
     // Required only when some row can be a success; the reader decides (see registrations.rs).
     ColumnSpec::new("登録完了日時", "registered_at", false),
     ColumnSpec::new("処理結果", "result", false),
     ColumnSpec::new("エラーコード", "error_code", false),
     ColumnSpec::new("エラー内容", "error_message", false),
+    ColumnSpec::new("被保険者記号", "member_symbol", false).aka(&["組合員記号"]),
+    ColumnSpec::new("被保険者番号", "member_number", false).aka(&["組合員番号"]),
+    ColumnSpec::new("枝番", "dependent_seq", false),
+    ColumnSpec::new(REJECT_COLUMN, REJECT_COLUMN, false),
 ];
 
 /// Where each logical column is in the file. A column may appear more than once (an export
@@ -155,7 +173,7 @@ pub(crate) fn map_header(
 
 /// The comparable form of a column name: half-width, ASCII lower case, without BOM, spaces,
 /// underscores, hyphens, or the `*`/`※` marks templates put on required columns.
-fn canonical(name: &str) -> String {
+pub(crate) fn canonical(name: &str) -> String {
     halfwidth(name)
         .chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '\u{FEFF}' | '_' | '-' | '*' | '※'))

@@ -420,6 +420,10 @@ impl<'a> Fields<'a> {
     fn parse(r: &Row<'a>, opts: &NoticeReadOptions, owned: bool) -> Result<Self, RowError> {
         use NoticeCol as C;
         r.check_width()?;
+        let reject = r.field(C::Reject as usize)?;
+        if !reject.is_empty() {
+            return Err(r.error(reject.to_string()));
+        }
 
         let id_raw = r.required(C::NoticeId as usize)?;
         let notice_id = if !owned && is_plain_id(id_raw) {
@@ -466,8 +470,7 @@ impl<'a> Fields<'a> {
         let dependent_seq = code_of(C::DependentSeq)?;
         let event_date = r.date(C::EventDate as usize)?;
         let received_on = r.date(C::ReceivedOn as usize)?;
-        // The number is classified where it lies in the record buffer and goes no further.
-        let my_number = MyNumberStatus::classify(r.field(C::MyNumber as usize)?);
+        let my_number = my_number_status(r)?;
         let insurer_raw = r.field(C::InsurerNumber as usize)?;
         let insurer_number = if insurer_raw.is_empty() {
             None
@@ -562,6 +565,62 @@ impl<'a> Fields<'a> {
             insurer_number: self.insurer_number,
             content_hash,
         }
+    }
+}
+
+/// The My Number's status (SPEC §3): from the number, classified where it lies in the record
+/// buffer and going no further (SPEC §6), or from the 個人番号記載 column for insurers who keep
+/// the numbers in their own system. With both, a given number wins and a status that says
+/// otherwise rejects the row; a blank number then leaves the status column to tell.
+fn my_number_status(r: &Row<'_>) -> Result<MyNumberStatus, RowError> {
+    use NoticeCol as C;
+    let number = r.field(C::MyNumber as usize)?;
+    let stated_raw = r.field(C::MyNumberStatus as usize)?;
+    let stated = if stated_raw.is_empty() {
+        None
+    } else {
+        Some(parse_status(stated_raw).ok_or_else(|| {
+            r.invalid(
+                C::MyNumberStatus as usize,
+                "が不明です（有・正 / 無・未記載 / 誤り・不備、または valid / missing / invalid）",
+                stated_raw,
+            )
+        })?)
+    };
+    match (number.is_empty(), stated) {
+        (true, Some(s)) => Ok(s),
+        (_, None) => Ok(MyNumberStatus::classify(number)),
+        (false, Some(s)) => {
+            let found = MyNumberStatus::classify(number);
+            if found == s {
+                Ok(found)
+            } else {
+                Err(r.error(format!(
+                    "{} は「{}」ですが、{} の値は「{}」です",
+                    r.label(C::MyNumberStatus as usize),
+                    s.label_ja(),
+                    r.label(C::MyNumber as usize),
+                    found.label_ja()
+                )))
+            }
+        }
+    }
+}
+
+/// A 個人番号記載 value: the SPEC's words (either half of 有・正 and the like, or the whole) and
+/// the codes.
+pub(crate) fn parse_status(raw: &str) -> Option<MyNumberStatus> {
+    let t = halfwidth(raw);
+    let t = t.trim();
+    match t {
+        "有・正" | "有" | "正" | "記載あり" | "有り" | "あり" => {
+            Some(MyNumberStatus::Valid)
+        }
+        "無・未記載" | "無" | "未記載" | "記載なし" | "無し" | "なし" => {
+            Some(MyNumberStatus::Missing)
+        }
+        "誤り・不備" | "誤り" | "不備" | "誤" => Some(MyNumberStatus::Invalid),
+        _ => MyNumberStatus::parse_code(&t.to_ascii_lowercase()),
     }
 }
 

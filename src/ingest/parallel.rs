@@ -346,11 +346,9 @@ mod tests {
         let rows = |reader: &mut RegistrationReader<&[u8]>, chunk: Option<(usize, usize)>| {
             let mut rows = Vec::new();
             match chunk {
-                None => rows.extend(
-                    reader
-                        .by_ref()
-                        .map(|r| r.map(|r| (r.line, r.notice_id.into_string(), r.registered_at))),
-                ),
+                None => rows.extend(reader.by_ref().map(|r| {
+                    r.map(|r| (r.line, r.notice_id.unwrap().into_string(), r.registered_at))
+                })),
                 Some((threads, chunk)) => reader
                     .par_for_each_in(
                         threads,

@@ -913,6 +913,11 @@ impl<'a> Row<'a> {
         }
     }
 
+    /// The file has this column.
+    pub fn has(&self, column: usize) -> bool {
+        self.layout.cols.has(column)
+    }
+
     pub fn label(&self, column: usize) -> String {
         self.layout.specs[column].label()
     }

@@ -2,6 +2,9 @@
 use std::borrow::Cow;
 use std::io::Read;
 
+use chrono::NaiveDate;
+
+use crate::domain::my_number::MyNumberStatus;
 use crate::domain::types::NoticeId;
 
 use super::dates::{parse_timestamp, RegisteredAt};
@@ -39,12 +42,75 @@ impl RegResult {
     }
 }
 
+/// The member a result row names instead of a 受付番号 (the intermediate server's own files):
+/// 記号, 番号 and 枝番 (blank when none), half-width.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MemberKey {
+    pub symbol: String,
+    pub number: String,
+    pub seq: String,
+}
+
+impl MemberKey {
+    /// How a rejection names the member: `記号 S 番号 N 枝番 E`.
+    pub fn label(&self) -> String {
+        member_label(&self.symbol, &self.number, &self.seq)
+    }
+}
+
+/// The notice a member-keyed result belongs to (SPEC §3.1), among the member's notices as
+/// (received on, key): the one received most recently on or before `on` (without a date, the
+/// latest). The error completes a sentence that starts with the member's label.
+pub fn pick_notice<K: Clone>(
+    candidates: &[(NaiveDate, K)],
+    on: Option<NaiveDate>,
+) -> Result<K, String> {
+    let eligible = candidates
+        .iter()
+        .filter(|(received, _)| on.is_none_or(|d| *received <= d));
+    let Some(latest) = eligible.clone().map(|(r, _)| *r).max() else {
+        return Err(match on {
+            Some(d) if !candidates.is_empty() => {
+                format!("の届書で {d} までに受け付けたものがありません")
+            }
+            _ => "の届書がありません".to_string(),
+        });
+    };
+    let mut at_latest = eligible.filter(|(r, _)| *r == latest);
+    let first = at_latest.next().map(|(_, k)| k.clone());
+    if at_latest.next().is_some() {
+        return Err(format!(
+            "の届書が {latest} に複数受け付けられており、どれの登録結果か決められません（受付番号を付けてください）"
+        ));
+    }
+    first.ok_or_else(|| "の届書がありません".to_string())
+}
+
+/// The key of a member: 記号, 番号 and 枝番 joined with a unit separator.
+pub fn member_key(symbol: &str, number: &str, seq: &str) -> String {
+    format!("{symbol}\u{1f}{number}\u{1f}{seq}")
+}
+
+/// `記号 S 番号 N 枝番 E` (枝番 left out when blank).
+pub fn member_label(symbol: &str, number: &str, seq: &str) -> String {
+    if seq.is_empty() {
+        format!("記号 {symbol} 番号 {number}")
+    } else {
+        format!("記号 {symbol} 番号 {number} 枝番 {seq}")
+    }
+}
+
 /// One registration attempt. Several rows for one notice are normal (an error, then a retry
 /// that succeeds); deciding which counts is the caller's job (SPEC §3).
+///
+/// A row names its notice by 受付番号 or, when it has none, by its member (SPEC §3.1): the
+/// caller matches it to that member's notice received most recently on or before the result.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegistrationRow {
     pub line: u64,
-    pub notice_id: NoticeId,
+    /// `None`: the row names `member` instead.
+    pub notice_id: Option<NoticeId>,
+    pub member: Option<MemberKey>,
     pub result: RegResult,
     /// Always present on an `Ok` row.
     pub registered_at: Option<RegisteredAt>,
@@ -58,7 +124,10 @@ pub struct RegistrationRow {
 #[derive(Clone, Copy, Debug)]
 pub struct RegistrationRef<'a> {
     pub line: u64,
+    /// Empty when the row names `member` instead.
     pub notice_id: &'a str,
+    /// 記号, 番号, 枝番 of a row without 受付番号.
+    pub member: Option<(&'a str, &'a str, &'a str)>,
     pub result: RegResult,
     /// Always present on an `Ok` row.
     pub registered_at: Option<RegisteredAt>,
@@ -74,6 +143,19 @@ impl<R: Read> RegistrationReader<R> {
     /// Detects the encoding and maps the header; file-level problems surface here.
     pub fn new(reader: R) -> Result<Self, FileError> {
         let records = Records::open(reader, &REGISTRATION_COLUMNS)?;
+        // A row names its notice by 受付番号, or by the member (the intermediate server's files).
+        let cols = &records.layout.cols;
+        if !cols.has(RegistrationCol::NoticeId as usize)
+            && !(cols.has(RegistrationCol::MemberSymbol as usize)
+                && cols.has(RegistrationCol::MemberNumber as usize))
+        {
+            return Err(FileError::MissingColumns(vec![format!(
+                "{}（または {} と {}）",
+                REGISTRATION_COLUMNS[RegistrationCol::NoticeId as usize].label(),
+                REGISTRATION_COLUMNS[RegistrationCol::MemberSymbol as usize].label(),
+                REGISTRATION_COLUMNS[RegistrationCol::MemberNumber as usize].label(),
+            )]));
+        }
         // Without a result column every row is a success, and a success needs its timestamp.
         let at = RegistrationCol::RegisteredAt as usize;
         if !records.layout.cols.has(at)
@@ -120,9 +202,12 @@ impl<R: Read> RegistrationReader<R> {
         let f = RegFields::parse(&r, true)?;
         Ok(RegistrationRow {
             line,
-            notice_id: f
-                .notice_id
-                .unwrap_or_else(|| unreachable!("parsed with owned = true")),
+            notice_id: f.notice_id,
+            member: f.member.map(|(symbol, number, seq)| MemberKey {
+                symbol: symbol.into_owned(),
+                number: number.into_owned(),
+                seq: seq.into_owned(),
+            }),
             result: f.result,
             registered_at: f.registered_at,
             error_code: f.error_code.map(Cow::into_owned),
@@ -179,6 +264,10 @@ impl<R: Read> RegistrationReader<R> {
                             &RegistrationRef {
                                 line: r.line,
                                 notice_id: f.id(),
+                                member: f
+                                    .member
+                                    .as_ref()
+                                    .map(|(a, b, c)| (a.as_ref(), b.as_ref(), c.as_ref())),
                                 result: f.result,
                                 registered_at: f.registered_at,
                             },
@@ -213,9 +302,13 @@ impl<R: Read> RegistrationReader<R> {
 
 /// A row typed and checked, its text borrowed from the record where nothing changed.
 struct RegFields<'a> {
+    /// Empty when the row names its member instead.
     id_raw: &'a str,
-    /// `None` when not `owned` and `id_raw` is what [`NoticeId::parse`] returns for it.
+    /// `None` when `id_raw` is empty, or when not `owned` and `id_raw` is what
+    /// [`NoticeId::parse`] returns for it.
     notice_id: Option<NoticeId>,
+    /// 記号, 番号, 枝番 of a row without 受付番号.
+    member: Option<(Cow<'a, str>, Cow<'a, str>, Cow<'a, str>)>,
     result: RegResult,
     registered_at: Option<RegisteredAt>,
     error_code: Option<Cow<'a, str>>,
@@ -227,8 +320,17 @@ impl<'a> RegFields<'a> {
     fn parse(r: &Row<'a>, owned: bool) -> Result<Self, RowError> {
         use RegistrationCol as C;
         r.check_width()?;
-        let id_raw = r.required(C::NoticeId as usize)?;
-        let notice_id = if !owned && is_plain_id(id_raw) {
+        let reject = r.field(C::Reject as usize)?;
+        if !reject.is_empty() {
+            return Err(r.error(reject.to_string()));
+        }
+        let id_raw = r.field(C::NoticeId as usize)?;
+        let member = if id_raw.is_empty() {
+            Some(member_of(r)?)
+        } else {
+            None
+        };
+        let notice_id = if member.is_some() || (!owned && is_plain_id(id_raw)) {
             None
         } else {
             Some(
@@ -261,6 +363,7 @@ impl<'a> RegFields<'a> {
         Ok(RegFields {
             id_raw,
             notice_id,
+            member,
             result,
             registered_at,
             error_code: text(r.field(C::ErrorCode as usize)?),
@@ -273,6 +376,42 @@ impl<'a> RegFields<'a> {
             .as_ref()
             .map_or(self.id_raw, NoticeId::as_str)
     }
+}
+
+/// The member of a row without 受付番号: 記号 and 番号 are required then.
+#[allow(clippy::type_complexity)]
+fn member_of<'a>(r: &Row<'a>) -> Result<(Cow<'a, str>, Cow<'a, str>, Cow<'a, str>), RowError> {
+    use RegistrationCol as C;
+    let code = |c: RegistrationCol, required: bool| -> Result<Cow<'a, str>, RowError> {
+        let v = r.field(c as usize)?;
+        if v.is_empty() && required {
+            return Err(r.error(
+                if c == C::MemberSymbol && !r.has(C::MemberSymbol as usize) {
+                    format!("{} が空です", r.label(C::NoticeId as usize))
+                } else {
+                    format!(
+                        "{} と {} が空です（受付番号のない行は被保険者記号・番号で届書を探します）",
+                        r.label(C::NoticeId as usize),
+                        r.label(c as usize)
+                    )
+                },
+            ));
+        }
+        // A 12-digit number with a valid check digit here is a My Number in the wrong column,
+        // which must not be stored (SPEC §6).
+        if v.len() >= 12 && MyNumberStatus::classify(v) == MyNumberStatus::Valid {
+            return Err(r.error(format!(
+                "{} に個人番号と思われる値があります",
+                r.label(c as usize)
+            )));
+        }
+        Ok(halfwidth(v))
+    };
+    Ok((
+        code(C::MemberSymbol, true)?,
+        code(C::MemberNumber, true)?,
+        code(C::DependentSeq, false)?,
+    ))
 }
 
 impl<R: Read> Iterator for RegistrationReader<R> {
@@ -372,7 +511,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             err.to_string(),
-            "必須の列がありません: 受付番号 (notice_id)"
+            "必須の列がありません: 受付番号 (notice_id)（または 被保険者記号 (member_symbol) と 被保険者番号 (member_number)）"
         );
     }
 

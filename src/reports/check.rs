@@ -8,7 +8,10 @@ use crate::domain::{
     Calendar, Evaluation, MyNumberStatus, NoticeFacts, RegistrationRule, RuleSettings, Status,
 };
 use crate::ingest::table::{IdTable, Key96, BATCH};
-use crate::ingest::{self, FileError, NoticeReadOptions, NoticeRef, RegResult};
+use crate::ingest::{
+    self, member_label, FileError, NoticeReadOptions, NoticeRef, Part, Profile, RegResult,
+    SourceOptions,
+};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -34,6 +37,19 @@ pub struct CheckOptions {
     pub as_of: NaiveDate,
     pub rules: RuleSettings,
     pub format: CheckFormat,
+    /// How the insurer's own files are read (SPEC §3.1); `None`: regwatch's format.
+    pub profile: Option<Profile>,
+    /// e-Gov files: the day the file was received.
+    pub received_on: Option<NaiveDate>,
+}
+
+impl CheckOptions {
+    fn source(&self, part: Part) -> SourceOptions<'_> {
+        SourceOptions {
+            profile: self.profile.as_ref().and_then(|p| p.part(part)),
+            received_on: self.received_on,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +105,20 @@ struct RegRow {
     key: u128,
     ok_on: Option<NaiveDate>,
     line: u64,
+    /// A row naming its member instead of a 受付番号: `key` is then the member's hash, and
+    /// `on` the result's date (SPEC §3.1), until the notice is found.
+    member: Option<MemberRow>,
+}
+
+/// What a member-keyed result row needs to find its notice.
+struct MemberRow {
+    /// The result's Japan date; `None` for an error row without a timestamp.
+    on: Option<NaiveDate>,
+    label: String,
+}
+
+fn member_hash(symbol: &str, number: &str, seq: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(ingest::member_key(symbol, number, seq).as_bytes())
 }
 
 impl Registrations {
@@ -140,6 +170,7 @@ fn id_key(id: &str) -> u128 {
 
 fn load_registrations(
     path: &Path,
+    opts: &CheckOptions,
     threads: usize,
     err: &mut dyn Write,
     outcome: &mut CheckOutcome,
@@ -148,19 +179,34 @@ fn load_registrations(
         path: path.display().to_string(),
         source,
     };
-    let mut reader = ingest::open_registrations(path).map_err(wrap)?;
+    let mut reader =
+        ingest::open_registrations(path, opts.source(Part::Registrations)).map_err(wrap)?;
     let rows = reader.rows_estimate(ingest::file_size(path)).unwrap_or(0);
     let mut regs = Registrations::new(rows);
+    let mut by_member: Vec<RegRow> = Vec::new();
     reader.par_for_each(
         threads,
         |block: &mut Vec<RegRow>, r| {
-            block.push(RegRow {
-                key: id_key(r.notice_id),
-                ok_on: match (r.result, r.registered_at) {
-                    (RegResult::Ok, Some(at)) => Some(at.jst_date),
-                    _ => None,
+            let ok_on = match (r.result, r.registered_at) {
+                (RegResult::Ok, Some(at)) => Some(at.jst_date),
+                _ => None,
+            };
+            block.push(match r.member {
+                None => RegRow {
+                    key: id_key(r.notice_id),
+                    ok_on,
+                    line: r.line,
+                    member: None,
                 },
-                line: r.line,
+                Some((symbol, number, seq)) => RegRow {
+                    key: member_hash(symbol, number, seq),
+                    ok_on,
+                    line: r.line,
+                    member: Some(MemberRow {
+                        on: r.registered_at.map(|at| at.jst_date),
+                        label: member_label(symbol, number, seq),
+                    }),
+                },
             })
         },
         |_| {},
@@ -174,7 +220,20 @@ fn load_registrations(
                             let next = &block[accepted..block.len().min(accepted + BATCH)];
                             regs.table.touch(next.iter().map(|r| Key96::new(r.key)));
                         }
-                        regs.add(&block[accepted]);
+                        let row = &mut block[accepted];
+                        if row.member.is_some() {
+                            by_member.push(std::mem::replace(
+                                row,
+                                RegRow {
+                                    key: 0,
+                                    ok_on: None,
+                                    line: 0,
+                                    member: None,
+                                },
+                            ));
+                        } else {
+                            regs.add(row);
+                        }
                         accepted += 1;
                     }
                     Err(e) => {
@@ -187,7 +246,62 @@ fn load_registrations(
         },
     )?;
     reader.finish().map_err(wrap)?;
+    if !by_member.is_empty() {
+        match_members(opts, by_member, &mut regs, err, outcome)?;
+    }
     Ok(regs)
+}
+
+/// Result rows that name a member instead of a 受付番号 (SPEC §3.1): each goes to that member's
+/// notice received most recently on or before the result's date (without a date: the member's
+/// latest notice). No such notice, or two received the same day, rejects the row. One serial
+/// pass over the notices file keeps only the notices of the members named.
+fn match_members(
+    opts: &CheckOptions,
+    rows: Vec<RegRow>,
+    regs: &mut Registrations,
+    err: &mut dyn Write,
+    outcome: &mut CheckOutcome,
+) -> Result<(), CheckError> {
+    let mut notices: HashMap<u128, Vec<(NaiveDate, u128)>> =
+        rows.iter().map(|r| (r.key, Vec::new())).collect();
+    let wrap = |source| CheckError::Notices {
+        path: opts.notices.display().to_string(),
+        source,
+    };
+    let mut reader = ingest::open_notices(
+        &opts.notices,
+        NoticeReadOptions { as_of: opts.as_of },
+        opts.source(Part::Notices),
+    )
+    .map_err(wrap)?;
+    for row in reader.by_ref().flatten() {
+        let key = member_hash(
+            &row.member_symbol,
+            &row.member_number,
+            row.dependent_seq.as_deref().unwrap_or(""),
+        );
+        if let Some(list) = notices.get_mut(&key) {
+            list.push((row.received_on, id_key(row.notice_id.as_str())));
+        }
+    }
+    reader.finish().map_err(wrap)?;
+    for row in rows {
+        let Some(m) = &row.member else { continue };
+        match ingest::pick_notice(&notices[&row.key], m.on) {
+            Ok(key) => regs.add(&RegRow {
+                key,
+                ok_on: row.ok_on,
+                line: row.line,
+                member: None,
+            }),
+            Err(why) => {
+                outcome.registrations_rejected += 1;
+                writeln!(err, "registrations line {}: {} {why}", row.line, m.label)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A block of notices on its way through a worker: the accepted rows as `map` saw them, then
@@ -263,15 +377,19 @@ pub fn run_with_threads(
     let cal = Calendar::get();
     let mut outcome = CheckOutcome::default();
     let regs = match &opts.registrations {
-        Some(p) => Some(load_registrations(p, threads, err, &mut outcome)?),
+        Some(p) => Some(load_registrations(p, opts, threads, err, &mut outcome)?),
         None => None,
     };
     let wrap = |source| CheckError::Notices {
         path: opts.notices.display().to_string(),
         source,
     };
-    let mut reader = ingest::open_notices(&opts.notices, NoticeReadOptions { as_of: opts.as_of })
-        .map_err(wrap)?;
+    let mut reader = ingest::open_notices(
+        &opts.notices,
+        NoticeReadOptions { as_of: opts.as_of },
+        opts.source(Part::Notices),
+    )
+    .map_err(wrap)?;
     let mut sink = Sink::new(opts.format, opts.as_of, out)?;
     let format = opts.format;
     let keep_ids = format != CheckFormat::Summary;

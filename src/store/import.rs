@@ -292,10 +292,7 @@ fn truncated_last_line(
     }
 }
 
-/// The key of a member: 記号, 番号 and 枝番 joined with a unit separator.
-pub fn member_key(symbol: &str, number: &str, seq: &str) -> String {
-    format!("{symbol}\u{1f}{number}\u{1f}{seq}")
-}
+pub use crate::ingest::member_key;
 
 /// Loads a notices file for `insurer`. See the module comment for the guarantees.
 ///
@@ -537,7 +534,11 @@ fn write_registration_chunk(
     batch: &mut Batch,
     chunk: &mut Vec<RegistrationRow>,
 ) -> Result<(), diesel::result::Error> {
-    let ids: Vec<&str> = chunk.iter().map(|r| r.notice_id.as_str()).collect();
+    resolve_members(conn, insurer_id, batch, chunk)?;
+    let ids: Vec<&str> = chunk
+        .iter()
+        .filter_map(|r| r.notice_id.as_ref().map(|id| id.as_str()))
+        .collect();
     let stored: Vec<StoredResult> = registration_results::table
         .filter(registration_results::insurer_id.eq(insurer_id))
         .filter(registration_results::notice_id.eq_any(&ids))
@@ -568,19 +569,22 @@ fn write_registration_chunk(
     let now = now_utc();
     let mut inserts = Vec::new();
     for row in chunk.drain(..) {
+        let Some(notice_id) = &row.notice_id else {
+            continue;
+        };
         let result = match row.result {
             RegResult::Ok => "ok",
             RegResult::Error => "error",
         };
         let at = row.registered_at.map(|r| r.utc);
         let key: StoredResult = (
-            row.notice_id.as_str().to_string(),
+            notice_id.as_str().to_string(),
             result.to_string(),
             at,
             row.error_code.clone(),
             row.error_message.clone(),
         );
-        let notice = notice_rows.get(row.notice_id.as_str());
+        let notice = notice_rows.get(notice_id.as_str());
         if let (Some((_, received_on, _)), Some(r)) = (notice, &row.registered_at) {
             if r.jst_date < *received_on {
                 batch.reject(
@@ -610,7 +614,7 @@ fn write_registration_chunk(
         }
         inserts.push((
             registration_results::insurer_id.eq(insurer_id),
-            registration_results::notice_id.eq(row.notice_id.as_str().to_string()),
+            registration_results::notice_id.eq(notice_id.as_str().to_string()),
             registration_results::result.eq(result),
             registration_results::registered_at.eq(at),
             registration_results::error_code.eq(row.error_code.clone()),
@@ -626,6 +630,67 @@ fn write_registration_chunk(
     }
     let updates: Vec<(i64, NaiveDateTime)> = earliest.into_iter().collect();
     stage::write_registration_updates(conn, &updates)?;
+    Ok(())
+}
+
+/// Gives each row of the chunk that names a member instead of a 受付番号 the 受付番号 of that
+/// member's notice (SPEC §3.1: received most recently on or before the result's date); a row
+/// with no such notice, or with two received that day, is rejected with its line and why.
+fn resolve_members(
+    conn: &mut DbConn,
+    insurer_id: i64,
+    batch: &mut Batch,
+    chunk: &mut Vec<RegistrationRow>,
+) -> Result<(), diesel::result::Error> {
+    use super::schema::members;
+    let keys: HashSet<String> = chunk
+        .iter()
+        .filter_map(|r| r.member.as_ref())
+        .map(|m| member_key(&m.symbol, &m.number, &m.seq))
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = keys.into_iter().collect();
+    let mut by_member: HashMap<String, Vec<(NaiveDate, String)>> = HashMap::new();
+    for part in keys.chunks(CHUNK) {
+        let found: Vec<(String, String, NaiveDate)> = notices::table
+            .inner_join(members::table)
+            .filter(notices::insurer_id.eq(insurer_id))
+            .filter(members::insurer_id.eq(insurer_id))
+            .filter(members::member_key.eq_any(part))
+            .select((
+                members::member_key,
+                notices::notice_id,
+                notices::received_on,
+            ))
+            .load(conn)?;
+        for (key, id, received) in found {
+            by_member.entry(key).or_default().push((received, id));
+        }
+    }
+    let mut rejected = Vec::new();
+    for (i, row) in chunk.iter_mut().enumerate() {
+        let Some(m) = &row.member else { continue };
+        let key = member_key(&m.symbol, &m.number, &m.seq);
+        let candidates = by_member.get(&key).map_or(&[][..], Vec::as_slice);
+        let on = row.registered_at.map(|at| at.jst_date);
+        match crate::ingest::pick_notice(candidates, on) {
+            Ok(id) => {
+                row.notice_id = Some(
+                    crate::domain::types::NoticeId::parse(&id)
+                        .unwrap_or_else(|_| unreachable!("a stored 受付番号 parses")),
+                )
+            }
+            Err(why) => {
+                batch.reject(row.line, format!("{} {why}", m.label()));
+                rejected.push(i);
+            }
+        }
+    }
+    for i in rejected.into_iter().rev() {
+        chunk.remove(i);
+    }
     Ok(())
 }
 

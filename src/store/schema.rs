@@ -111,6 +111,33 @@ diesel::table! {
         batch_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        line -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    import_profiles (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        name -> Text,
+        profile_toml -> Text,
+        updated_by_label -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    import_uploads (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        file_kind -> Text,
+        file_name -> Text,
+        profile_id -> Nullable<BigInt>,
+        received_on -> Nullable<Date>,
+        content -> Binary,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
     }
 }
 
@@ -363,4 +390,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     survey_answers,
     survey_submissions,
     staffing,
+    import_profiles,
+    import_uploads,
 );

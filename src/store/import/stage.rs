@@ -15,7 +15,7 @@
 use super::{member_key, rule_code, Batch, StartState};
 use crate::domain::rules::{self, NoticeFacts};
 use crate::domain::{Calendar, RuleSettings};
-use crate::ingest::{duplicate_message, NoticeRef};
+use crate::ingest::{duplicate_message, mask_digits, NoticeRef};
 use crate::store::{now_utc, DbConn};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -501,6 +501,12 @@ pub fn merge(
         batch.summary.unchanged += n;
     }
 
+    // 1b. A 受付番号 already stored for another member: never a silent overwrite (the number
+    // was reused, or the row is wrong); the row is refused naming the stored notice's line.
+    if start.had_notices {
+        reject_rekeyed(conn, ins, batch)?;
+    }
+
     // 2. A registration result loaded earlier that predates the notice's receipt.
     if start.had_registrations {
         let q = format!(
@@ -608,7 +614,8 @@ pub fn merge(
                      content_hash = y.content_hash, registered_at = y.at, registered_on = {registered_on}, \
                      submission_deadline = y.submission_deadline, \
                      registration_deadline = y.registration_deadline, \
-                     registration_rule = y.registration_rule, batch_id = {batch_id}, updated_at = $1 \
+                     registration_rule = y.registration_rule, batch_id = {batch_id}, line = y.line, \
+                     updated_at = $1 \
                  FROM ({resolved}) y \
                  WHERE notices.insurer_id = {ins} AND notices.notice_id = y.notice_id"
             ),
@@ -633,10 +640,11 @@ pub fn merge(
             "INSERT INTO notices (insurer_id, notice_id, kind, employer_id, member_id, event_date, \
                  received_on, my_number_status, delay_cause, content_hash, registered_at, registered_on, \
                  submission_deadline, registration_deadline, registration_rule, batch_id, created_at, \
-                 updated_at) \
+                 updated_at, line) \
              SELECT {ins}, y.notice_id, y.kind, y.employer_id, y.member_id, y.event_date, y.received_on, \
                  y.my_number_status, y.delay_cause, y.content_hash, y.at, {registered_on}, \
-                 y.submission_deadline, y.registration_deadline, y.registration_rule, {batch_id}, $1, $1 \
+                 y.submission_deadline, y.registration_deadline, y.registration_rule, {batch_id}, $1, $1, \
+                 y.line \
              FROM ({resolved}) y {only_new}"
         ),
         Some(now),
@@ -645,6 +653,69 @@ pub fn merge(
     batch.summary.new += n;
 
     drop_temp_table(conn, "import_stage")
+}
+
+#[derive(QueryableByName)]
+struct Rekeyed {
+    #[diesel(sql_type = BigInt)]
+    line: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    notice_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    symbol: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    number: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    dependent_seq: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    batch_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    stored_line: Option<i64>,
+}
+
+/// Stage rows whose 受付番号 is stored for a different member (記号・番号・枝番): rejected with
+/// both lines and taken out of the stage.
+fn reject_rekeyed(conn: &mut DbConn, ins: i64, batch: &mut Batch) -> Result<(), Error> {
+    let q = format!(
+        "SELECT s.line, s.notice_id, m.symbol, m.number, m.dependent_seq, n.batch_id, \
+                n.line AS stored_line \
+         FROM import_stage s \
+         JOIN notices n ON n.insurer_id = {ins} AND n.notice_id = s.notice_id \
+         JOIN members m ON m.id = n.member_id \
+         WHERE m.member_key <> s.member_key ORDER BY s.line"
+    );
+    let found: Vec<Rekeyed> = match conn {
+        DbConn::Pg(c) => diesel::sql_query(q).load(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(q).load(c)?,
+    };
+    for r in &found {
+        let stored = match (r.batch_id, r.stored_line) {
+            (Some(b), Some(l)) => format!("取込 #{b} の line {l}"),
+            (Some(b), None) => format!("取込 #{b}"),
+            _ => "取込済み".to_string(),
+        };
+        batch.reject(
+            r.line as u64,
+            format!(
+                "受付番号 {} は{}で別の加入者（{}）の届書として登録されています。受付番号の重複か加入者の誤りを確認してください",
+                mask_digits(&r.notice_id),
+                stored,
+                crate::ingest::member_label(&r.symbol, &r.number, &r.dependent_seq)
+            ),
+        );
+    }
+    for chunk in found.chunks(500) {
+        let lines: Vec<String> = chunk.iter().map(|r| r.line.to_string()).collect();
+        exec(
+            conn,
+            &format!(
+                "DELETE FROM import_stage WHERE line IN ({})",
+                lines.join(",")
+            ),
+            None,
+        )?;
+    }
+    Ok(())
 }
 
 diesel::table! {

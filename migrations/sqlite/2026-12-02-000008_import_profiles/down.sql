@@ -1,0 +1,3 @@
+ALTER TABLE notices DROP COLUMN line;
+DROP TABLE import_uploads;
+DROP TABLE import_profiles;

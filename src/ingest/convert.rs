@@ -1,0 +1,942 @@
+//! The insurer's files as they are (SPEC §3.1) → the regwatch-format CSV the readers take.
+//!
+//! Excel workbooks, tab-separated text, files read through an import profile and employers'
+//! e-Gov files are converted on a thread of their own into UTF-8 CSV with regwatch's headers,
+//! streamed through a small channel into the same readers as a regwatch file, so that one set
+//! of row rules, line numbers and error messages serves every input. A converted row keeps its
+//! sheet row (or physical line) as its line number: rows above the header and blank rows come
+//! out as empty lines, which the readers count but skip. A problem only the conversion can see
+//! (a value the profile does not map) goes into the internal `regwatch_reject` column, and the
+//! reader rejects that row with it.
+//!
+//! A regwatch-format CSV without a profile is not converted: it goes to the readers as it is.
+use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+use calamine::{DataType, Reader};
+use chrono::NaiveDate;
+
+use super::egov;
+use super::encoding::Decoded;
+use super::error::FileError;
+use super::headers::{canonical, ColumnSpec, REJECT_COLUMN};
+use super::profile::{understood, FileProfile, Part};
+use super::text::mask_digits;
+
+/// How a file is converted.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SourceOptions<'a> {
+    /// The profile's part for this file, if any.
+    pub profile: Option<&'a FileProfile>,
+    /// e-Gov files: the day the insurer received the file.
+    pub received_on: Option<NaiveDate>,
+}
+
+/// What a file turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Tsv,
+    Xlsx,
+    /// .xls, .xlsb, .ods: read whole (calamine streams only .xlsx).
+    Workbook,
+    Egov,
+}
+
+impl Format {
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::Tsv => "タブ区切りテキスト",
+            Format::Xlsx => "Excel (.xlsx)",
+            Format::Workbook => "Excel (.xls)",
+            Format::Egov => "e-Gov 電子申請ファイル",
+        }
+    }
+}
+
+/// A source the converter can rewind (it looks at the start of the file first).
+pub trait Source: Read + Seek + Send + 'static {}
+impl<T: Read + Seek + Send + 'static> Source for T {}
+
+/// A readable regwatch-format stream, and what the file was.
+pub struct Opened {
+    pub reader: Box<dyn Read + Send>,
+    pub format: Format,
+}
+
+const SNIFF: usize = 64 * 1024;
+
+/// Opens the file at `path` as a regwatch-format stream (see the module comment).
+pub fn open_path(path: &Path, part: Part, opts: SourceOptions<'_>) -> Result<Opened, FileError> {
+    let file = std::fs::File::open(path).map_err(|source| FileError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
+    open(file, part, opts)
+}
+
+/// Opens `src` as a regwatch-format stream (see the module comment).
+pub fn open(
+    mut src: impl Source,
+    part: Part,
+    opts: SourceOptions<'_>,
+) -> Result<Opened, FileError> {
+    let mut head = Vec::with_capacity(SNIFF);
+    (&mut src).take(SNIFF as u64).read_to_end(&mut head)?;
+    src.seek(SeekFrom::Start(0))?;
+    let format = sniff(&head, opts.profile)?;
+    let reader: Box<dyn Read + Send> = match format {
+        Format::Csv if opts.profile.is_none() => Box::new(src),
+        Format::Csv | Format::Tsv => {
+            let profile = opts.profile.cloned().unwrap_or_default();
+            let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
+            spawn(move |out| convert_text(src, delimiter, part, &profile, out))?
+        }
+        Format::Xlsx | Format::Workbook => {
+            let profile = opts.profile.cloned().unwrap_or_default();
+            spawn(move |out| convert_workbook(src, format, part, &profile, out))?
+        }
+        Format::Egov => {
+            if part != Part::Notices {
+                return Err(FileError::Egov(
+                    "e-Gov の届書ファイルは届書として取り込んでください".into(),
+                ));
+            }
+            let mut bytes = Vec::new();
+            src.read_to_end(&mut bytes)?;
+            Box::new(Cursor::new(egov::convert(&bytes, opts.received_on)?))
+        }
+    };
+    Ok(Opened { reader, format })
+}
+
+/// Tells the kind of file from its first bytes; refuses encodings that are not read.
+fn sniff(head: &[u8], profile: Option<&FileProfile>) -> Result<Format, FileError> {
+    if head.starts_with(b"PK\x03\x04") {
+        return Ok(Format::Xlsx);
+    }
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Ok(Format::Workbook);
+    }
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") || looks_like_utf16(head) {
+        return Err(FileError::UnsupportedEncoding("UTF-16"));
+    }
+    if head.contains(&0) {
+        return Err(FileError::Binary);
+    }
+    if looks_like_euc_jp(head) {
+        return Err(FileError::UnsupportedEncoding("EUC-JP"));
+    }
+    if egov::looks_like_egov(head) {
+        return Ok(Format::Egov);
+    }
+    // The header line decides the delimiter: the profile's header row, else the first line
+    // with anything on it.
+    let skip = profile.map_or(0, |p| p.header_row.saturating_sub(1) as usize);
+    let header = head
+        .split(|&b| b == b'\n')
+        .skip(skip)
+        .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+        .unwrap_or(&[]);
+    if header.contains(&b'\t') && !header.contains(&b',') {
+        return Ok(Format::Tsv);
+    }
+    Ok(Format::Csv)
+}
+
+/// UTF-16 without a byte-order mark: NUL bytes, all on one side of the 2-byte units (the high
+/// byte of the commas, digits and line ends every CSV has), where a binary has them anywhere.
+fn looks_like_utf16(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(4096) & !1];
+    let nul_even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
+    let nul_odd = sample
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|&&b| b == 0)
+        .count();
+    let units = sample.len() / 2;
+    (nul_even == 0) != (nul_odd == 0) && nul_even.max(nul_odd) * 10 >= units
+}
+
+/// EUC-JP: not UTF-8, every non-ASCII byte in EUC pairs, and bytes that Shift_JIS text with
+/// kanji always has (lead bytes 0x81–0x9F) absent. Half-width katakana only Shift_JIS text
+/// (A1–DF single bytes) is told apart by the EUC kanji/kana lead bytes it never has at the
+/// start of a pair (A1–A5, E0–FE).
+fn looks_like_euc_jp(head: &[u8]) -> bool {
+    if head.is_ascii() {
+        return false;
+    }
+    let valid_utf8 = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        // A multi-byte character cut at the end of the sample.
+        Err(e) => e.error_len().is_none(),
+    };
+    if valid_utf8 {
+        return false;
+    }
+    let mut i = 0;
+    let mut euc_lead = false;
+    while i < head.len() {
+        let b = head[i];
+        match b {
+            0x00..=0x7F => i += 1,
+            0x8E => {
+                // SS2: half-width katakana.
+                match head.get(i + 1) {
+                    Some(0xA1..=0xDF) => i += 2,
+                    None => break,
+                    _ => return false,
+                }
+            }
+            0x8F => match (head.get(i + 1), head.get(i + 2)) {
+                (Some(0xA1..=0xFE), Some(0xA1..=0xFE)) => i += 3,
+                (_, None) => break,
+                _ => return false,
+            },
+            0xA1..=0xFE => match head.get(i + 1) {
+                Some(0xA1..=0xFE) => {
+                    euc_lead |= matches!(b, 0xA1..=0xA5 | 0xE0..=0xFE) || b >= 0xB0;
+                    i += 2;
+                }
+                None => break,
+                _ => return false,
+            },
+            _ => return false,
+        }
+    }
+    euc_lead
+}
+
+/// Messages from the conversion thread: the first says whether the header could be used.
+enum Msg {
+    Header(Result<(), FileError>),
+    Data(Vec<u8>),
+    Failed(String),
+}
+
+/// Runs `work` on a thread and waits for its verdict on the header, so that file-level errors
+/// (a missing sheet, a profile header the file lacks) surface at open like a CSV's.
+fn spawn(
+    work: impl FnOnce(&mut Out) -> Result<(), FileError> + Send + 'static,
+) -> Result<Box<dyn Read + Send>, FileError> {
+    let (tx, rx) = sync_channel::<Msg>(4);
+    std::thread::Builder::new()
+        .name("regwatch-convert".into())
+        .spawn(move || {
+            let mut out = Out::new(tx);
+            let result = work(&mut out);
+            match result {
+                Ok(()) => {
+                    out.flush();
+                    out.header_done(Ok(()));
+                }
+                Err(e) => {
+                    if out.header_sent {
+                        out.send(Msg::Failed(e.to_string()));
+                    } else {
+                        out.header_done(Err(e));
+                    }
+                }
+            }
+        })?;
+    match rx.recv() {
+        Ok(Msg::Header(Ok(()))) => Ok(Box::new(ChannelReader {
+            rx,
+            buf: Cursor::new(Vec::new()),
+        })),
+        Ok(Msg::Header(Err(e))) => Err(e),
+        _ => Err(FileError::Io(io::Error::other(
+            "変換処理が途中で止まりました",
+        ))),
+    }
+}
+
+/// The consumer's end of the conversion.
+struct ChannelReader {
+    rx: Receiver<Msg>,
+    buf: Cursor<Vec<u8>>,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.buf.read(out)?;
+            if n > 0 || out.is_empty() {
+                return Ok(n);
+            }
+            match self.rx.recv() {
+                Ok(Msg::Data(d)) => self.buf = Cursor::new(d),
+                Ok(Msg::Failed(e)) => return Err(io::Error::other(e)),
+                Ok(Msg::Header(_)) | Err(_) => return Ok(0),
+            }
+        }
+    }
+}
+
+/// The producer's end: regwatch-format CSV text, one output line per input line or row.
+pub(crate) struct Out {
+    tx: SyncSender<Msg>,
+    buf: Vec<u8>,
+    /// The line the next output line will be.
+    line: u64,
+    header_sent: bool,
+}
+
+const OUT_BLOCK: usize = 256 * 1024;
+
+impl Out {
+    fn new(tx: SyncSender<Msg>) -> Self {
+        Out {
+            tx,
+            buf: Vec::with_capacity(OUT_BLOCK),
+            line: 1,
+            header_sent: false,
+        }
+    }
+
+    fn send(&mut self, msg: Msg) -> bool {
+        self.tx.send(msg).is_ok()
+    }
+
+    fn header_done(&mut self, r: Result<(), FileError>) {
+        if !std::mem::replace(&mut self.header_sent, true) {
+            self.send(Msg::Header(r));
+        }
+    }
+
+    /// Empty lines up to `line`, so that the next record is that line.
+    fn skip_to(&mut self, line: u64) {
+        while self.line < line {
+            self.buf.push(b'\n');
+            self.line += 1;
+        }
+    }
+
+    /// Writes one record on one line. Fails when the reader has gone (nothing more is wanted).
+    fn record<S: AsRef<str>>(&mut self, fields: &[S]) -> Result<(), FileError> {
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            push_field(&mut self.buf, f.as_ref());
+        }
+        self.buf.push(b'\n');
+        self.line += 1;
+        if self.buf.len() >= OUT_BLOCK {
+            self.flush();
+            if !self.header_sent {
+                self.header_done(Ok(()));
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            let block = std::mem::replace(&mut self.buf, Vec::with_capacity(OUT_BLOCK));
+            if !self.header_sent {
+                self.header_done(Ok(()));
+            }
+            self.send(Msg::Data(block));
+        }
+    }
+}
+
+/// A CSV field on one line: line breaks inside a cell become spaces (so that every record is
+/// one line and line numbers stay those of the file), quoted when needed.
+fn push_field(buf: &mut Vec<u8>, v: &str) {
+    let needs_quotes = v.contains([',', '"', '\n', '\r']);
+    if !needs_quotes {
+        buf.extend_from_slice(v.as_bytes());
+        return;
+    }
+    buf.push(b'"');
+    for c in v.chars() {
+        match c {
+            '"' => buf.extend_from_slice(b"\"\""),
+            '\n' | '\r' => buf.push(b' '),
+            c => {
+                let mut tmp = [0u8; 4];
+                buf.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+            }
+        }
+    }
+    buf.push(b'"');
+}
+
+/// The header row read through the profile: what each column of the file becomes.
+pub(crate) struct HeaderPlan {
+    /// The output header: regwatch names for mapped columns, the file's own text otherwise,
+    /// empty for columns a mapping replaces; then the reject column.
+    pub out_header: Vec<String>,
+    /// For columns whose values the profile maps: the field and the file's header text.
+    value_fields: Vec<Option<(&'static str, String)>>,
+    /// Columns in the header (up to the last named one).
+    pub width: usize,
+    profile: FileProfile,
+}
+
+impl HeaderPlan {
+    /// Reads `cells` (the header row at `row`) through `profile`. A mapped header that the row
+    /// lacks is an error naming it and the headers found.
+    pub fn new(
+        part: Part,
+        profile: &FileProfile,
+        cells: &[String],
+        row: u32,
+    ) -> Result<HeaderPlan, FileError> {
+        let specs = part.specs();
+        let spec_of = |name: &str| -> Option<&'static ColumnSpec> {
+            let c = canonical(name);
+            specs.iter().find(|s| {
+                std::iter::once(s.ja)
+                    .chain(std::iter::once(s.en))
+                    .chain(s.aliases.iter().copied())
+                    .any(|n| canonical(n) == c)
+            })
+        };
+        let width = cells
+            .iter()
+            .rposition(|c| !c.trim().is_empty())
+            .map_or(0, |i| i + 1);
+        if width == 0 {
+            return Err(FileError::Profile(format!(
+                "見出し行（{row}行目）が空です。取込プロファイルの見出し行を確認してください"
+            )));
+        }
+        let cells = &cells[..width];
+        let mut out: Vec<String> = cells.to_vec();
+        let mut mapped = vec![false; width];
+        for (field, header) in &profile.columns {
+            let want = canonical(header);
+            let found: Vec<usize> = (0..width)
+                .filter(|&i| canonical(&cells[i]) == want)
+                .collect();
+            if found.is_empty() {
+                let shown: Vec<&str> = cells
+                    .iter()
+                    .map(|c| c.trim())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                return Err(FileError::Profile(format!(
+                    "取込プロファイルで {field} に指定した列「{header}」が見出し行（{row}行目）にありません（見出し: {}）",
+                    shown.join(", ")
+                )));
+            }
+            for i in found {
+                out[i] = field.clone();
+                mapped[i] = true;
+            }
+        }
+        // A column the file names like a field the profile maps elsewhere would compete with
+        // the mapped one; the internal column cannot come from a file.
+        for i in 0..width {
+            if mapped[i] {
+                continue;
+            }
+            let competing = spec_of(&cells[i])
+                .is_some_and(|s| s.en == REJECT_COLUMN || profile.columns.contains_key(s.en));
+            if competing {
+                out[i] = String::new();
+            }
+        }
+        let value_fields = out
+            .iter()
+            .zip(cells)
+            .map(|(name, original)| {
+                let spec = spec_of(name)?;
+                profile
+                    .maps_values_of(spec.en)
+                    .then(|| (spec.en, original.trim().to_string()))
+            })
+            .collect();
+        out.push(REJECT_COLUMN.to_string());
+        Ok(HeaderPlan {
+            out_header: out,
+            value_fields,
+            width,
+            profile: profile.clone(),
+        })
+    }
+
+    /// One data row: values mapped, the reject column filled when a value is not mapped.
+    /// `strict_width`: a text file's row with values beyond the header is a broken line.
+    pub fn row(&self, cells: &mut Vec<String>, strict_width: bool) -> Vec<String> {
+        let mut reject = String::new();
+        if strict_width
+            && cells.len() > self.width
+            && cells[self.width..].iter().any(|c| !c.trim().is_empty())
+        {
+            reject = format!(
+                "列の数が見出しと合いません（見出し {} 列、この行 {} 列）",
+                self.width,
+                cells.len()
+            );
+        }
+        cells.resize(self.width, String::new());
+        for (i, vf) in self.value_fields.iter().enumerate() {
+            let Some((field, header)) = vf else { continue };
+            let v = cells[i].trim();
+            if v.is_empty() {
+                continue;
+            }
+            if let Some(to) = self.profile.map_value(field, v) {
+                cells[i] = to.to_string();
+            } else if !understood(field, v) && reject.is_empty() {
+                reject = format!(
+                    "{header} の値「{}」は取込プロファイルの値の対応（{field}）にありません",
+                    mask_digits(v)
+                );
+            }
+        }
+        let mut row = std::mem::take(cells);
+        row.push(reject);
+        row
+    }
+}
+
+/// CSV or tab-separated text through a profile.
+fn convert_text(
+    src: impl Read,
+    delimiter: u8,
+    part: Part,
+    profile: &FileProfile,
+    out: &mut Out,
+) -> Result<(), FileError> {
+    let decoded = Decoded::new(src)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(decoded);
+    let header_row = u64::from(profile.header_row);
+    let mut rec = csv::ByteRecord::new();
+    let mut plan: Option<HeaderPlan> = None;
+    let mut cells: Vec<String> = Vec::new();
+    while reader
+        .read_byte_record(&mut rec)
+        .map_err(|e| FileError::Io(io::Error::other(e.to_string())))?
+    {
+        // The reader's line is one past the record's last line (the decoder ends every record
+        // with one `\n`); count back over line breaks inside quoted fields to its first.
+        let inner: u64 = rec
+            .iter()
+            .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+            .sum();
+        let line = reader.position().line().saturating_sub(1 + inner);
+        cells.clear();
+        cells.extend(rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()));
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        match &plan {
+            None if line < header_row => continue,
+            None => {
+                if line != header_row {
+                    return Err(FileError::Profile(format!(
+                        "見出し行（{header_row}行目）が空です。取込プロファイルの見出し行を確認してください"
+                    )));
+                }
+                let p = HeaderPlan::new(part, profile, &cells, profile.header_row)?;
+                out.skip_to(line);
+                out.record(&p.out_header)?;
+                plan = Some(p);
+            }
+            Some(p) => {
+                out.skip_to(line);
+                let row = p.row(&mut cells, true);
+                out.record(&row)?;
+            }
+        }
+    }
+    if plan.is_none() {
+        return Err(if header_row > 1 {
+            FileError::Profile(format!(
+                "見出し行（{header_row}行目）がありません。取込プロファイルの見出し行を確認してください"
+            ))
+        } else {
+            FileError::Empty
+        });
+    }
+    Ok(())
+}
+
+/// The text of a cell as regwatch reads it: date cells as ISO dates (or date-times), numbers
+/// without a trailing `.0`, text as it is (和暦 and full-width digits are the readers' job).
+pub(crate) fn cell_text<T: DataType>(v: &T) -> String {
+    if v.is_empty() {
+        return String::new();
+    }
+    if let Some(s) = v.get_string() {
+        return s.to_string();
+    }
+    if let Some(dt) = v.get_datetime() {
+        if dt.is_datetime() {
+            if let Some(t) = dt.as_datetime() {
+                return if t.time() == chrono::NaiveTime::MIN {
+                    t.date().format("%Y-%m-%d").to_string()
+                } else {
+                    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+                };
+            }
+        }
+        return dt.as_f64().to_string();
+    }
+    if let Some(s) = v.get_datetime_iso() {
+        return s.to_string();
+    }
+    if let Some(i) = v.get_int() {
+        return i.to_string();
+    }
+    if let Some(f) = v.get_float() {
+        if f.fract() == 0.0 && f.abs() < 1e15 {
+            return format!("{}", f as i64);
+        }
+        return f.to_string();
+    }
+    if let Some(b) = v.get_bool() {
+        return if b { "TRUE" } else { "FALSE" }.to_string();
+    }
+    if let Some(e) = v.get_error() {
+        return format!("#{e:?}");
+    }
+    v.as_string().unwrap_or_default()
+}
+
+fn excel_error(e: impl std::fmt::Display) -> FileError {
+    FileError::Excel(format!("Excel ファイルを読み込めません: {e}"))
+}
+
+/// A workbook of any format calamine reads, from memory (it needs a source it can clone).
+fn whole_workbook(mut src: impl Read) -> Result<calamine::Sheets<Cursor<Vec<u8>>>, FileError> {
+    let mut bytes = Vec::new();
+    src.read_to_end(&mut bytes)?;
+    calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(excel_error)
+}
+
+/// The sheet the profile names, else the first; a missing one is named with those there are.
+fn pick_sheet(names: &[String], profile: &FileProfile) -> Result<String, FileError> {
+    match &profile.sheet {
+        Some(want) => names
+            .iter()
+            .find(|n| n.trim() == want.trim())
+            .cloned()
+            .ok_or_else(|| {
+                FileError::Profile(format!(
+                    "シート「{want}」がありません（シート: {}）",
+                    names.join(", ")
+                ))
+            }),
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| FileError::Excel("シートがありません".into())),
+    }
+}
+
+/// Feeds one sheet row at a time (1-based sheet row numbers) to the header plan and out.
+struct SheetRows<'a> {
+    part: Part,
+    profile: &'a FileProfile,
+    plan: Option<HeaderPlan>,
+}
+
+impl SheetRows<'_> {
+    fn row(&mut self, row: u32, cells: &mut Vec<String>, out: &mut Out) -> Result<(), FileError> {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            return Ok(());
+        }
+        match &self.plan {
+            None if row < self.profile.header_row => Ok(()),
+            None => {
+                if row != self.profile.header_row {
+                    return Err(FileError::Profile(format!(
+                        "見出し行（{}行目）が空です。取込プロファイルの見出し行を確認してください",
+                        self.profile.header_row
+                    )));
+                }
+                let p = HeaderPlan::new(self.part, self.profile, cells, row)?;
+                out.skip_to(u64::from(row));
+                out.record(&p.out_header)?;
+                self.plan = Some(p);
+                Ok(())
+            }
+            Some(p) => {
+                out.skip_to(u64::from(row));
+                let r = p.row(cells, false);
+                out.record(&r)
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), FileError> {
+        if self.plan.is_none() {
+            return Err(FileError::Profile(format!(
+                "見出し行（{}行目）がありません。取込プロファイルの見出し行とシートを確認してください",
+                self.profile.header_row
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A workbook: .xlsx streamed cell by cell, other formats read whole.
+fn convert_workbook<R: Read + Seek>(
+    src: R,
+    format: Format,
+    part: Part,
+    profile: &FileProfile,
+    out: &mut Out,
+) -> Result<(), FileError> {
+    let mut rows = SheetRows {
+        part,
+        profile,
+        plan: None,
+    };
+    let mut cells: Vec<String> = Vec::new();
+    if format == Format::Xlsx {
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(BufReader::new(src)).map_err(excel_error)?;
+        let sheet = pick_sheet(&wb.sheet_names(), profile)?;
+        let mut reader = wb.worksheet_cells_reader(&sheet).map_err(excel_error)?;
+        let mut current: Option<u32> = None;
+        while let Some(cell) = reader.next_cell().map_err(excel_error)? {
+            let (r, c) = cell.get_position();
+            if current != Some(r) {
+                if let Some(prev) = current {
+                    rows.row(prev + 1, &mut cells, out)?;
+                }
+                cells.clear();
+                current = Some(r);
+            }
+            let c = c as usize;
+            if cells.len() <= c {
+                cells.resize(c + 1, String::new());
+            }
+            cells[c] = cell_text(cell.get_value());
+        }
+        if let Some(prev) = current {
+            rows.row(prev + 1, &mut cells, out)?;
+        }
+    } else {
+        let mut wb = whole_workbook(src)?;
+        let sheet = pick_sheet(&wb.sheet_names(), profile)?;
+        let range = wb.worksheet_range(&sheet).map_err(excel_error)?;
+        let (top, left) = range.start().unwrap_or((0, 0));
+        for (i, r) in range.rows().enumerate() {
+            cells.clear();
+            cells.resize(left as usize, String::new());
+            cells.extend(r.iter().map(cell_text));
+            rows.row(top + i as u32 + 1, &mut cells, out)?;
+        }
+    }
+    rows.finish()
+}
+
+/// The first rows of a file as the profile editor shows them: the sheet names (workbooks),
+/// and up to `limit` rows of cells from the top, whatever the header row.
+pub struct Sample {
+    pub format: Format,
+    pub sheets: Vec<String>,
+    pub sheet: Option<String>,
+    /// (row or line number, cells).
+    pub rows: Vec<(u32, Vec<String>)>,
+}
+
+/// Reads the top of a file for the profile editor.
+pub fn sample(
+    mut src: impl Source,
+    profile: &FileProfile,
+    limit: usize,
+) -> Result<Sample, FileError> {
+    let mut head = Vec::with_capacity(SNIFF);
+    (&mut src).take(SNIFF as u64).read_to_end(&mut head)?;
+    src.seek(SeekFrom::Start(0))?;
+    let format = sniff(&head, Some(profile))?;
+    let mut rows = Vec::new();
+    match format {
+        Format::Xlsx | Format::Workbook => {
+            let mut wb = whole_workbook(src)?;
+            let sheets = wb.sheet_names();
+            let sheet = pick_sheet(&sheets, profile)?;
+            let range = wb.worksheet_range(&sheet).map_err(excel_error)?;
+            let (top, left) = range.start().unwrap_or((0, 0));
+            for (i, r) in range.rows().enumerate().take(limit) {
+                let mut cells = vec![String::new(); left as usize];
+                cells.extend(r.iter().map(cell_text));
+                rows.push((top + i as u32 + 1, cells));
+            }
+            Ok(Sample {
+                format,
+                sheets,
+                sheet: Some(sheet),
+                rows,
+            })
+        }
+        Format::Egov => Err(FileError::Egov(
+            "e-Gov ファイルは取込プロファイルなしで取り込めます".into(),
+        )),
+        Format::Csv | Format::Tsv => {
+            let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(Decoded::new(src)?);
+            let mut rec = csv::ByteRecord::new();
+            while rows.len() < limit
+                && reader
+                    .read_byte_record(&mut rec)
+                    .map_err(|e| FileError::Io(io::Error::other(e.to_string())))?
+            {
+                let inner: u64 = rec
+                    .iter()
+                    .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+                    .sum();
+                let line = reader.position().line().saturating_sub(1 + inner);
+                rows.push((
+                    line as u32,
+                    rec.iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect(),
+                ));
+            }
+            Ok(Sample {
+                format,
+                sheets: Vec::new(),
+                sheet: None,
+                rows,
+            })
+        }
+    }
+}
+
+/// Writes the converted regwatch-format CSV of `src` into `out` (tests and the preview).
+#[cfg(test)]
+pub(crate) fn convert_to_string(
+    src: impl Source,
+    part: Part,
+    opts: SourceOptions<'_>,
+) -> Result<String, FileError> {
+    let mut s = String::new();
+    open(src, part, opts)?.reader.read_to_string(&mut s)?;
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::profile::Profile;
+
+    fn cur(s: &str) -> Cursor<Vec<u8>> {
+        Cursor::new(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn a_regwatch_csv_without_profile_passes_unchanged() {
+        let text = "受付番号,届書種別\nA1,資格取得\n";
+        let out = convert_to_string(cur(text), Part::Notices, SourceOptions::default()).unwrap();
+        assert_eq!(out, text);
+    }
+
+    #[test]
+    fn title_rows_headers_and_codes_through_a_profile() {
+        let p = Profile::from_toml_str(
+            "[notices]\nheader_row = 3\n[notices.columns]\nnotice_id = \"受付No\"\nkind = \"届出区分\"\n[notices.values.kind]\n\"01\" = \"acquisition\"\n",
+        )
+        .unwrap();
+        let text = "資格取得届 一覧,,\n\n受付No,届出区分,受付番号\nA1,01,x\n\nA2,05,y\n";
+        let out = convert_to_string(
+            cur(text),
+            Part::Notices,
+            SourceOptions {
+                profile: p.notices.as_ref(),
+                received_on: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "\n\nnotice_id,kind,,regwatch_reject\nA1,acquisition,x,\n\nA2,05,y,届出区分 の値「05」は取込プロファイルの値の対応（kind）にありません\n"
+        );
+    }
+
+    #[test]
+    fn a_mapped_header_the_file_lacks_is_named() {
+        let p = Profile::from_toml_str("[notices.columns]\nnotice_id = \"受付No\"\n").unwrap();
+        let err = open(
+            cur("受付番号,届書種別\nA1,資格取得\n"),
+            Part::Notices,
+            SourceOptions {
+                profile: p.notices.as_ref(),
+                received_on: None,
+            },
+        )
+        .err()
+        .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "取込プロファイルが合いません: 取込プロファイルで notice_id に指定した列「受付No」が見出し行（1行目）にありません（見出し: 受付番号, 届書種別）"
+        );
+    }
+
+    #[test]
+    fn tab_separated_text_is_read() {
+        let out = convert_to_string(
+            cur("受付番号\t届書種別\nA1\t資格取得\n"),
+            Part::Notices,
+            SourceOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(out, "受付番号,届書種別,regwatch_reject\nA1,資格取得,\n");
+    }
+
+    #[test]
+    fn euc_jp_and_utf16_are_named() {
+        let (euc, _, _) = encoding_rs::EUC_JP.encode("受付番号,届書種別\nA1,資格取得\n");
+        let err = open(
+            Cursor::new(euc.into_owned()),
+            Part::Notices,
+            SourceOptions::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("EUC-JP"), "{err}");
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("受付番号,届書種別\nA1,資格取得\n");
+        assert!(open(
+            Cursor::new(sjis.into_owned()),
+            Part::Notices,
+            SourceOptions::default()
+        )
+        .is_ok());
+        let utf16: Vec<u8> = "受付番号,届書種別\nA1,a\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        let err = open(Cursor::new(utf16), Part::Notices, SourceOptions::default())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("UTF-16"), "{err}");
+        let ascii16: Vec<u8> = "notice_id,kind\nA1,loss\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        let err = open(
+            Cursor::new(ascii16),
+            Part::Notices,
+            SourceOptions::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("UTF-16"), "{err}");
+    }
+
+    #[test]
+    fn half_width_katakana_shift_jis_is_not_taken_for_euc() {
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("notice_id,name_kana\nA1,ﾔﾏﾀﾞ ﾀﾛｳ\n");
+        assert!(!looks_like_euc_jp(&sjis));
+    }
+}
