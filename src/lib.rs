@@ -1,4 +1,5 @@
 //! regwatch: watches the 5-day submission and registration rules for My Number health-card notices.
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -196,6 +196,7 @@ fn truncated_last_line_is_a_row_error() {
 #[test]
 fn binary_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
+    // A broken workbook is named as one.
     let path = dir.path().join("notices.xlsx");
     let mut f = std::fs::File::create(&path).unwrap();
     f.write_all(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml")
@@ -204,9 +205,20 @@ fn binary_file_is_refused() {
     let err = open_notices(&path, opts(), SourceOptions::default())
         .err()
         .unwrap();
+    assert!(
+        err.to_string()
+            .starts_with("Excel ファイルを読み込めません"),
+        "{err}"
+    );
+    // Anything else with NUL bytes is a binary.
+    let path = dir.path().join("notices.png");
+    std::fs::write(&path, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01").unwrap();
+    let err = open_notices(&path, opts(), SourceOptions::default())
+        .err()
+        .unwrap();
     assert_eq!(
         err.to_string(),
-        "バイナリファイルのようです。CSVファイルを指定してください"
+        "バイナリファイルのようです。CSV または Excel のファイルを指定してください"
     );
     assert!(matches!(
         open_registrations(&path, SourceOptions::default()),

@@ -851,8 +851,35 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             .0
     };
 
+    // B's import profile and an upload of B's waiting for its preview decision (issue 14).
+    let b_profile =
+        regwatch::ingest::Profile::from_toml_str("[notices.columns]\nnotice_id = \"受付No\"\n")
+            .unwrap();
+    let profile_b =
+        regwatch::store::profiles::save(&mut c, b.insurer.id, "B-profile", &b_profile, "b")
+            .unwrap();
+    let upload_b = regwatch::store::profiles::keep_upload(
+        &mut c,
+        b.insurer.id,
+        &regwatch::store::profiles::NewUpload {
+            user: None,
+            file_kind: "notices",
+            file_name: "b.csv",
+            profile_id: None,
+            received_on: None,
+            content: b"notice_id\n",
+        },
+    )
+    .unwrap();
+
     // (method, path, body) — API routes with the bearer token, pages with the cookie and CSRF.
     let api: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", "/api/v1/import-profiles/B-profile".to_string(), None),
+        (
+            "DELETE",
+            "/api/v1/import-profiles/B-profile".to_string(),
+            None,
+        ),
         ("GET", format!("/api/v1/mail/{outbox_b}"), None),
         (
             "POST",
@@ -941,6 +968,36 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             vec![("note", "x".into()), ("csrf", csrf.clone())],
         ),
         ("GET", format!("/survey/submissions/{submission_b}"), vec![]),
+        (
+            "GET",
+            format!("/imports/profiles/edit?id={profile_b}"),
+            vec![],
+        ),
+        (
+            "GET",
+            format!("/imports/profiles/edit?upload={upload_b}"),
+            vec![],
+        ),
+        (
+            "GET",
+            format!("/imports/profiles/{profile_b}/profile.toml"),
+            vec![],
+        ),
+        (
+            "POST",
+            format!("/imports/profiles/{profile_b}/delete"),
+            vec![("csrf", csrf.clone())],
+        ),
+        (
+            "POST",
+            format!("/imports/uploads/{upload_b}/commit"),
+            vec![("csrf", csrf.clone())],
+        ),
+        (
+            "POST",
+            format!("/imports/uploads/{upload_b}/discard"),
+            vec![("csrf", csrf.clone())],
+        ),
     ];
 
     // The walk covers every documented API path with a path parameter.
@@ -950,6 +1007,11 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             continue;
         }
         for method in ops.as_object().unwrap().keys() {
+            // Profile names are per insurer: A's PUT with B's name makes A's own profile (B's
+            // stays as it was: checked at the end).
+            if path == "/api/v1/import-profiles/{name}" && method == "put" {
+                continue;
+            }
             let covered = api.iter().any(|(m, p, _)| {
                 m.eq_ignore_ascii_case(method)
                     && p.split('/').count() == path.split('/').count()
@@ -1037,4 +1099,22 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
         .first(&mut c)
         .unwrap();
     assert_eq!(status, "pending");
+    let r = app
+        .client
+        .put(format!("{}/api/v1/import-profiles/B-profile", app.address))
+        .bearer_auth(&ta)
+        .body("[registrations.columns]\nmember_symbol = \"記号\"\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let stored_b = regwatch::store::profiles::get(&mut c, b.insurer.id, profile_b)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored_b.profile, b_profile);
+    assert!(
+        regwatch::store::profiles::upload(&mut c, b.insurer.id, upload_b)
+            .unwrap()
+            .is_some()
+    );
 }

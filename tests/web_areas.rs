@@ -620,7 +620,8 @@ async fn cookie_form_posts_need_the_csrf_token_and_succeed_with_it() {
         0
     );
 
-    // The plain form (token field first) redirects to the batch page.
+    // The plain form (token field first) shows what the file would change; nothing is loaded
+    // until the staff member commits it (with the token), which leads to the batch page.
     let (ct, body) = multipart(&[
         ("csrf", None, s.csrf.as_bytes()),
         ("kind", None, b"notices"),
@@ -632,12 +633,46 @@ async fn cookie_form_posts_need_the_csrf_token_and_succeed_with_it() {
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("取り込む前の確認"), "{html}");
+    assert!(html.contains("件新規"), "{html}");
+    assert_eq!(
+        get_json(&w.app, &admin, "/api/v1/imports").await.1["total"],
+        0,
+        "a preview stores nothing"
+    );
+    let commit = html
+        .split("action=\"")
+        .find_map(|rest| {
+            let url = rest.split('"').next()?;
+            url.ends_with("/commit").then(|| url.to_string())
+        })
+        .expect("the preview has a commit form");
+    let r = with_cookie(&w.app, Method::POST, &commit, &s)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "committing needs the token too");
+    let r = with_cookie(&w.app, Method::POST, &commit, &s)
+        .form(&[("csrf", s.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let to = r.headers()[LOCATION].to_str().unwrap().to_string();
     assert!(to.starts_with("/imports/"), "{to}");
     assert_eq!(page(&w.app, &s, &to).await.0, 200);
+    // The upload is gone once committed.
+    let r = with_cookie(&w.app, Method::POST, &commit, &s)
+        .form(&[("csrf", s.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 
-    // The page's script: header token, JSON answer.
+    // The page's script: header token, JSON preview, then the commit as JSON.
     let (ct, body) = multipart(&[
         ("kind", None, b"registrations"),
         ("file", Some("r.csv"), REGISTRATIONS.as_bytes()),
@@ -655,6 +690,29 @@ async fn cookie_form_posts_need_the_csrf_token_and_succeed_with_it() {
     assert_eq!(
         (j["kind"].as_str(), j["new"].as_u64()),
         (Some("registrations"), Some(2))
+    );
+    let upload = j["upload_id"].as_i64().unwrap();
+    let r = with_cookie(
+        &w.app,
+        Method::POST,
+        &format!("/imports/uploads/{upload}/commit"),
+        &s,
+    )
+    .header("X-CSRF-Token", &s.csrf)
+    .header(ACCEPT, "application/json")
+    .form(&[("csrf", s.csrf.as_str())])
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let j: Value = r.json().await.unwrap();
+    assert_eq!(
+        (j["new"].as_u64(), j["batch_id"].as_i64().is_some()),
+        (Some(2), true)
+    );
+    assert_eq!(
+        get_json(&w.app, &admin, "/api/v1/imports").await.1["total"],
+        2
     );
 
     // Settings form.

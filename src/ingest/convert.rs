@@ -77,7 +77,8 @@ pub fn open_path(path: &Path, part: Part, opts: SourceOptions<'_>) -> Result<Ope
     open(file, part, opts)
 }
 
-/// Opens `src` as a regwatch-format stream (see the module comment).
+/// Opens `src` as a regwatch-format stream (see the module comment). A source that cannot seek
+/// (a pipe) is read on from the bytes already looked at; a workbook from a pipe is read whole.
 pub fn open(
     mut src: impl Source,
     part: Part,
@@ -85,8 +86,11 @@ pub fn open(
 ) -> Result<Opened, FileError> {
     let mut head = Vec::with_capacity(SNIFF);
     (&mut src).take(SNIFF as u64).read_to_end(&mut head)?;
-    src.seek(SeekFrom::Start(0))?;
     let format = sniff(&head, opts.profile)?;
+    let src = match src.seek(SeekFrom::Start(0)) {
+        Ok(_) => Rewound::Seeked(src),
+        Err(_) => Rewound::Chained(Cursor::new(head).chain(src)),
+    };
     let reader: Box<dyn Read + Send> = match format {
         Format::Csv if opts.profile.is_none() => Box::new(src),
         Format::Csv | Format::Tsv => {
@@ -96,6 +100,7 @@ pub fn open(
         }
         Format::Xlsx | Format::Workbook => {
             let profile = opts.profile.cloned().unwrap_or_default();
+            let src = src.seekable()?;
             spawn(move |out| convert_workbook(src, format, part, &profile, out))?
         }
         Format::Egov => {
@@ -105,11 +110,64 @@ pub fn open(
                 ));
             }
             let mut bytes = Vec::new();
+            let mut src = src;
             src.read_to_end(&mut bytes)?;
             Box::new(Cursor::new(egov::convert(&bytes, opts.received_on)?))
         }
     };
     Ok(Opened { reader, format })
+}
+
+/// A source back at its start: rewound, or (a pipe) the bytes looked at chained to the rest.
+enum Rewound<S> {
+    Seeked(S),
+    Chained(io::Chain<Cursor<Vec<u8>>, S>),
+}
+
+impl<S: Read> Read for Rewound<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Rewound::Seeked(s) => s.read(buf),
+            Rewound::Chained(c) => c.read(buf),
+        }
+    }
+}
+
+impl<S: Read + Seek> Rewound<S> {
+    /// What a workbook reader needs: the file itself, or a pipe's bytes in memory.
+    fn seekable(self) -> io::Result<Seekable<S>> {
+        match self {
+            Rewound::Seeked(s) => Ok(Seekable::File(s)),
+            Rewound::Chained(mut c) => {
+                let mut bytes = Vec::new();
+                c.read_to_end(&mut bytes)?;
+                Ok(Seekable::Memory(Cursor::new(bytes)))
+            }
+        }
+    }
+}
+
+enum Seekable<S> {
+    File(S),
+    Memory(Cursor<Vec<u8>>),
+}
+
+impl<S: Read> Read for Seekable<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Seekable::File(s) => s.read(buf),
+            Seekable::Memory(m) => m.read(buf),
+        }
+    }
+}
+
+impl<S: Seek> Seek for Seekable<S> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match self {
+            Seekable::File(s) => s.seek(pos),
+            Seekable::Memory(m) => m.seek(pos),
+        }
+    }
 }
 
 /// Tells the kind of file from its first bytes; refuses encodings that are not read.
@@ -146,8 +204,10 @@ fn sniff(head: &[u8], profile: Option<&FileProfile>) -> Result<Format, FileError
     Ok(Format::Csv)
 }
 
-/// UTF-16 without a byte-order mark: NUL bytes, all on one side of the 2-byte units (the high
-/// byte of the commas, digits and line ends every CSV has), where a binary has them anywhere.
+/// UTF-16 without a byte-order mark: NUL bytes, nearly all on one side of the 2-byte units
+/// (the high byte of the commas, digits and line ends every CSV has), where a binary has them
+/// anywhere. Nearly: a character U+xx00 has its NUL on the other side, and Japanese text has
+/// them (U+3000 全角スペース, U+4E00 一).
 fn looks_like_utf16(head: &[u8]) -> bool {
     let sample = &head[..head.len().min(4096) & !1];
     let nul_even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
@@ -158,7 +218,8 @@ fn looks_like_utf16(head: &[u8]) -> bool {
         .filter(|&&b| b == 0)
         .count();
     let units = sample.len() / 2;
-    (nul_even == 0) != (nul_odd == 0) && nul_even.max(nul_odd) * 10 >= units
+    let (many, few) = (nul_even.max(nul_odd), nul_even.min(nul_odd));
+    many > 0 && many * 10 >= units && few * 4 <= many
 }
 
 /// EUC-JP: not UTF-8, every non-ASCII byte in EUC pairs, and bytes that Shift_JIS text with
@@ -374,6 +435,8 @@ pub(crate) struct HeaderPlan {
     pub out_header: Vec<String>,
     /// For columns whose values the profile maps: the field and the file's header text.
     value_fields: Vec<Option<(&'static str, String)>>,
+    /// The columns of date fields (see [`HeaderPlan::serial_dates`]).
+    date_cols: Vec<usize>,
     /// Columns in the header (up to the last named one).
     pub width: usize,
     profile: FileProfile,
@@ -453,13 +516,54 @@ impl HeaderPlan {
                     .then(|| (spec.en, original.trim().to_string()))
             })
             .collect();
+        let date_cols = out
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| {
+                spec_of(name)
+                    .is_some_and(|s| matches!(s.en, "event_date" | "received_on" | "registered_at"))
+            })
+            .map(|(i, _)| i)
+            .collect();
         out.push(REJECT_COLUMN.to_string());
         Ok(HeaderPlan {
             out_header: out,
             value_fields,
+            date_cols,
             width,
             profile: profile.clone(),
         })
+    }
+
+    /// Workbooks: a number in a date column is an Excel date serial. calamine 0.31 reads a date
+    /// cell as a plain number when its number format has quoted text (`yyyy"年"m"月"d"日"`, the
+    /// 和暦 `ggge"年"m"月"d"日"`: it does not unescape the `&quot;` of styles.xml, whose `;` then
+    /// ends the format), and some systems write dates as serials without a date format. Only
+    /// serials of 1900–2100 are taken, so that a compact date typed as a number (`20240426`)
+    /// stays what it is.
+    fn serial_dates(&self, cells: &mut [String]) {
+        for &i in &self.date_cols {
+            let Some(v) = cells.get_mut(i) else { continue };
+            let t = v.trim();
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                continue;
+            }
+            let Ok(serial) = t.parse::<f64>() else {
+                continue;
+            };
+            if !(1.0..73_416.0).contains(&serial) {
+                continue;
+            }
+            let dt =
+                calamine::ExcelDateTime::new(serial, calamine::ExcelDateTimeType::DateTime, false);
+            if let Some(at) = dt.as_datetime() {
+                *v = if at.time() == chrono::NaiveTime::MIN {
+                    at.date().format("%Y-%m-%d").to_string()
+                } else {
+                    at.format("%Y-%m-%dT%H:%M:%S").to_string()
+                };
+            }
+        }
     }
 
     /// One data row: values mapped, the reject column filled when a value is not mapped.
@@ -666,6 +770,7 @@ impl SheetRows<'_> {
             }
             Some(p) => {
                 out.skip_to(u64::from(row));
+                p.serial_dates(cells);
                 let r = p.row(cells, false);
                 out.record(&r)
             }
@@ -808,6 +913,137 @@ pub fn sample(
                 format,
                 sheets: Vec::new(),
                 sheet: None,
+                rows,
+            })
+        }
+    }
+}
+
+/// One row of a file as regwatch will read it, for the profile editor.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PreviewRow {
+    pub line: u64,
+    /// The values in the order of [`Preview::columns`]; empty for a rejected row.
+    pub values: Vec<String>,
+    /// Why the row would be rejected.
+    pub error: Option<String>,
+}
+
+/// The first rows of a file read through a profile: what an import would take from each.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Preview {
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<PreviewRow>,
+}
+
+/// Reads up to `limit` data rows of `src` through `profile` with the import's own readers.
+pub fn preview(
+    src: impl Source,
+    part: Part,
+    profile: &FileProfile,
+    as_of: NaiveDate,
+    received_on: NaiveDate,
+    limit: usize,
+) -> Result<Preview, FileError> {
+    use super::{NoticeReadOptions, NoticeReader, RegistrationReader};
+    let opened = open(
+        src,
+        part,
+        SourceOptions {
+            profile: Some(profile),
+            received_on: Some(received_on),
+        },
+    )?;
+    let rejected = |e: super::RowError| PreviewRow {
+        line: e.line,
+        values: Vec::new(),
+        error: Some(e.reason),
+    };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    match part {
+        Part::Notices => {
+            let reader = NoticeReader::new(opened.reader, NoticeReadOptions { as_of })?;
+            let rows = reader
+                .take(limit)
+                .map(|r| match r {
+                    Ok(n) => PreviewRow {
+                        line: n.line,
+                        values: vec![
+                            n.notice_id.as_str().to_string(),
+                            n.kind.label_ja().to_string(),
+                            n.employer_code.clone(),
+                            opt(&n.employer_name),
+                            super::member_label(
+                                &n.member_symbol,
+                                &n.member_number,
+                                n.dependent_seq.as_deref().unwrap_or(""),
+                            ),
+                            opt(&n.name),
+                            n.event_date.to_string(),
+                            n.received_on.to_string(),
+                            n.my_number.label_ja().to_string(),
+                        ],
+                        error: None,
+                    },
+                    Err(e) => rejected(e),
+                })
+                .collect();
+            Ok(Preview {
+                columns: vec![
+                    "受付番号",
+                    "届書種別",
+                    "事業所記号",
+                    "事業所名称",
+                    "加入者",
+                    "氏名",
+                    "事実発生日",
+                    "受付日",
+                    "個人番号",
+                ],
+                rows,
+            })
+        }
+        Part::Registrations => {
+            let reader = RegistrationReader::new(opened.reader)?;
+            let rows = reader
+                .take(limit)
+                .map(|r| match r {
+                    Ok(g) => PreviewRow {
+                        line: g.line,
+                        values: vec![
+                            g.notice_id
+                                .as_ref()
+                                .map(|id| id.as_str().to_string())
+                                .unwrap_or_default(),
+                            g.member.as_ref().map(|m| m.label()).unwrap_or_default(),
+                            match g.result {
+                                super::RegResult::Ok => "正常".to_string(),
+                                super::RegResult::Error => "エラー".to_string(),
+                            },
+                            g.registered_at
+                                .map(|at| {
+                                    (at.utc + chrono::Duration::hours(9))
+                                        .format("%Y-%m-%d %H:%M")
+                                        .to_string()
+                                })
+                                .unwrap_or_default(),
+                            opt(&g.error_code),
+                            opt(&g.error_message),
+                        ],
+                        error: None,
+                    },
+                    Err(e) => rejected(e),
+                })
+                .collect();
+            Ok(Preview {
+                columns: vec![
+                    "受付番号",
+                    "加入者（受付番号のない行）",
+                    "処理結果",
+                    "登録完了日時（日本時間）",
+                    "エラーコード",
+                    "エラー内容",
+                ],
                 rows,
             })
         }

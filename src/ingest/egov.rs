@@ -14,7 +14,8 @@
 //! | 2202700 被扶養者(異動)届 | 8 | spouse 24 / 25, others +1 / +2 from 70 and 103 | spouse 29, others +8 | spouse 44–45, others +20–21 |
 //!
 //! The My Number is classified and dropped here: only its status goes on. The 受付番号 is
-//! derived from the file's media record and the record's line, so loading the file again
+//! derived from the file's media record and the record's line
+//! (`EG{作成年月日}-E{事業所番号}-S{媒体通番}-L{line}`), so loading the file again
 //! changes nothing.
 use chrono::NaiveDate;
 
@@ -137,9 +138,7 @@ pub(crate) fn convert(bytes: &[u8], received_on: Option<NaiveDate>) -> Result<Ve
 
     let mut out = Vec::with_capacity(bytes.len() * 2);
     push_record(&mut out, HEADER.iter().copied());
-    for _ in 1..=data_at {
-        out.push(b'\n');
-    }
+    out.extend(std::iter::repeat_n(b'\n', data_at));
     for (i, line) in lines.iter().enumerate().skip(data_at + 1) {
         let line_no = i + 1;
         if line.trim().is_empty() {
@@ -148,7 +147,9 @@ pub(crate) fn convert(bytes: &[u8], received_on: Option<NaiveDate>) -> Result<Ve
         }
         let items: Vec<&str> = line.split(',').collect();
         let n = record(&items, pension);
-        let notice_id = format!("EG{created}-{employer_code}-{serial}-{line_no:04}");
+        // Letters between the parts: a run of 12 digits or more (even with hyphens) would be
+        // masked as a possible My Number wherever the 受付番号 is echoed.
+        let notice_id = format!("EG{created}-E{employer_code}-S{serial}-L{line_no:04}");
         let received = received_on.format("%Y-%m-%d").to_string();
         push_record(
             &mut out,
@@ -326,7 +327,7 @@ mod tests {
         assert!(lines[1..5].iter().all(|l| l.is_empty()));
         assert_eq!(
             lines[5],
-            "EG20250410-12345-001-0006,acquisition,12345,健保サービス株式会社,12345,101,,山田　太郎,ﾔﾏﾀﾞ ﾀﾛｳ,令和7年4月1日,2025-04-11,missing,"
+            "EG20250410-E12345-S001-L0006,acquisition,12345,健保サービス株式会社,12345,101,,山田　太郎,ﾔﾏﾀﾞ ﾀﾛｳ,令和7年4月1日,2025-04-11,missing,"
         );
     }
 

@@ -29,9 +29,9 @@ pub enum FileError {
     },
     #[error("ファイルを読み込めません: {0}")]
     Io(#[from] std::io::Error),
-    #[error("バイナリファイルのようです。CSVファイルを指定してください")]
+    #[error("バイナリファイルのようです。CSV または Excel のファイルを指定してください")]
     Binary,
-    #[error("{0} のファイルには対応していません。UTF-8 または Shift_JIS のCSVで保存してください")]
+    #[error("{0} のファイルには対応していません。UTF-8 または Shift_JIS のCSV（または Excel）で保存してください")]
     UnsupportedEncoding(&'static str),
     #[error("ファイルが空です")]
     Empty,

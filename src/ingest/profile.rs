@@ -58,6 +58,15 @@ impl Part {
             })
     }
 
+    /// The names regwatch finds `field` by without a mapping (Japanese, English, aliases).
+    pub fn specs_names(self, field: &str) -> Vec<&'static str> {
+        self.specs()
+            .iter()
+            .filter(|s| s.en == field)
+            .flat_map(|s| [s.ja, s.en].into_iter().chain(s.aliases.iter().copied()))
+            .collect()
+    }
+
     /// The fields whose values a profile can map, with regwatch's values for each.
     pub fn value_fields(self) -> &'static [(&'static str, &'static [&'static str])] {
         match self {
@@ -248,6 +257,11 @@ pub(crate) fn understood(field: &str, raw: &str) -> bool {
         "result" => RegResult::parse(raw).is_some(),
         _ => true,
     }
+}
+
+/// Whether two header texts name the same column (width, case, spaces and marks ignored).
+pub fn same_header(a: &str, b: &str) -> bool {
+    canonical(a) == canonical(b)
 }
 
 /// Suggests the field a header names: regwatch's own names and aliases first, then the words

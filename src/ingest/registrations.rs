@@ -145,10 +145,9 @@ impl<R: Read> RegistrationReader<R> {
         let records = Records::open(reader, &REGISTRATION_COLUMNS)?;
         // A row names its notice by 受付番号, or by the member (the intermediate server's files).
         let cols = &records.layout.cols;
-        if !cols.has(RegistrationCol::NoticeId as usize)
-            && !(cols.has(RegistrationCol::MemberSymbol as usize)
-                && cols.has(RegistrationCol::MemberNumber as usize))
-        {
+        let by_member = cols.has(RegistrationCol::MemberSymbol as usize)
+            && cols.has(RegistrationCol::MemberNumber as usize);
+        if !cols.has(RegistrationCol::NoticeId as usize) && !by_member {
             return Err(FileError::MissingColumns(vec![format!(
                 "{}（または {} と {}）",
                 REGISTRATION_COLUMNS[RegistrationCol::NoticeId as usize].label(),

@@ -120,6 +120,35 @@ pub enum ImportError {
     Truncated { line: u64 },
     #[error("データベースエラーのため取込を中止しました: {0}")]
     Db(#[from] diesel::result::Error),
+    /// Internal: a preview's batch, carried out of its transaction to roll it back.
+    #[error("取込の確認（変更内容の表示）のみ")]
+    Preview(Box<ImportSummary>),
+}
+
+/// Whether a batch is kept or only shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Commit,
+    /// Everything an import does, in its transaction, then rolled back: the summary tells what
+    /// the file would change (new / changed / unchanged / rejected) before anyone commits it.
+    Preview,
+}
+
+/// Ends a batch's transaction: a preview hands its summary out as an error, so that
+/// `write_tx` rolls everything back.
+fn end_batch(summary: ImportSummary, mode: Mode) -> Result<ImportSummary, ImportError> {
+    match mode {
+        Mode::Commit => Ok(summary),
+        Mode::Preview => Err(ImportError::Preview(Box::new(summary))),
+    }
+}
+
+/// The summary of a preview, out of the error that rolled it back.
+fn preview_result(r: Result<ImportSummary, ImportError>) -> Result<ImportSummary, ImportError> {
+    match r {
+        Err(ImportError::Preview(s)) => Ok(*s),
+        other => other,
+    }
 }
 
 /// Feeds everything read through SHA-256 and remembers how the file ends, while the CSV reader
@@ -309,6 +338,30 @@ pub fn import_notices(
     as_of: NaiveDate,
     progress: Progress<'_>,
 ) -> Result<ImportSummary, ImportError> {
+    notices_batch(
+        conn,
+        insurer,
+        source,
+        file_name,
+        actor,
+        as_of,
+        progress,
+        Mode::Commit,
+    )
+}
+
+/// [`import_notices`] in either [`Mode`].
+#[allow(clippy::too_many_arguments)]
+pub fn notices_batch(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    source: impl Read,
+    file_name: &str,
+    actor: &Actor,
+    as_of: NaiveDate,
+    progress: Progress<'_>,
+    mode: Mode,
+) -> Result<ImportSummary, ImportError> {
     let state = Rc::new(RefCell::new(TeeState::default()));
     let tee = Tee {
         inner: source,
@@ -376,9 +429,13 @@ pub fn import_notices(
             stage::drop_repeats(conn, &mut batch)?;
             stage::merge(conn, start, insurer.id.0, &mut batch)?;
             progress(stats.rows.max(read));
-            Ok(batch.finish(conn, sha_hex(&state), stats.rows)?)
+            end_batch(batch.finish(conn, sha_hex(&state), stats.rows)?, mode)
         })
-    })?;
+    });
+    if mode == Mode::Preview {
+        return preview_result(summary);
+    }
+    let summary = summary?;
     analyze_after(conn, &summary, &["notices", "members", "employers"]);
     Ok(summary)
 }
@@ -468,6 +525,27 @@ pub fn import_registrations(
     actor: &Actor,
     progress: Progress<'_>,
 ) -> Result<ImportSummary, ImportError> {
+    registrations_batch(
+        conn,
+        insurer,
+        source,
+        file_name,
+        actor,
+        progress,
+        Mode::Commit,
+    )
+}
+
+/// [`import_registrations`] in either [`Mode`].
+pub fn registrations_batch(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    source: impl Read,
+    file_name: &str,
+    actor: &Actor,
+    progress: Progress<'_>,
+    mode: Mode,
+) -> Result<ImportSummary, ImportError> {
     let state = Rc::new(RefCell::new(TeeState::default()));
     let tee = Tee {
         inner: source,
@@ -513,9 +591,13 @@ pub fn import_registrations(
             }
             batch.summary.changed += stage::apply_registration_updates(conn, insurer.id.0)?;
             progress(stats.rows);
-            Ok(batch.finish(conn, sha_hex(&state), stats.rows)?)
+            end_batch(batch.finish(conn, sha_hex(&state), stats.rows)?, mode)
         })
-    })?;
+    });
+    if mode == Mode::Preview {
+        return preview_result(summary);
+    }
+    let summary = summary?;
     analyze_after(conn, &summary, &["registration_results", "notices"]);
     Ok(summary)
 }
@@ -606,7 +688,8 @@ fn write_registration_chunk(
         if notice.is_none() {
             batch.summary.without_notice += 1;
         }
-        if let (Some((id, _, stored_at)), Some(at)) = (notice, at) {
+        // Only a success completes the registration: an error row's timestamp is when it failed.
+        if let (Some((id, _, stored_at)), Some(at), RegResult::Ok) = (notice, at, row.result) {
             let current = earliest.get(id).copied().or(*stored_at);
             if current.is_none_or(|c| at < c) {
                 earliest.insert(*id, at);

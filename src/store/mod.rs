@@ -8,6 +8,7 @@ pub mod letters;
 pub mod mail_settings;
 pub mod notices;
 pub mod outbox;
+pub mod profiles;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;

@@ -8,16 +8,21 @@ use super::auth::{CurrentUser, Via, CSRF_HEADER};
 use super::error::{ErrorBody, WebError};
 use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageUser};
 use super::AppState;
+
+use super::pages::{CsrfOnly, PageForm};
+use crate::app::imports::{self as app, ImportsError};
+use crate::app::Acting;
+use crate::cli::today_jst;
 use crate::store::batches::{self, BatchId, BatchRow};
-use crate::store::import::{self, Actor, FileKind, ImportError, ImportSummary};
-use crate::store::insurers;
+use crate::store::import::{self, FileKind, ImportError, ImportSummary, Mode};
+use crate::store::profiles::{self, StoredProfile};
 use crate::store::users::Role;
 use actix_multipart::form::{Limits, MultipartCollect, MultipartForm, MultipartFormConfig, State};
 use actix_multipart::{Field, MultipartError};
 use actix_web::body::{BodyStream, MessageBody};
 use actix_web::http::{header, StatusCode};
 use actix_web::{guard, web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -338,7 +343,7 @@ fn from_multipart(e: &MultipartError) -> UploadError {
 // Receiving the file
 
 /// The uploaded file on disk; removed when dropped (after the import, or on any error).
-struct TempUpload(PathBuf);
+pub(super) struct TempUpload(PathBuf);
 
 impl Drop for TempUpload {
     fn drop(&mut self) {
@@ -350,10 +355,17 @@ impl Drop for TempUpload {
     }
 }
 
-struct Received {
+pub(super) struct Received {
     file: TempUpload,
-    file_name: String,
-    size: u64,
+    pub file_name: String,
+    pub size: u64,
+}
+
+impl Received {
+    /// The spooled file's bytes.
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        std::fs::read(&self.file.0)
+    }
 }
 
 fn create_temp() -> std::io::Result<(std::fs::File, TempUpload)> {
@@ -448,11 +460,27 @@ struct UploadGate {
     header_ok: bool,
 }
 
-/// The fields of the upload form: `csrf` and `kind` (small texts), then `file`.
+/// The fields of the upload form: `csrf`, `kind`, `profile`, `received_on` and `part` (small
+/// texts), then `file`.
 struct UploadParts {
     csrf: Option<String>,
-    kind: Option<String>,
+    fields: UploadFields,
     file: Option<Received>,
+}
+
+/// The small fields that come with an upload (form fields, or the API's query).
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+pub struct UploadFields {
+    /// notices | registrations (the page's form; the API has it in the path)
+    #[serde(default)]
+    #[param(ignore)]
+    pub kind: Option<String>,
+    /// An import profile of the insurer, by name (or id), for a file in its own layout (SPEC §3.1)
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// e-Gov files: the day the file was received (YYYY-MM-DD; default today in Japan)
+    #[serde(default)]
+    pub received_on: Option<String>,
 }
 
 async fn small_text(mut field: Field) -> Result<String, MultipartError> {
@@ -481,7 +509,7 @@ impl MultipartCollect for UploadParts {
         Box::pin(async move {
             let name = field.name().unwrap_or("").to_string();
             match name.as_str() {
-                "csrf" | "kind" => {
+                "csrf" | "kind" | "profile" | "received_on" | "part" => {
                     let v = small_text(field).await?;
                     state.insert(name, Box::new(v));
                 }
@@ -535,16 +563,20 @@ impl MultipartCollect for UploadParts {
                 .map(|b| *b)
         };
         let csrf = text("csrf");
-        let kind = text("kind");
+        let fields = UploadFields {
+            kind: text("kind").or_else(|| text("part")),
+            profile: text("profile").filter(|p| !p.is_empty()),
+            received_on: text("received_on").filter(|p| !p.is_empty()),
+        };
         let file = state
             .remove("file")
             .and_then(|v| v.downcast::<Received>().ok())
             .map(|b| *b);
-        Ok(UploadParts { csrf, kind, file })
+        Ok(UploadParts { csrf, fields, file })
     }
 }
 
-fn upload_config() -> MultipartFormConfig {
+pub(super) fn upload_config() -> MultipartFormConfig {
     MultipartFormConfig::default()
         .total_limit(MAX_UPLOAD_BYTES as usize + (1 << 20))
         .memory_limit(1 << 20)
@@ -561,14 +593,14 @@ fn is_multipart(req: &HttpRequest) -> bool {
         })
 }
 
-/// Receives the file of an upload request: a multipart form (`csrf`, `kind`, `file`), or a raw
-/// CSV body (API). Returns the file and the form's `kind`, if any.
-async fn receive(
+/// Receives the file of an upload request: a multipart form (`csrf`, `kind`, `profile`,
+/// `received_on`, `file`), or a raw body (API). Returns the file and the form's fields.
+pub(super) async fn receive(
     req: &HttpRequest,
     payload: web::Payload,
     user: &CurrentUser,
     file_name: Option<&str>,
-) -> Result<(Received, Option<String>), UploadError> {
+) -> Result<(Received, UploadFields), UploadError> {
     if let Some(len) = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -587,7 +619,7 @@ async fn receive(
             MAX_UPLOAD_BYTES,
         )
         .await?;
-        return Ok((got, None));
+        return Ok((got, UploadFields::default()));
     }
     let header = req
         .headers()
@@ -617,81 +649,210 @@ async fn receive(
         }
         return Err(WebError::BadRequest("取り込むファイルを選んでください".into()).into());
     };
-    Ok((file, parts.kind))
+    Ok((file, parts.fields))
 }
 
-/// Loads a received file for the caller's insurer and audits it (failures too: who tried what).
-async fn load(
+/// What to do with a received file, resolved from the form or query.
+pub(super) struct LoadPlan {
+    pub kind: FileKind,
+    pub profile: Option<StoredProfile>,
+    pub received_on: NaiveDate,
+}
+
+/// Resolves the upload's fields: the profile by id or name (of this insurer only), the date.
+pub(super) async fn plan(
     state: &AppState,
     user: &CurrentUser,
     kind: FileKind,
+    fields: &UploadFields,
+) -> Result<LoadPlan, UploadError> {
+    let received_on = match fields.received_on.as_deref().map(str::trim) {
+        None | Some("") => today_jst(),
+        Some(s) => crate::ingest::parse_date(s).map_err(|e| {
+            WebError::BadRequest(format!("受付日（received_on）が日付として読めません: {e}"))
+        })?,
+    };
+    let profile = match fields.profile.clone() {
+        None => None,
+        Some(key) => {
+            let iid = user.insurer_id;
+            let found = db(state, move |c| {
+                let by_id = match key.trim().parse::<i64>() {
+                    Ok(id) => profiles::get(c, iid, id)?,
+                    Err(_) => None,
+                };
+                Ok(match by_id {
+                    Some(p) => Some(p),
+                    None => profiles::by_name(c, iid, key.trim())?,
+                })
+            })
+            .await?;
+            Some(found.ok_or_else(|| {
+                UploadError::Rejected(format!(
+                    "取込プロファイル「{}」はありません",
+                    fields.profile.as_deref().unwrap_or("")
+                ))
+            })?)
+        }
+    };
+    Ok(LoadPlan {
+        kind,
+        profile,
+        received_on,
+    })
+}
+
+fn acting(user: &CurrentUser) -> Acting {
+    Acting {
+        insurer: user.insurer_id,
+        user: Some(user.user_id),
+        label: user.email.clone(),
+    }
+}
+
+impl From<ImportsError> for UploadError {
+    fn from(e: ImportsError) -> Self {
+        match e {
+            ImportsError::Import(e) => e.into(),
+            ImportsError::Profile(m) => UploadError::Rejected(m),
+            ImportsError::NotFound => UploadError::Web(WebError::NotFound),
+            ImportsError::Db(e) => UploadError::Web(WebError::Internal(e.into())),
+            ImportsError::Insurer(e) => UploadError::Web(WebError::Internal(e.into())),
+        }
+    }
+}
+
+/// Loads (or previews) a received file for the caller's insurer (audited by the app layer).
+async fn load(
+    state: &AppState,
+    user: &CurrentUser,
+    plan: LoadPlan,
     got: Received,
+    mode: Mode,
 ) -> Result<ImportSummary, UploadError> {
     if got.size == 0 {
         return Err(UploadError::Rejected(
-            "ファイルが空です。取り込むCSVファイルを選んでください".into(),
+            "ファイルが空です。取り込むファイルを選んでください".into(),
         ));
     }
-    let iid = user.insurer_id;
-    let actor = Actor {
-        user: Some(user.user_id),
-        label: user.email.clone(),
-    };
+    let acting = acting(user);
     let size = got.size;
+    let kind = plan.kind;
     let r = db(state, move |c| {
-        let insurer = insurers::get(c, iid)?;
         let file = std::fs::File::open(&got.file.0).map_err(|e| WebError::Internal(e.into()))?;
-        let reader = std::io::BufReader::with_capacity(1 << 20, file);
-        let r = match kind {
-            FileKind::Notices => import::import_notices(
-                c,
-                &insurer,
-                reader,
-                &got.file_name,
-                &actor,
-                crate::cli::today_jst(),
-                &mut |_| {},
-            ),
-            FileKind::Registrations => import::import_registrations(
-                c,
-                &insurer,
-                reader,
-                &got.file_name,
-                &actor,
-                &mut |_| {},
-            ),
-        };
-        let (action, detail) = match &r {
-            Ok(s) => (
-                "import",
-                format!("{} batch {}: {}", kind.label_ja(), s.batch_id, s.line_ja()),
-            ),
-            Err(ImportError::Db(_)) => return Ok(r),
-            Err(e) => ("import_failed", format!("{}: {e}", kind.label_ja())),
-        };
-        crate::store::audit::record(
+        Ok(app::load_file(
             c,
-            &crate::store::audit::AuditEntry {
-                insurer: Some(iid),
-                user: actor.user,
-                actor: &actor.label,
-                action,
-                target: Some(&got.file_name),
-                detail: Some(&detail),
+            &acting,
+            app::FileInput {
+                kind: plan.kind,
+                file_name: &got.file_name,
+                source: file,
+                profile: plan.profile.as_ref(),
+                received_on: plan.received_on,
+                as_of: today_jst(),
             },
-        )?;
-        Ok(r)
+            mode,
+        ))
     })
     .await?;
     let summary = r?;
-    tracing::info!(
-        batch = summary.batch_id,
-        kind = kind.code(),
-        bytes = size,
-        rows = summary.rows_read,
-        "file imported"
-    );
+    if mode == Mode::Commit {
+        tracing::info!(
+            batch = summary.batch_id,
+            kind = kind.code(),
+            bytes = size,
+            rows = summary.rows_read,
+            "file imported"
+        );
+    }
     Ok(summary)
+}
+
+/// Keeps a received file for the staff member's decision and previews what it would change.
+async fn keep_and_preview(
+    state: &AppState,
+    user: &CurrentUser,
+    plan: LoadPlan,
+    got: Received,
+) -> Result<(i64, ImportSummary), UploadError> {
+    if got.size == 0 {
+        return Err(UploadError::Rejected(
+            "ファイルが空です。取り込むファイルを選んでください".into(),
+        ));
+    }
+    let acting = acting(user);
+    db(state, move |c| {
+        let content = std::fs::read(&got.file.0).map_err(|e| WebError::Internal(e.into()))?;
+        let id = profiles::keep_upload(
+            c,
+            acting.insurer,
+            &profiles::NewUpload {
+                user: acting.user.map(|u| u.0),
+                file_kind: plan.kind.code(),
+                file_name: &got.file_name,
+                profile_id: plan.profile.as_ref().map(|p| p.id),
+                received_on: Some(plan.received_on),
+                content: &content,
+            },
+        )?;
+        let r = app::load_file(
+            c,
+            &acting,
+            app::FileInput {
+                kind: plan.kind,
+                file_name: &got.file_name,
+                source: std::io::Cursor::new(content),
+                profile: plan.profile.as_ref(),
+                received_on: plan.received_on,
+                as_of: today_jst(),
+            },
+            Mode::Preview,
+        );
+        Ok(r.map(|s| (id, s)))
+    })
+    .await?
+    .map_err(UploadError::from)
+}
+
+/// Commits a kept upload: the real import, then the upload is removed.
+async fn commit_upload(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(FileKind, ImportSummary), UploadError> {
+    let acting = acting(user);
+    let r = db(state, move |c| {
+        let up = profiles::upload(c, acting.insurer, id)?.ok_or(WebError::NotFound)?;
+        let kind = kind_of(&up.file_kind).ok_or(WebError::NotFound)?;
+        let profile = match up.profile_id {
+            Some(pid) => Some(profiles::get(c, acting.insurer, pid)?.ok_or_else(|| {
+                WebError::BadRequest(
+                    "この取込に使う取込プロファイルが削除されました。もう一度アップロードしてください"
+                        .into(),
+                )
+            })?),
+            None => None,
+        };
+        let r = app::load_file(
+            c,
+            &acting,
+            app::FileInput {
+                kind,
+                file_name: &up.file_name,
+                source: std::io::Cursor::new(up.content),
+                profile: profile.as_ref(),
+                received_on: up.received_on.unwrap_or_else(today_jst),
+                as_of: today_jst(),
+            },
+            Mode::Commit,
+        );
+        if r.is_ok() {
+            profiles::drop_upload(c, acting.insurer, id)?;
+        }
+        Ok(r.map(|s| (kind, s)))
+    })
+    .await?;
+    Ok(r?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -733,6 +894,11 @@ async fn render_imports(
     ctx.insert("pages", &page_count(list.total, list.per_page));
     ctx.insert("list", &list);
     ctx.insert("max_upload_mb", &MAX_UPLOAD_MB);
+    ctx.insert(
+        "profiles",
+        &super::profiles::list_for_page(state, user).await?,
+    );
+    ctx.insert("today", &today_jst().to_string());
     let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
     ctx.insert("error", &error.map(|e| e.1));
     let mut res = html(state, "pages/imports.html", &ctx)?;
@@ -755,9 +921,10 @@ fn wants_json(req: &HttpRequest) -> bool {
         .is_some_and(|a| a.contains("application/json"))
 }
 
-/// The upload form's target. The page's script posts it with `X-CSRF-Token` and
-/// `Accept: application/json` and gets the result as JSON; a plain form post (no script) gets
-/// redirected to the batch page, or the list page again with the error.
+/// The upload form's target: the file is kept and previewed (what it would change), and the
+/// staff member then commits or discards it. The page's script posts it with `X-CSRF-Token` and
+/// `Accept: application/json` and gets the preview as JSON; a plain form post (no script) gets
+/// the preview page, or the list page again with the error.
 pub async fn upload_page(
     req: HttpRequest,
     payload: web::Payload,
@@ -771,15 +938,87 @@ pub async fn upload_page(
     };
     let result = async {
         user.require(Role::Staff)?;
-        let (got, kind) = receive(&req, payload, &user, None).await?;
-        let kind = kind.as_deref().and_then(kind_of).ok_or_else(|| {
+        let (got, fields) = receive(&req, payload, &user, None).await?;
+        let kind = fields.kind.as_deref().and_then(kind_of).ok_or_else(|| {
             WebError::BadRequest("取込の種類（届書 / 登録結果）を選んでください".into())
         })?;
-        let summary = load(&state, &user, kind, got).await?;
-        Ok::<_, UploadError>((kind, summary))
+        let plan = plan(&state, &user, kind, &fields).await?;
+        let profile_name = plan.profile.as_ref().map(|p| p.name.clone());
+        let (id, summary) = keep_and_preview(&state, &user, plan, got).await?;
+        Ok::<_, UploadError>(UploadPreview::new(id, kind, profile_name, summary))
     }
     .await;
     match (result, json) {
+        (Ok(p), true) => Ok(HttpResponse::Ok().json(p)),
+        (Ok(p), false) => {
+            let insurer = insurer_of(&state, &user).await?;
+            let mut ctx = base_context(&user, &insurer, "imports");
+            ctx.insert("p", &p);
+            Ok(html(&state, "pages/import_preview.html", &ctx)?)
+        }
+        (Err(e), true) => Ok(e.error_response()),
+        (Err(UploadError::Web(e)), false) => Err(e.into()),
+        (Err(e), false) => Ok(render_imports(
+            &state,
+            &user,
+            &ListQuery::default(),
+            Some((e.status_code(), e.to_string())),
+        )
+        .await?),
+    }
+}
+
+/// What an upload would change, before the staff member commits it.
+#[derive(Serialize)]
+pub struct UploadPreview {
+    pub upload_id: i64,
+    pub kind: String,
+    pub kind_label: String,
+    pub file_name: String,
+    pub profile: Option<String>,
+    pub rows_read: u64,
+    pub new: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub without_notice: u64,
+    pub rejects: Vec<RejectBody>,
+    /// 「N 件新規、N 件変更、…」
+    pub message: String,
+}
+
+impl UploadPreview {
+    fn new(id: i64, kind: FileKind, profile: Option<String>, s: ImportSummary) -> Self {
+        let r = ImportResult::new(kind, s);
+        UploadPreview {
+            upload_id: id,
+            kind: r.kind,
+            kind_label: kind.label_ja().into(),
+            file_name: r.file_name,
+            profile,
+            rows_read: r.rows_read,
+            new: r.new,
+            changed: r.changed,
+            unchanged: r.unchanged,
+            rejected: r.rejected,
+            without_notice: r.without_notice,
+            rejects: r.rejects,
+            message: r.message,
+        }
+    }
+}
+
+/// Commits a previewed upload (page: redirect to the batch; script: the result as JSON).
+pub async fn commit_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    post: PageForm<CsrfOnly>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let user = post.0.user;
+    user.require(Role::Staff)?;
+    let json = wants_json(&req);
+    match (commit_upload(&state, &user, path.into_inner()).await, json) {
         (Ok((kind, s)), true) => Ok(HttpResponse::Ok().json(ImportResult::new(kind, s))),
         (Ok((_, s)), false) => Ok(redirect(&format!("/imports/{}", s.batch_id))),
         (Err(e), true) => Ok(e.error_response()),
@@ -792,6 +1031,23 @@ pub async fn upload_page(
         )
         .await?),
     }
+}
+
+/// Discards a previewed upload.
+pub async fn discard_page(
+    state: web::Data<AppState>,
+    post: PageForm<CsrfOnly>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let user = post.0.user;
+    user.require(Role::Staff)?;
+    let iid = user.insurer_id;
+    let id = path.into_inner();
+    let found = db(&state, move |c| Ok(profiles::drop_upload(c, iid, id)?)).await?;
+    if !found {
+        return Err(WebError::NotFound.into());
+    }
+    Ok(redirect("/imports"))
 }
 
 async fn detail_for(
@@ -887,6 +1143,12 @@ pub async fn api_list(
 pub struct UploadQuery {
     /// File name to record for a raw CSV body (a multipart upload carries its own)
     file_name: Option<String>,
+    /// An import profile of the insurer, by name, for a file in its own layout (SPEC §3.1)
+    profile: Option<String>,
+    /// e-Gov files: the day the file was received (YYYY-MM-DD; default today in Japan)
+    received_on: Option<String>,
+    /// `1`: only tell what the file would change (new / changed / unchanged / rejected); nothing is stored
+    dry_run: Option<String>,
 }
 
 async fn api_upload(
@@ -898,14 +1160,33 @@ async fn api_upload(
     q: UploadQuery,
 ) -> Result<HttpResponse, UploadError> {
     user.require(Role::Staff)?;
-    let (got, _) = receive(&req, payload, &user, q.file_name.as_deref()).await?;
-    let summary = load(&state, &user, kind, got).await?;
-    Ok(HttpResponse::Ok().json(ImportResult::new(kind, summary)))
+    let (got, form) = receive(&req, payload, &user, q.file_name.as_deref()).await?;
+    let fields = UploadFields {
+        kind: None,
+        profile: q.profile.or(form.profile),
+        received_on: q.received_on.or(form.received_on),
+    };
+    let mode = match q.dry_run.as_deref() {
+        None | Some("") | Some("0") => Mode::Commit,
+        Some("1") => Mode::Preview,
+        Some(_) => {
+            return Err(WebError::BadRequest("dry_run は 1 か 0 です".into()).into());
+        }
+    };
+    let plan = plan(&state, &user, kind, &fields).await?;
+    let summary = load(&state, &user, plan, got, mode).await?;
+    let mut body = ImportResult::new(kind, summary);
+    if mode == Mode::Preview {
+        body.batch_id = 0;
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
-/// Loads a notices file (届書). Send the CSV either as `multipart/form-data` with the field `file`
+/// Loads a notices file (届書). Send the file either as `multipart/form-data` with the field `file`
 /// or as the raw request body (`Content-Type: text/csv`, name it with `?file_name=`). At most
-/// 200 MB. Rows with errors are rejected and listed; the rest is loaded (one batch, all or
+/// 200 MB. CSV (UTF-8 / Shift_JIS, comma or tab), Excel (.xlsx, .xls) or an employer's e-Gov file
+/// (SHFD0006.CSV / KPFD0006.CSV, with `received_on`); a file in the insurer's own layout with
+/// `profile=NAME`; `dry_run=1` tells what it would change without storing anything (batch_id 0). Rows with errors are rejected and listed; the rest is loaded (one batch, all or
 /// nothing). A cookie session must send `X-CSRF-Token` (or, in a form, a `csrf` field before the
 /// file). Needs the staff role.
 #[utoipa::path(
@@ -1016,6 +1297,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(upload_config())
             .route(web::get().to(imports_page))
             .route(web::post().to(upload_page)),
+    )
+    .route("/imports/uploads/{id}/commit", web::post().to(commit_page))
+    .route(
+        "/imports/uploads/{id}/discard",
+        web::post().to(discard_page),
     )
     .route("/imports/{id}", web::get().to(import_page))
     .route("/imports/{id}/rejects.csv", web::get().to(rejects_csv_page))

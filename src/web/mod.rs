@@ -12,6 +12,7 @@ pub mod imports;
 pub mod letters;
 pub mod mail;
 pub mod pages;
+pub mod profiles;
 pub mod staffing;
 pub mod survey;
 pub mod templates;
@@ -200,6 +201,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(cases::api_export_xlsx),
         )
         .route("/api/v1/notices/{id}", web::get().to(cases::api_notice));
+    profiles::configure(cfg);
     imports::configure(cfg);
     employers::configure(cfg);
     admin::configure(cfg);
@@ -213,6 +215,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub fn area_docs() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         imports::api_doc(),
+        profiles::api_doc(),
         employers::api_doc(),
         admin::api_doc(),
         letters::api_doc(),
