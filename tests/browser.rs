@@ -1,6 +1,8 @@
 //! The web app in a real browser: headless Chromium driven through chromedriver (WebDriver).
 //!
-//! Signs in, reads the dashboard, filters the case list, opens a case and uploads a file, saving a
+//! Signs in, reads the dashboard, filters the case list, opens a case, uploads a file (preview,
+//! then commit), maps an insurer's own export in the import-profile editor and uploads it with the
+//! saved profile, saving a
 //! screenshot of each page under `target/browser/`, and fails on any console error (level SEVERE).
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`). Without
@@ -366,16 +368,233 @@ async fn visit_pages(
         .click()
         .await
         .unwrap();
-    let text = wait_until("#upload-result to report 件新規", || async {
-        let e = c.find(Locator::Css("#upload-result")).await.ok()?;
+    // First what the file would change, then the commit.
+    let text = wait_until("#upload-preview to report 件新規", || async {
+        let e = c.find(Locator::Css("#upload-preview")).await.ok()?;
         let t = e.text().await.ok()?;
         t.contains("件新規").then_some(t)
+    })
+    .await;
+    assert!(text.contains("3 件新規"), "#upload-preview: {text:?}");
+    screenshot(&c, "import-preview.png").await;
+    c.find(Locator::Css("#upload-commit"))
+        .await
+        .expect("the commit button #upload-commit")
+        .click()
+        .await
+        .unwrap();
+    let text = wait_until("#upload-result to report 取込が完了", || async {
+        let e = c.find(Locator::Css("#upload-result")).await.ok()?;
+        let t = e.text().await.ok()?;
+        t.contains("取込が完了").then_some(t)
     })
     .await;
     assert!(text.contains("3 件新規"), "#upload-result: {text:?}");
     screenshot(&c, "import.png").await;
     collect_errors(&driver, &session, "/imports", &mut errors).await;
+
+    profile_editor(&c, &base, dir.path(), today).await;
+    collect_errors(&driver, &session, "/imports/profiles/edit", &mut errors).await;
     errors
+}
+
+/// The insurer's own export (a title, its headers, kind codes) mapped in the profile editor,
+/// saved, and then used for an upload.
+async fn profile_editor(c: &Client, base: &str, dir: &Path, today: chrono::NaiveDate) {
+    let received = today - chrono::Days::new(1);
+    let event = today - chrono::Days::new(4);
+    let mut body = String::from(
+        "資格届 受付一覧（基幹システム出力）,,,,,,,\n\n受付No,届出区分,事業所番号,記号,番号,資格取得日,受付年月日,マイナンバー記載\n",
+    );
+    for (i, code) in ["01", "02", "03", "05"].iter().enumerate() {
+        body.push_str(&format!(
+            "KIKAN-{i:03},{code},9002,88,{},{},{},有\n",
+            600000 + i,
+            event.format("%Y/%m/%d"),
+            received.format("%Y/%m/%d"),
+        ));
+    }
+    let sample = dir.join("kikan.csv");
+    std::fs::write(&sample, body).unwrap();
+
+    c.goto(&format!("{base}/imports"))
+        .await
+        .expect("open /imports");
+    c.find(Locator::Css("#new-profile"))
+        .await
+        .expect("the new-profile link #new-profile")
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/imports/profiles/edit").await;
+    c.find(Locator::Css("#sample-file"))
+        .await
+        .expect("#sample-file")
+        .send_keys(&sample.display().to_string())
+        .await
+        .unwrap();
+    c.find(Locator::Css("#sample-form [type=submit]"))
+        .await
+        .expect("the sample form's button")
+        .click()
+        .await
+        .unwrap();
+    wait_until("the sample table", || async {
+        c.find(Locator::Css("table.sample")).await.ok()
+    })
+    .await;
+    // The header is on row 3: say so and read again; the mapping is suggested from its text.
+    let row = c
+        .find(Locator::Css("#header_row"))
+        .await
+        .expect("#header_row");
+    row.clear().await.unwrap();
+    row.send_keys("3").await.unwrap();
+    c.find(Locator::Css("#preview-button"))
+        .await
+        .expect("#preview-button")
+        .click()
+        .await
+        .unwrap();
+    let chosen = wait_until("event_date suggested from 資格取得日", || async {
+        let sel = c.find(Locator::Css("#col_event_date")).await.ok()?;
+        let v = sel.prop("value").await.ok()??;
+        (v == "資格取得日").then_some(v)
+    })
+    .await;
+    assert_eq!(chosen, "資格取得日");
+    c.find(Locator::Css("#val_kind"))
+        .await
+        .expect("#val_kind")
+        .send_keys("01=acquisition\n02=dependent\n03=loss")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#preview-button"))
+        .await
+        .expect("#preview-button")
+        .click()
+        .await
+        .unwrap();
+    let table = wait_until("the preview table with KIKAN-000", || async {
+        let t = c
+            .find(Locator::Css("#preview-table"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        t.contains("KIKAN-000").then_some(t)
+    })
+    .await;
+    assert!(table.contains("資格取得"), "{table}");
+    assert!(
+        table.contains("届出区分 の値「05」"),
+        "the unmapped code is shown as the row's error: {table}"
+    );
+    c.find(Locator::Css("#profile-name"))
+        .await
+        .expect("#profile-name")
+        .send_keys("基幹システム出力")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#save-button"))
+        .await
+        .expect("#save-button")
+        .click()
+        .await
+        .unwrap();
+    wait_until("保存しました", || async {
+        let t = c
+            .find(Locator::Css("p.info"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        t.contains("保存しました").then_some(())
+    })
+    .await;
+    screenshot(c, "import-profile.png").await;
+    c.execute(
+        "document.querySelector('#col_notice_id').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(c, "import-profile-mapping.png").await;
+    c.execute(
+        "document.querySelector('#preview-table').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(c, "import-profile-preview.png").await;
+
+    // Upload the same file with the profile: three rows in, the unmapped code rejected.
+    c.goto(&format!("{base}/imports"))
+        .await
+        .expect("open /imports");
+    let form = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#upload-form"))
+        .await
+        .expect("#upload-form");
+    form.find(Locator::Css("#upload-profile"))
+        .await
+        .expect("#upload-profile")
+        .select_by_label("基幹システム出力")
+        .await
+        .expect("the saved profile is offered");
+    form.find(Locator::Css("input[type=file][name=file]"))
+        .await
+        .unwrap()
+        .send_keys(&sample.display().to_string())
+        .await
+        .unwrap();
+    form.find(Locator::Css("[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let text = wait_until("the preview with the profile", || async {
+        let t = c
+            .find(Locator::Css("#upload-preview"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        t.contains("件新規").then_some(t)
+    })
+    .await;
+    assert!(
+        text.contains("3 件新規") && text.contains("1 行却下"),
+        "{text}"
+    );
+    assert!(
+        text.contains("7 行目"),
+        "the rejected row's sheet line: {text}"
+    );
+    c.find(Locator::Css("#upload-commit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until("the committed import", || async {
+        let t = c
+            .find(Locator::Css("#upload-result"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        t.contains("取込が完了").then_some(())
+    })
+    .await;
+    screenshot(c, "import-with-profile.png").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -117,3 +117,24 @@ fn demo_data_for_other_days_of_the_year() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn tmp_print_counts() {
+    for day in [
+        "2026-01-02",
+        "2026-05-03",
+        "2026-08-15",
+        "2026-12-02",
+        "2026-04-10",
+    ] {
+        let db = TestDb::new();
+        let mut conn = db.conn();
+        let today: chrono::NaiveDate = day.parse().unwrap();
+        let pw = SecretString::from(demo::DEFAULT_PASSWORD.to_string());
+        let loaded = demo::load(&mut conn, today, &pw).expect("demo load");
+        for l in &loaded {
+            println!("COUNTS {day} {} {:?}", l.insurer.number, l.counts);
+        }
+    }
+}

@@ -373,6 +373,8 @@ pub async fn editor_post(
         Ok(fp) => (fp, None),
         Err(e) => (FileProfile::default(), Some(e)),
     };
+    // Nothing mapped yet (a new header row chosen, say): suggest from the header text again.
+    let suggest = error.is_none() && fp.columns.is_empty();
     Ok(render_editor(
         &state,
         &user,
@@ -381,7 +383,7 @@ pub async fn editor_post(
         part,
         fp,
         num("upload"),
-        false,
+        suggest,
         None,
         error,
     )
