@@ -294,6 +294,8 @@ fn spawn(
                     out.flush();
                     out.header_done(Ok(()));
                 }
+                // The reader is gone: nobody to tell.
+                Err(_) if out.gone => {}
                 Err(e) => {
                     if out.header_sent {
                         out.send(Msg::Failed(e.to_string()));
@@ -344,6 +346,8 @@ pub(crate) struct Out {
     /// The line the next output line will be.
     line: u64,
     header_sent: bool,
+    /// The reader has dropped its end.
+    gone: bool,
 }
 
 const OUT_BLOCK: usize = 256 * 1024;
@@ -355,11 +359,14 @@ impl Out {
             buf: Vec::with_capacity(OUT_BLOCK),
             line: 1,
             header_sent: false,
+            gone: false,
         }
     }
 
     fn send(&mut self, msg: Msg) -> bool {
-        self.tx.send(msg).is_ok()
+        let sent = self.tx.send(msg).is_ok();
+        self.gone |= !sent;
+        sent
     }
 
     fn header_done(&mut self, r: Result<(), FileError>) {
@@ -386,23 +393,23 @@ impl Out {
         }
         self.buf.push(b'\n');
         self.line += 1;
-        if self.buf.len() >= OUT_BLOCK {
-            self.flush();
-            if !self.header_sent {
-                self.header_done(Ok(()));
-            }
+        if self.buf.len() >= OUT_BLOCK && !self.flush() {
+            // The reader stopped (a preview's first rows, or an error): convert no further.
+            return Err(FileError::Io(io::Error::other("読み取りが中断されました")));
         }
         Ok(())
     }
 
-    fn flush(&mut self) {
-        if !self.buf.is_empty() {
-            let block = std::mem::replace(&mut self.buf, Vec::with_capacity(OUT_BLOCK));
-            if !self.header_sent {
-                self.header_done(Ok(()));
-            }
-            self.send(Msg::Data(block));
+    /// Sends what is buffered; false when the reader has gone.
+    fn flush(&mut self) -> bool {
+        if self.buf.is_empty() {
+            return true;
         }
+        let block = std::mem::replace(&mut self.buf, Vec::with_capacity(OUT_BLOCK));
+        if !self.header_sent {
+            self.header_done(Ok(()));
+        }
+        self.send(Msg::Data(block))
     }
 }
 
@@ -863,7 +870,40 @@ pub fn sample(
     let format = sniff(&head, Some(profile))?;
     let mut rows = Vec::new();
     match format {
-        Format::Xlsx | Format::Workbook => {
+        Format::Xlsx => {
+            // Streamed: a large workbook's first rows without reading the whole sheet.
+            let mut wb: calamine::Xlsx<_> =
+                calamine::open_workbook_from_rs(BufReader::new(src)).map_err(excel_error)?;
+            let sheets = wb.sheet_names();
+            let sheet = pick_sheet(&sheets, profile)?;
+            let mut reader = wb.worksheet_cells_reader(&sheet).map_err(excel_error)?;
+            let mut current: Option<(u32, Vec<String>)> = None;
+            while let Some(cell) = reader.next_cell().map_err(excel_error)? {
+                let (r, c) = cell.get_position();
+                if current.as_ref().is_some_and(|(row, _)| *row != r + 1) {
+                    rows.extend(current.take());
+                    if rows.len() >= limit {
+                        break;
+                    }
+                }
+                let (_, cells) = current.get_or_insert_with(|| (r + 1, Vec::new()));
+                let c = c as usize;
+                if cells.len() <= c {
+                    cells.resize(c + 1, String::new());
+                }
+                cells[c] = cell_text(cell.get_value());
+            }
+            if rows.len() < limit {
+                rows.extend(current.take());
+            }
+            Ok(Sample {
+                format,
+                sheets,
+                sheet: Some(sheet),
+                rows,
+            })
+        }
+        Format::Workbook => {
             let mut wb = whole_workbook(src)?;
             let sheets = wb.sheet_names();
             let sheet = pick_sheet(&sheets, profile)?;
@@ -1168,6 +1208,64 @@ mod tests {
         .err()
         .unwrap();
         assert!(err.to_string().contains("UTF-16"), "{err}");
+    }
+
+    fn workbook(rows: u32) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("届書一覧").unwrap();
+        ws.write_string(0, 0, "受付一覧").unwrap();
+        for (c, h) in ["受付No", "受付年月日"].iter().enumerate() {
+            ws.write_string(2, c as u16, *h).unwrap();
+        }
+        let date = rust_xlsxwriter::Format::new().set_num_format("yyyy/mm/dd");
+        for r in 0..rows {
+            ws.write_string(3 + r, 0, format!("X-{r}")).unwrap();
+            let d = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 4, 1).unwrap();
+            ws.write_datetime_with_format(3 + r, 1, &d, &date).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_workbook_sample_stops_at_its_limit_with_sheet_row_numbers() {
+        let p = FileProfile {
+            header_row: 3,
+            ..FileProfile::default()
+        };
+        let s = sample(Cursor::new(workbook(100)), &p, 10).unwrap();
+        assert_eq!(s.format, Format::Xlsx);
+        assert_eq!(s.sheets, vec!["届書一覧".to_string()]);
+        assert_eq!(s.rows.len(), 10);
+        assert_eq!(s.rows[0], (1, vec!["受付一覧".to_string()]));
+        assert_eq!(s.rows[1].0, 3, "the blank row 2 is not there");
+        assert_eq!(
+            s.rows[2],
+            (4, vec!["X-0".to_string(), "2025-04-01".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_reader_dropped_after_the_first_rows_of_a_large_sheet_returns_at_once() {
+        let p = FileProfile {
+            header_row: 3,
+            ..FileProfile::default()
+        };
+        let mut opened = open(
+            Cursor::new(workbook(50_000)),
+            Part::Notices,
+            SourceOptions {
+                profile: Some(&p),
+                received_on: None,
+            },
+        )
+        .unwrap();
+        let mut first = [0u8; 64];
+        opened.reader.read_exact(&mut first).unwrap();
+        assert!(
+            first.starts_with("\n\n受付No,受付年月日,regwatch_reject\nX-0,2025-04-01,".as_bytes())
+        );
+        drop(opened);
     }
 
     #[test]
