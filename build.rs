@@ -19,6 +19,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("templates");
     println!("cargo:rerun-if-changed=templates");
+    // The migrations are embedded by diesel's macro: a new one must rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
     let mut files = Vec::new();
     walk(&root, &mut files);
     files.sort();

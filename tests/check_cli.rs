@@ -178,14 +178,14 @@ fn an_unreadable_file_is_exit_1() {
 }
 
 #[test]
-fn registration_before_receipt_rejects_the_notice() {
+fn registration_before_receipt_rejects_the_result_row_and_keeps_the_notice() {
     let dir = tempfile::tempdir().unwrap();
     let n = dir.path().join("n.csv");
     let r = dir.path().join("r.csv");
-    std::fs::write(&n, "notice_id,kind,employer_code,member_symbol,member_number,event_date,received_on\nA,acquisition,E,1,2,2024-04-01,2024-04-05\nB,acquisition,E,1,3,2024-04-01,2024-04-05\n").unwrap();
+    std::fs::write(&n, "notice_id,kind,employer_code,member_symbol,member_number,event_date,received_on\nA,acquisition,E,1,2,2024-04-01,2024-04-05\nB,acquisition,E,1,3,2024-04-01,2024-04-05\nC,acquisition,E,1,4,2024-04-01,2024-04-05\n").unwrap();
     std::fs::write(
         &r,
-        "notice_id,registered_at\nA,2024-04-03 10:00\nB,2024-04-06 10:00\n",
+        "notice_id,registered_at\nA,2024-04-03 10:00\nB,2024-04-06 10:00\nC,2024-04-02 10:00\nC,2024-04-08 10:00\n",
     )
     .unwrap();
     let out = regwatch(&[
@@ -201,10 +201,27 @@ fn registration_before_receipt_rejects_the_notice() {
     ]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("line 2:") && err.contains("受付日"), "{err}");
+    assert!(
+        err.contains("registrations line 2: 登録完了日 2024-04-03 が受付日 2024-04-05（届書 line 2）より前です"),
+        "{err}"
+    );
+    assert!(err.contains("registrations line 4:"), "{err}");
     let s = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(s.lines().count(), 1);
-    assert!(s.contains("\"B\""));
+    let lines: Vec<serde_json::Value> = s
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        3,
+        "no notice vanishes because of a bad result row: {s}"
+    );
+    // A: the bad row does not count; not registered, so breached as of 05-01.
+    assert_eq!(lines[0]["notice_id"], "A");
+    assert_eq!(lines[0]["registration"]["status"], "breached");
+    assert_eq!(lines[1]["registration"]["status"], "met");
+    // C: the later, good row counts.
+    assert_eq!(lines[2]["registration"]["status"], "met");
 }
 
 #[test]

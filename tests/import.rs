@@ -566,7 +566,7 @@ fn a_killed_import_leaves_nothing_and_a_rerun_completes() {
 }
 
 #[test]
-fn names_take_the_files_last_non_empty_value_and_a_notice_after_an_earlier_registration_is_rejected(
+fn names_take_the_files_last_non_empty_value_and_a_notice_after_an_earlier_bad_registration_is_kept(
 ) {
     use regwatch::store::schema::{employers, members};
     let db = TestDb::new();
@@ -625,14 +625,30 @@ fn names_take_the_files_last_non_empty_value_and_a_notice_after_an_earlier_regis
         "{HEADER}N-20,資格取得,E01,,400,1,,,2024-06-01,2024-06-05,,\n\
          N-21,資格取得,E01,,400,2,,,2024-06-01,2024-06-05,,\n"
     );
+    // SPEC §2.5: the notice is loaded (never lost for a bad result row); the result, dated before
+    // its receipt, does not count as its registration.
     let s = load(&mut c, &ins, &late).unwrap();
-    assert_eq!((s.new, s.rejected), (1, 1));
-    assert_eq!(s.rejects[0].line, 2);
-    assert!(
-        s.rejects[0].reason.contains("受付日 2024-06-05 より前"),
-        "{}",
-        s.rejects[0].reason
-    );
+    assert_eq!((s.new, s.rejected), (2, 0));
+    use regwatch::store::schema::notices;
+    let registered: Option<chrono::NaiveDateTime> = notices::table
+        .filter(notices::notice_id.eq("N-20"))
+        .select(notices::registered_at)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(registered, None);
+    // A later, good result for it counts.
+    load_regs(
+        &mut c,
+        &ins,
+        "受付番号,登録完了日時,処理結果,エラーコード,エラー内容\nN-20,2024-06-06 10:00:00,正常,,\n",
+    )
+    .unwrap();
+    let registered: Option<chrono::NaiveDate> = notices::table
+        .filter(notices::notice_id.eq("N-20"))
+        .select(notices::registered_on)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(registered, chrono::NaiveDate::from_ymd_opt(2024, 6, 6));
 }
 
 #[test]

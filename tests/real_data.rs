@@ -1638,13 +1638,14 @@ fn an_egov_file_loads_with_its_received_date_and_reloading_changes_nothing() {
     // Names as the file gives them, the 全角スペース made half-width like every name.
     assert_eq!(got[0].name.as_deref(), Some("山田 太郎"));
     assert_eq!(got[3].name.as_deref(), Some("山田 花子"));
-    // 2025-04-11 + 5 = 04-16 for a valid number; + 14 = 04-25 without; a loss with a wrong
-    // number: standard too.
+    // 2025-04-11 + 5 = 04-16 for a valid number; + 14 = 04-25 without; a loss notice has its own
+    // rule whatever its number: + 2 = 04-13 (Sunday) → 04-14.
     assert_eq!(got[0].registration_rule, "five_day");
     assert_eq!(got[0].registration_deadline, date(2025, 4, 16));
     assert_eq!(got[1].registration_rule, "standard");
     assert_eq!(got[1].registration_deadline, date(2025, 4, 25));
-    assert_eq!(got[2].registration_rule, "standard");
+    assert_eq!(got[2].registration_rule, "loss");
+    assert_eq!(got[2].registration_deadline, date(2025, 4, 14));
 
     for o in [&first, &again] {
         assert_no_numbers("import output", &both(o), &secrets);

@@ -456,14 +456,15 @@ async fn the_survey_xlsx_holds_the_mhlw_wording_answers_and_monthly_figures() {
 
     let st = wb.worksheet_range("月別統計").unwrap();
     assert_eq!(cell(&st, 3, 0), "月");
-    assert_eq!(cell(&st, 3, 5), "資格確認書の交付件数");
+    assert_eq!(cell(&st, 3, 5), "資格喪失届の件数");
+    assert_eq!(cell(&st, 3, 6), "資格確認書の交付件数");
     // April: K-1..K-4; submission met 3 of 4; 5-day rule met 2 of 3 (K-3 is standard).
     assert_eq!(cell(&st, 4, 0), "2026-04");
     assert_eq!(num(&st, 4, 1), 4.0);
     assert!((num(&st, 4, 2) - 0.75).abs() < 1e-9);
     assert!((num(&st, 4, 3) - 2.0 / 3.0).abs() < 1e-9);
     assert_eq!(num(&st, 4, 4), 1.0);
-    assert_eq!(num(&st, 4, 5), 0.0);
+    assert_eq!(num(&st, 4, 6), 0.0);
     // May: K-5 (not registered: breached), K-6 (met).
     assert_eq!(cell(&st, 5, 0), "2026-05");
     assert_eq!(num(&st, 5, 1), 2.0);
@@ -472,7 +473,7 @@ async fn the_survey_xlsx_holds_the_mhlw_wording_answers_and_monthly_figures() {
     // June: no notices, one 資格確認書.
     assert_eq!(cell(&st, 6, 0), "2026-06");
     assert_eq!(num(&st, 6, 1), 0.0);
-    assert_eq!(num(&st, 6, 5), 1.0);
+    assert_eq!(num(&st, 6, 6), 1.0);
 
     let ca = wb.worksheet_range("要因分析").unwrap();
     assert_eq!(cell(&ca, 4, 0), "事業主の提出遅延");
@@ -1690,6 +1691,7 @@ async fn the_statistics_csv_agrees_with_the_xlsx_statistics_sheet() {
             "提出期限内の割合",
             "5日以内登録の割合",
             "標準処理期間の対象件数",
+            "資格喪失届の件数",
             "資格確認書の交付件数"
         ]
     );
@@ -1706,7 +1708,7 @@ async fn the_statistics_csv_agrees_with_the_xlsx_statistics_sheet() {
     .to_vec();
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
     let st = wb.worksheet_range("月別統計").unwrap();
-    for c in 0..6 {
+    for c in 0..7 {
         assert_eq!(cell(&st, 3, c), headers[c as usize + 2].to_string());
     }
     assert_eq!(rows.len() as u32, st.height() as u32 - 4);
@@ -1724,11 +1726,13 @@ async fn the_statistics_csv_agrees_with_the_xlsx_statistics_sheet() {
         assert_eq!(rec[5], pct(&st, r, 3));
         assert_eq!(rec[6].parse::<f64>().unwrap(), num(&st, r, 4));
         assert_eq!(rec[7].parse::<f64>().unwrap(), num(&st, r, 5));
+        assert_eq!(rec[8].parse::<f64>().unwrap(), num(&st, r, 6));
     }
     // April: 3 of 4 submitted in time, 2 of 3 registered within 5 days (see load_known).
     assert_eq!(&rows[0][4], "75.0%");
     assert_eq!(&rows[0][5], "66.7%");
     // June: no notices, so no rates; one 資格確認書.
     assert_eq!(&rows[2][4], "");
-    assert_eq!(&rows[2][7], "1");
+    assert_eq!(&rows[2][7], "0");
+    assert_eq!(&rows[2][8], "1");
 }

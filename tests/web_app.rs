@@ -499,7 +499,7 @@ async fn case_filters_follow_the_rules_as_of_the_date() {
 }
 
 #[tokio::test]
-async fn dashboard_figures_keep_the_two_registration_populations_apart() {
+async fn dashboard_figures_keep_the_three_registration_populations_apart() {
     let app = spawn_app().await;
     let (a, _) = seed(&app);
     let t = login_token(&app, &a.admin, PASSWORD).await;
@@ -511,10 +511,13 @@ async fn dashboard_figures_keep_the_two_registration_populations_apart() {
     .await;
     assert_eq!(d["notices"], 5);
     assert_eq!(d["submission"]["met_rate"], 0.8);
-    // five-day population: N-1 met, N-2 and N-5 breached, N-4 at risk (undecided).
+    // five-day population (資格取得届・被扶養者届 with a valid number): N-1 met, N-2 breached, N-4
+    // at risk (undecided). The 資格喪失届 N-5 (breached) is a population of its own (SPEC §2.3).
     let five = d["registration_five_day"]["met_rate"].as_f64().unwrap();
-    assert!((five - 1.0 / 3.0).abs() < 1e-9, "{five}");
-    assert_eq!(d["registration_five_day"]["notices"], 4);
+    assert!((five - 0.5).abs() < 1e-9, "{five}");
+    assert_eq!(d["registration_five_day"]["notices"], 3);
+    assert_eq!(d["registration_loss"]["notices"], 1);
+    assert_eq!(d["registration_loss"]["met_rate"], 0.0);
     assert_eq!(d["registration_standard"]["notices"], 1);
     assert!(
         d["registration_standard"]["met_rate"].is_null(),

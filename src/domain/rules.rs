@@ -47,23 +47,28 @@ impl RegistrationRule {
         match self {
             RegistrationRule::FiveDay => "five_day",
             RegistrationRule::Standard => "standard",
+            RegistrationRule::Loss => "loss",
         }
     }
     pub fn parse(s: &str) -> Option<RegistrationRule> {
         match s.trim() {
             "five_day" => Some(RegistrationRule::FiveDay),
             "standard" => Some(RegistrationRule::Standard),
+            "loss" => Some(RegistrationRule::Loss),
             _ => None,
         }
     }
 }
 
-/// Which registration rule applies (SPEC §2.3): five_day (valid My Number) or standard.
+/// Which registration rule applies (SPEC §2, §2.3): five_day (資格取得届・被扶養者届 with a valid My
+/// Number), standard (theirs without one), loss (every 資格喪失届). The three are separate
+/// populations: the 5-day rate never mixes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationRule {
     FiveDay,
     Standard,
+    Loss,
 }
 
 /// The facts of a notice that the rules look at.
@@ -308,6 +313,7 @@ pub fn explain(facts: &NoticeFacts, settings: &RuleSettings, cal: &Calendar) -> 
     );
     let registration = match rule {
         RegistrationRule::FiveDay => counting,
+        RegistrationRule::Loss => format!("資格喪失届: {counting}"),
         RegistrationRule::Standard => {
             format!(
                 "標準処理期間（個人番号 {}）: {counting}",
@@ -667,6 +673,25 @@ mod tests {
     }
 
     #[test]
+    fn a_blank_number_loss_notice_received_2025_03_03_is_due_2025_03_05() {
+        let f = notice(
+            NoticeKind::Loss,
+            "2025-03-01",
+            "2025-03-03",
+            MyNumberStatus::Missing,
+        );
+        let dl = deadlines(&f, &RuleSettings::default(), cal());
+        assert_eq!(
+            (dl.registration_rule, dl.registration),
+            (RegistrationRule::Loss, d("2025-03-05"))
+        );
+        assert_eq!(
+            explain(&f, &RuleSettings::default(), cal()).registration,
+            "資格喪失届: 起算日（受付日） 2025-03-03 + 2日 = 2025-03-05"
+        );
+    }
+
+    #[test]
     fn five_day_rule_only_with_a_valid_my_number() {
         let s = RuleSettings::default();
         let received = "2024-06-03"; // Monday
@@ -676,13 +701,21 @@ mod tests {
             (valid.registration_rule, valid.registration),
             (RegistrationRule::FiveDay, d("2024-06-10"))
         );
-        let loss = with(NoticeKind::Loss, MyNumberStatus::Valid);
-        assert_eq!(
-            (loss.registration_rule, loss.registration),
-            (RegistrationRule::FiveDay, d("2024-06-05"))
-        );
-        // +14 = 06-17 (Monday) for every kind, loss included (SPEC §2.3).
-        for kind in NoticeKind::ALL {
+        // A 資格喪失届 has its own rule, 2 days, whatever the My Number (SPEC §2, §2.3).
+        for mn in [
+            MyNumberStatus::Valid,
+            MyNumberStatus::Missing,
+            MyNumberStatus::Invalid,
+        ] {
+            let loss = with(NoticeKind::Loss, mn);
+            assert_eq!(
+                (loss.registration_rule, loss.registration),
+                (RegistrationRule::Loss, d("2024-06-05")),
+                "{mn:?}"
+            );
+        }
+        // +14 = 06-17 (Monday) for the other kinds without a valid number (SPEC §2.3).
+        for kind in [NoticeKind::Acquisition, NoticeKind::Dependent] {
             for mn in [MyNumberStatus::Missing, MyNumberStatus::Invalid] {
                 let dl = with(kind, mn);
                 assert_eq!(

@@ -346,6 +346,11 @@ impl RuleSettings {
         kind: NoticeKind,
         my_number: MyNumberStatus,
     ) -> (u32, RegistrationRule) {
+        // A 資格喪失届 has its own rule whatever the My Number: the member's number is already
+        // on file (SPEC §2, §2.3; seed 000: 副本登録 within 2 days).
+        if kind == NoticeKind::Loss {
+            return (self.registration.days.get(kind), RegistrationRule::Loss);
+        }
         match my_number {
             MyNumberStatus::Valid => (self.registration.days.get(kind), RegistrationRule::FiveDay),
             MyNumberStatus::Invalid | MyNumberStatus::Missing => {
@@ -570,7 +575,7 @@ days = { acquisition = 5, dependent = 5, loss = 2 }
         );
         assert_eq!(
             s.registration_days(NoticeKind::Loss, MyNumberStatus::Valid),
-            (2, RegistrationRule::FiveDay)
+            (2, RegistrationRule::Loss)
         );
         assert_eq!(
             s.registration_days(NoticeKind::Dependent, MyNumberStatus::Missing),
@@ -578,7 +583,12 @@ days = { acquisition = 5, dependent = 5, loss = 2 }
         );
         assert_eq!(
             s.registration_days(NoticeKind::Loss, MyNumberStatus::Invalid),
-            (14, RegistrationRule::Standard)
+            (2, RegistrationRule::Loss),
+            "a loss notice keeps its own rule whatever the My Number"
+        );
+        assert_eq!(
+            s.registration_days(NoticeKind::Loss, MyNumberStatus::Missing),
+            (2, RegistrationRule::Loss)
         );
         assert_eq!(s.submission_days(NoticeKind::Loss), 5);
     }

@@ -197,6 +197,8 @@ pub struct MonthStats {
     pub five_day_met_rate: Option<f64>,
     /// Notices under the insurer's standard days (missing/invalid My Number).
     pub standard_notices: u64,
+    /// 資格喪失届 (their own rule, outside the 5-day rate).
+    pub loss_notices: u64,
     /// 資格確認書 issued in the month (by issue date).
     pub certificates_issued: u64,
 }
@@ -233,6 +235,7 @@ struct MonthAcc {
     submission: StatusCounts,
     five_day: StatusCounts,
     standard: u64,
+    loss: u64,
 }
 
 /// Folds notices one at a time (bounded memory, like the dashboard).
@@ -296,6 +299,7 @@ impl Accumulator {
         match ev.registration_rule {
             RegistrationRule::FiveDay => m.five_day.add(ev.registration.status),
             RegistrationRule::Standard => m.standard += 1,
+            RegistrationRule::Loss => m.loss += 1,
         }
         let named = delay_cause.and_then(cause_from_text).is_some();
         for (rule, status) in [
@@ -374,6 +378,7 @@ impl Accumulator {
                     submission_met_rate: a.submission.met_rate(),
                     five_day_met_rate: a.five_day.met_rate(),
                     standard_notices: a.standard,
+                    loss_notices: a.loss,
                     certificates_issued: certificates.get(&month).copied().unwrap_or(0),
                 };
                 (month, stats)
@@ -386,6 +391,7 @@ impl Accumulator {
                 submission_met_rate: None,
                 five_day_met_rate: None,
                 standard_notices: 0,
+                loss_notices: 0,
                 certificates_issued: *n,
             });
         }

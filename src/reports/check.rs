@@ -90,6 +90,9 @@ pub enum CheckError {
 #[repr(C, packed(4))]
 struct RegSlot {
     earliest_ok: Option<NaiveDate>,
+    /// The latest success: what counts when the earliest turns out to predate the notice's
+    /// receipt (a bad row is rejected, the notice stays: SPEC §2.5).
+    latest_ok: Option<NaiveDate>,
     /// `u32::MAX`: see `Registrations::long_lines`.
     line: u32,
 }
@@ -135,16 +138,25 @@ impl Registrations {
         let short = u32::try_from(r.line).unwrap_or(u32::MAX);
         let first = RegSlot {
             earliest_ok: r.ok_on,
+            latest_ok: r.ok_on,
             line: short,
         };
         let replaced = self
             .table
-            .upsert(Key96::new(r.key), first, |e| match r.ok_on {
-                Some(d) if e.earliest_ok.is_none_or(|e| d < e) => {
-                    *e = first;
-                    true
+            .upsert(Key96::new(r.key), first, |e| {
+                if let Some(d) = r.ok_on {
+                    if e.latest_ok.is_none_or(|l| d > l) {
+                        e.latest_ok = Some(d);
+                    }
                 }
-                _ => false,
+                match r.ok_on {
+                    Some(d) if e.earliest_ok.is_none_or(|e| d < e) => {
+                        e.earliest_ok = Some(d);
+                        e.line = short;
+                        true
+                    }
+                    _ => false,
+                }
             })
             .unwrap_or(true);
         if replaced && short == u32::MAX {
@@ -152,15 +164,15 @@ impl Registrations {
         }
     }
 
-    /// The earliest success and its line.
-    fn get(&self, key: u128) -> Option<(Option<NaiveDate>, u64)> {
+    /// The earliest success with its line, and the latest success.
+    fn get(&self, key: u128) -> Option<(Option<NaiveDate>, u64, Option<NaiveDate>)> {
         let slot = self.table.get(Key96::new(key))?;
-        let earliest_ok = slot.earliest_ok;
+        let (earliest_ok, latest_ok) = (slot.earliest_ok, slot.latest_ok);
         let line = match slot.line {
             u32::MAX => self.long_lines.get(&key).copied().unwrap_or(u64::MAX),
             l => u64::from(l),
         };
-        Some((earliest_ok, line))
+        Some((earliest_ok, line, latest_ok))
     }
 }
 
@@ -312,6 +324,8 @@ struct NoticeBlock {
     /// The 受付番号 of `pending`, back to back (for the formats that print them).
     ids: String,
     verdicts: Vec<Option<Verdict>>,
+    /// For each verdict, the rejection of the registration row it could not use, if any.
+    notes: Vec<Option<String>>,
     /// The jsonl lines of the block.
     text: Vec<u8>,
 }
@@ -329,8 +343,6 @@ struct Pending {
 
 /// What a worker made of an accepted notice: what the sink needs, and no more.
 enum Verdict {
-    /// Rejected by check: the message.
-    Rejected(String),
     /// For the summary.
     Counted(Counts),
     /// A jsonl line: a range of the block's text buffer.
@@ -417,9 +429,11 @@ pub fn run_with_threads(
             pending,
             ids,
             verdicts,
+            notes,
             text,
         } = block;
         verdicts.reserve_exact(pending.len());
+        notes.reserve_exact(pending.len());
         if format == CheckFormat::Jsonl {
             // A jsonl line is about 500 bytes.
             text.reserve(pending.len() * 512);
@@ -428,34 +442,35 @@ pub fn run_with_threads(
             if let Some(regs) = &regs {
                 regs.table.touch(batch.iter().map(|p| Key96::new(p.key)));
             }
-            verdicts.extend(batch.iter().map(|p| {
-                Some(evaluate(
-                    p,
-                    &ids[p.id.0..p.id.1],
-                    regs.as_ref(),
-                    opts,
-                    cal,
-                    text,
-                ))
-            }));
+            for p in batch {
+                let (verdict, note) =
+                    evaluate(p, &ids[p.id.0..p.id.1], regs.as_ref(), opts, cal, text);
+                verdicts.push(Some(verdict));
+                notes.push(note);
+            }
         }
     };
     reader.par_for_each(threads, map, done, |block, rows| {
         for row in rows {
-            match row.map(|i| block.verdicts[i].take()) {
+            let row = row.map(|i| {
+                if let Some(note) = block.notes[i].take() {
+                    outcome.registrations_rejected += 1;
+                    writeln!(err, "{note}")?;
+                }
+                Ok::<_, std::io::Error>(block.verdicts[i].take())
+            });
+            match row {
                 Err(e) => {
                     outcome.rejected += 1;
                     writeln!(err, "{e}")?;
                 }
-                Ok(Some(Verdict::Rejected(message))) => {
-                    outcome.rejected += 1;
-                    writeln!(err, "{message}")?;
-                }
-                Ok(Some(verdict)) => {
-                    outcome.accepted += 1;
-                    sink.push(verdict, &block.text)?;
-                }
-                Ok(None) => unreachable!("each verdict is taken once"),
+                Ok(r) => match r? {
+                    Some(verdict) => {
+                        outcome.accepted += 1;
+                        sink.push(verdict, &block.text)?;
+                    }
+                    None => unreachable!("each verdict is taken once"),
+                },
             }
         }
         Ok::<(), std::io::Error>(())
@@ -465,7 +480,9 @@ pub fn run_with_threads(
     Ok(outcome)
 }
 
-/// One accepted notice, on a worker: the registration check, the rules, and the output.
+/// One accepted notice, on a worker: the registration check, the rules, and the output; and
+/// the rejection of a registration row dated before the notice's receipt (SPEC §2.5: the row is
+/// rejected, the notice stays and is evaluated without it).
 fn evaluate(
     p: &Pending,
     notice_id: &str,
@@ -473,17 +490,32 @@ fn evaluate(
     opts: &CheckOptions,
     cal: &Calendar,
     text: &mut Vec<u8>,
-) -> Verdict {
-    let registered_on = match regs.and_then(|m| m.get(p.key)) {
-        Some((Some(d), line)) if d < p.received_on => {
-            return Verdict::Rejected(format!(
-                "line {}: 登録完了日 {} (registrations line {}) が受付日 {} より前です",
-                p.line, d, line, p.received_on
-            ));
-        }
-        Some((earliest_ok, _)) => earliest_ok,
-        None => None,
+) -> (Verdict, Option<String>) {
+    let (registered_on, note) = match regs.and_then(|m| m.get(p.key)) {
+        Some((Some(d), line, latest)) if d < p.received_on => (
+            latest.filter(|l| *l >= p.received_on),
+            Some(format!(
+                "registrations line {line}: 登録完了日 {d} が受付日 {}（届書 line {}）より前です。この登録結果は使いません",
+                p.received_on, p.line
+            )),
+        ),
+        Some((earliest_ok, _, _)) => (earliest_ok, None),
+        None => (None, None),
     };
+    (
+        evaluate_facts(p, notice_id, registered_on, opts, cal, text),
+        note,
+    )
+}
+
+fn evaluate_facts(
+    p: &Pending,
+    notice_id: &str,
+    registered_on: Option<NaiveDate>,
+    opts: &CheckOptions,
+    cal: &Calendar,
+    text: &mut Vec<u8>,
+) -> Verdict {
     let facts = NoticeFacts {
         kind: p.kind,
         event_date: p.event_date,
@@ -598,6 +630,7 @@ pub fn rule_label(r: RegistrationRule) -> &'static str {
     match r {
         RegistrationRule::FiveDay => "5日",
         RegistrationRule::Standard => "標準",
+        RegistrationRule::Loss => "喪失",
     }
 }
 
@@ -650,9 +683,11 @@ struct Summary {
     submission: StatusCounts,
     five_day: StatusCounts,
     standard: StatusCounts,
+    loss: StatusCounts,
     submission_days: DayHistogram,
     five_day_days: DayHistogram,
     standard_days: DayHistogram,
+    loss_days: DayHistogram,
     e2e_days: DayHistogram,
     ex_officio: u64,
     by_status: [u64; 3],
@@ -688,9 +723,11 @@ impl<'w> Sink<'w> {
                     submission: StatusCounts::default(),
                     five_day: StatusCounts::default(),
                     standard: StatusCounts::default(),
+                    loss: StatusCounts::default(),
                     submission_days: DayHistogram::default(),
                     five_day_days: DayHistogram::default(),
                     standard_days: DayHistogram::default(),
+                    loss_days: DayHistogram::default(),
                     e2e_days: DayHistogram::default(),
                     ex_officio: 0,
                     by_status: [0; 3],
@@ -715,6 +752,7 @@ impl<'w> Sink<'w> {
                 let (counts, days) = match c.rule {
                     RegistrationRule::FiveDay => (&mut s.five_day, &mut s.five_day_days),
                     RegistrationRule::Standard => (&mut s.standard, &mut s.standard_days),
+                    RegistrationRule::Loss => (&mut s.loss, &mut s.loss_days),
                 };
                 counts.add(c.registration);
                 if let Some(d) = c.registration_days {
@@ -813,6 +851,7 @@ fn write_summary(out: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
         ("提出（事業主→保険者）", &s.submission),
         ("登録 5日ルール（個人番号 正）", &s.five_day),
         ("登録 標準処理期間（個人番号 誤り・未記載）", &s.standard),
+        ("登録 資格喪失届", &s.loss),
     ] {
         pad(out, label, 34, false)?;
         for v in [c.met, c.breached, c.at_risk, c.open, c.not_applicable] {
@@ -840,6 +879,7 @@ fn write_summary(out: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
         "登録までの日数（標準）:     {}",
         days(&s.standard_days)
     )?;
+    writeln!(out, "登録までの日数（資格喪失届）: {}", days(&s.loss_days))?;
     writeln!(out, "事実発生日から登録まで:     {}", days(&s.e2e_days))?;
     writeln!(out, "資格確認書の職権交付が必要: {} 件", s.ex_officio)?;
     Ok(())

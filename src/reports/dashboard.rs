@@ -53,6 +53,9 @@ pub struct MonthFigures {
     pub registration_five_day_met_rate: Option<f64>,
     pub registration_standard_met_rate: Option<f64>,
     pub standard_notices: u64,
+    /// 資格喪失届 (their own rule, `loss`).
+    pub registration_loss_met_rate: Option<f64>,
+    pub loss_notices: u64,
     pub ex_officio_required: u64,
 }
 
@@ -62,6 +65,7 @@ struct MonthAcc {
     submission: StatusCounts,
     five_day: StatusCounts,
     standard: StatusCounts,
+    loss: StatusCounts,
     ex_officio: u64,
 }
 
@@ -111,6 +115,8 @@ pub struct Figures {
     pub registration_five_day: RuleFigures,
     /// The insurer's standard days: missing/invalid numbers, reported beside, never mixed in.
     pub registration_standard: RuleFigures,
+    /// 資格喪失届: their own rule (2 days by default), a population of its own.
+    pub registration_loss: RuleFigures,
     /// Days from event to registration, as the member lives them.
     pub end_to_end: RuleFigures,
     pub ex_officio_required_in_period: u64,
@@ -132,6 +138,7 @@ pub struct Accumulator {
     submission: RuleAcc,
     five_day: RuleAcc,
     standard: RuleAcc,
+    loss: RuleAcc,
     e2e: RuleAcc,
     ex_officio: u64,
     months: BTreeMap<(i32, u32), MonthAcc>,
@@ -173,6 +180,7 @@ impl Accumulator {
             submission: RuleAcc::default(),
             five_day: RuleAcc::default(),
             standard: RuleAcc::default(),
+            loss: RuleAcc::default(),
             e2e: RuleAcc::default(),
             ex_officio: 0,
             months: BTreeMap::new(),
@@ -198,6 +206,7 @@ impl Accumulator {
         let reg = match ev.registration_rule {
             RegistrationRule::FiveDay => &mut self.five_day,
             RegistrationRule::Standard => &mut self.standard,
+            RegistrationRule::Loss => &mut self.loss,
         };
         reg.counts.add(ev.registration.status);
         let registered = facts.registered_on.filter(|r| *r <= self.as_of);
@@ -227,6 +236,7 @@ impl Accumulator {
         match ev.registration_rule {
             RegistrationRule::FiveDay => m.five_day.add(ev.registration.status),
             RegistrationRule::Standard => m.standard.add(ev.registration.status),
+            RegistrationRule::Loss => m.loss.add(ev.registration.status),
         }
         if ev.ex_officio_required {
             m.ex_officio += 1;
@@ -267,6 +277,8 @@ impl Accumulator {
                 registration_five_day_met_rate: a.five_day.met_rate(),
                 registration_standard_met_rate: a.standard.met_rate(),
                 standard_notices: a.standard.total(),
+                registration_loss_met_rate: a.loss.met_rate(),
+                loss_notices: a.loss.total(),
                 ex_officio_required: a.ex_officio,
             })
             .collect();
@@ -310,6 +322,7 @@ impl Accumulator {
             submission: self.submission.finish(),
             registration_five_day: self.five_day.finish(),
             registration_standard: self.standard.finish(),
+            registration_loss: self.loss.finish(),
             end_to_end: self.e2e.finish(),
             ex_officio_required_in_period: self.ex_officio,
             months,

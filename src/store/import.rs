@@ -512,6 +512,7 @@ pub fn rule_code(r: rules::RegistrationRule) -> &'static str {
     match r {
         rules::RegistrationRule::FiveDay => "five_day",
         rules::RegistrationRule::Standard => "standard",
+        rules::RegistrationRule::Loss => "loss",
     }
 }
 

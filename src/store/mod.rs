@@ -212,7 +212,33 @@ pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
             .run_pending_migrations(POSTGRES_MIGRATIONS)
             .map(|v| v.iter().map(|m| m.to_string()).collect()),
     };
-    applied.map_err(|e| StoreError::Migration(e.to_string()))
+    let applied: Vec<String> = applied.map_err(|e| StoreError::Migration(e.to_string()))?;
+    if applied.iter().any(|m| m.starts_with(LOSS_RULE_MIGRATION)) {
+        recompute_loss_rules(conn)?;
+    }
+    Ok(applied)
+}
+
+/// The migration that gave every 資格喪失届 the rule `loss` (SPEC §2.3).
+const LOSS_RULE_MIGRATION: &str = "2026-12-02-000009";
+
+/// Loss notices stored before the `loss` rule existed carry the rule (and the deadline) their My
+/// Number gave them: recompute the deadlines of their insurers with the insurers' own settings.
+fn recompute_loss_rules(conn: &mut DbConn) -> Result<(), StoreError> {
+    use schema::notices;
+    let ids: Vec<i64> = notices::table
+        .filter(notices::kind.eq("loss"))
+        .filter(notices::registration_rule.ne("loss"))
+        .select(notices::insurer_id)
+        .distinct()
+        .load(conn)?;
+    for id in ids {
+        let insurer = insurers::get(conn, insurers::InsurerId(id))
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let changed = import::recompute_deadlines(conn, &insurer, &insurer.rules)?;
+        tracing::info!(insurer = %insurer.number, changed, "loss notices moved to the loss rule");
+    }
+    Ok(())
 }
 
 /// Opens (creating if needed), migrates and pools the database.

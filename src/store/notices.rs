@@ -32,6 +32,7 @@ pub enum RuleSel {
     Registration,
     FiveDay,
     Standard,
+    Loss,
 }
 
 impl RuleSel {
@@ -41,6 +42,7 @@ impl RuleSel {
             "registration" => Some(RuleSel::Registration),
             "five_day" => Some(RuleSel::FiveDay),
             "standard" => Some(RuleSel::Standard),
+            "loss" => Some(RuleSel::Loss),
             _ => None,
         }
     }
@@ -50,6 +52,7 @@ impl RuleSel {
             RuleSel::Registration => "registration",
             RuleSel::FiveDay => "five_day",
             RuleSel::Standard => "standard",
+            RuleSel::Loss => "loss",
         }
     }
 }
@@ -262,6 +265,7 @@ fn filter_cond(insurer: InsurerId, f: &NoticeFilter, settings: &RuleSettings) ->
     match f.rule {
         Some(RuleSel::FiveDay) => c.push(Box::new(notices::registration_rule.eq("five_day"))),
         Some(RuleSel::Standard) => c.push(Box::new(notices::registration_rule.eq("standard"))),
+        Some(RuleSel::Loss) => c.push(Box::new(notices::registration_rule.eq("loss"))),
         _ => {}
     }
     if f.pending {

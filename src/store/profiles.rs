@@ -132,14 +132,14 @@ pub fn save(
         .first(conn)
 }
 
-/// Deletes a profile of this insurer; false when there was none.
+/// Deletes a profile of this insurer; false when there was none. Uploads previewed through it
+/// go too: committed without it they would be read otherwise than their preview showed.
 pub fn delete(conn: &mut DbConn, insurer: InsurerId, id: i64) -> QueryResult<bool> {
-    diesel::update(
+    diesel::delete(
         import_uploads::table
             .filter(import_uploads::insurer_id.eq(insurer.0))
             .filter(import_uploads::profile_id.eq(id)),
     )
-    .set(import_uploads::profile_id.eq(None::<i64>))
     .execute(conn)?;
     let n = diesel::delete(
         import_profiles::table

@@ -146,7 +146,7 @@ pub async fn dashboard_page(
 pub struct NoticeQuery {
     /// met | breached | at_risk | open | not_applicable (of `rule`, or of either rule when `rule` is empty)
     pub status: Option<String>,
-    /// submission | registration | five_day | standard
+    /// submission | registration | five_day | standard | loss
     pub rule: Option<String>,
     /// acquisition | dependent | loss
     pub kind: Option<String>,
@@ -211,7 +211,7 @@ pub(crate) fn filter_of(
     if let Some(s) = blank(&q.rule) {
         f.rule = Some(RuleSel::parse(s).ok_or_else(|| {
             WebError::BadRequest(format!(
-                "rule は submission / registration / five_day / standard のいずれかです（指定: {s}）"
+                "rule は submission / registration / five_day / standard / loss のいずれかです（指定: {s}）"
             ))
         })?);
     }

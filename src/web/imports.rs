@@ -475,7 +475,7 @@ pub struct UploadFields {
     #[serde(default)]
     #[param(ignore)]
     pub kind: Option<String>,
-    /// An import profile of the insurer, by name (or id), for a file in its own layout (SPEC §3.1)
+    /// An import profile of the insurer, by name, for a file in its own layout (SPEC §3.1)
     #[serde(default)]
     pub profile: Option<String>,
     /// e-Gov files: the day the file was received (YYYY-MM-DD; default today in Japan)
@@ -659,7 +659,7 @@ pub(super) struct LoadPlan {
     pub received_on: NaiveDate,
 }
 
-/// Resolves the upload's fields: the profile by id or name (of this insurer only), the date.
+/// Resolves the upload's fields: the profile by name (of this insurer only), the date.
 pub(super) async fn plan(
     state: &AppState,
     user: &CurrentUser,
@@ -676,17 +676,7 @@ pub(super) async fn plan(
         None => None,
         Some(key) => {
             let iid = user.insurer_id;
-            let found = db(state, move |c| {
-                let by_id = match key.trim().parse::<i64>() {
-                    Ok(id) => profiles::get(c, iid, id)?,
-                    Err(_) => None,
-                };
-                Ok(match by_id {
-                    Some(p) => Some(p),
-                    None => profiles::by_name(c, iid, key.trim())?,
-                })
-            })
-            .await?;
+            let found = db(state, move |c| Ok(profiles::by_name(c, iid, key.trim())?)).await?;
             Some(found.ok_or_else(|| {
                 UploadError::Rejected(format!(
                     "取込プロファイル「{}」はありません",

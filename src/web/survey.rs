@@ -406,12 +406,13 @@ const SURVEY_HEADERS: [&str; 9] = [
     "備考",
     "自動回答の根拠",
 ];
-const STATS_HEADERS: [&str; 6] = [
+const STATS_HEADERS: [&str; 7] = [
     "月",
     "届書件数",
     "提出期限内の割合",
     "5日以内登録の割合",
     "標準処理期間の対象件数",
+    "資格喪失届の件数",
     "資格確認書の交付件数",
 ];
 const PLAN_HEADERS: [&str; 9] = [
@@ -470,7 +471,7 @@ fn survey_rows(b: &Bundle) -> Vec<[String; 9]> {
 
 /// The statistics sheet's rows as text: rates as percentages with one decimal, as the sheet's
 /// `0.0%` format shows them; empty when no notice of the month was decided yet.
-fn stats_rows(b: &Bundle) -> Vec<[String; 6]> {
+fn stats_rows(b: &Bundle) -> Vec<[String; 7]> {
     let rate = |r: Option<f64>| r.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_default();
     b.analysis
         .months
@@ -482,6 +483,7 @@ fn stats_rows(b: &Bundle) -> Vec<[String; 6]> {
                 rate(m.submission_met_rate),
                 rate(m.five_day_met_rate),
                 m.standard_notices.to_string(),
+                m.loss_notices.to_string(),
                 m.certificates_issued.to_string(),
             ]
         })
@@ -619,10 +621,11 @@ fn stats_sheet(wb: &mut rust_xlsxwriter::Workbook, b: &Bundle) -> Result<(), Xer
             ws.write_number_with_format(r, 3, x, &pct)?;
         }
         ws.write_number(r, 4, m.standard_notices as f64)?;
-        ws.write_number(r, 5, m.certificates_issued as f64)?;
+        ws.write_number(r, 5, m.loss_notices as f64)?;
+        ws.write_number(r, 6, m.certificates_issued as f64)?;
     }
     ws.set_column_width(0, 10)?;
-    for c in 1..6 {
+    for c in 1..7 {
         ws.set_column_width(c, 18)?;
     }
     Ok(())

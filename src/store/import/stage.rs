@@ -20,7 +20,7 @@ use crate::store::{now_utc, DbConn};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::Error;
-use diesel::sql_types::{BigInt, Date, Timestamp};
+use diesel::sql_types::{BigInt, Timestamp};
 use std::borrow::Cow;
 use std::io::Write;
 use std::ops::Range;
@@ -427,16 +427,6 @@ impl Dialect {
     }
 }
 
-#[derive(QueryableByName)]
-struct Offender {
-    #[diesel(sql_type = BigInt)]
-    line: i64,
-    #[diesel(sql_type = Date)]
-    received_on: NaiveDate,
-    #[diesel(sql_type = Timestamp)]
-    at: NaiveDateTime,
-}
-
 /// Runs one statement; `$1`, where used, is the batch's timestamp. Each statement's time is
 /// logged at debug level (`REGWATCH_LOG=regwatch::store=debug`): where an import spends its time.
 fn exec(conn: &mut DbConn, sql: &str, now: Option<NaiveDateTime>) -> Result<u64, Error> {
@@ -483,7 +473,8 @@ pub fn merge(
     }
     let earliest = format!(
         "(SELECT MIN(r.registered_at) FROM registration_results r WHERE r.insurer_id = {ins} \
-         AND r.notice_id = s.notice_id AND r.result = 'ok')"
+         AND r.notice_id = s.notice_id AND r.result = 'ok' AND {} >= s.received_on)",
+        sql.jst_date("r.registered_at")
     );
 
     // 1. Same 受付番号, same content: nothing to do.
@@ -507,39 +498,8 @@ pub fn merge(
         reject_rekeyed(conn, ins, batch)?;
     }
 
-    // 2. A registration result loaded earlier that predates the notice's receipt.
-    if start.had_registrations {
-        let q = format!(
-            "SELECT line, received_on, at FROM (SELECT s.line, s.received_on, {earliest} AS at \
-             FROM import_stage s) y WHERE at IS NOT NULL AND {} < received_on ORDER BY line",
-            sql.jst_date("at")
-        );
-        let offenders: Vec<Offender> = match conn {
-            DbConn::Pg(c) => diesel::sql_query(q).load(c)?,
-            DbConn::Sqlite(c) => diesel::sql_query(q).load(c)?,
-        };
-        for o in &offenders {
-            batch.reject(
-                o.line as u64,
-                format!(
-                    "登録完了日 {} が受付日 {} より前です（先に取り込んだ登録結果と矛盾します）",
-                    super::jst_date(o.at),
-                    o.received_on
-                ),
-            );
-        }
-        for chunk in offenders.chunks(500) {
-            let lines: Vec<String> = chunk.iter().map(|o| o.line.to_string()).collect();
-            exec(
-                conn,
-                &format!(
-                    "DELETE FROM import_stage WHERE line IN ({})",
-                    lines.join(",")
-                ),
-                None,
-            )?;
-        }
-    }
+    // 2. A registration result loaded earlier that predates the notice's receipt does not count
+    // (`earliest` leaves it out): the notice is loaded, never refused for a bad result (SPEC §2.5).
 
     // 3. Employers: new codes created, names updated to the file's last non-empty one.
     exec(
