@@ -213,14 +213,18 @@ pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
             .map(|v| v.iter().map(|m| m.to_string()).collect()),
     };
     let applied: Vec<String> = applied.map_err(|e| StoreError::Migration(e.to_string()))?;
-    if applied.iter().any(|m| m.starts_with(LOSS_RULE_MIGRATION)) {
+    if applied
+        .iter()
+        .any(|m| m.replace('-', "").starts_with(LOSS_RULE_MIGRATION))
+    {
         recompute_loss_rules(conn)?;
     }
     Ok(applied)
 }
 
-/// The migration that gave every 資格喪失届 the rule `loss` (SPEC §2.3).
-const LOSS_RULE_MIGRATION: &str = "2026-12-02-000009";
+/// The migration that gave every 資格喪失届 the rule `loss` (SPEC §2.3), as diesel reports its
+/// version (the digits of the directory name's date and number).
+const LOSS_RULE_MIGRATION: &str = "20261202000009";
 
 /// Loss notices stored before the `loss` rule existed carry the rule (and the deadline) their My
 /// Number gave them: recompute the deadlines of their insurers with the insurers' own settings.

@@ -1,0 +1,174 @@
+//! Migrations applied to a database that already holds data (both backends): the `loss` rule
+//! migration rebuilds the SQLite notices table (ids, rows and the references to them kept) and the
+//! loss notices stored before it get the `loss` rule and deadline.
+mod common;
+
+use chrono::NaiveDate;
+use common::TestDb;
+use diesel::prelude::*;
+use diesel_migrations::MigrationHarness;
+use regwatch::store::{self, DbConn};
+
+/// The last migration before the `loss` rule.
+const BEFORE: &str = "2026-12-02-000008";
+
+fn migrate_up_to(conn: &mut DbConn, last: &str) {
+    loop {
+        let pending: Vec<String> = match conn {
+            DbConn::Sqlite(c) => c
+                .pending_migrations(store::SQLITE_MIGRATIONS)
+                .unwrap()
+                .iter()
+                .map(|m| m.name().to_string())
+                .collect(),
+            DbConn::Pg(c) => c
+                .pending_migrations(store::POSTGRES_MIGRATIONS)
+                .unwrap()
+                .iter()
+                .map(|m| m.name().to_string())
+                .collect(),
+        };
+        let Some(next) = pending.first() else { break };
+        if next.as_str() > last && !next.starts_with(last) {
+            break;
+        }
+        match conn {
+            DbConn::Sqlite(c) => {
+                c.run_next_migration(store::SQLITE_MIGRATIONS).unwrap();
+            }
+            DbConn::Pg(c) => {
+                c.run_next_migration(store::POSTGRES_MIGRATIONS).unwrap();
+            }
+        }
+    }
+}
+
+fn exec(conn: &mut DbConn, sql: &str) {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(sql)
+        .unwrap_or_else(|e| panic!("{e}: {sql}"));
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Row {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    notice_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    registration_rule: String,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    registration_deadline: NaiveDate,
+}
+
+#[test]
+fn the_loss_rule_migration_keeps_every_row_and_moves_stored_loss_notices_to_their_rule() {
+    let db = TestDb::new();
+    let url = store::DatabaseUrl::parse(&db.url).unwrap();
+    let mut c = store::establish(&url).unwrap();
+    migrate_up_to(&mut c, BEFORE);
+
+    // Data as the previous version stored it: a 資格喪失届 without a number under the standard
+    // rule (received Monday 2025-03-03, + 14 = 03-17), an acquisition with one, and a letter
+    // that references the loss notice.
+    exec(
+        &mut c,
+        "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
+         VALUES (1, '06123456', '移行テスト健保', 'kenpo', '', '2025-03-01 00:00:00', '2025-03-01 00:00:00', 1);
+         INSERT INTO employers (id, insurer_id, code, name, contact_emails, opt_out, created_at, updated_at) \
+         VALUES (1, 1, 'E01', '株式会社テスト', '', false, '2025-03-01 00:00:00', '2025-03-01 00:00:00');
+         INSERT INTO members (id, insurer_id, employer_id, symbol, number, dependent_seq, member_key, created_at, updated_at) \
+         VALUES (1, 1, 1, '100', '1', '', 'k1', '2025-03-01 00:00:00', '2025-03-01 00:00:00'), \
+                (2, 1, 1, '100', '2', '', 'k2', '2025-03-01 00:00:00', '2025-03-01 00:00:00');
+         INSERT INTO notices (id, insurer_id, notice_id, kind, employer_id, member_id, event_date, received_on, \
+             my_number_status, content_hash, submission_deadline, registration_deadline, registration_rule, \
+             created_at, updated_at, line) \
+         VALUES (7, 1, 'L-1', 'loss', 1, 1, '2025-03-01', '2025-03-03', 'missing', 1, '2025-03-06', '2025-03-17', \
+                 'standard', '2025-03-03 00:00:00', '2025-03-03 00:00:00', 2), \
+                (9, 1, 'A-1', 'acquisition', 1, 2, '2025-03-01', '2025-03-03', 'valid', 2, '2025-03-06', '2025-03-10', \
+                 'five_day', '2025-03-03 00:00:00', '2025-03-03 00:00:00', 3);",
+    );
+    let letters_before: i64 = {
+        exec(
+            &mut c,
+            "INSERT INTO letters (insurer_id, notice_id, kind, variant, template_version, format, letter_date, \
+                 run_id, created_by_label, created_at) \
+             VALUES (1, 7, 'registration_period', 'standard', '1', 'pdf', '2025-03-04', 'r1', 'test', \
+                 '2025-03-04 00:00:00')",
+        );
+        regwatch::store::schema::letters::table
+            .count()
+            .get_result(&mut c)
+            .unwrap()
+    };
+
+    // The rest of the migrations, and the recompute that follows the loss-rule migration.
+    let applied = store::migrate(&mut c).unwrap();
+    assert!(applied.iter().any(|m| m == "20261202000009"), "{applied:?}");
+    let q =
+        "SELECT id, notice_id, registration_rule, registration_deadline FROM notices ORDER BY id";
+    let rows: Vec<Row> = match &mut c {
+        DbConn::Sqlite(s) => diesel::sql_query(q).load(s).unwrap(),
+        DbConn::Pg(p) => diesel::sql_query(q).load(p).unwrap(),
+    };
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            Row {
+                id: 7,
+                notice_id: "L-1".into(),
+                registration_rule: "loss".into(),
+                registration_deadline: d(2025, 3, 5),
+            },
+            Row {
+                id: 9,
+                notice_id: "A-1".into(),
+                registration_rule: "five_day".into(),
+                registration_deadline: d(2025, 3, 10),
+            },
+        ]
+    );
+    // The letter still points at its notice, and new rows can reference the table.
+    let letters_after: i64 = regwatch::store::schema::letters::table
+        .inner_join(regwatch::store::schema::notices::table)
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(letters_after, letters_before);
+    if let DbConn::Sqlite(s) = &mut c {
+        #[derive(QueryableByName)]
+        struct Fk {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            table: String,
+        }
+        let violations: Vec<Fk> = diesel::sql_query("PRAGMA foreign_key_check")
+            .load(s)
+            .unwrap();
+        assert!(
+            violations.is_empty(),
+            "foreign keys broken in {:?}",
+            violations.iter().map(|v| &v.table).collect::<Vec<_>>()
+        );
+        let on: Vec<FkOn> = diesel::sql_query("PRAGMA foreign_keys").load(s).unwrap();
+        assert_eq!(on[0].foreign_keys, 1, "foreign keys are on again");
+    }
+    // The new CHECK takes 'loss' and still refuses nonsense.
+    let bad = match &mut c {
+        DbConn::Sqlite(s) => {
+            diesel::sql_query("UPDATE notices SET registration_rule = 'other' WHERE id = 9")
+                .execute(s)
+        }
+        DbConn::Pg(p) => {
+            diesel::sql_query("UPDATE notices SET registration_rule = 'other' WHERE id = 9")
+                .execute(p)
+        }
+    };
+    assert!(bad.is_err());
+}
+
+#[derive(QueryableByName)]
+struct FkOn {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    foreign_keys: i32,
+}
