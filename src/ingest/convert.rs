@@ -609,23 +609,18 @@ impl HeaderPlan {
     }
 }
 
-/// CSV or tab-separated text through a profile.
-fn convert_text(
+/// Each record of delimited text with the line it starts on, until `each` returns false.
+fn text_rows(
     src: impl Read,
     delimiter: u8,
-    part: Part,
-    profile: &FileProfile,
-    out: &mut Out,
+    mut each: impl FnMut(u64, &mut Vec<String>) -> Result<bool, FileError>,
 ) -> Result<(), FileError> {
-    let decoded = Decoded::new(src)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(decoded);
-    let header_row = u64::from(profile.header_row);
+        .from_reader(Decoded::new(src)?);
     let mut rec = csv::ByteRecord::new();
-    let mut plan: Option<HeaderPlan> = None;
     let mut cells: Vec<String> = Vec::new();
     while reader
         .read_byte_record(&mut rec)
@@ -640,39 +635,32 @@ fn convert_text(
         let line = reader.position().line().saturating_sub(1 + inner);
         cells.clear();
         cells.extend(rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()));
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
+        if !each(line, &mut cells)? {
+            break;
         }
-        match &plan {
-            None if line < header_row => continue,
-            None => {
-                if line != header_row {
-                    return Err(FileError::Profile(format!(
-                        "見出し行（{header_row}行目）が空です。取込プロファイルの見出し行を確認してください"
-                    )));
-                }
-                let p = HeaderPlan::new(part, profile, &cells, profile.header_row)?;
-                out.skip_to(line);
-                out.record(&p.out_header)?;
-                plan = Some(p);
-            }
-            Some(p) => {
-                out.skip_to(line);
-                let row = p.row(&mut cells, true);
-                out.record(&row)?;
-            }
-        }
-    }
-    if plan.is_none() {
-        return Err(if header_row > 1 {
-            FileError::Profile(format!(
-                "見出し行（{header_row}行目）がありません。取込プロファイルの見出し行を確認してください"
-            ))
-        } else {
-            FileError::Empty
-        });
     }
     Ok(())
+}
+
+/// CSV or tab-separated text through a profile.
+fn convert_text(
+    src: impl Read,
+    delimiter: u8,
+    part: Part,
+    profile: &FileProfile,
+    out: &mut Out,
+) -> Result<(), FileError> {
+    let mut rows = Rows {
+        part,
+        profile,
+        plan: None,
+        workbook: false,
+    };
+    text_rows(src, delimiter, |line, cells| {
+        rows.row(line, cells, out)?;
+        Ok(true)
+    })?;
+    rows.finish()
 }
 
 /// The text of a cell as regwatch reads it: date cells as ISO dates (or date-times), numbers
@@ -748,78 +736,87 @@ fn pick_sheet(names: &[String], profile: &FileProfile) -> Result<String, FileErr
     }
 }
 
-/// Feeds one sheet row at a time (1-based sheet row numbers) to the header plan and out.
-struct SheetRows<'a> {
+/// Feeds one row at a time (its 1-based sheet row or line) to the header plan and out.
+struct Rows<'a> {
     part: Part,
     profile: &'a FileProfile,
     plan: Option<HeaderPlan>,
+    /// Rows of a workbook: cells beyond the header are stray notes, date columns may hold
+    /// serial numbers; a text line with values beyond the header is broken.
+    workbook: bool,
 }
 
-impl SheetRows<'_> {
-    fn row(&mut self, row: u32, cells: &mut Vec<String>, out: &mut Out) -> Result<(), FileError> {
+impl Rows<'_> {
+    fn row(&mut self, line: u64, cells: &mut Vec<String>, out: &mut Out) -> Result<(), FileError> {
         if cells.iter().all(|c| c.trim().is_empty()) {
             return Ok(());
         }
+        let header_row = u64::from(self.profile.header_row);
         match &self.plan {
-            None if row < self.profile.header_row => Ok(()),
+            None if line < header_row => Ok(()),
             None => {
-                if row != self.profile.header_row {
+                if line != header_row {
                     return Err(FileError::Profile(format!(
-                        "見出し行（{}行目）が空です。取込プロファイルの見出し行を確認してください",
-                        self.profile.header_row
+                        "見出し行（{header_row}行目）が空です。取込プロファイルの見出し行を確認してください"
                     )));
                 }
-                let p = HeaderPlan::new(self.part, self.profile, cells, row)?;
-                out.skip_to(u64::from(row));
+                let p = HeaderPlan::new(self.part, self.profile, cells, self.profile.header_row)?;
+                out.skip_to(line);
                 out.record(&p.out_header)?;
                 self.plan = Some(p);
                 Ok(())
             }
             Some(p) => {
-                out.skip_to(u64::from(row));
-                p.serial_dates(cells);
-                let r = p.row(cells, false);
+                out.skip_to(line);
+                if self.workbook {
+                    p.serial_dates(cells);
+                }
+                let r = p.row(cells, !self.workbook);
                 out.record(&r)
             }
         }
     }
 
     fn finish(self) -> Result<(), FileError> {
-        if self.plan.is_none() {
-            return Err(FileError::Profile(format!(
-                "見出し行（{}行目）がありません。取込プロファイルの見出し行とシートを確認してください",
-                self.profile.header_row
-            )));
+        if self.plan.is_some() {
+            return Ok(());
         }
-        Ok(())
+        Err(if self.profile.header_row > 1 || self.workbook {
+            FileError::Profile(format!(
+                "見出し行（{}行目）がありません。取込プロファイルの見出し行{}を確認してください",
+                self.profile.header_row,
+                if self.workbook { "とシート" } else { "" }
+            ))
+        } else {
+            FileError::Empty
+        })
     }
 }
 
-/// A workbook: .xlsx streamed cell by cell, other formats read whole.
-fn convert_workbook<R: Read + Seek>(
+/// Each row of a workbook's sheet (the profile's, else the first) with its 1-based sheet row,
+/// until `each` returns false: an .xlsx streamed cell by cell, other formats read whole. Returns
+/// the workbook's sheet names and the sheet read.
+fn workbook_rows<R: Read + Seek>(
     src: R,
     format: Format,
-    part: Part,
     profile: &FileProfile,
-    out: &mut Out,
-) -> Result<(), FileError> {
-    let mut rows = SheetRows {
-        part,
-        profile,
-        plan: None,
-    };
+    mut each: impl FnMut(u32, &mut Vec<String>) -> Result<bool, FileError>,
+) -> Result<(Vec<String>, String), FileError> {
     let mut cells: Vec<String> = Vec::new();
     if format == Format::Xlsx {
         let mut wb: calamine::Xlsx<_> =
             calamine::open_workbook_from_rs(BufReader::new(src)).map_err(excel_error)?;
-        let sheet = pick_sheet(&wb.sheet_names(), profile)?;
+        let sheets = wb.sheet_names();
+        let sheet = pick_sheet(&sheets, profile)?;
         let mut reader = wb.worksheet_cells_reader(&sheet).map_err(excel_error)?;
         let mut current: Option<u32> = None;
         while let Some(cell) = reader.next_cell().map_err(excel_error)? {
             let (r, c) = cell.get_position();
             if current != Some(r) {
                 if let Some(prev) = current {
-                    rows.row(prev + 1, &mut cells, out)?;
+                    if !each(prev + 1, &mut cells)? {
+                        return Ok((sheets, sheet));
+                    }
                 }
                 cells.clear();
                 current = Some(r);
@@ -831,20 +828,45 @@ fn convert_workbook<R: Read + Seek>(
             cells[c] = cell_text(cell.get_value());
         }
         if let Some(prev) = current {
-            rows.row(prev + 1, &mut cells, out)?;
+            each(prev + 1, &mut cells)?;
         }
+        Ok((sheets, sheet))
     } else {
         let mut wb = whole_workbook(src)?;
-        let sheet = pick_sheet(&wb.sheet_names(), profile)?;
+        let sheets = wb.sheet_names();
+        let sheet = pick_sheet(&sheets, profile)?;
         let range = wb.worksheet_range(&sheet).map_err(excel_error)?;
         let (top, left) = range.start().unwrap_or((0, 0));
         for (i, r) in range.rows().enumerate() {
             cells.clear();
             cells.resize(left as usize, String::new());
             cells.extend(r.iter().map(cell_text));
-            rows.row(top + i as u32 + 1, &mut cells, out)?;
+            if !each(top + i as u32 + 1, &mut cells)? {
+                break;
+            }
         }
+        Ok((sheets, sheet))
     }
+}
+
+/// A workbook through a profile (or its own regwatch headers).
+fn convert_workbook<R: Read + Seek>(
+    src: R,
+    format: Format,
+    part: Part,
+    profile: &FileProfile,
+    out: &mut Out,
+) -> Result<(), FileError> {
+    let mut rows = Rows {
+        part,
+        profile,
+        plan: None,
+        workbook: true,
+    };
+    workbook_rows(src, format, profile, |row, cells| {
+        rows.row(u64::from(row), cells, out)?;
+        Ok(true)
+    })?;
     rows.finish()
 }
 
@@ -868,95 +890,33 @@ pub fn sample(
     (&mut src).take(SNIFF as u64).read_to_end(&mut head)?;
     src.seek(SeekFrom::Start(0))?;
     let format = sniff(&head, Some(profile))?;
-    let mut rows = Vec::new();
-    match format {
-        Format::Xlsx => {
-            // Streamed: a large workbook's first rows without reading the whole sheet.
-            let mut wb: calamine::Xlsx<_> =
-                calamine::open_workbook_from_rs(BufReader::new(src)).map_err(excel_error)?;
-            let sheets = wb.sheet_names();
-            let sheet = pick_sheet(&sheets, profile)?;
-            let mut reader = wb.worksheet_cells_reader(&sheet).map_err(excel_error)?;
-            let mut current: Option<(u32, Vec<String>)> = None;
-            while let Some(cell) = reader.next_cell().map_err(excel_error)? {
-                let (r, c) = cell.get_position();
-                if current.as_ref().is_some_and(|(row, _)| *row != r + 1) {
-                    rows.extend(current.take());
-                    if rows.len() >= limit {
-                        break;
-                    }
-                }
-                let (_, cells) = current.get_or_insert_with(|| (r + 1, Vec::new()));
-                let c = c as usize;
-                if cells.len() <= c {
-                    cells.resize(c + 1, String::new());
-                }
-                cells[c] = cell_text(cell.get_value());
-            }
-            if rows.len() < limit {
-                rows.extend(current.take());
-            }
-            Ok(Sample {
-                format,
-                sheets,
-                sheet: Some(sheet),
-                rows,
-            })
+    let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
+    let mut take = |line: u32, cells: &mut Vec<String>| {
+        rows.push((line, std::mem::take(cells)));
+        Ok(rows.len() < limit)
+    };
+    let (sheets, sheet) = match format {
+        Format::Xlsx | Format::Workbook => {
+            let (sheets, sheet) = workbook_rows(src, format, profile, &mut take)?;
+            (sheets, Some(sheet))
         }
-        Format::Workbook => {
-            let mut wb = whole_workbook(src)?;
-            let sheets = wb.sheet_names();
-            let sheet = pick_sheet(&sheets, profile)?;
-            let range = wb.worksheet_range(&sheet).map_err(excel_error)?;
-            let (top, left) = range.start().unwrap_or((0, 0));
-            for (i, r) in range.rows().enumerate().take(limit) {
-                let mut cells = vec![String::new(); left as usize];
-                cells.extend(r.iter().map(cell_text));
-                rows.push((top + i as u32 + 1, cells));
-            }
-            Ok(Sample {
-                format,
-                sheets,
-                sheet: Some(sheet),
-                rows,
-            })
+        Format::Egov => {
+            return Err(FileError::Egov(
+                "e-Gov ファイルは取込プロファイルなしで取り込めます".into(),
+            ))
         }
-        Format::Egov => Err(FileError::Egov(
-            "e-Gov ファイルは取込プロファイルなしで取り込めます".into(),
-        )),
         Format::Csv | Format::Tsv => {
             let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .delimiter(delimiter)
-                .from_reader(Decoded::new(src)?);
-            let mut rec = csv::ByteRecord::new();
-            while rows.len() < limit
-                && reader
-                    .read_byte_record(&mut rec)
-                    .map_err(|e| FileError::Io(io::Error::other(e.to_string())))?
-            {
-                let inner: u64 = rec
-                    .iter()
-                    .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
-                    .sum();
-                let line = reader.position().line().saturating_sub(1 + inner);
-                rows.push((
-                    line as u32,
-                    rec.iter()
-                        .map(|f| String::from_utf8_lossy(f).into_owned())
-                        .collect(),
-                ));
-            }
-            Ok(Sample {
-                format,
-                sheets: Vec::new(),
-                sheet: None,
-                rows,
-            })
+            text_rows(src, delimiter, |line, cells| take(line as u32, cells))?;
+            (Vec::new(), None)
         }
-    }
+    };
+    Ok(Sample {
+        format,
+        sheets,
+        sheet,
+        rows,
+    })
 }
 
 /// One row of a file as regwatch will read it, for the profile editor.
