@@ -4,6 +4,14 @@
 //! Loading is idempotent: an insurer whose registration results are already loaded is reused as
 //! it is, and the imports themselves add nothing when repeated. The demo users' passwords are set
 //! to the demo password at every start (so the printed sign-ins always work).
+//!
+//! Part of each year comes in the insurer's own files (SPEC §3.1), loaded through two import
+//! profiles the demo stores for the insurer (once; a profile a user changed is kept): the latest
+//! notices as the core system's Excel list, a 健保組合's employer's e-Gov `SHFD0006.CSV`, and the
+//! intermediate server's results by member. The totals are those of the generated year whichever
+//! file a notice comes in.
+use crate::app::imports::{self as app_imports, FileInput};
+use crate::app::Acting;
 use crate::domain::rules::{self, EX_OFFICIO_FROM};
 use crate::domain::staffing::{week_start, StaffingPeriod};
 use crate::domain::{
@@ -11,9 +19,11 @@ use crate::domain::{
     Status,
 };
 use crate::gen::{self, GenOptions};
-use crate::store::import::{self, Actor, FileKind, ImportSummary};
+use crate::ingest::{FileProfile, Profile};
+use crate::store::import::{self, Actor, FileKind, ImportSummary, Mode};
 use crate::store::insurers::{self, Insurer, InsurerError};
 use crate::store::notices::{self as notice_store, NoticeFilter, RuleSel};
+use crate::store::profiles;
 use crate::store::schema::{import_batches, notices as notices_table, users as users_table};
 use crate::store::users::{self, Email, Role, UserError};
 use crate::store::{self, audit, DbConn};
@@ -92,6 +102,11 @@ pub struct LoadedInsurer {
     pub reused: bool,
     pub notices: Option<ImportSummary>,
     pub registrations: Option<ImportSummary>,
+    /// The files in the insurer's own layouts (SPEC §3.1), in the order loaded: the core
+    /// system's Excel list (through [`EXCEL_PROFILE`]), an employer's e-Gov `SHFD0006.CSV`
+    /// (健保組合) and the intermediate server's results by member (through [`RESULTS_PROFILE`]).
+    /// Empty when the data was reused.
+    pub own_files: Vec<ImportSummary>,
     pub counts: CaseCounts,
     /// Latest date of receipt in the data: the day the demo data was made for.
     pub data_until: Option<NaiveDate>,
@@ -127,6 +142,8 @@ fn load_insurer(
                 ..RuleSettings::default()
             };
             let i = insurers::create(conn, &number, demo.name, demo.kind, &rules)?;
+            // A new insurer's automatic reminders start off (SPEC §5); the demo shows them on.
+            crate::mail::prefs::set_reminders(conn, i.id, true, "demo", store::now_utc())?;
             audit::record(
                 conn,
                 &audit::AuditEntry {
@@ -143,17 +160,22 @@ fn load_insurer(
         Err(e) => return Err(e.into()),
     };
     ensure_users(conn, demo, &insurer, password_hash)?;
+    ensure_profiles(conn, demo, &insurer)?;
 
     let reused = registrations_loaded(conn, &insurer)?;
-    let (mut notices, mut registrations) = (None, None);
+    let (mut notices, mut registrations, mut own_files) = (None, None, Vec::new());
     if !reused {
         let dir = TempDir::new()?;
-        prepare_files(dir.path(), demo, today, &insurer.rules)?;
+        let own = prepare_files(dir.path(), demo, today, &insurer.rules)?;
         let actor = Actor {
             user: None,
             label: "demo".into(),
         };
         let n = import_file(conn, &insurer, &actor, FileKind::Notices, dir.path(), today)?;
+        for f in &own {
+            own_files.push(import_own_file(conn, &insurer, f, today)?);
+        }
+        // Last: its batch tells a later start that the data is complete.
         let r = import_file(
             conn,
             &insurer,
@@ -165,6 +187,7 @@ fn load_insurer(
         notices = Some(n);
         registrations = Some(r);
     }
+    ensure_contacts(conn, demo, &insurer, today)?;
     if crate::store::staffing::entries(conn, insurer.id)?.is_empty() {
         crate::store::staffing::replace_all(conn, insurer.id, &demo_staffing(demo, today), "demo")?;
     }
@@ -180,9 +203,80 @@ fn load_insurer(
         reused,
         notices,
         registrations,
+        own_files,
         counts,
         data_until,
     })
+}
+
+/// What letters and e-mails need to name real contacts: the insurer's sender block (address,
+/// contact, seal text), a contact address for each employer (so the outbox has recipients), and
+/// one employer marked 「マイナンバー提出遅延」 (the one with the most notices without a usable My
+/// Number), so that its members' letters use the seed's wording naming it and the others'
+/// 「相当の期間」. Only what is still empty is filled: a user's changes stay.
+fn ensure_contacts(
+    conn: &mut DbConn,
+    demo: &DemoInsurer,
+    insurer: &Insurer,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    use crate::store::employers::{self, EmployerId};
+    use crate::store::letters::{sender_fields, update_sender_fields, SenderFields};
+    use crate::store::schema::employers as employers_table;
+    let sender = sender_fields(conn, insurer.id)?;
+    if sender.address.is_none() && sender.contact.is_none() {
+        let (address, contact) = match demo.kind {
+            InsurerKind::Kenpo => (
+                "〒100-0013 東京都千代田区霞が関一丁目2番2号 デモ健保会館5階",
+                "適用課 資格担当 電話 03-5253-1111（平日 9時～17時）",
+            ),
+            InsurerKind::Kyosai => (
+                "〒100-0014 東京都千代田区永田町一丁目7番1号 デモ共済会館3階",
+                "組合員課 資格担当 電話 03-3581-2222（平日 9時～17時）",
+            ),
+        };
+        update_sender_fields(
+            conn,
+            insurer.id,
+            &SenderFields {
+                address: Some(address.into()),
+                contact: Some(contact.into()),
+                seal_text: Some("公印省略".into()),
+            },
+        )?;
+    }
+    let rows: Vec<(i64, String, String, Option<NaiveDate>)> = employers_table::table
+        .filter(employers_table::insurer_id.eq(insurer.id.0))
+        .select((
+            employers_table::id,
+            employers_table::code,
+            employers_table::contact_emails,
+            employers_table::late_with_numbers_since,
+        ))
+        .load(conn)?;
+    for (id, code, emails, _) in &rows {
+        if emails.trim().is_empty() {
+            let email = users::Email::parse(&format!("jinji-{code}@example.jp"))
+                .map_err(anyhow::Error::msg)?;
+            employers::update_contacts(conn, insurer.id, EmployerId(*id), &[email], false)?;
+        }
+    }
+    if rows.iter().all(|r| r.3.is_none()) {
+        let worst: Option<(i64, i64)> = notices_table::table
+            .filter(notices_table::insurer_id.eq(insurer.id.0))
+            .filter(notices_table::my_number_status.ne("valid"))
+            .filter(notices_table::kind.ne("loss"))
+            .group_by(notices_table::employer_id)
+            .select((notices_table::employer_id, diesel::dsl::count_star()))
+            .order(diesel::dsl::count_star().desc())
+            .first(conn)
+            .optional()?;
+        if let Some((id, _)) = worst {
+            let since = today.checked_sub_days(Days::new(60)).unwrap_or(today);
+            employers::set_my_number_late(conn, insurer.id, EmployerId(id), Some((since, "demo")))?;
+        }
+    }
+    Ok(())
 }
 
 /// Staff handling 資格届 in the demo's year: a steady team each month, reinforced in the first two
@@ -275,15 +369,22 @@ fn ensure_users(
     Ok(())
 }
 
-/// Whether a registrations file was completely loaded for the insurer (the last step of a load).
+/// Whether the demo's registrations.csv was completely loaded for the insurer (the last step of
+/// a load).
 fn registrations_loaded(conn: &mut DbConn, insurer: &Insurer) -> anyhow::Result<bool> {
     let n: i64 = import_batches::table
         .filter(import_batches::insurer_id.eq(insurer.id.0))
         .filter(import_batches::file_kind.eq(FileKind::Registrations.code()))
+        .filter(import_batches::file_name.eq(demo_file_name(insurer, "registrations.csv")))
         .filter(import_batches::status.eq("completed"))
         .count()
         .get_result(conn)?;
     Ok(n > 0)
+}
+
+/// The import history's name of the demo's generated file `name`.
+fn demo_file_name(insurer: &Insurer, name: &str) -> String {
+    format!("demo-{}-{}", insurer.number, name)
 }
 
 fn import_file(
@@ -302,7 +403,7 @@ fn import_file(
     let file = std::fs::File::open(&path)
         .with_context(|| format!("ファイル {} を開けません", path.display()))?;
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let file_name = format!("demo-{}-{}", insurer.number, name);
+    let file_name = demo_file_name(insurer, name);
     let mut progress = |_rows: u64| {};
     let summary = match kind {
         FileKind::Notices => import::import_notices(
@@ -318,17 +419,7 @@ fn import_file(
             import::import_registrations(conn, insurer, reader, &file_name, actor, &mut progress)?
         }
     };
-    if summary.rejected > 0 {
-        let first = summary
-            .rejects
-            .first()
-            .map(|r| format!("line {}: {}", r.line, r.reason))
-            .unwrap_or_default();
-        anyhow::bail!(
-            "デモデータ {file_name} の {} 行が却下されました（{first}）",
-            summary.rejected
-        );
-    }
+    refuse_rejects(&summary, &file_name)?;
     audit::record(
         conn,
         &audit::AuditEntry {
@@ -376,16 +467,195 @@ pub fn case_counts(
     })
 }
 
+/// Name of the demo's import profile for the core system's Excel list of notices (SPEC §3.1).
+pub const EXCEL_PROFILE: &str = "基幹システム出力（資格届一覧 Excel）";
+/// Name of the demo's import profile for the intermediate server's results by member.
+pub const RESULTS_PROFILE: &str = "中間サーバー処理結果（被保険者単位 CSV）";
+
+/// How many of the most recently received notices come in the core system's Excel list.
+pub const EXCEL_NOTICES: usize = 40;
+
+/// The core system's 「資格届受付一覧」: title in row 1, the output date in row 2, headers in row 3,
+/// on its second sheet; 届出区分 and マイナンバー記載 as the system's codes.
+const EXCEL_PROFILE_TOML: &str = r#"
+[notices]
+sheet = "届書一覧"
+header_row = 3
+
+[notices.columns]
+notice_id = "受付No"
+kind = "届出区分"
+employer_code = "事業所番号"
+employer_name = "事業所名"
+member_symbol = "記号"
+member_number = "番号"
+dependent_seq = "枝番"
+name = "氏名"
+name_kana = "カナ氏名"
+event_date = "異動日"
+received_on = "受付年月日"
+my_number_status = "マイナンバー記載"
+delay_cause = "遅延事由"
+
+[notices.values.kind]
+"01" = "acquisition"
+"02" = "dependent"
+"03" = "loss"
+
+[notices.values.my_number_status]
+"有" = "valid"
+"無" = "missing"
+"誤り" = "invalid"
+"#;
+
+/// The intermediate server's processing results (Shift_JIS CSV): one row per attempt, naming
+/// the member (記号・番号・枝番) instead of the insurer's 受付番号; 処理結果 0 正常, 1 エラー.
+const RESULTS_PROFILE_TOML: &str = r#"
+[registrations]
+header_row = 1
+
+[registrations.columns]
+registered_at = "処理日時"
+member_symbol = "記号"
+member_number = "番号"
+dependent_seq = "枝番"
+result = "処理結果"
+error_code = "エラーコード"
+error_message = "エラーメッセージ"
+
+[registrations.values.result]
+"0" = "ok"
+"1" = "error"
+"#;
+
+/// The demo's import profiles for an insurer of `kind` as TOML, the form a user exports and
+/// imports: (name, TOML). A 共済組合's system says 所属所 where a 健保組合's says 事業所.
+pub fn profile_tomls(kind: InsurerKind) -> [(&'static str, String); 2] {
+    let excel = match kind {
+        InsurerKind::Kenpo => EXCEL_PROFILE_TOML.to_string(),
+        InsurerKind::Kyosai => EXCEL_PROFILE_TOML.replace("事業所", "所属所"),
+    };
+    [
+        (EXCEL_PROFILE, excel),
+        (RESULTS_PROFILE, RESULTS_PROFILE_TOML.to_string()),
+    ]
+}
+
+/// Saves the demo's import profiles the insurer does not have yet (by name: one a user has
+/// changed is kept as it is).
+fn ensure_profiles(conn: &mut DbConn, demo: &DemoInsurer, insurer: &Insurer) -> anyhow::Result<()> {
+    let acting = demo_acting(insurer);
+    for (name, toml) in profile_tomls(demo.kind) {
+        if profiles::by_name(conn, insurer.id, name)?.is_none() {
+            app_imports::save_toml(conn, &acting, name, &toml).map_err(|e| {
+                anyhow::anyhow!("デモの取込プロファイル「{name}」を保存できません: {e}")
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn demo_acting(insurer: &Insurer) -> Acting {
+    Acting {
+        insurer: insurer.id,
+        user: None,
+        label: "demo".into(),
+    }
+}
+
+/// A file in the insurer's own layout (SPEC §3.1), loaded between notices.csv and
+/// registrations.csv.
+struct OwnFile {
+    kind: FileKind,
+    path: PathBuf,
+    /// As the import history names it.
+    file_name: String,
+    profile: Option<&'static str>,
+    /// e-Gov files: the day the insurer received the file.
+    received_on: NaiveDate,
+}
+
+fn import_own_file(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    f: &OwnFile,
+    today: NaiveDate,
+) -> anyhow::Result<ImportSummary> {
+    let profile = match f.profile {
+        Some(name) => Some(
+            profiles::by_name(conn, insurer.id, name)?
+                .with_context(|| format!("取込プロファイル「{name}」がありません"))?,
+        ),
+        None => None,
+    };
+    let file = std::fs::File::open(&f.path)
+        .with_context(|| format!("ファイル {} を開けません", f.path.display()))?;
+    let summary = app_imports::load_file(
+        conn,
+        &demo_acting(insurer),
+        FileInput {
+            kind: f.kind,
+            file_name: &f.file_name,
+            source: file,
+            profile: profile.as_ref(),
+            received_on: f.received_on,
+            as_of: today,
+        },
+        Mode::Commit,
+    )
+    .map_err(|e| anyhow::anyhow!("デモデータ {} を取り込めません: {e}", f.file_name))?;
+    refuse_rejects(&summary, &f.file_name)?;
+    Ok(summary)
+}
+
+fn refuse_rejects(summary: &ImportSummary, file_name: &str) -> anyhow::Result<()> {
+    if summary.rejected > 0 {
+        let first = summary
+            .rejects
+            .first()
+            .map(|r| format!("line {}: {}", r.line, r.reason))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "デモデータ {file_name} の {} 行が却下されました（{first}）",
+            summary.rejected
+        );
+    }
+    Ok(())
+}
+
+/// Columns of the generated notices.csv (see `gen.rs`).
+mod col {
+    pub const ID: usize = 0;
+    pub const KIND: usize = 1;
+    pub const EMPLOYER_CODE: usize = 2;
+    pub const EMPLOYER_NAME: usize = 3;
+    pub const SYMBOL: usize = 4;
+    pub const NUMBER: usize = 5;
+    pub const SEQ: usize = 6;
+    pub const NAME: usize = 7;
+    pub const KANA: usize = 8;
+    pub const EVENT: usize = 9;
+    pub const RECEIVED: usize = 10;
+    pub const MY_NUMBER: usize = 11;
+    pub const CAUSE: usize = 12;
+}
+
 /// Generates the insurer's year into `dir` and makes sure that, as of `today`, some registrations
 /// are still open, some at risk and some 資格確認書 due: when the generated year happens to have
 /// none in a group (its registrations all came early), the registration results of some of the
 /// notices in that group are left out, as if the insurer had not registered them yet.
+///
+/// Part of the year then comes in the insurer's own files (SPEC §3.1), returned in load order:
+/// the latest notices as the core system's Excel list, a few 資格取得届 of one employer as its
+/// e-Gov file (健保組合), and the results of the Excel list's notices as the intermediate
+/// server's file by member. They are carved out of notices.csv and registrations.csv, so the
+/// year's totals are the same whichever file a notice comes in.
 fn prepare_files(
     dir: &Path,
     demo: &DemoInsurer,
     today: NaiveDate,
     settings: &RuleSettings,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<OwnFile>> {
     let raw = dir.join("raw");
     gen::generate(
         &raw,
@@ -406,47 +676,46 @@ fn prepare_files(
     struct Facts {
         id: String,
         kind: NoticeKind,
+        event: NaiveDate,
         received: NaiveDate,
         my_number: MyNumberStatus,
         deadline: NaiveDate,
     }
     let mut facts: Vec<Facts> = Vec::with_capacity(demo.notices as usize);
-    {
-        let mut rd = csv::Reader::from_path(raw.join("notices.csv"))?;
-        let mut wr = csv::Writer::from_path(dir.join("notices.csv"))?;
-        wr.write_record(rd.headers()?)?;
-        let mut rec = csv::StringRecord::new();
-        while rd.read_record(&mut rec)? {
-            let field = |i: usize| rec.get(i).unwrap_or("");
-            let kind = NoticeKind::parse(field(1))
-                .with_context(|| format!("届書種別が読めません: {}", field(1)))?;
-            let event: NaiveDate = field(9).parse().context("事実発生日")?;
-            let received: NaiveDate = field(10).parse().context("受付日")?;
-            let my_number = MyNumberStatus::classify(field(11));
-            let nf = NoticeFacts {
-                kind,
-                event_date: event,
-                received_on: received,
-                my_number,
-                registered_on: None,
-            };
-            facts.push(Facts {
-                id: field(0).to_string(),
-                kind,
-                received,
-                my_number,
-                deadline: rules::deadlines(&nf, settings, cal).registration,
-            });
-            if demo.kind == InsurerKind::Kyosai {
-                let name = kyosai_unit_name(field(2));
-                let mut out: Vec<&str> = rec.iter().collect();
-                out[3] = &name;
-                wr.write_record(&out)?;
-            } else {
-                wr.write_record(&rec)?;
-            }
+    let mut rows: Vec<csv::StringRecord> = Vec::with_capacity(demo.notices as usize);
+    let mut rd = csv::Reader::from_path(raw.join("notices.csv"))?;
+    let notice_headers = rd.headers()?.clone();
+    for rec in rd.records() {
+        let rec = rec?;
+        let field = |i: usize| rec.get(i).unwrap_or("");
+        let kind = NoticeKind::parse(field(col::KIND))
+            .with_context(|| format!("届書種別が読めません: {}", field(col::KIND)))?;
+        let event: NaiveDate = field(col::EVENT).parse().context("事実発生日")?;
+        let received: NaiveDate = field(col::RECEIVED).parse().context("受付日")?;
+        let my_number = MyNumberStatus::classify(field(col::MY_NUMBER));
+        let nf = NoticeFacts {
+            kind,
+            event_date: event,
+            received_on: received,
+            my_number,
+            registered_on: None,
+        };
+        facts.push(Facts {
+            id: field(col::ID).to_string(),
+            kind,
+            event,
+            received,
+            my_number,
+            deadline: rules::deadlines(&nf, settings, cal).registration,
+        });
+        if demo.kind == InsurerKind::Kyosai {
+            let name = kyosai_unit_name(field(col::EMPLOYER_CODE));
+            let mut out: Vec<&str> = rec.iter().collect();
+            out[col::EMPLOYER_NAME] = &name;
+            rows.push(csv::StringRecord::from(out));
+        } else {
+            rows.push(rec);
         }
-        wr.flush()?;
     }
 
     // Registrations: which notices have a success.
@@ -487,15 +756,554 @@ fn prepare_files(
             drop.insert(f.id.as_str());
         }
     }
-    let mut wr = csv::Writer::from_path(dir.join("registrations.csv"))?;
-    wr.write_record(&reg_headers)?;
-    for rec in &reg_rows {
-        if !drop.contains(rec.get(0).unwrap_or("")) {
+
+    // e-Gov (健保組合): the 資格取得届 of one employer received on the latest day before today
+    // that has two or more without a 遅延理由 (an e-Gov file has no such item).
+    let egov: Option<(NaiveDate, Vec<usize>)> = if demo.kind == InsurerKind::Kenpo {
+        let mut by_day: std::collections::BTreeMap<(NaiveDate, &str), Vec<usize>> =
+            Default::default();
+        for (i, f) in facts.iter().enumerate() {
+            if f.kind == NoticeKind::Acquisition
+                && f.received < today
+                && f.event >= REIWA
+                && rows[i].get(col::CAUSE).unwrap_or("").is_empty()
+            {
+                by_day
+                    .entry((f.received, rows[i].get(col::EMPLOYER_CODE).unwrap_or("")))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        by_day
+            .into_iter()
+            .rev()
+            .find(|(_, v)| v.len() >= 2)
+            .map(|((day, _), v)| (day, v.into_iter().take(3).collect()))
+    } else {
+        None
+    };
+    let egov_rows: HashSet<usize> = egov.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+
+    // The Excel list: the latest notices, in the order of receipt.
+    let mut newest: Vec<usize> = (0..rows.len()).collect();
+    newest.sort_by_key(|&i| std::cmp::Reverse((facts[i].received, i)));
+    let mut excel: Vec<usize> = newest
+        .into_iter()
+        .filter(|i| !egov_rows.contains(i))
+        .take(EXCEL_NOTICES)
+        .collect();
+    excel.sort_by_key(|&i| (facts[i].received, i));
+    let excel_rows: HashSet<usize> = excel.iter().copied().collect();
+
+    let mut wr = csv::Writer::from_path(dir.join("notices.csv"))?;
+    wr.write_record(&notice_headers)?;
+    for (i, rec) in rows.iter().enumerate() {
+        if !excel_rows.contains(&i) && !egov_rows.contains(&i) {
             wr.write_record(rec)?;
         }
     }
     wr.flush()?;
+
+    let mut own = Vec::new();
+    let (excel_profile, results_profile) = {
+        let [(_, excel_toml), (_, results_toml)] = profile_tomls(demo.kind);
+        let parse = |t: &str| Profile::from_toml_str(t).map_err(anyhow::Error::msg);
+        (parse(&excel_toml)?, parse(&results_toml)?)
+    };
+    let excel_part = excel_profile
+        .notices
+        .as_ref()
+        .context("デモの取込プロファイルに [notices] がありません")?;
+    let excel_path = dir.join("excel.xlsx");
+    let list: Vec<&csv::StringRecord> = excel.iter().map(|&i| &rows[i]).collect();
+    write_excel(&excel_path, demo, today, excel_part, &list)?;
+    own.push(OwnFile {
+        kind: FileKind::Notices,
+        path: excel_path,
+        file_name: format!("資格届受付一覧_{}.xlsx", today.format("%Y%m%d")),
+        profile: Some(EXCEL_PROFILE),
+        received_on: today,
+    });
+
+    // e-Gov notices get the 受付番号 the file gives them; their results follow.
+    let mut renamed: std::collections::HashMap<&str, String> = Default::default();
+    if let Some((day, idx)) = &egov {
+        let path = dir.join("SHFD0006.CSV");
+        let list: Vec<&csv::StringRecord> = idx.iter().map(|&i| &rows[i]).collect();
+        let ids = write_egov(&path, *day, &list)?;
+        for (&i, id) in idx.iter().zip(ids) {
+            renamed.insert(facts[i].id.as_str(), id);
+        }
+        own.push(OwnFile {
+            kind: FileKind::Notices,
+            path,
+            file_name: "SHFD0006.CSV".into(),
+            profile: None,
+            received_on: *day,
+        });
+    }
+
+    // The Excel list's results come from the intermediate server by member, for members with
+    // no other notice in the year (so the member names the notice); the rest stay by 受付番号.
+    let mut notices_of: std::collections::HashMap<(&str, &str, &str), u32> = Default::default();
+    for rec in &rows {
+        let f = |c: usize| rec.get(c).unwrap_or("");
+        *notices_of
+            .entry((f(col::SYMBOL), f(col::NUMBER), f(col::SEQ)))
+            .or_default() += 1;
+    }
+    let by_member: std::collections::HashMap<&str, &csv::StringRecord> = excel
+        .iter()
+        .map(|&i| &rows[i])
+        .filter(|rec| {
+            let f = |c: usize| rec.get(c).unwrap_or("");
+            notices_of.get(&(f(col::SYMBOL), f(col::NUMBER), f(col::SEQ))) == Some(&1)
+        })
+        .map(|rec| (rec.get(col::ID).unwrap_or(""), rec))
+        .collect();
+    let mut server: Vec<&csv::StringRecord> = Vec::new();
+    let mut wr = csv::Writer::from_path(dir.join("registrations.csv"))?;
+    wr.write_record(&reg_headers)?;
+    for rec in &reg_rows {
+        let id = rec.get(0).unwrap_or("");
+        if drop.contains(id) {
+            continue;
+        }
+        if by_member.contains_key(id) {
+            server.push(rec);
+        } else if let Some(new_id) = renamed.get(id) {
+            let mut out: Vec<&str> = rec.iter().collect();
+            out[0] = new_id;
+            wr.write_record(&out)?;
+        } else {
+            wr.write_record(rec)?;
+        }
+    }
+    wr.flush()?;
+    if !server.is_empty() {
+        let path = dir.join("server-results.csv");
+        write_server_results(&path, &results_profile, &by_member, &server)?;
+        own.push(OwnFile {
+            kind: FileKind::Registrations,
+            path,
+            file_name: format!("中間サーバー処理結果_{}.csv", today.format("%Y%m%d")),
+            profile: Some(RESULTS_PROFILE),
+            received_on: today,
+        });
+    }
+    Ok(own)
+}
+
+/// The first day of 令和 (e-Gov dates are 元号 + YYMMDD).
+const REIWA: NaiveDate = match NaiveDate::from_ymd_opt(2019, 5, 1) {
+    Some(d) => d,
+    None => panic!("2019-05-01 exists"),
+};
+
+/// The header the profile part maps `field` onto.
+fn header_of<'a>(part: &'a FileProfile, field: &str) -> anyhow::Result<&'a str> {
+    part.columns
+        .get(field)
+        .map(String::as_str)
+        .with_context(|| format!("デモの取込プロファイルに {field} の列がありません"))
+}
+
+/// The file's value the profile part maps onto regwatch's `value` of `field`.
+fn code_of<'a>(part: &'a FileProfile, field: &str, value: &str) -> anyhow::Result<&'a str> {
+    part.values
+        .get(field)
+        .and_then(|m| m.iter().find(|(_, v)| v.as_str() == value))
+        .map(|(k, _)| k.as_str())
+        .with_context(|| format!("デモの取込プロファイルに {field} = {value} の値がありません"))
+}
+
+/// The core system's 「資格届受付一覧」 (.xlsx) in the layout `part` reads: a sheet of output
+/// conditions first, then the list with a title row, the output date and the headers; dates as
+/// date cells (異動日 in 和暦 format). The My Number is not in it, only whether it was written.
+fn write_excel(
+    path: &Path,
+    demo: &DemoInsurer,
+    today: NaiveDate,
+    part: &FileProfile,
+    rows: &[&csv::StringRecord],
+) -> anyhow::Result<()> {
+    use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook};
+    let date = |d: NaiveDate| -> anyhow::Result<ExcelDateTime> {
+        Ok(ExcelDateTime::from_ymd(
+            u16::try_from(d.year())?,
+            u8::try_from(d.month())?,
+            u8::try_from(d.day())?,
+        )?)
+    };
+    let ymd = |d: NaiveDate| d.format("%Y/%m/%d").to_string();
+    let (from, to) = match (rows.first(), rows.last()) {
+        (Some(a), Some(b)) => (
+            a.get(col::RECEIVED).unwrap_or("").replace('-', "/"),
+            b.get(col::RECEIVED).unwrap_or("").replace('-', "/"),
+        ),
+        _ => (ymd(today), ymd(today)),
+    };
+    let (forms, unit) = match demo.kind {
+        InsurerKind::Kenpo => ("資格取得届・被扶養者届・資格喪失届", "事業所"),
+        InsurerKind::Kyosai => ("組合員資格取得届・被扶養者申告書・資格喪失届", "所属所"),
+    };
+
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let date_fmt = Format::new().set_num_format("yyyy/mm/dd");
+    let cond = wb.add_worksheet();
+    cond.set_name("出力条件")?;
+    cond.set_column_width(0, 16)?;
+    cond.set_column_width(1, 44)?;
+    cond.write_string_with_format(0, 0, "出力条件", &bold)?;
+    cond.write_string(1, 0, "帳票")?;
+    cond.write_string(1, 1, format!("{forms} 受付一覧"))?;
+    cond.write_string(2, 0, "受付年月日")?;
+    cond.write_string(2, 1, format!("{from}～{to}"))?;
+    cond.write_string(3, 0, "事業所")?;
+    cond.write_string(3, 1, format!("全{unit}"))?;
+    cond.write_string(4, 0, "件数")?;
+    cond.write_number(4, 1, rows.len() as f64)?;
+    cond.write_string(5, 0, "出力日")?;
+    cond.write_datetime_with_format(5, 1, date(today)?, &date_fmt)?;
+
+    let ws = wb.add_worksheet();
+    ws.set_name(part.sheet.as_deref().unwrap_or("届書一覧"))?;
+    const FIELDS: [(&str, f64); 13] = [
+        ("notice_id", 14.0),
+        ("kind", 9.0),
+        ("employer_code", 11.0),
+        ("employer_name", 30.0),
+        ("member_symbol", 7.0),
+        ("member_number", 9.0),
+        ("dependent_seq", 6.0),
+        ("name", 13.0),
+        ("name_kana", 18.0),
+        ("event_date", 17.0),
+        ("received_on", 12.0),
+        ("my_number_status", 15.0),
+        ("delay_cause", 20.0),
+    ];
+    let last_col = (FIELDS.len() - 1) as u16;
+    let title = Format::new().set_bold().set_font_size(14);
+    ws.merge_range(
+        0,
+        0,
+        0,
+        last_col,
+        &format!("{forms} 受付一覧（基幹システム出力）"),
+        &title,
+    )?;
+    ws.write_string(
+        1,
+        0,
+        format!(
+            "出力日：{}　受付年月日：{from}～{to}　{} 件",
+            ymd(today),
+            rows.len()
+        ),
+    )?;
+    let head = Format::new()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_background_color(Color::RGB(0xDDEBF7))
+        .set_border(FormatBorder::Thin);
+    let cell = Format::new().set_border(FormatBorder::Thin);
+    let center = cell.clone().set_align(FormatAlign::Center);
+    let received_fmt = cell.clone().set_num_format("yyyy/mm/dd");
+    let era_fmt = cell
+        .clone()
+        .set_num_format("[$-411]ggge\"年\"m\"月\"d\"日\"");
+    for (c, (field, width)) in FIELDS.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, header_of(part, field)?, &head)?;
+        ws.set_column_width(c as u16, *width)?;
+    }
+    for (r, rec) in rows.iter().enumerate() {
+        let row = 3 + r as u32;
+        let f = |c: usize| rec.get(c).unwrap_or("");
+        let kind = NoticeKind::parse(f(col::KIND))
+            .with_context(|| format!("届書種別が読めません: {}", f(col::KIND)))?;
+        let event: NaiveDate = f(col::EVENT).parse().context("事実発生日")?;
+        let received: NaiveDate = f(col::RECEIVED).parse().context("受付日")?;
+        let status = MyNumberStatus::classify(f(col::MY_NUMBER));
+        let text = [
+            (0, f(col::ID), &cell),
+            (1, code_of(part, "kind", kind.code())?, &center),
+            (2, f(col::EMPLOYER_CODE), &center),
+            (3, f(col::EMPLOYER_NAME), &cell),
+            (4, f(col::SYMBOL), &center),
+            (5, f(col::NUMBER), &center),
+            (6, f(col::SEQ), &center),
+            (7, f(col::NAME), &cell),
+            (8, f(col::KANA), &cell),
+            (
+                11,
+                code_of(part, "my_number_status", status.code())?,
+                &center,
+            ),
+            (12, f(col::CAUSE), &cell),
+        ];
+        for (c, v, fmt) in text {
+            if v.is_empty() {
+                ws.write_blank(row, c, fmt)?;
+            } else {
+                ws.write_string_with_format(row, c, v, fmt)?;
+            }
+        }
+        ws.write_datetime_with_format(row, 9, date(event)?, &era_fmt)?;
+        ws.write_datetime_with_format(row, 10, date(received)?, &received_fmt)?;
+    }
+    ws.set_freeze_panes(3, 0)?;
+    ws.autofilter(2, 0, 2 + rows.len() as u32, last_col)?;
+    wb.save(path)
+        .with_context(|| format!("{} を書き出せません", path.display()))?;
     Ok(())
+}
+
+/// One employer's e-Gov file (日本年金機構 `SHFD0006.CSV`, Shift_JIS, CRLF) with its 資格取得届,
+/// created on `day`; returns the 受付番号 the import gives each (`ingest::egov`: from the media
+/// record and the line).
+fn write_egov(
+    path: &Path,
+    day: NaiveDate,
+    rows: &[&csv::StringRecord],
+) -> anyhow::Result<Vec<String>> {
+    let first = rows.first().context("e-Gov ファイルの届書がありません")?;
+    let employer = first.get(col::EMPLOYER_CODE).unwrap_or("");
+    let employer_name = first.get(col::EMPLOYER_NAME).unwrap_or("");
+    let created = day.format("%Y%m%d").to_string();
+    let mut lines = vec![
+        format!("13,01,ﾃﾞﾓ,001,{created},22223"),
+        "[kanri]".to_string(),
+        ",001".to_string(),
+        format!(
+            "13,01,ﾃﾞﾓ,{employer},100,0005,東京都千代田区丸の内１－１－１,{employer_name},代表取締役　青木　誠,03,3211,0001"
+        ),
+        "[data]".to_string(),
+    ];
+    let mut ids = Vec::with_capacity(rows.len());
+    for rec in rows {
+        let f = |c: usize| rec.get(c).unwrap_or("");
+        let number = f(col::NUMBER);
+        let n: u64 = number.parse().unwrap_or(0);
+        let event: NaiveDate = f(col::EVENT).parse().context("事実発生日")?;
+        let (event_era, event_ymd) = era_yymmdd(event);
+        // A new employee of 22 to 51.
+        let birth = event
+            .checked_sub_months(chrono::Months::new(12 * (22 + (n % 30) as u32)))
+            .and_then(|d| d.checked_sub_days(Days::new(n * 37 % 365)))
+            .unwrap_or(event);
+        let (birth_era, birth_ymd) = era_yymmdd(birth);
+        let female = ["陽菜", "結衣", "美咲", "葵", "さくら", "和子", "彩花"]
+            .iter()
+            .any(|g| f(col::NAME).ends_with(g));
+        let my_number: String = f(col::MY_NUMBER)
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        // 基礎年金番号 instead when the My Number is not written.
+        let (pension_a, pension_b) = if my_number.is_empty() {
+            (
+                format!("{:04}", 1000 + n % 9000),
+                format!("{:06}", n % 1_000_000),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        let pay = format!("{:07}", 200_000 + (n % 26) * 10_000);
+        let items: Vec<String> = vec![
+            "2200700".into(),
+            "13".into(),
+            "01".into(),
+            "ﾃﾞﾓ".into(),
+            employer.into(),
+            number.into(),
+            halfwidth_kana(f(col::KANA)),
+            f(col::NAME).replace(' ', "　"),
+            birth_era.into(),
+            birth_ymd,
+            if female { "2" } else { "1" }.into(),
+            "1".into(),
+            my_number,
+            String::new(),
+            String::new(),
+            pension_a,
+            pension_b,
+            event_era.into(),
+            event_ymd,
+            "0".into(),
+            pay.clone(),
+            "0000000".into(),
+            pay,
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            "166".into(),
+            "0004".into(),
+            "ﾄｳｷｮｳﾄｽｷﾞﾅﾐｸ".into(),
+            "東京都杉並区阿佐谷南１－２－３".into(),
+            String::new(),
+            String::new(),
+        ];
+        lines.push(items.join(","));
+        ids.push(format!("EG{created}-E{employer}-S001-L{:04}", lines.len()));
+    }
+    let mut text = lines.join("\r\n");
+    text.push_str("\r\n");
+    write_shift_jis(path, &text)?;
+    Ok(ids)
+}
+
+/// 元号 code (5 昭和, 7 平成, 9 令和) and YYMMDD of a date, as e-Gov files write dates.
+fn era_yymmdd(d: NaiveDate) -> (&'static str, String) {
+    let heisei = NaiveDate::from_ymd_opt(1989, 1, 8).unwrap_or(REIWA);
+    let (code, year) = if d >= REIWA {
+        ("9", d.year() - 2018)
+    } else if d >= heisei {
+        ("7", d.year() - 1988)
+    } else {
+        ("5", d.year() - 1925)
+    };
+    (code, format!("{year:02}{:02}{:02}", d.month(), d.day()))
+}
+
+/// Full-width katakana as the half-width katakana e-Gov files use for 氏名カナ.
+fn halfwidth_kana(s: &str) -> String {
+    const FULL: &str = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンァィゥェォャュョッー";
+    const HALF: &str = "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝｧｨｩｪｫｬｭｮｯｰ";
+    const VOICED: &str = "ガギグゲゴザジズゼゾダヂヅデドバビブベボ";
+    const VOICED_BASE: &str = "カキクケコサシスセソタチツテトハヒフヘホ";
+    const SEMI: &str = "パピプペポ";
+    const SEMI_BASE: &str = "ハヒフヘホ";
+    let half_of = |c: char| -> Option<char> {
+        FULL.chars()
+            .position(|x| x == c)
+            .and_then(|i| HALF.chars().nth(i))
+    };
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if let Some(h) = half_of(c) {
+            out.push(h);
+        } else if let Some(i) = VOICED.chars().position(|x| x == c) {
+            out.extend(VOICED_BASE.chars().nth(i).and_then(half_of));
+            out.push('ﾞ');
+        } else if let Some(i) = SEMI.chars().position(|x| x == c) {
+            out.extend(SEMI_BASE.chars().nth(i).and_then(half_of));
+            out.push('ﾟ');
+        } else if c == 'ヴ' {
+            out.push_str("ｳﾞ");
+        } else if c == '\u{3000}' {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn write_shift_jis(path: &Path, text: &str) -> anyhow::Result<()> {
+    let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(text);
+    anyhow::ensure!(
+        !had_errors,
+        "{} に Shift_JIS で書けない文字があります",
+        path.display()
+    );
+    std::fs::write(path, &bytes).with_context(|| format!("{} を書き出せません", path.display()))
+}
+
+/// The intermediate server's processing results (Shift_JIS, CRLF) for the notices of
+/// `by_member` (受付番号 → generated notice row): the member instead of the 受付番号, times in
+/// Japan time, 処理結果 as the server's codes, in the order processed.
+fn write_server_results(
+    path: &Path,
+    profile: &Profile,
+    by_member: &std::collections::HashMap<&str, &csv::StringRecord>,
+    results: &[&csv::StringRecord],
+) -> anyhow::Result<()> {
+    use chrono::NaiveDateTime;
+    let part = profile
+        .registrations
+        .as_ref()
+        .context("デモの取込プロファイルに [registrations] がありません")?;
+    let jst = |raw: &str| -> anyhow::Result<NaiveDateTime> {
+        let at = crate::ingest::parse_timestamp(raw)
+            .map_err(|e| anyhow::anyhow!("登録完了日時「{raw}」が読めません: {e}"))?;
+        Ok(at.utc + chrono::Duration::hours(9))
+    };
+    // The success of each notice: an error before it is dated between receipt and success.
+    let mut success: std::collections::HashMap<&str, NaiveDateTime> = Default::default();
+    for rec in results {
+        if rec.get(2) == Some("正常") {
+            success.insert(rec.get(0).unwrap_or(""), jst(rec.get(1).unwrap_or(""))?);
+        }
+    }
+    let mut out: Vec<(Option<NaiveDateTime>, [String; 9])> = Vec::with_capacity(results.len());
+    for rec in results {
+        let id = rec.get(0).unwrap_or("");
+        let notice = by_member
+            .get(id)
+            .with_context(|| format!("登録結果の届書 {id} がありません"))?;
+        let f = |c: usize| notice.get(c).unwrap_or("").to_string();
+        let ok = rec.get(2) == Some("正常");
+        let at = if ok {
+            Some(jst(rec.get(1).unwrap_or(""))?)
+        } else {
+            let received: NaiveDate = f(col::RECEIVED).parse().context("受付日")?;
+            success.get(id).map(|s| {
+                let halfway =
+                    received + Days::new(((s.date() - received).num_days() / 2).max(0) as u64);
+                let guess = halfway.and_hms_opt(10, 30, 0).unwrap_or_default();
+                if guess < *s {
+                    guess
+                } else {
+                    *s - chrono::Duration::hours(1)
+                }
+            })
+        };
+        let kind = match NoticeKind::parse(&f(col::KIND)) {
+            Some(NoticeKind::Acquisition) => "資格取得",
+            Some(NoticeKind::Dependent) => "被扶養者追加",
+            _ => "資格喪失",
+        };
+        out.push((
+            at,
+            [
+                at.map(|t| t.format("%Y/%m/%d %H:%M:%S").to_string())
+                    .unwrap_or_default(),
+                f(col::SYMBOL),
+                f(col::NUMBER),
+                f(col::SEQ),
+                f(col::KANA),
+                kind.to_string(),
+                code_of(part, "result", if ok { "ok" } else { "error" })?.to_string(),
+                rec.get(3).unwrap_or("").to_string(),
+                rec.get(4).unwrap_or("").to_string(),
+            ],
+        ));
+    }
+    out.sort_by_key(|(at, _)| (at.is_none(), *at));
+    let header = [
+        header_of(part, "registered_at")?,
+        header_of(part, "member_symbol")?,
+        header_of(part, "member_number")?,
+        header_of(part, "dependent_seq")?,
+        "カナ氏名",
+        "処理区分",
+        header_of(part, "result")?,
+        header_of(part, "error_code")?,
+        header_of(part, "error_message")?,
+    ];
+    let mut wr = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    wr.write_record(header)?;
+    for (_, row) in &out {
+        wr.write_record(row)?;
+    }
+    let text = String::from_utf8(wr.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+    write_shift_jis(path, &text)
 }
 
 /// A 共済組合's 所属所 name for a generated employer code (`1001`…).
@@ -560,4 +1368,31 @@ pub fn sign_ins() -> Vec<(&'static DemoInsurer, String, Role)> {
         .iter()
         .flat_map(|d| ROLES.iter().map(move |r| (d, user_email(d, *r), *r)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e_gov_kana_and_dates() {
+        assert_eq!(halfwidth_kana("サトウ　ショウタ"), "ｻﾄｳ ｼｮｳﾀ");
+        assert_eq!(halfwidth_kana("ワタナベ ダイスケ"), "ﾜﾀﾅﾍﾞ ﾀﾞｲｽｹ");
+        assert_eq!(halfwidth_kana("ポール"), "ﾎﾟｰﾙ");
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(era_yymmdd(d("2026-12-01")), ("9", "081201".to_string()));
+        assert_eq!(era_yymmdd(d("2019-04-30")), ("7", "310430".to_string()));
+        assert_eq!(era_yymmdd(d("1975-08-11")), ("5", "500811".to_string()));
+    }
+
+    #[test]
+    fn the_demo_profiles_parse() {
+        for kind in [InsurerKind::Kenpo, InsurerKind::Kyosai] {
+            for (name, toml) in profile_tomls(kind) {
+                let p = Profile::from_toml_str(&toml).unwrap();
+                assert!(app_imports::profile_name(name).is_ok());
+                assert_eq!(Profile::from_toml_str(&p.to_toml()).unwrap(), p);
+            }
+        }
+    }
 }

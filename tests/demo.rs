@@ -4,14 +4,15 @@ mod common;
 use common::TestDb;
 use diesel::prelude::*;
 use regwatch::demo;
-use regwatch::store::schema::{import_batches, notices, users};
+use regwatch::store::schema::{import_batches, import_profiles, notices, users};
 use secrecy::SecretString;
 
-fn table_counts(conn: &mut regwatch::store::DbConn) -> (i64, i64, i64) {
+fn table_counts(conn: &mut regwatch::store::DbConn) -> (i64, i64, i64, i64) {
     let n: i64 = notices::table.count().get_result(conn).unwrap();
     let u: i64 = users::table.count().get_result(conn).unwrap();
     let b: i64 = import_batches::table.count().get_result(conn).unwrap();
-    (n, u, b)
+    let p: i64 = import_profiles::table.count().get_result(conn).unwrap();
+    (n, u, b, p)
 }
 
 #[test]
@@ -48,6 +49,11 @@ fn demo_data_shows_every_case_and_reloading_adds_nothing() {
         assert_eq!(weeks.len(), 2, "{}: {weeks:?}", d.number);
         assert!(weeks.iter().all(|w| w.staff > months[0].staff));
     }
+    // Files in the insurers' own layouts (SPEC §3.1), through the stored profiles.
+    for (l, d) in first.iter().zip(demo::INSURERS.iter()) {
+        own_files_loaded(&mut conn, l, d, today);
+    }
+
     // The same figures straight from the dashboard the web app shows.
     let ins = &first[0].insurer;
     let from = today - chrono::Days::new(364);
@@ -57,10 +63,13 @@ fn demo_data_shows_every_case_and_reloading_adds_nothing() {
     let before = table_counts(&mut conn);
     assert_eq!(before.0, 6500);
     assert_eq!(before.1, 6, "admin, staff and viewer for each insurer");
+    assert_eq!(before.3, 4, "two import profiles for each insurer");
 
     // A second start reuses everything, and the demo password still signs in.
     let again = demo::load(&mut conn, today, &pw).expect("demo reload");
-    assert!(again.iter().all(|l| l.reused && l.notices.is_none()));
+    assert!(again
+        .iter()
+        .all(|l| l.reused && l.notices.is_none() && l.own_files.is_empty()));
     assert_eq!(table_counts(&mut conn), before, "nothing duplicated");
     assert_eq!(
         again.iter().map(|l| l.counts).collect::<Vec<_>>(),
@@ -115,26 +124,99 @@ fn demo_data_for_other_days_of_the_year() {
             );
             assert!(c.at_risk > 0, "{day} {}: {c:?}", l.insurer.number);
         }
+        for (l, d) in loaded.iter().zip(demo::INSURERS.iter()) {
+            own_files_loaded(&mut conn, l, d, today);
+        }
     }
 }
 
-#[test]
-#[ignore]
-fn tmp_print_counts() {
-    for day in [
-        "2026-01-02",
-        "2026-05-03",
-        "2026-08-15",
-        "2026-12-02",
-        "2026-04-10",
-    ] {
-        let db = TestDb::new();
-        let mut conn = db.conn();
-        let today: chrono::NaiveDate = day.parse().unwrap();
-        let pw = SecretString::from(demo::DEFAULT_PASSWORD.to_string());
-        let loaded = demo::load(&mut conn, today, &pw).expect("demo load");
-        for l in &loaded {
-            println!("COUNTS {day} {} {:?}", l.insurer.number, l.counts);
-        }
+/// The core system's Excel list, the e-Gov file (健保組合) and the intermediate server's results
+/// by member were loaded through the demo's stored profiles, without a rejected row.
+fn own_files_loaded(
+    conn: &mut regwatch::store::DbConn,
+    l: &demo::LoadedInsurer,
+    d: &demo::DemoInsurer,
+    today: chrono::NaiveDate,
+) {
+    use regwatch::store::profiles;
+    let stored = profiles::list(conn, l.insurer.id).unwrap();
+    let names: Vec<&str> = stored.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{}: {names:?}", d.number);
+    for (name, toml) in demo::profile_tomls(d.kind) {
+        let p = profiles::by_name(conn, l.insurer.id, name)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{}: profile {name}", d.number));
+        // What is stored is what a user exports and imports.
+        let want = regwatch::ingest::Profile::from_toml_str(&toml).unwrap();
+        assert_eq!(p.profile, want, "{}: {name}", d.number);
+        assert_eq!(
+            regwatch::ingest::Profile::from_toml_str(&p.profile.to_toml()).unwrap(),
+            want
+        );
     }
+    let excel = profiles::by_name(conn, l.insurer.id, demo::EXCEL_PROFILE)
+        .unwrap()
+        .unwrap();
+    let part = excel.profile.notices.as_ref().expect("[notices]");
+    assert_eq!(part.header_row, 3);
+    assert_eq!(part.map_value("kind", "03"), Some("loss"));
+    assert_eq!(part.map_value("my_number_status", "誤り"), Some("invalid"));
+    let results = profiles::by_name(conn, l.insurer.id, demo::RESULTS_PROFILE)
+        .unwrap()
+        .unwrap();
+    let part = results
+        .profile
+        .registrations
+        .as_ref()
+        .expect("[registrations]");
+    assert!(!part.columns.contains_key("notice_id"), "by member");
+    assert_eq!(part.map_value("result", "1"), Some("error"));
+
+    let own = &l.own_files;
+    let names: Vec<&str> = own.iter().map(|s| s.file_name.as_str()).collect();
+    let egov = d.kind == regwatch::domain::InsurerKind::Kenpo;
+    assert_eq!(
+        own.len(),
+        if egov { 3 } else { 2 },
+        "{}: {names:?}",
+        d.number
+    );
+    for s in own {
+        assert_eq!(
+            s.rejected, 0,
+            "{} {}: {:?}",
+            d.number, s.file_name, s.rejects
+        );
+        assert!(
+            s.rows_read > 0 && s.new > 0,
+            "{} {}: {s:?}",
+            d.number,
+            s.file_name
+        );
+        let (rejected, status): (i64, String) = import_batches::table
+            .filter(import_batches::id.eq(s.batch_id))
+            .select((import_batches::rows_rejected, import_batches::status))
+            .first(conn)
+            .unwrap();
+        assert_eq!((rejected, status.as_str()), (0, "completed"));
+    }
+    let xlsx = &own[0];
+    assert!(xlsx.file_name.ends_with(".xlsx"), "{names:?}");
+    assert_eq!(xlsx.new, demo::EXCEL_NOTICES as u64, "{}", xlsx.line_ja());
+    if egov {
+        assert_eq!(own[1].file_name, "SHFD0006.CSV");
+        assert!((2..=3).contains(&own[1].new), "{}", own[1].line_ja());
+        // Its notices carry the 受付番号 the e-Gov file gives them, received before today.
+        let egov_notices: Vec<chrono::NaiveDate> = notices::table
+            .filter(notices::insurer_id.eq(l.insurer.id.0))
+            .filter(notices::notice_id.like("EG%"))
+            .select(notices::received_on)
+            .load(conn)
+            .unwrap();
+        assert_eq!(egov_notices.len() as u64, own[1].new);
+        assert!(egov_notices.iter().all(|r| *r < today), "{egov_notices:?}");
+    }
+    let server = own.last().unwrap();
+    assert!(server.file_name.ends_with(".csv"), "{names:?}");
+    assert_eq!(server.without_notice, 0, "{}", server.line_ja());
 }

@@ -240,21 +240,17 @@ async fn registration_period_letter_takes_the_variant_of_the_my_number_status() 
     // After 2024-12-02 the card is no longer issued: ④ without 「保険証発行終了までの間も含め」.
     assert!(!valid.contains("保険証発行終了までの間も含め"));
 
-    // Missing: the employer is late with My Numbers → the insurer's standard days (14 by default).
+    // Missing, and the employer is not marked late with My Numbers: 「相当の期間」, naming nobody
+    // (SPEC §4.1; the standard-days wording is tested with a marked employer below).
     let missing = letter_html(&app, &t, db_id(&app, &s.a, "M-1"), "registration-period").await;
     for p in always {
         assert!(missing.contains(p), "missing: {p}");
     }
     assert!(missing.contains("マイナンバーが記載されていませんでした"));
-    assert!(missing.contains("法令上、資格取得届等にはマイナンバーの記載が求められています"));
-    assert!(missing.contains(
-        "株式会社テスト（事業主）においては、速やかなマイナンバーの提出がなされていません"
-    ));
-    assert!(missing.contains(
-        "J-LIS からマイナンバーを取得できなかった場合等を除いた標準的な処理期間）である<strong>14日</strong>"
-    ));
+    assert!(missing.contains("<strong>相当の期間</strong>が必要になります"));
     assert!(missing.contains("データ登録が完了するまでは、マイナ保険証を利用できません"));
-    assert!(!missing.contains("相当の期間"));
+    assert!(!missing.contains("速やかなマイナンバーの提出がなされていません"));
+    assert!(!missing.contains("標準的な処理期間"));
     assert!(!missing.contains("5日以内</strong>にデータ登録が完了します"));
 
     // Invalid: 「相当の期間」.
@@ -291,7 +287,7 @@ async fn registration_period_letter_takes_the_variant_of_the_my_number_status() 
     let letters = rec["letters"].as_array().unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0]["kind"], "registration_period");
-    assert_eq!(letters[0]["variant"], "standard_days");
+    assert_eq!(letters[0]["variant"], "considerable");
     assert_eq!(letters[0]["format"], "html");
     assert_eq!(letters[0]["letter_date"], DATE);
     assert_eq!(letters[0]["created_by"], STAFF);
@@ -430,7 +426,7 @@ async fn a_certificate_valid_for_more_than_one_month_is_refused() {
             &app,
             &t,
             &format!("/api/v1/notices/{}/certificates", db_id(&app, &s.a, n)),
-            json!({"issued_on": "2025-06-30", "valid_until": "2025-07-30"}),
+            json!({"issued_on": "2025-06-30", "valid_until": "2025-07-29"}),
         )
         .await;
         assert_eq!(r.status(), 400, "{n}");
@@ -453,18 +449,18 @@ async fn a_certificate_valid_for_more_than_one_month_is_refused() {
         &app,
         &t,
         &path,
-        json!({"issued_on": "2025-06-30", "valid_until": "2025-07-30"}),
+        json!({"issued_on": "2025-06-30", "valid_until": "2025-07-29"}),
     )
     .await;
     assert_eq!(r.status(), 201);
     let c: Value = r.json().await.unwrap();
-    assert_eq!(c["valid_until"], "2025-07-30");
+    assert_eq!(c["valid_until"], "2025-07-29");
     assert_eq!(c["issued_by"], STAFF);
 
     let html = letter_html(&app, &t, m1, "certificate").await;
     assert!(html.contains("資格確認書（職権交付）のご案内"));
     assert!(html.contains("資格確認書を職権により交付します"));
-    assert!(html.contains("<strong>令和7年7月30日</strong>まで"));
+    assert!(html.contains("<strong>令和7年7月29日</strong>まで"));
     assert!(html.contains("マイナンバーの提出のお願い"));
     assert!(html.contains("事業主を通じて正確なマイナンバーをご提出ください"));
     assert!(html.contains("マイナポータル"));
@@ -472,7 +468,7 @@ async fn a_certificate_valid_for_more_than_one_month_is_refused() {
     // A viewer may not record one; the page form records one with CSRF.
     let tv = login_token(&app, VIEWER, PASSWORD).await;
     assert_eq!(
-        post_json(&app, &tv, &path, json!({"valid_until": "2025-07-30"}))
+        post_json(&app, &tv, &path, json!({"valid_until": "2025-07-29"}))
             .await
             .status(),
         403
@@ -487,6 +483,12 @@ async fn a_certificate_valid_for_more_than_one_month_is_refused() {
     )
     .await;
     assert_eq!(r.status(), 400, "over one month from the page form");
+    // The refusal is shown on the case page's form, with the dates as typed (not an error page).
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"cert-error\""), "{body}");
+    assert!(body.contains("2025-07-29 まで"), "{body}");
+    assert!(body.contains("value=\"2025-08-01\""), "{body}");
+    assert!(body.contains("id=\"issue-certificate\""), "{body}");
     let r = form(
         &app,
         &cs,
@@ -604,10 +606,11 @@ async fn viewers_may_preview_but_not_generate() {
     assert_eq!(r.status(), 403);
 
     let cs = login_cookie(&app, VIEWER, PASSWORD).await;
+    // Dated before V-1's deadline (later it is the overdue wording).
     let p = page(
         &app,
         &cs,
-        &format!("/notices/{v1}/letters/registration-period"),
+        &format!("/notices/{v1}/letters/registration-period?date={DATE}"),
     )
     .await;
     assert_eq!(p.status(), 200);
@@ -776,7 +779,7 @@ async fn no_my_number_appears_in_any_letter() {
             &app,
             &t,
             &format!("/api/v1/notices/{}/certificates", db_id(&app, &s.a, n)),
-            json!({"issued_on": "2025-06-30", "valid_until": "2025-07-30"}),
+            json!({"issued_on": "2025-06-30", "valid_until": "2025-07-29"}),
         )
         .await;
         assert_eq!(r.status(), 201, "{n}");
@@ -798,7 +801,7 @@ async fn no_my_number_appears_in_any_letter() {
         &app,
         &t,
         "/api/v1/letters/bulk",
-        json!({"kind": "registration-period", "format": "html", "date": DATE}),
+        json!({"kind": "registration-period", "format": "html", "date": DATE, "again": true}),
     )
     .await;
     assert_eq!(bulk.status(), 200);
@@ -808,7 +811,7 @@ async fn no_my_number_appears_in_any_letter() {
             &app,
             &t,
             &format!(
-                "/api/v1/notices/{}/letters/registration-period?date={DATE}",
+                "/api/v1/notices/{}/letters/registration-period?date={DATE}&again=1",
                 db_id(&app, &s.a, "V-1")
             ),
         )
@@ -1101,13 +1104,14 @@ async fn bulk_certificates_for_the_notices_that_need_one_record_them_and_print_t
         .unwrap();
     assert_eq!(n, 4);
 
-    // A second run reuses the certificates in force instead of recording new ones.
+    // A second run reuses the certificates in force instead of recording new ones (the letters
+    // were produced already: only with `again`).
     let r = post_json(
         &app,
         &t,
         "/api/v1/letters/bulk",
         json!({"kind": "certificate", "format": "html", "filter": {"ex_officio": "1"},
-               "issue_valid_until": until}),
+               "issue_valid_until": until, "again": true}),
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -1120,7 +1124,12 @@ async fn bulk_certificates_for_the_notices_that_need_one_record_them_and_print_t
 
     // The bulk preview page counts and previews for a viewer too.
     let cs = login_cookie(&app, VIEWER, PASSWORD).await;
-    let p = page(&app, &cs, "/letters/bulk?ex_officio=1&kind=certificate").await;
+    let p = page(
+        &app,
+        &cs,
+        "/letters/bulk?ex_officio=1&kind=certificate&again=1",
+    )
+    .await;
     assert_eq!(p.status(), 200);
     let body = p.text().await.unwrap();
     assert!(body.contains("id=\"count\">4 通"), "{body}");
@@ -1128,7 +1137,7 @@ async fn bulk_certificates_for_the_notices_that_need_one_record_them_and_print_t
     let prev = page(
         &app,
         &cs,
-        "/letters/bulk/preview?ex_officio=1&kind=certificate",
+        "/letters/bulk/preview?ex_officio=1&kind=certificate&again=1",
     )
     .await;
     assert_eq!(prev.status(), 200);
@@ -1161,7 +1170,7 @@ async fn one_letter_as_pdf_is_one_a4_page_with_embedded_japanese_font() {
         &app,
         &t,
         &format!("/api/v1/notices/{m1}/certificates"),
-        json!({"issued_on": DATE, "valid_until": "2025-07-30"}),
+        json!({"issued_on": DATE, "valid_until": "2025-07-29"}),
     )
     .await;
     assert_eq!(r.status(), 201);
@@ -1176,7 +1185,7 @@ async fn one_letter_as_pdf_is_one_a4_page_with_embedded_japanese_font() {
             m1,
             "registration-period",
             "registration-period-missing.pdf",
-            "標準的な処理期間",
+            "相当の期間",
         ),
         (
             db_id(&app, &s.a, "I-1"),
@@ -1268,4 +1277,826 @@ async fn the_letters_page_lists_runs_and_only_admins_change_the_sender() {
         .get_result(&mut c)
         .unwrap();
     assert_eq!(n, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 15: the employer's 「マイナンバー提出遅延」 mark (SPEC §4.1), overdue letters, producing a
+// letter again, downloading a past letter as it was, 発送済
+
+fn employer_db_id(app: &TestApp, insurer: &Insurer, code: &str) -> i64 {
+    use regwatch::store::schema::employers;
+    let mut c = app.db.conn();
+    employers::table
+        .filter(employers::insurer_id.eq(insurer.id.0))
+        .filter(employers::code.eq(code))
+        .select(employers::id)
+        .first(&mut c)
+        .unwrap()
+}
+
+async fn put_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    app.client
+        .put(format!("{}{}", app.address, path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The letter as printable HTML on `date`, produced again if it was before.
+async fn letter_on(app: &TestApp, token: &str, id: i64, kind: &str, date: &str) -> String {
+    let r = get(
+        app,
+        token,
+        &format!("/api/v1/notices/{id}/letters/{kind}?format=html&date={date}&again=1"),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{kind} for {id} on {date}");
+    r.text().await.unwrap()
+}
+
+/// The letters recorded for a notice, newest first.
+async fn recorded(app: &TestApp, token: &str, id: i64) -> Vec<Value> {
+    get(app, token, &format!("/api/v1/notices/{id}/letters"))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["letters"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn audit_count(app: &TestApp, action: &str) -> i64 {
+    use regwatch::store::schema::audit_log;
+    let mut c = app.db.conn();
+    audit_log::table
+        .filter(audit_log::action.eq(action))
+        .count()
+        .get_result(&mut c)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_employer_is_named_only_when_the_insurer_marked_it_late() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let e01 = employer_db_id(&app, &s.a, "E01");
+    let e02 = employer_db_id(&app, &s.a, "E02");
+    let m1 = db_id(&app, &s.a, "M-1");
+    let late_words =
+        "株式会社テスト（事業主）においては、速やかなマイナンバーの提出がなされていません";
+
+    // Not marked: the API says so.
+    let e: Value = get(&app, &t, &format!("/api/v1/employers/{e01}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["my_number_late"], false);
+    assert_eq!(e["my_number_late_since"], Value::Null);
+    let list: Value = get(&app, &t, "/api/v1/employers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["my_number_late"] == false && e["my_number_late_since"].is_null()));
+
+    // Marked since 2025-06-01 through the existing PUT (contacts untouched).
+    let r = put_json(
+        &app,
+        &t,
+        &format!("/api/v1/employers/{e01}"),
+        json!({"my_number_late": true, "my_number_late_since": "2025-06-01"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["my_number_late"], true);
+    assert_eq!(e["my_number_late_since"], "2025-06-01");
+    assert_eq!(e["my_number_late_by"], STAFF);
+    assert_eq!(e["contact_emails"], json!([]));
+    let listed: Value = get(&app, &t, "/api/v1/employers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "E01")
+        .unwrap()
+        .clone();
+    assert_eq!(row["my_number_late"], true);
+    assert_eq!(row["my_number_late_since"], "2025-06-01");
+
+    // Missing My Number at a marked employer: the standard days, naming the employer.
+    let html = letter_on(&app, &t, m1, "registration-period", DATE).await;
+    assert!(html.contains(late_words));
+    assert!(html.contains("マイナンバーが記載されていませんでした"));
+    assert!(html.contains(
+        "J-LIS からマイナンバーを取得できなかった場合等を除いた標準的な処理期間）である<strong>14日</strong>"
+    ));
+    assert!(!html.contains("相当の期間"));
+    assert_eq!(recorded(&app, &t, m1).await[0]["variant"], "standard_days");
+    // The dependent of the same employer too; a correct number keeps the 5-day wording.
+    let dep = letter_on(
+        &app,
+        &t,
+        db_id(&app, &s.a, "D-1"),
+        "registration-period",
+        DATE,
+    )
+    .await;
+    assert!(dep.contains(late_words));
+    let valid = letter_on(
+        &app,
+        &t,
+        db_id(&app, &s.a, "V-1"),
+        "registration-period",
+        DATE,
+    )
+    .await;
+    assert!(valid.contains("<strong>5日以内</strong>にデータ登録が完了します"));
+    assert!(!valid.contains("速やかなマイナンバーの提出がなされていません"));
+    // Another employer, not marked: 「相当の期間」, nobody named.
+    let i1 = db_id(&app, &s.a, "I-1");
+    let other = letter_on(&app, &t, i1, "registration-period", DATE).await;
+    assert!(other.contains("<strong>相当の期間</strong>"));
+    assert!(!other.contains("速やかなマイナンバーの提出がなされていません"));
+
+    // A mark from a later date does not reach back to a letter dated before it.
+    let r = put_json(
+        &app,
+        &t,
+        &format!("/api/v1/employers/{e01}"),
+        json!({"my_number_late": true, "my_number_late_since": "2025-07-15"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = letter_on(&app, &t, m1, "registration-period", DATE).await;
+    assert!(!html.contains(late_words));
+    assert!(html.contains("<strong>相当の期間</strong>"));
+
+    // Cleared: 「相当の期間」 again.
+    let r = put_json(
+        &app,
+        &t,
+        &format!("/api/v1/employers/{e01}"),
+        json!({"my_number_late": false}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["my_number_late"], false);
+    assert_eq!(e["my_number_late_since"], Value::Null);
+    assert_eq!(e["my_number_late_by"], Value::Null);
+    let html = letter_on(&app, &t, m1, "registration-period", "2025-07-01").await;
+    assert!(!html.contains("速やかなマイナンバーの提出がなされていません"));
+    assert_eq!(recorded(&app, &t, m1).await[0]["variant"], "considerable");
+
+    // A wrong number at a marked employer: standard days, 「正確に記載されていませんでした」.
+    let r = put_json(
+        &app,
+        &t,
+        &format!("/api/v1/employers/{e02}"),
+        json!({"my_number_late": true, "my_number_late_since": "2025-06-01"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = letter_on(&app, &t, i1, "registration-period", DATE).await;
+    assert!(html.contains("マイナンバーが正確に記載されていませんでした"));
+    assert!(html
+        .contains("テスト商事（事業主）においては、速やかなマイナンバーの提出がなされていません"));
+
+    // A date in the future, a date without the flag, a viewer: refused.
+    let tomorrow = (regwatch::cli::today_jst() + Days::new(1)).to_string();
+    let r = put_json(
+        &app,
+        &t,
+        &format!("/api/v1/employers/{e01}"),
+        json!({"my_number_late": true, "my_number_late_since": tomorrow}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    assert!(r.json::<Value>().await.unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("今日より後"));
+    let r = put_json(
+        &app,
+        &t,
+        &format!("/api/v1/employers/{e01}"),
+        json!({"my_number_late_since": "2025-06-01"}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let tv = login_token(&app, VIEWER, PASSWORD).await;
+    let r = put_json(
+        &app,
+        &tv,
+        &format!("/api/v1/employers/{e01}"),
+        json!({"my_number_late": true}),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    // Set, date changed, cleared (E01) and set (E02): four audit entries.
+    assert_eq!(audit_count(&app, "employer_my_number_late"), 4);
+
+    // A 資格喪失届 gets no such letter: 409 with a Japanese reason.
+    let r = get(
+        &app,
+        &t,
+        &format!(
+            "/api/v1/notices/{}/letters/registration-period?format=html",
+            db_id(&app, &s.a, "L-1")
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "loss_notice");
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("資格喪失届は新たに加入する方の届書ではないため"));
+}
+
+#[tokio::test]
+async fn staff_set_and_clear_the_mark_on_the_employer_page() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let e01 = employer_db_id(&app, &s.a, "E01");
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    let body = page(&app, &cs, &format!("/employers/{e01}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("id=\"my-number-late\""));
+    assert!(body.contains("設定されていません"));
+    assert!(body.contains("id=\"save-late\""));
+
+    let r = form(
+        &app,
+        &cs,
+        &format!("/employers/{e01}/my-number-late"),
+        &[
+            ("my_number_late", "1"),
+            ("my_number_late_since", "2025-06-02"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let body = page(&app, &cs, &format!("/employers/{e01}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("2025-06-02 から設定"), "{body}");
+    assert!(body.contains(STAFF));
+    let list = page(&app, &cs, "/employers").await.text().await.unwrap();
+    assert!(list.contains("マイナンバー提出遅延"));
+
+    // A bad date is refused; a viewer sees the mark but no form and may not post.
+    let r = form(
+        &app,
+        &cs,
+        &format!("/employers/{e01}/my-number-late"),
+        &[("my_number_late", "1"), ("my_number_late_since", "2025/06")],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let vs = login_cookie(&app, VIEWER, PASSWORD).await;
+    let body = page(&app, &vs, &format!("/employers/{e01}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("2025-06-02 から設定"));
+    assert!(!body.contains("id=\"save-late\""));
+    let r = form(
+        &app,
+        &vs,
+        &format!("/employers/{e01}/my-number-late"),
+        &[("my_number_late", "1")],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    // Unticked: cleared.
+    let r = form(&app, &cs, &format!("/employers/{e01}/my-number-late"), &[]).await;
+    assert_eq!(r.status(), 303);
+    let body = page(&app, &cs, &format!("/employers/{e01}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("設定されていません"));
+
+    use regwatch::store::schema::audit_log;
+    let mut c = app.db.conn();
+    let rows: Vec<(Option<String>, Option<String>)> = audit_log::table
+        .filter(audit_log::action.eq("employer_my_number_late"))
+        .order(audit_log::id)
+        .select((audit_log::target, audit_log::detail))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].0.as_deref(), Some("E01"));
+    assert!(rows[0]
+        .1
+        .as_deref()
+        .unwrap()
+        .contains("設定（2025-06-02 から）"));
+    assert!(rows[1].1.as_deref().unwrap().contains("解除"));
+}
+
+#[tokio::test]
+async fn an_overdue_letter_says_registration_is_delayed_and_promises_no_date() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let v1 = db_id(&app, &s.a, "V-1");
+    let m1 = db_id(&app, &s.a, "M-1");
+
+    // V-1 (correct number, received 6/23) had until 6/30: a letter dated 7/1 is overdue.
+    let html = letter_on(&app, &t, v1, "registration-period", "2025-07-01").await;
+    for p in [
+        "データ登録が遅れています",
+        "受診の際は資格確認書をご利用ください",
+        "資格確認書を職権により交付します",
+        "医療機関・薬局の窓口で資格確認書をご提示ください",
+        "お問い合わせ先　テスト保険者06123456　適用課 電話 03-0000-0000",
+        "データ登録が完了するまでは、マイナンバーカードによる受診はできません",
+        "マイナポータル",
+    ] {
+        assert!(html.contains(p), "overdue: {p}");
+    }
+    for p in ["登録が完了します", "目安", "5日以内", "令和7年6月30日"] {
+        assert!(!html.contains(p), "overdue letter promises: {p}");
+    }
+    assert_eq!(recorded(&app, &t, v1).await[0]["variant"], "overdue");
+
+    // M-1 (no number, 14 days from 6/23: 7/7) with a 資格確認書 in force on 7/8: it is named.
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{m1}/certificates"),
+        json!({"issued_on": "2025-07-08", "valid_until": "2025-08-01"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let html = letter_on(&app, &t, m1, "registration-period", "2025-07-08").await;
+    assert!(html.contains("資格確認書を職権により交付しています"));
+    assert!(html.contains("有効期限 令和7年8月1日まで"));
+    assert!(html.contains("マイナンバーが記載されていませんでした"));
+    assert!(!html.contains("登録が完了します"));
+    assert!(!html.contains("相当の期間") && !html.contains("標準的な処理期間"));
+
+    // In bulk on 7/10 every unregistered letter is overdue: none promises anything.
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/letters/bulk",
+        json!({"kind": "registration-period", "format": "html", "date": "2025-07-10", "again": true}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-letters-count"], "4");
+    let bulk = r.text().await.unwrap();
+    assert_eq!(bulk.matches("データ登録が遅れています").count(), 4);
+    assert!(!bulk.contains("登録が完了します"));
+
+    // The preview page names the variant.
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    let body = page(
+        &app,
+        &cs,
+        &format!("/notices/{v1}/letters/registration-period?date=2025-07-01"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(body.contains("登録の遅れ（期限経過後・資格確認書のご案内）"));
+
+    // The PDF says the same (pdftotext).
+    let Some(tools) = pdf_tools() else { return };
+    let r = get(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{v1}/letters/registration-period?date=2025-07-01&again=1"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let path = out_dir().join("registration-period-overdue.pdf");
+    std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
+    assert_eq!(tools.pages(&path), 1, "one page");
+    let text: String = tools
+        .text(&path)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    for p in [
+        "データ登録が遅れています",
+        "資格確認書を職権により交付します",
+        "03-0000-0000",
+        "マイナポータル",
+    ] {
+        assert!(text.contains(p), "overdue PDF: {p}");
+    }
+    assert!(!text.contains("登録が完了します"));
+    assert!(!text.contains("目安"));
+}
+
+#[tokio::test]
+async fn a_letter_already_produced_needs_again_or_a_confirmation() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let v1 = db_id(&app, &s.a, "V-1");
+    let path = format!("/api/v1/notices/{v1}/letters/registration-period?format=html&date={DATE}");
+    assert_eq!(get(&app, &t, &path).await.status(), 200);
+    let first = recorded(&app, &t, v1).await;
+    assert_eq!(first.len(), 1);
+
+    // Again without again=1: 409 naming when it was produced.
+    let r = get(&app, &t, &path).await;
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "already_produced");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("作成済み"), "{msg}");
+    assert!(
+        msg.contains(first[0]["created_at_jst"].as_str().unwrap()),
+        "{msg}"
+    );
+    assert!(msg.contains("again=1"), "{msg}");
+    assert_eq!(recorded(&app, &t, v1).await.len(), 1, "nothing recorded");
+    // Another kind of letter for the same notice is not affected; again=1 produces it again.
+    assert_eq!(
+        get(&app, &t, &format!("{path}&again=1")).await.status(),
+        200
+    );
+    assert_eq!(recorded(&app, &t, v1).await.len(), 2);
+
+    // The page: the letter page says it was produced; the generate button asks for confirmation.
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    let body = page(
+        &app,
+        &cs,
+        &format!("/notices/{v1}/letters/registration-period"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(body.contains("id=\"produced\""));
+    let r = form(
+        &app,
+        &cs,
+        &format!("/notices/{v1}/letters/registration-period"),
+        &[("format", "html"), ("date", DATE)],
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"confirm-again\""));
+    assert!(body.contains("name=\"again\" value=\"1\""));
+    assert!(body.contains("id=\"generate-again\""));
+    assert!(body.contains("/download?format=pdf"));
+    assert_eq!(recorded(&app, &t, v1).await.len(), 2);
+    let r = form(
+        &app,
+        &cs,
+        &format!("/notices/{v1}/letters/registration-period"),
+        &[("format", "html"), ("date", DATE), ("again", "1")],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("データ登録完了までの期間のお知らせ"));
+    assert_eq!(recorded(&app, &t, v1).await.len(), 3);
+
+    // Bulk: notices that have the letter are skipped unless `again`.
+    let bulk = |again: bool| {
+        json!({"kind": "registration-period", "format": "html", "date": DATE,
+               "filter": {"employer": "E02"}, "again": again})
+    };
+    let r = post_json(&app, &t, "/api/v1/letters/bulk", bulk(false)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-letters-count"], "1", "I-1");
+    let r = post_json(&app, &t, "/api/v1/letters/bulk", bulk(false)).await;
+    assert_eq!(r.status(), 409, "everything was produced already");
+    let r = post_json(&app, &t, "/api/v1/letters/bulk", bulk(true)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-letters-count"], "1");
+    let p = page(
+        &app,
+        &cs,
+        "/letters/bulk?employer=E02&kind=registration-period",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(p.contains("対象外: 作成済み"), "{p}");
+}
+
+#[tokio::test]
+async fn a_past_letter_downloads_again_exactly_as_it_was() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let m1 = db_id(&app, &s.a, "M-1");
+    let r = get(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{m1}/letters/registration-period?format=html&date={DATE}"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let original = r.text().await.unwrap();
+    let first = recorded(&app, &t, m1).await[0].clone();
+    assert_eq!(first["kept"], true);
+    let first_id = first["id"].as_i64().unwrap();
+
+    // The sender and the employer mark change; the letter produced now reads differently.
+    {
+        let mut c = app.db.conn();
+        regwatch::store::letters::update_sender_fields(
+            &mut c,
+            s.a.id,
+            &regwatch::store::letters::SenderFields {
+                address: Some("大阪府大阪市北区1-1".into()),
+                contact: Some("新しい窓口 06-0000-0000".into()),
+                seal_text: None,
+            },
+        )
+        .unwrap();
+    }
+    let e01 = employer_db_id(&app, &s.a, "E01");
+    put_json(
+        &app,
+        &t,
+        &format!("/api/v1/employers/{e01}"),
+        json!({"my_number_late": true, "my_number_late_since": "2025-06-01"}),
+    )
+    .await;
+    let now = letter_on(&app, &t, m1, "registration-period", DATE).await;
+    assert_ne!(now, original);
+    assert!(now.contains("新しい窓口"));
+
+    // The first letter, again: byte for byte what was produced.
+    let r = get(&app, &t, &format!("/api/v1/letters/{first_id}?format=html")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), original);
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    let r = page(
+        &app,
+        &cs,
+        &format!("/letters/{first_id}/download?format=html"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), original);
+    let case = page(&app, &cs, &format!("/notices/{m1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(case.contains(&format!("/letters/{first_id}/download?format=pdf")));
+    assert!(audit_count(&app, "letter_downloaded") >= 2);
+
+    // A letter of a bulk run is kept as its own one-page document.
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/letters/bulk",
+        json!({"kind": "registration-period", "format": "html", "date": DATE,
+               "filter": {"employer": "E02"}}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let i1 = db_id(&app, &s.a, "I-1");
+    let bulk_id = recorded(&app, &t, i1).await[0]["id"].as_i64().unwrap();
+    let kept = get(&app, &t, &format!("/api/v1/letters/{bulk_id}?format=html"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(kept.matches("class=\"page letter-").count(), 1);
+    assert!(kept.contains("佐藤次郎"));
+
+    // Viewers may not; a letter recorded before the wording was kept says so.
+    let tv = login_token(&app, VIEWER, PASSWORD).await;
+    assert_eq!(
+        get(&app, &tv, &format!("/api/v1/letters/{first_id}"))
+            .await
+            .status(),
+        403
+    );
+    let old_id: i64 = {
+        use regwatch::store::letters::{self as ls, By, NewLetter, Run};
+        use regwatch::store::schema::letters;
+        let mut c = app.db.conn();
+        let by = By {
+            user: None,
+            label: "old".into(),
+        };
+        ls::record_letters(
+            &mut c,
+            s.a.id,
+            &Run {
+                id: "old-run",
+                format: "pdf",
+                letter_date: as_of(),
+                by: &by,
+            },
+            &[NewLetter {
+                notice: regwatch::store::notices::NoticeDbId(i1),
+                kind: "registration_period",
+                variant: "considerable",
+                template_version: "1-old".into(),
+                certificate: None,
+                html: None,
+            }],
+        )
+        .unwrap();
+        letters::table
+            .filter(letters::run_id.eq("old-run"))
+            .select(letters::id)
+            .first(&mut c)
+            .unwrap()
+    };
+    let r = get(&app, &t, &format!("/api/v1/letters/{old_id}")).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "not_kept"
+    );
+
+    // As PDF, printed again from the kept document.
+    let Some(tools) = pdf_tools() else { return };
+    let r = get(&app, &t, &format!("/api/v1/letters/{first_id}")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let path = out_dir().join("downloaded-again.pdf");
+    std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
+    let text: String = tools
+        .text(&path)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(text.contains("適用課電話03-0000-0000"), "the old contact");
+    assert!(!text.contains("新しい窓口"));
+    assert!(text.contains("相当の期間"), "the wording of then");
+}
+
+#[tokio::test]
+async fn a_letter_is_marked_sent_from_the_api_and_the_case_page() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let today = regwatch::cli::today_jst();
+    let v1 = db_id(&app, &s.a, "V-1");
+    letter_on(&app, &t, v1, "registration-period", DATE).await;
+    let id = recorded(&app, &t, v1).await[0]["id"].as_i64().unwrap();
+    let sent = format!("/api/v1/letters/{id}/sent");
+
+    for bad in [(today + Days::new(1)).to_string(), "2020-01-01".to_string()] {
+        let r = post_json(&app, &t, &sent, json!({"sent_on": bad})).await;
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+    let tv = login_token(&app, VIEWER, PASSWORD).await;
+    assert_eq!(post_json(&app, &tv, &sent, json!({})).await.status(), 403);
+    let r = post_json(&app, &t, &sent, json!({})).await;
+    assert_eq!(r.status(), 200);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["sent_on"], today.to_string());
+    assert_eq!(b["sent_by"], STAFF);
+    let r = post_json(&app, &t, &sent, json!({})).await;
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "already_sent");
+    assert!(e["error"]["message"].as_str().unwrap().contains("発送済"));
+    assert_eq!(
+        recorded(&app, &t, v1).await[0]["sent_on"],
+        today.to_string()
+    );
+
+    // From the case page.
+    let m1 = db_id(&app, &s.a, "M-1");
+    letter_on(&app, &t, m1, "registration-period", DATE).await;
+    let id2 = recorded(&app, &t, m1).await[0]["id"].as_i64().unwrap();
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    let case = page(&app, &cs, &format!("/notices/{m1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(case.contains(&format!("action=\"/letters/{id2}/sent\"")));
+    let r = form(
+        &app,
+        &cs,
+        &format!("/letters/{id2}/sent"),
+        &[("sent_on", &today.to_string())],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/notices/{m1}?sent=1#letters").as_str()
+    );
+    let case = page(&app, &cs, &format!("/notices/{m1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(case.contains(&format!(
+        "id=\"sent-{id2}\"><span class=\"badge s-met\">発送済</span> {today}"
+    )));
+    assert_eq!(audit_count(&app, "letter_sent"), 2);
+}
+
+#[tokio::test]
+async fn another_insurers_letters_and_employers_are_not_found() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    // B's staff produce a letter for B-1.
+    let tb = login_token(&app, OTHER, PASSWORD).await;
+    let b1 = db_id(&app, &s.b, "B-1");
+    letter_on(&app, &tb, b1, "registration-period", DATE).await;
+    let b_letter = recorded(&app, &tb, b1).await[0]["id"].as_i64().unwrap();
+    let k01 = employer_db_id(&app, &s.b, "K01");
+
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    assert_eq!(
+        get(&app, &t, &format!("/api/v1/letters/{b_letter}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        post_json(
+            &app,
+            &t,
+            &format!("/api/v1/letters/{b_letter}/sent"),
+            json!({})
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        put_json(
+            &app,
+            &t,
+            &format!("/api/v1/employers/{k01}"),
+            json!({"my_number_late": true})
+        )
+        .await
+        .status(),
+        404
+    );
+    let cs = login_cookie(&app, STAFF, PASSWORD).await;
+    assert_eq!(
+        page(&app, &cs, &format!("/letters/{b_letter}/download"))
+            .await
+            .status(),
+        404
+    );
+    for (path, fields) in [
+        (format!("/letters/{b_letter}/sent"), vec![]),
+        (
+            format!("/employers/{k01}/my-number-late"),
+            vec![("my_number_late", "1")],
+        ),
+    ] {
+        assert_eq!(
+            form(&app, &cs, &path, &fields).await.status(),
+            404,
+            "{path}"
+        );
+    }
+    // B's letter and employer are as they were.
+    assert_eq!(recorded(&app, &tb, b1).await[0]["sent_on"], Value::Null);
+    let e: Value = get(&app, &tb, &format!("/api/v1/employers/{k01}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["my_number_late"], false);
 }

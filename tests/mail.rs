@@ -77,10 +77,26 @@ fn notice_db_id(c: &mut DbConn, ins: &Insurer, notice_id: &str) -> i64 {
 }
 
 /// The notices above, contacts for E01 (two addresses), E02 and E03 (opted out), none for E04,
-/// and a 資格確認書 for MISS-1 that ends within the week.
+/// and a 資格確認書 for MISS-1 that ends within the week; automatic reminders switched on.
 fn seed(db: &TestDb) -> Insurer {
+    seed_as(db, "06123456", InsurerKind::Kenpo, true)
+}
+
+/// `seed` for an insurer of `kind`; `on`: its automatic reminders are switched on (a new insurer
+/// starts with them off, SPEC §5).
+fn seed_as(db: &TestDb, number: &str, kind: InsurerKind, on: bool) -> Insurer {
     let mut c = db.conn();
-    let ins = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
+    let ins = add_insurer(&mut c, number, kind);
+    if on {
+        save_prefs(
+            &mut c,
+            &ins,
+            &regwatch::store::mail_settings::MailPrefs {
+                reminders_enabled: true,
+                ..Default::default()
+            },
+        );
+    }
     let actor = Actor {
         user: None,
         label: "test".into(),
@@ -350,6 +366,17 @@ fn daily_run_delivers_each_reminder_once_over_real_smtp_without_my_numbers_or_na
         "{late}"
     );
     assert!(!late.contains("MISS-1"));
+    // Checklist 3-① and 3-② as received, text and HTML, in the late and the digest e-mails.
+    for m in [
+        find("提出遅延のお知らせ", "E01"),
+        find("週次のご案内", "E01"),
+    ] {
+        for part in [s(m, "text"), s(m, "html")] {
+            assert!(part.contains(REQ_OUTSOURCED), "3-①: {part}");
+            assert!(part.contains(REQ_DOCUMENTS), "3-②: {part}");
+            assert!(part.contains("いただきますようお願いいたします"), "{part}");
+        }
+    }
     let number = s(find("個人番号ご提出のお願い", "E01"), "text");
     assert!(
         number.contains("MISS-1") && !number.contains("LATE-1"),
@@ -865,6 +892,7 @@ fn a_message_queued_after_the_sender_changes_carries_the_new_from_and_reply_to()
             from_address: Some("tekiyo@kenpo.example.jp".into()),
             reply_to: Some("toiawase@kenpo.example.jp".into()),
             bounce_address: Some("fuchaku@kenpo.example.jp".into()),
+            reminders_enabled: true,
             ..MailPrefs::default()
         },
     );
@@ -946,6 +974,7 @@ fn reminders_turned_off_queue_nothing_and_the_digest_waits_for_its_weekday() {
         &ins,
         &MailPrefs {
             digest_weekday: 3,
+            reminders_enabled: true,
             ..MailPrefs::default()
         },
     );
@@ -971,6 +1000,7 @@ fn an_insurer_with_its_own_hour_is_evaluated_once_that_day_across_instances() {
         &ins,
         &MailPrefs {
             schedule_hour: Some(11),
+            reminders_enabled: true,
             ..MailPrefs::default()
         },
     );
@@ -1503,4 +1533,520 @@ async fn one_click_unsubscribe_sets_the_opt_out_without_sign_in_and_a_bad_token_
     let next = NaiveDate::from_ymd_opt(2025, 7, 7).unwrap();
     let eval = mail::evaluate_all(&mut c, next, t0() + Duration::days(7)).unwrap();
     assert_eq!(eval.opted_out, 2, "{eval:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 15 part 6: what the e-mails say (SPEC §5)
+
+/// Checklist 3-① (outsourced My Number management) and 3-② (必要書類) as the e-mails word them.
+const REQ_OUTSOURCED: &str = "個人番号の管理を外部に委託（外注）されている場合でも";
+const REQ_DOCUMENTS: &str =
+    "資格取得届等の提出に必要な書類（被扶養者の認定に必要な添付書類を含みます）";
+
+fn queued_rows(c: &mut DbConn, ins: &Insurer) -> Vec<outbox::OutboxRow> {
+    outbox::list(c, ins.id, &OutboxStatus::ALL, 100)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.row)
+        .collect()
+}
+
+fn import_more(c: &mut DbConn, ins: &Insurer, csv: &str, on: NaiveDate) {
+    let header = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号\n";
+    import::import_notices(
+        c,
+        ins,
+        format!("{header}{csv}").as_bytes(),
+        "more.csv",
+        &Actor {
+            user: None,
+            label: "test".into(),
+        },
+        on,
+        &mut |_| {},
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_new_insurer_sends_nothing_until_an_admin_previews_and_switches_reminders_on() {
+    use regwatch::store::mail_settings;
+    let db = TestDb::new();
+    let ins = seed_as(&db, "06123456", InsurerKind::Kenpo, false);
+    let mut c = db.conn();
+    // No mail_settings row: off.
+    let stored = mail_settings::get(&mut c, ins.id).unwrap();
+    assert!(!stored.prefs.reminders_enabled);
+    assert_eq!(stored.updated_by, None, "no row");
+    let eval = mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    assert_eq!((eval.disabled, eval.queued_total()), (1, 0), "{eval:?}");
+    // The scheduler's first day records the date and keeps reminders off.
+    let (mem, sink) = Transport::memory();
+    let mut sched = mail::Scheduler::new(Worker::new(mem.clone(), settings(1000, 5)), 9);
+    let (eval, sent) = sched.tick(&mut c, t0()).unwrap();
+    assert_eq!(eval.unwrap().queued_total(), 0);
+    assert_eq!(sent.sent, 0);
+    assert!(queued_rows(&mut c, &ins).is_empty());
+    assert!(
+        !mail_settings::get(&mut c, ins.id)
+            .unwrap()
+            .prefs
+            .reminders_enabled
+    );
+
+    // The preview renders what would go out, and writes nothing.
+    let (counts, msgs) = mail::preview_insurer(&mut c, &ins, as_of(), t0()).unwrap();
+    assert_eq!(counts.queued_total(), 6, "{counts:?}");
+    assert_eq!(msgs.len(), 6);
+    assert!(msgs
+        .iter()
+        .all(|m| m.subject.contains("テスト保険者06123456")));
+    assert!(
+        queued_rows(&mut c, &ins).is_empty(),
+        "preview queues nothing"
+    );
+
+    // The admin switches them on (audited); the next evaluation queues what the preview showed.
+    assert!(mail::prefs::set_reminders(&mut c, ins.id, true, "admin@a.example.jp", t0()).unwrap());
+    assert!(!mail::prefs::set_reminders(&mut c, ins.id, true, "admin@a.example.jp", t0()).unwrap());
+    assert_eq!(audit_count(&mut c, "mail_settings_changed"), 1);
+    let eval = mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    assert_eq!(eval.queued_total(), 6, "{eval:?}");
+    let subjects: HashSet<String> = queued_rows(&mut c, &ins)
+        .into_iter()
+        .map(|r| r.subject)
+        .collect();
+    let previewed: HashSet<String> = msgs.into_iter().map(|m| m.subject).collect();
+    assert_eq!(subjects, previewed);
+    let w = Worker::new(mem, settings(1000, 5));
+    assert_eq!(w.drain(&mut c, t0()).unwrap().sent, 6);
+    assert_eq!(sink.lock().unwrap().len(), 6);
+    // Now the preview shows nothing new.
+    let (counts, msgs) = mail::preview_insurer(&mut c, &ins, as_of(), t0()).unwrap();
+    assert_eq!((counts.queued_total(), msgs.len()), (0, 0));
+    // Notices already reported are left out before the dedupe check; the two digests hit it.
+    assert_eq!(counts.already_queued, 2, "{counts:?}");
+}
+
+#[test]
+fn a_kyosai_addresses_its_shozokusho_as_such_and_never_mentions_e_gov() {
+    let db = TestDb::new();
+    let ins = seed_as(&db, "32123456", InsurerKind::Kyosai, true);
+    let mut c = db.conn();
+    let eval = mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    assert_eq!(eval.queued_total(), 6, "{eval:?}");
+    let rows = queued_rows(&mut c, &ins);
+    for r in &rows {
+        for (what, part) in [
+            ("subject", &r.subject),
+            ("text", &r.body_text),
+            ("html", &r.body_html),
+        ] {
+            assert!(part.contains("所属所"), "{what}: {part}");
+            assert!(!part.contains("事業所"), "{what}: {part}");
+            assert!(!part.contains("e-Gov"), "{what}: {part}");
+            assert!(!part.contains("当組合"), "{what}: {part}");
+        }
+        assert!(
+            r.body_text.contains("共済事務ご担当者様"),
+            "{}",
+            r.body_text
+        );
+        assert!(
+            r.subject.contains("所属所記号 E01") || r.subject.contains("所属所記号 E02"),
+            "{}",
+            r.subject
+        );
+    }
+    let late = rows.iter().find(|r| r.kind == "late_submission").unwrap();
+    assert!(
+        late.body_text.contains("所定の電子的な方法"),
+        "{}",
+        late.body_text
+    );
+    assert!(late.body_text.contains(REQ_DOCUMENTS), "{}", late.body_text);
+    let digest = rows.iter().find(|r| r.kind == "weekly_digest").unwrap();
+    assert!(
+        digest.body_text.contains("貴所属所"),
+        "{}",
+        digest.body_text
+    );
+
+    // A 健保組合 with the same data: 事業所 and e-Gov.
+    let db2 = TestDb::new();
+    let kenpo = seed(&db2);
+    let mut c2 = db2.conn();
+    mail::evaluate_all(&mut c2, as_of(), t0()).unwrap();
+    let rows = queued_rows(&mut c2, &kenpo);
+    assert!(rows
+        .iter()
+        .all(|r| r.subject.contains("事業所記号") && !r.body_text.contains("所属所")));
+    let late = rows.iter().find(|r| r.kind == "late_submission").unwrap();
+    assert!(
+        late.body_text.contains("電子申請（e-Gov 等）"),
+        "{}",
+        late.body_text
+    );
+    assert!(late.body_html.contains("電子申請（e-Gov 等）"));
+}
+
+#[test]
+fn a_pending_loss_notice_never_triggers_a_my_number_request() {
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    // E01: a loss notice without a number beside MISS-1; E05: only loss notices without numbers.
+    import_more(
+        &mut c,
+        &ins,
+        "LOSS-1,資格喪失,E01,株式会社テスト,100,7,,山本五郎,,2025-06-27,2025-06-29,\n\
+         LOSS-2,資格喪失,E05,喪失のみ商事,500,8,,木村六郎,,2025-06-27,2025-06-29,\n\
+         LOSS-3,資格喪失,E05,喪失のみ商事,500,9,,林七郎,,2025-06-27,2025-06-29,123456789012\n",
+        as_of(),
+    );
+    set_contacts(&mut c, &ins, "E05", &["jinji@e05.example.jp"], false);
+    mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    let rows = queued_rows(&mut c, &ins);
+    let e05 = notices::employer_id_by_code(&mut c, ins.id, "E05")
+        .unwrap()
+        .unwrap();
+    let my_number: Vec<&outbox::OutboxRow> =
+        rows.iter().filter(|r| r.kind == "my_number").collect();
+    assert_eq!(my_number.len(), 2, "E01 and E02 only");
+    assert!(my_number.iter().all(|r| r.employer_id != e05));
+    for r in &my_number {
+        assert!(!r.body_text.contains("LOSS-"), "{}", r.body_text);
+    }
+    let e01 = my_number
+        .iter()
+        .find(|r| r.subject.contains("E01"))
+        .unwrap();
+    assert!(e01.body_text.contains("MISS-1"));
+    // The digest counts and lists only 資格取得届・被扶養者届 as needing a number.
+    for d in rows.iter().filter(|r| r.kind == "weekly_digest") {
+        assert!(!d.body_text.contains("LOSS-"), "{}", d.body_text);
+        if d.employer_id == e05 {
+            assert!(
+                d.body_text
+                    .contains("正しくない資格取得届・被扶養者届: 0 件"),
+                "{}",
+                d.body_text
+            );
+            assert!(!d.body_text.contains("個人番号のご提出をお願いしている届出"));
+        }
+    }
+    assert!(rows
+        .iter()
+        .any(|r| r.kind == "weekly_digest" && r.employer_id == e05));
+}
+
+#[test]
+fn the_days_in_the_wording_come_from_the_insurers_rule_settings() {
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    let text_of = |c: &mut DbConn, ins: &Insurer, kind: MailKind, code: &str| -> (String, String) {
+        let (_, msgs) = mail::preview_insurer(c, ins, as_of(), t0()).unwrap();
+        let m = msgs
+            .into_iter()
+            .find(|m| m.kind == kind && m.subject.contains(code))
+            .unwrap_or_else(|| panic!("no {kind:?} for {code}"));
+        (m.body_text, m.body_html)
+    };
+    let (late, late_html) = text_of(&mut c, &ins, MailKind::LateSubmission, "E01");
+    assert!(late.contains("提出期限（事実発生日から5日以内）"), "{late}");
+    assert!(late_html.contains("事実発生日から5日以内"));
+    let (number, _) = text_of(&mut c, &ins, MailKind::MyNumber, "E01");
+    assert!(
+        number.contains("受付から5日以内にデータ登録が完了"),
+        "{number}"
+    );
+
+    // The insurer changes its settings: 資格取得届 10 days to submit, 7 to register.
+    let mut rules = ins.rules;
+    rules.submission.days.acquisition = 10;
+    rules.submission.days.dependent = 10;
+    rules.registration.days.acquisition = 7;
+    rules.registration.days.dependent = 7;
+    import::recompute_deadlines(&mut c, &ins, &rules).unwrap();
+    let ins = regwatch::store::insurers::get(&mut c, ins.id).unwrap();
+    let (late, late_html) = text_of(&mut c, &ins, MailKind::LateSubmission, "E01");
+    assert!(
+        late.contains("提出期限（事実発生日から10日以内）"),
+        "{late}"
+    );
+    assert!(
+        late.contains("事実発生日から10日以内にご提出いただきますよう"),
+        "{late}"
+    );
+    assert!(late_html.contains("事実発生日から10日以内"));
+    assert!(!late.contains("5日以内"), "{late}");
+    let (number, _) = text_of(&mut c, &ins, MailKind::MyNumber, "E01");
+    assert!(
+        number.contains("受付から7日以内にデータ登録が完了"),
+        "{number}"
+    );
+    assert!(!number.contains("5日以内"), "{number}");
+
+    // Kinds with different days are named one by one.
+    rules.submission.days.dependent = 14;
+    import::recompute_deadlines(&mut c, &ins, &rules).unwrap();
+    let ins = regwatch::store::insurers::get(&mut c, ins.id).unwrap();
+    let (digest, _) = text_of(&mut c, &ins, MailKind::WeeklyDigest, "E01");
+    assert!(
+        digest.contains("事実発生日から資格取得届は10日以内、被扶養者届は14日以内にご提出"),
+        "{digest}"
+    );
+    // And what is queued is what was previewed.
+    mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    let late = queued_rows(&mut c, &ins)
+        .into_iter()
+        .find(|r| r.kind == "late_submission")
+        .unwrap();
+    assert!(
+        late.body_text.contains("事実発生日から10日以内"),
+        "{}",
+        late.body_text
+    );
+}
+
+#[test]
+fn the_footer_names_a_real_contact_and_never_an_absent_one() {
+    use regwatch::store::mail_settings::MailPrefs;
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    let bodies = |c: &mut DbConn, ins: &Insurer| -> Vec<(String, String)> {
+        let (_, msgs) = mail::preview_insurer(c, ins, as_of(), t0()).unwrap();
+        assert_eq!(msgs.len(), 6);
+        msgs.into_iter()
+            .map(|m| (m.body_text, m.body_html))
+            .collect()
+    };
+    // Nothing known: no お問い合わせ先 block, nothing points to one.
+    for (text, html) in bodies(&mut c, &ins) {
+        for part in [&text, &html] {
+            assert!(
+                !part.contains("上記お問い合わせ先") && !part.contains("上記のお問い合わせ先"),
+                "{part}"
+            );
+            assert!(!part.contains("お問い合わせ先"), "{part}");
+            assert!(
+                part.contains("テスト保険者06123456の担当窓口までご連絡"),
+                "{part}"
+            );
+        }
+    }
+    // The Reply-To of the mail settings.
+    save_prefs(
+        &mut c,
+        &ins,
+        &MailPrefs {
+            reply_to: Some("toiawase@kenpo.example.jp".into()),
+            reminders_enabled: true,
+            ..MailPrefs::default()
+        },
+    );
+    for (text, html) in bodies(&mut c, &ins) {
+        assert!(text.contains("下記のお問い合わせ先までご連絡"), "{text}");
+        assert!(
+            text.contains(
+                "【お問い合わせ先】\nテスト保険者06123456\n電子メール: toiawase@kenpo.example.jp\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("このメールへのご返信でも承ります"));
+        assert!(
+            html.contains("電子メール: toiawase@kenpo.example.jp"),
+            "{html}"
+        );
+        assert!(!text.contains("上記お問い合わせ先"));
+    }
+    // Only a sender name and From address: they are the contact.
+    save_prefs(
+        &mut c,
+        &ins,
+        &MailPrefs {
+            sender_name: Some("テスト健保 適用課".into()),
+            from_address: Some("tekiyo@kenpo.example.jp".into()),
+            reminders_enabled: true,
+            ..MailPrefs::default()
+        },
+    );
+    for (text, _) in bodies(&mut c, &ins) {
+        assert!(
+            text.contains("担当: テスト健保 適用課\n電子メール: tekiyo@kenpo.example.jp"),
+            "{text}"
+        );
+        assert!(!text.contains("ご返信でも承ります"), "{text}");
+    }
+    // The insurer's own contact text (and address) come first.
+    {
+        use diesel::prelude::*;
+        use regwatch::store::schema::insurers as i;
+        diesel::update(i::table.find(ins.id.0))
+            .set((
+                i::contact.eq(Some("適用課 電話 03-1234-5678（平日9時〜17時）")),
+                i::address.eq(Some("東京都千代田区霞が関1-2-3")),
+            ))
+            .execute(&mut c)
+            .unwrap();
+    }
+    let ins = regwatch::store::insurers::get(&mut c, ins.id).unwrap();
+    for (text, html) in bodies(&mut c, &ins) {
+        assert!(
+            text.contains("テスト保険者06123456\n適用課 電話 03-1234-5678（平日9時〜17時）\n担当: テスト健保 適用課\n電子メール: tekiyo@kenpo.example.jp\n所在地: 東京都千代田区霞が関1-2-3\n"),
+            "{text}"
+        );
+        assert!(html.contains("適用課 電話 03-1234-5678"), "{html}");
+    }
+}
+
+#[test]
+fn the_late_and_digest_e_mails_carry_the_checklist_3_1_and_3_2_requests_in_keigo() {
+    let db = TestDb::new();
+    let ins = seed(&db);
+    let mut c = db.conn();
+    mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
+    let rows = queued_rows(&mut c, &ins);
+    for kind in ["late_submission", "weekly_digest"] {
+        let r = rows.iter().find(|r| r.kind == kind).unwrap();
+        for part in [&r.body_text, &r.body_html] {
+            assert!(part.contains(REQ_OUTSOURCED), "{kind}: {part}");
+            assert!(part.contains("委託先との契約内容のご確認・見直しを含め、ご対応いただきますようお願いいたします"), "{part}");
+            assert!(part.contains(REQ_DOCUMENTS), "{kind}: {part}");
+            assert!(
+                part.contains("届出とあわせて迅速にご提出いただきますようお願いいたします"),
+                "{part}"
+            );
+            assert!(
+                part.contains("入社日より前にご作成・ご準備いただきますようお願いいたします"),
+                "{part}"
+            );
+        }
+    }
+    // Polite business Japanese throughout: no plain imperatives left from the old wording.
+    for r in &rows {
+        for plain in [
+            "ご準備ください。",
+            "ご提出ください。",
+            "お送りください。",
+            "使えません",
+        ] {
+            assert!(!r.body_text.contains(plain), "{plain}: {}", r.body_text);
+        }
+        assert!(
+            r.body_text.contains("平素より格別のご協力を賜り"),
+            "{}",
+            r.body_text
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_admin_previews_the_reminders_on_a_page_and_the_api_before_switching_them_on() {
+    use regwatch::store::users::Role;
+    let app = common::spawn_app().await;
+    let ins = seed_as(&app.db, "06123456", InsurerKind::Kenpo, false);
+    let mut c = app.db.conn();
+    common::add_user(&mut c, &ins, "admin@a.example.jp", Role::Admin, PASSWORD);
+    common::add_user(&mut c, &ins, "staff@a.example.jp", Role::Staff, PASSWORD);
+    let url = |p: &str| format!("{}{}", app.address, p);
+    let admin = common::login_cookie(&app, "admin@a.example.jp", PASSWORD).await;
+    let staff = common::login_cookie(&app, "staff@a.example.jp", PASSWORD).await;
+    let get = |s: &common::CookieSession, p: String| {
+        let cookie = s.cookie.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .get(p)
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (st, html) = get(&admin, url("/mail/settings")).await;
+    assert_eq!(st, 200);
+    assert!(html.contains("href=\"/mail/preview\""), "{html}");
+    assert!(!html.contains("name=\"reminders_enabled\" value=\"on\" checked"));
+    let (st, html) = get(&admin, url("/mail/preview?as_of=2025-06-30")).await;
+    assert_eq!(st, 200);
+    assert!(html.contains("自動送信は停止中です"), "{html}");
+    assert!(
+        html.contains(
+            "【テスト保険者06123456】提出遅延のお知らせ（株式会社テスト（事業所記号 E01））"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("a@e01.example.jp, b@e01.example.jp"));
+    assert_eq!(get(&staff, url("/mail/preview")).await.0, 403);
+    assert_eq!(
+        get(&admin, url("/mail/preview?as_of=30.6.2025")).await.0,
+        400
+    );
+
+    let t = common::login_token(&app, "admin@a.example.jp", PASSWORD).await;
+    let body: Value = app
+        .client
+        .get(url("/api/v1/mail/preview?as_of=2025-06-30"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["reminders_enabled"], false);
+    assert_eq!(body["messages"].as_array().unwrap().len(), 6, "{body}");
+    assert_eq!(body["queued"]["my_number"], 2);
+    assert!(body["messages"][0]["body_html"]
+        .as_str()
+        .unwrap()
+        .contains("<html"));
+    assert!(
+        queued_rows(&mut c, &ins).is_empty(),
+        "the preview queues nothing"
+    );
+    assert_eq!(
+        mail::evaluate_all(&mut c, as_of(), t0())
+            .unwrap()
+            .queued_total(),
+        0
+    );
+
+    // Switched on through the API (a PUT without the field leaves them off).
+    let put = |v: Value| {
+        app.client
+            .put(url("/api/v1/mail/settings"))
+            .bearer_auth(&t)
+            .json(&v)
+            .send()
+    };
+    assert_eq!(
+        put(serde_json::json!({"digest_weekday": 1}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        mail::evaluate_all(&mut c, as_of(), t0())
+            .unwrap()
+            .queued_total(),
+        0
+    );
+    assert_eq!(
+        put(serde_json::json!({"reminders_enabled": true}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        mail::evaluate_all(&mut c, as_of(), t0())
+            .unwrap()
+            .queued_total(),
+        6
+    );
 }

@@ -172,3 +172,35 @@ struct FkOn {
     #[diesel(sql_type = diesel::sql_types::Integer)]
     foreign_keys: i32,
 }
+
+/// SPEC §5 (issue 15): a new insurer's automatic reminders start switched off. Insurers that existed
+/// before without a mail_settings row were sending under the old default: the migration keeps them
+/// on; a row already there is kept as it is; an insurer created afterwards is off.
+#[test]
+fn the_mail_off_migration_keeps_existing_insurers_sending_and_new_ones_start_off() {
+    use regwatch::store::mail_settings;
+    let db = TestDb::new();
+    let url = store::DatabaseUrl::parse(&db.url).unwrap();
+    let mut c = store::establish(&url).unwrap();
+    migrate_up_to(&mut c, "2026-12-02-000010");
+    exec(
+        &mut c,
+        "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
+         VALUES (101, '06123456', '送信中の健保', 'kenpo', '', '2025-03-01 00:00:00', '2025-03-01 00:00:00', 1), \
+                (102, '06123457', '停止中の健保', 'kenpo', '', '2025-03-01 00:00:00', '2025-03-01 00:00:00', 1);
+         INSERT INTO mail_settings (insurer_id, reminders_enabled, digest_weekday, updated_by_label, updated_at) \
+         VALUES (102, false, 3, 'admin@example.jp', '2025-03-02 00:00:00');",
+    );
+    let applied = store::migrate(&mut c).unwrap();
+    assert!(applied.iter().any(|m| m == "20261202000011"), "{applied:?}");
+    let one = mail_settings::get(&mut c, regwatch::store::insurers::InsurerId(101)).unwrap();
+    assert!(one.prefs.reminders_enabled, "kept on: {one:?}");
+    let two = mail_settings::get(&mut c, regwatch::store::insurers::InsurerId(102)).unwrap();
+    assert!(!two.prefs.reminders_enabled);
+    assert_eq!(two.prefs.digest_weekday, 3);
+    assert_eq!(two.updated_by.as_deref(), Some("admin@example.jp"));
+    let new = common::add_insurer(&mut c, "06123458", regwatch::domain::InsurerKind::Kenpo);
+    let stored = mail_settings::get(&mut c, new.id).unwrap();
+    assert!(!stored.prefs.reminders_enabled);
+    assert_eq!(stored.updated_by, None);
+}

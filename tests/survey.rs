@@ -338,6 +338,7 @@ async fn known() -> Known {
             variant: "valid",
             template_version: "1".into(),
             certificate: None,
+            html: None,
         }],
     )
     .unwrap();

@@ -875,8 +875,53 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
     )
     .unwrap();
 
+    // A letter produced for B's notice (issue 15: download again, 発送済).
+    let letter_b: i64 = {
+        use regwatch::store::letters::{self as ls, By, NewLetter, Run};
+        use regwatch::store::schema::letters;
+        let by = By {
+            user: None,
+            label: "b".into(),
+        };
+        ls::record_letters(
+            &mut c,
+            b.insurer.id,
+            &Run {
+                id: "run-b",
+                format: "html",
+                letter_date: NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
+                by: &by,
+            },
+            &[NewLetter {
+                notice: regwatch::store::notices::NoticeDbId(notice_b),
+                kind: "registration_period",
+                variant: "considerable",
+                template_version: "1".into(),
+                certificate: None,
+                html: Some("<p>B</p>".into()),
+            }],
+        )
+        .unwrap();
+        letters::table
+            .filter(letters::insurer_id.eq(b.insurer.id.0))
+            .select(letters::id)
+            .first(&mut c)
+            .unwrap()
+    };
+
     // (method, path, body) — API routes with the bearer token, pages with the cookie and CSRF.
     let api: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/api/v1/letters/{letter_b}"), None),
+        (
+            "POST",
+            format!("/api/v1/letters/{letter_b}/sent"),
+            Some(serde_json::json!({})),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/employers/{employer_b}"),
+            Some(serde_json::json!({"my_number_late": true})),
+        ),
         ("GET", "/api/v1/import-profiles/B-profile".to_string(), None),
         (
             "DELETE",
@@ -936,6 +981,17 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
     ];
     type PageCall<'a> = (&'a str, String, Vec<(&'a str, String)>);
     let pages: Vec<PageCall> = vec![
+        ("GET", format!("/letters/{letter_b}/download"), vec![]),
+        (
+            "POST",
+            format!("/letters/{letter_b}/sent"),
+            vec![("csrf", csrf.clone())],
+        ),
+        (
+            "POST",
+            format!("/employers/{employer_b}/my-number-late"),
+            vec![("my_number_late", "1".into()), ("csrf", csrf.clone())],
+        ),
         ("GET", format!("/notices/{notice_b}"), vec![]),
         ("GET", format!("/employers/{employer_b}"), vec![]),
         (
@@ -1085,6 +1141,18 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
         .unwrap();
     assert!(!emails.contains("x@example.jp"));
     assert!(!opt_out);
+    let late: Option<NaiveDate> = employers::table
+        .find(employer_b)
+        .select(employers::late_with_numbers_since)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(late, None, "B's employer is not marked late");
+    let sent: Option<NaiveDate> = regwatch::store::schema::letters::table
+        .find(letter_b)
+        .select(regwatch::store::schema::letters::sent_on)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(sent, None, "B's letter is not marked sent");
     let role: String = users_t::table
         .find(user_b)
         .select(users_t::role)

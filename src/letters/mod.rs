@@ -106,11 +106,15 @@ impl LetterKind {
 pub enum Variant {
     /// 2-(1)-②: My Number written correctly → registered within 5 days of submission.
     FiveDay,
-    /// 2-(1)-③ (second part): the employer is late with the My Number → the insurer's standard
-    /// processing days.
+    /// 2-(1)-③ (second part): My Number missing or wrong and the employer is marked late with My
+    /// Numbers (the insurer asked it for them) → names the employer, the insurer's standard days.
     StandardDays,
-    /// 2-(1)-③ (first part): My Number not written correctly → 「相当の期間」.
+    /// 2-(1)-③ (first part): My Number missing or wrong, the employer not marked → 「相当の期間」,
+    /// naming nobody.
     Considerable,
+    /// The letter is dated after the registration deadline and the notice is not registered: says
+    /// registration is delayed and what the member can do (資格確認書), promises no date.
+    Overdue,
     /// 資格情報のお知らせ after registration.
     Registered,
     /// 資格確認書 while the My Number is missing or wrong: asks for it before the validity ends.
@@ -125,6 +129,7 @@ impl Variant {
             Variant::FiveDay => "five_day",
             Variant::StandardDays => "standard_days",
             Variant::Considerable => "considerable",
+            Variant::Overdue => "overdue",
             Variant::Registered => "registered",
             Variant::CertificateNumberRequest => "number_request",
             Variant::CertificatePending => "pending",
@@ -135,7 +140,8 @@ impl Variant {
         match self {
             Variant::FiveDay => "個人番号あり（5日以内に登録）",
             Variant::StandardDays => "事業主の個人番号提出遅延（標準処理日数）",
-            Variant::Considerable => "個人番号の誤り（相当の期間）",
+            Variant::Considerable => "個人番号の未記載・誤り（相当の期間）",
+            Variant::Overdue => "登録の遅れ（期限経過後・資格確認書のご案内）",
             Variant::Registered => "登録完了",
             Variant::CertificateNumberRequest => "個人番号の提出依頼あり",
             Variant::CertificatePending => "登録待ち（個人番号は記載済み）",
@@ -147,6 +153,7 @@ impl Variant {
             Variant::FiveDay,
             Variant::StandardDays,
             Variant::Considerable,
+            Variant::Overdue,
             Variant::Registered,
             Variant::CertificateNumberRequest,
             Variant::CertificatePending,
@@ -157,15 +164,18 @@ impl Variant {
         .unwrap_or("")
     }
 
-    /// SPEC §4-1: the データ登録完了までの期間のお知らせ variant for a My Number status. A notice
-    /// without a My Number is the case of 2-(1)-③ where the employer has not submitted it (the
-    /// employer is late with My Numbers: the insurer's standard days); a number that was written
-    /// but is wrong cannot be registered until J-LIS resolves it (「相当の期間」).
-    pub fn registration_period(status: MyNumberStatus) -> Variant {
+    /// SPEC §4.1: the データ登録完了までの期間のお知らせ variant (before the deadline) for a My
+    /// Number status. A correct number: 5 days. A missing or wrong one: the standard days naming
+    /// the employer only when the insurer has marked that employer as late with My Numbers
+    /// (`employer_late`, seed 002 2-(1)-③ second part); otherwise 「相当の期間」, which names
+    /// nobody — a letter never states something about an employer that the data does not show.
+    pub fn registration_period(status: MyNumberStatus, employer_late: bool) -> Variant {
         match status {
             MyNumberStatus::Valid => Variant::FiveDay,
-            MyNumberStatus::Missing => Variant::StandardDays,
-            MyNumberStatus::Invalid => Variant::Considerable,
+            MyNumberStatus::Missing | MyNumberStatus::Invalid if employer_late => {
+                Variant::StandardDays
+            }
+            MyNumberStatus::Missing | MyNumberStatus::Invalid => Variant::Considerable,
         }
     }
 
@@ -188,10 +198,13 @@ pub enum Refusal {
         notice: String,
         registered_on: String,
     },
-    #[error("資格喪失届には{title}を作成しません（受付番号 {notice}）")]
+    #[error("資格喪失届は新たに加入する方の届書ではないため、{title}は作成しません（受付番号 {notice}）")]
     LossNotice { title: &'static str, notice: String },
     #[error("資格確認書の交付が記録されていません。先に資格確認書の交付を記録してください（受付番号 {0}）")]
     NoCertificate(String),
+    /// Already produced for this notice (a bulk run skips it unless asked to produce it again).
+    #[error("{title}はこの届書について作成済みです（受付番号 {notice}）")]
+    AlreadyProduced { title: &'static str, notice: String },
 }
 
 impl Refusal {
@@ -202,6 +215,7 @@ impl Refusal {
             Refusal::AlreadyRegistered { .. } => "already_registered",
             Refusal::LossNotice { .. } => "loss_notice",
             Refusal::NoCertificate(_) => "no_certificate",
+            Refusal::AlreadyProduced { .. } => "already_produced",
         }
     }
 }
@@ -234,12 +248,18 @@ pub enum CertificateError {
 }
 
 /// The last day a 資格確認書 issued on `issued_on` may be valid: one month, counted as the Civil
-/// Code counts months (art. 143: the same day of the next month, or the month's last day when it
-/// has no such day — 1/31 → 2/28).
+/// Code counts months (art. 143) with the issue day itself counted (the card works that day): the
+/// period ends the day before the same day of the next month (6/30 → 7/29), or on the last day of
+/// the next month when it has no such day (1/31, 1/30, 1/29 in a common year → 2/28) (SPEC §2.4).
 pub fn latest_valid_until(issued_on: NaiveDate) -> NaiveDate {
-    issued_on
-        .checked_add_months(Months::new(1))
-        .unwrap_or(NaiveDate::MAX)
+    let Some(next) = issued_on.checked_add_months(Months::new(1)) else {
+        return NaiveDate::MAX;
+    };
+    if next.day() != issued_on.day() {
+        // chrono clamped to the month's end: there is no corresponding day.
+        return next;
+    }
+    next.pred_opt().unwrap_or(next)
 }
 
 /// SPEC §2.4: validity at most one month (原則1か月以下), never before the issue date.
@@ -452,11 +472,14 @@ pub struct LetterView {
     pub event_date: String,
     pub received_on: String,
     pub registered_on: Option<String>,
+    /// valid | missing | invalid (the status only: a My Number is never printed, SPEC §6)
+    pub my_number_status: &'static str,
     /// Days of the registration rule that apply (5 by default for a correct My Number).
     pub registration_days: u32,
     /// The insurer's standard processing days (SPEC §2.3).
     pub standard_days: u32,
-    /// When registration is expected: the stored registration deadline.
+    /// When registration is expected: the stored registration deadline (not printed by the
+    /// overdue variant: it is past).
     pub expected_by: String,
     pub certificate_issued_on: Option<String>,
     pub certificate_valid_until: Option<String>,
@@ -513,7 +536,14 @@ pub fn prepare(
                     registered_on: wareki(r),
                 });
             }
-            Variant::registration_period(status)
+            if f.registration_deadline < date {
+                // Past the deadline: promise nothing; the 資格確認書 in force (if any) is named.
+                certificate = certs.iter().find(|c| c.valid_on(date));
+                Variant::Overdue
+            } else {
+                let late = f.employer_late_since.is_some_and(|d| d <= date);
+                Variant::registration_period(status, late)
+            }
         }
         LetterKind::QualificationInfo => {
             if registered.is_none() {
@@ -584,6 +614,7 @@ pub fn prepare(
         event_date: wareki(f.event_date),
         received_on: wareki(f.received_on),
         registered_on: registered.map(wareki),
+        my_number_status: status.code(),
         registration_days,
         standard_days: settings.standard_days,
         expected_by: wareki(f.registration_deadline),
@@ -595,7 +626,10 @@ pub fn prepare(
         kind,
         variant,
         notice: f.id,
-        certificate: certificate.map(|c| c.id),
+        // Only the cover letter is about a certificate; the overdue letter merely names it.
+        certificate: certificate
+            .filter(|_| kind == LetterKind::Certificate)
+            .map(|c| c.id),
         view,
     })
 }
@@ -617,6 +651,17 @@ pub fn render(
     mode: Mode,
     title: &str,
 ) -> tera::Result<String> {
+    let pages = render_pages(tera, sender, letters, mode)?;
+    document(tera, &pages, mode, title)
+}
+
+/// The page (one `<section>`) of each letter.
+pub fn render_pages(
+    tera: &tera::Tera,
+    sender: &Sender,
+    letters: &[Letter],
+    mode: Mode,
+) -> tera::Result<Vec<String>> {
     let mut pages = Vec::with_capacity(letters.len());
     for l in letters {
         let mut ctx = tera::Context::new();
@@ -625,6 +670,21 @@ pub fn render(
         ctx.insert("preview", &(mode == Mode::Preview));
         pages.push(tera.render(l.kind.template(), &ctx)?);
     }
+    Ok(pages)
+}
+
+/// The title of the document of one letter.
+pub fn single_title(kind: LetterKind, notice_id: &str) -> String {
+    format!("{}（受付番号 {notice_id}）", kind.title_ja())
+}
+
+/// The HTML document of the given pages.
+pub fn document(
+    tera: &tera::Tera,
+    pages: &[String],
+    mode: Mode,
+    title: &str,
+) -> tera::Result<String> {
     let mut ctx = tera::Context::new();
     ctx.insert("pages", &pages);
     ctx.insert("preview", &(mode == Mode::Preview));
@@ -649,14 +709,21 @@ mod tests {
     }
 
     #[test]
-    fn validity_is_at_most_one_calendar_month() {
-        assert!(check_validity(d(2025, 6, 30), d(2025, 7, 30)).is_ok());
+    fn validity_is_at_most_one_month_counting_the_issue_day() {
+        // SPEC §2.4: issued 2025-06-30 → valid through 2025-07-29 at most.
+        assert_eq!(latest_valid_until(d(2025, 6, 30)), d(2025, 7, 29));
+        assert!(check_validity(d(2025, 6, 30), d(2025, 7, 29)).is_ok());
         assert!(matches!(
-            check_validity(d(2025, 6, 30), d(2025, 7, 31)),
+            check_validity(d(2025, 6, 30), d(2025, 7, 30)),
             Err(CertificateError::TooLong { .. })
         ));
-        // Civil Code art. 143: no 31 February, so the month ends on the last day of February.
+        assert_eq!(latest_valid_until(d(2025, 1, 28)), d(2025, 2, 27));
+        assert_eq!(latest_valid_until(d(2025, 12, 15)), d(2026, 1, 14));
+        // Civil Code art. 143: no 31 (or 30, 29) February, so the month ends on its last day.
         assert_eq!(latest_valid_until(d(2025, 1, 31)), d(2025, 2, 28));
+        assert_eq!(latest_valid_until(d(2025, 1, 29)), d(2025, 2, 28));
+        assert_eq!(latest_valid_until(d(2024, 1, 30)), d(2024, 2, 29));
+        assert_eq!(latest_valid_until(d(2024, 1, 29)), d(2024, 2, 28));
         assert!(check_validity(d(2025, 1, 31), d(2025, 3, 1)).is_err());
         assert!(matches!(
             check_validity(d(2025, 6, 30), d(2025, 6, 29)),
@@ -666,18 +733,22 @@ mod tests {
 
     #[test]
     fn the_registration_period_variant_follows_the_my_number_status() {
-        assert_eq!(
-            Variant::registration_period(MyNumberStatus::Valid),
-            Variant::FiveDay
-        );
-        assert_eq!(
-            Variant::registration_period(MyNumberStatus::Missing),
-            Variant::StandardDays
-        );
-        assert_eq!(
-            Variant::registration_period(MyNumberStatus::Invalid),
-            Variant::Considerable
-        );
+        use MyNumberStatus::*;
+        // SPEC §4.1: the employer is named (standard days) only when it is marked late.
+        for (status, late, want) in [
+            (Valid, false, Variant::FiveDay),
+            (Valid, true, Variant::FiveDay),
+            (Missing, true, Variant::StandardDays),
+            (Invalid, true, Variant::StandardDays),
+            (Missing, false, Variant::Considerable),
+            (Invalid, false, Variant::Considerable),
+        ] {
+            assert_eq!(
+                Variant::registration_period(status, late),
+                want,
+                "{status:?} {late}"
+            );
+        }
     }
 
     #[test]

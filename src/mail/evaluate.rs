@@ -1,8 +1,8 @@
 //! The daily evaluation: for each employer, decide which reminders are due and queue them in the
 //! same transaction that read the notices (transactional outbox).
-use super::render::{date_ja, render, MailContext, MailRow};
+use super::render::{self as tpl, date_ja, render, MailContext, MailRow};
 use super::MailError;
-use crate::domain::{MyNumberStatus, Status};
+use crate::domain::{InsurerKind, MyNumberStatus, NoticeKind, Status};
 use crate::store::insurers::{self, Insurer};
 use crate::store::mail_settings::{self, MailPrefs};
 use crate::store::notices::{self, NoticeFilter, NoticeRow, RuleSel, Sort};
@@ -77,8 +77,25 @@ pub fn evaluate_insurer(
     write_tx(conn, |conn| {
         outbox::lock_insurer(conn, insurer.id)?;
         let stored = mail_settings::get(conn, insurer.id)?;
-        evaluate_locked(conn, insurer, &stored.prefs, as_of, now)
+        evaluate_locked(conn, insurer, &stored.prefs, as_of, now, None)
     })
+}
+
+/// The admin's preview (SPEC §5: reminders start switched off; an admin previews them and switches
+/// them on): the messages the evaluation as of `as_of` would queue now for this insurer, rendered
+/// with its current settings, whether automatic reminders are on or off. Nothing is written.
+/// Reminders already queued (same dedupe key) are counted in `already_queued`, not returned.
+pub fn preview_insurer(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    as_of: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<(EvalCounts, Vec<NewMessage>), MailError> {
+    let mut prefs = mail_settings::get(conn, insurer.id)?.prefs;
+    prefs.reminders_enabled = true;
+    let mut out = Vec::new();
+    let counts = evaluate_locked(conn, insurer, &prefs, as_of, now, Some(&mut out))?;
+    Ok((counts, out))
 }
 
 /// The scheduler's evaluation of `day`: `None` when this insurer was already evaluated that day
@@ -96,7 +113,7 @@ pub fn evaluate_scheduled(
         if stored.last_evaluated_on.is_some_and(|d| d >= day) {
             return Ok(None);
         }
-        let counts = evaluate_locked(conn, insurer, &stored.prefs, day, now)?;
+        let counts = evaluate_locked(conn, insurer, &stored.prefs, day, now, None)?;
         mail_settings::mark_evaluated(conn, insurer.id, day, now)?;
         Ok(Some(counts))
     })
@@ -108,6 +125,7 @@ fn evaluate_locked(
     prefs: &MailPrefs,
     as_of: NaiveDate,
     now: NaiveDateTime,
+    preview: Option<&mut Vec<NewMessage>>,
 ) -> Result<EvalCounts, MailError> {
     let mut counts = EvalCounts {
         insurers: 1,
@@ -136,6 +154,7 @@ fn evaluate_locked(
         as_of,
         now,
         counts: &mut counts,
+        preview,
     };
     for emp in outbox::employers_of(ev.conn, insurer.id)? {
         ev.counts.employers += 1;
@@ -159,6 +178,8 @@ struct Eval<'a> {
     as_of: NaiveDate,
     now: NaiveDateTime,
     counts: &'a mut EvalCounts,
+    /// Set: a dry run collecting what would be queued (nothing is written).
+    preview: Option<&'a mut Vec<NewMessage>>,
 }
 
 type Covered = HashMap<MailKind, (HashSet<i64>, HashSet<i64>)>;
@@ -191,14 +212,18 @@ impl Eval<'_> {
         )?)
     }
 
-    /// Not registered yet, with a missing or invalid My Number.
+    /// 資格取得届・被扶養者届 not registered yet, with a missing or invalid My Number. A 資格喪失届
+    /// never triggers a My Number request (SPEC §5): its registration does not wait for a number.
     fn missing_numbers(&mut self, employer: i64) -> Result<Vec<NoticeRow>, MailError> {
         let mut out = Vec::new();
-        for status in [MyNumberStatus::Missing, MyNumberStatus::Invalid] {
-            let mut f = self.filter(employer);
-            f.pending = true;
-            f.my_number = Some(status);
-            out.extend(self.rows(&f)?);
+        for kind in [NoticeKind::Acquisition, NoticeKind::Dependent] {
+            for status in [MyNumberStatus::Missing, MyNumberStatus::Invalid] {
+                let mut f = self.filter(employer);
+                f.pending = true;
+                f.kind = Some(kind);
+                f.my_number = Some(status);
+                out.extend(self.rows(&f)?);
+            }
         }
         out.sort_by(|a, b| a.notice_id.cmp(&b.notice_id));
         Ok(out)
@@ -306,6 +331,7 @@ impl Eval<'_> {
             days_late: (r.received_on - r.submission_deadline).num_days().max(0),
             my_number_ja: r.my_number().label_ja().to_string(),
             cert_valid_until: cert_until.map(date_ja),
+            kind: Some(r.kind()),
         }
     }
 
@@ -336,15 +362,21 @@ impl Eval<'_> {
         extra: serde_json::Map<String, serde_json::Value>,
     ) -> Result<(), MailError> {
         let total = rows.len();
+        let kinds: Vec<NoticeKind> = rows.iter().filter_map(|r| r.kind).collect();
         rows.truncate(MAX_ROWS);
+        let rules = &self.insurer.rules;
         let ctx = MailContext {
             insurer_name: self.insurer.name.clone(),
-            insurer_contact: self
-                .insurer
-                .contact
-                .clone()
-                .or_else(|| self.prefs.reply_to.clone()),
-            employer_label: employer_label(emp),
+            kyosai: self.insurer.kind == InsurerKind::Kyosai,
+            employer_word: tpl::employer_word(self.insurer.kind).into(),
+            addressee: tpl::addressee(self.insurer.kind).into(),
+            contact_lines: contact_lines(self.insurer, self.prefs),
+            reply_to: self.prefs.reply_to.clone(),
+            submission_days_ja: tpl::days_ja(&rules.submission.days, &kinds),
+            requests_days_ja: tpl::days_ja(&rules.submission.days, &[]),
+            registration_days_ja: tpl::days_ja(&rules.registration.days, &kinds),
+            late_window_days: LATE_WINDOW_DAYS,
+            employer_label: employer_label(emp, self.insurer.kind),
             as_of_ja: date_ja(self.as_of),
             shown: rows.len(),
             total,
@@ -370,6 +402,15 @@ impl Eval<'_> {
                 bounce_address: self.prefs.bounce_address.clone(),
             },
         };
+        if let Some(out) = self.preview.as_deref_mut() {
+            if outbox::dedupe_key_exists(self.conn, &msg.dedupe_key)? {
+                self.counts.already_queued += 1;
+            } else {
+                *self.counts.queued.entry(kind.code()).or_default() += 1;
+                out.push(msg);
+            }
+            return Ok(());
+        }
         match outbox::queue(self.conn, &msg, self.now)? {
             Some(_) => *self.counts.queued.entry(kind.code()).or_default() += 1,
             None => self.counts.already_queued += 1,
@@ -378,11 +419,48 @@ impl Eval<'_> {
     }
 }
 
-fn employer_label(emp: &EmployerContact) -> String {
+/// 「株式会社テスト（事業所記号 E01）」; a 共済組合等's employer is a 所属所 (所属所記号).
+fn employer_label(emp: &EmployerContact, kind: InsurerKind) -> String {
+    let word = tpl::employer_word(kind);
     match emp.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(name) => format!("{name}（事業所記号 {}）", emp.code),
-        None => format!("事業所記号 {}", emp.code),
+        Some(name) => format!("{name}（{word}記号 {}）", emp.code),
+        None => format!("{word}記号 {}", emp.code),
     }
+}
+
+/// The footer's お問い合わせ先: the insurer's contact text, the Reply-To of the mail settings (else
+/// the sender's name and From address set there) and the insurer's address. Empty when none of
+/// these is set: the footer then names no 「上記お問い合わせ先」.
+pub fn contact_lines(insurer: &Insurer, prefs: &MailPrefs) -> Vec<String> {
+    let mut out: Vec<String> = insurer
+        .contact
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    let named = |a: &str, out: &[String]| out.iter().any(|l| l.contains(a));
+    match (&prefs.reply_to, &prefs.from_address) {
+        (Some(r), _) if !named(r, &out) => out.push(format!("電子メール: {r}")),
+        (None, Some(f)) if !named(f, &out) => {
+            if let Some(n) = &prefs.sender_name {
+                out.push(format!("担当: {n}"));
+            }
+            out.push(format!("電子メール: {f}"));
+        }
+        _ => {}
+    }
+    if let Some(a) = insurer
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        out.push(format!("所在地: {a}"));
+    }
+    out
 }
 
 /// (insurer, employer, kind, notice set, threshold) hashed.

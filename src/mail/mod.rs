@@ -8,7 +8,9 @@ pub mod transport;
 pub mod unsubscribe;
 pub mod worker;
 
-pub use evaluate::{evaluate_all, evaluate_insurer, evaluate_scheduled, EvalCounts};
+pub use evaluate::{
+    evaluate_all, evaluate_insurer, evaluate_scheduled, preview_insurer, EvalCounts,
+};
 pub use schedule::Scheduler;
 pub use transport::{MailSettings, Transport};
 pub use worker::{run_once, Worker, WorkerCounts};

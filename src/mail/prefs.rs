@@ -1,6 +1,11 @@
 //! The per-insurer e-mail settings as an admin types them (page form or JSON), checked here once
 //! with Japanese messages, and the weekday names the page shows.
-use crate::store::mail_settings::MailPrefs;
+use super::MailError;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::insurers::InsurerId;
+use crate::store::mail_settings::{self, MailPrefs};
+use crate::store::{outbox, write_tx, DbConn};
+use chrono::NaiveDateTime;
 use lettre::message::Mailbox;
 use lettre::Address;
 
@@ -99,6 +104,45 @@ pub fn parse(i: &PrefsInput) -> Result<MailPrefs, String> {
         reminders_enabled: i.reminders_enabled,
         digest_weekday,
         schedule_hour,
+    })
+}
+
+/// Switches an insurer's automatic reminders on or off, keeping its other settings: under the
+/// insurer's evaluation lock, audited as メール設定の変更 by `actor`. Returns whether anything
+/// changed (a new insurer is off until this or the settings page switches it on, SPEC §5). The
+/// demo switches its insurers on with it.
+pub fn set_reminders(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    enabled: bool,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<bool, MailError> {
+    write_tx(conn, |conn| {
+        outbox::lock_insurer(conn, insurer)?;
+        let mut p = mail_settings::get(conn, insurer)?.prefs;
+        if p.reminders_enabled == enabled {
+            return Ok(false);
+        }
+        p.reminders_enabled = enabled;
+        mail_settings::save(conn, insurer, &p, actor, now)?;
+        let detail = if enabled {
+            "自動送信: 送信しない → 送信する"
+        } else {
+            "自動送信: 送信する → 送信しない"
+        };
+        audit::record(
+            conn,
+            &AuditEntry {
+                insurer: Some(insurer),
+                user: None,
+                actor,
+                action: "mail_settings_changed",
+                target: None,
+                detail: Some(detail),
+            },
+        )?;
+        Ok(true)
     })
 }
 

@@ -59,6 +59,9 @@ impl Cause {
             Cause::Unknown => "不明",
         }
     }
+    pub fn parse(code: &str) -> Option<Cause> {
+        Cause::ALL.into_iter().find(|c| c.code() == code.trim())
+    }
     fn index(self) -> usize {
         Cause::ALL
             .iter()
@@ -68,6 +71,8 @@ impl Cause {
 }
 
 /// Full-width ASCII to half-width and upper case, so 「Ｊ－ＬＩＳ」 and 「j-lis」 match 「J-LIS」.
+/// Dashes become `-`, the long-vowel mark 「ー」 too (「JーLIS」 is a common typo): keywords are
+/// normalised the same way before they are looked for, so 「マイナンバー」 still matches itself.
 fn normalise(text: &str) -> String {
     text.chars()
         .map(|c| match c {
@@ -84,7 +89,7 @@ fn normalise(text: &str) -> String {
 /// are tried first: 「被扶養者の書類不備」 is a dependent certification case.
 pub fn cause_from_text(text: &str) -> Option<Cause> {
     let t = normalise(text);
-    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
+    let has = |words: &[&str]| words.iter().any(|w| t.contains(&normalise(w)));
     if t.trim().is_empty() {
         None
     } else if has(&[
@@ -132,18 +137,43 @@ pub enum LateRule {
     Registration,
 }
 
-/// The cause of one late case: the text when it names one; otherwise the data — a late submission
-/// is the employer's by definition, a late registration of a notice without a usable My Number is
-/// the number's, anything else is unknown.
-pub fn cause_of(delay_cause: Option<&str>, rule: LateRule, my_number: MyNumberStatus) -> Cause {
+/// The cause of one late case: the text when it names one; for a late registration, then the
+/// intermediate server's error result (`registration_error`: a J-LIS 照会 mismatch is the J-LIS
+/// cause even when no text says so); otherwise the data — a late submission is the employer's by
+/// definition, a late registration of a notice without a usable My Number is the number's,
+/// anything else is unknown.
+pub fn cause_of(
+    delay_cause: Option<&str>,
+    rule: LateRule,
+    my_number: MyNumberStatus,
+    registration_error: Option<Cause>,
+) -> Cause {
     if let Some(c) = delay_cause.and_then(cause_from_text) {
         return c;
     }
     match rule {
         LateRule::Submission => Cause::EmployerLate,
-        LateRule::Registration if my_number != MyNumberStatus::Valid => Cause::MyNumber,
-        LateRule::Registration => Cause::Unknown,
+        LateRule::Registration => match registration_error {
+            Some(c) => c,
+            None if my_number != MyNumberStatus::Valid => Cause::MyNumber,
+            None => Cause::Unknown,
+        },
     }
+}
+
+/// The cause an error result stands for: the insurer's table for its code, else the words of its
+/// message (「J-LIS照会結果不一致」).
+pub fn error_cause(
+    table: &HashMap<String, Cause>,
+    code: Option<&str>,
+    message: Option<&str>,
+) -> Option<Cause> {
+    code.and_then(|c| {
+        table
+            .get(&crate::store::error_causes::normal_code(c))
+            .copied()
+    })
+    .or_else(|| message.and_then(cause_from_text))
 }
 
 /// Late cases by cause, one count per rule.
@@ -216,6 +246,10 @@ pub struct Analysis {
     /// Notices received before their event date (内定者: checklist 3-⑤ / 別添2 3-④).
     pub received_before_event: u64,
     pub causes: Vec<CauseRow>,
+    /// The same over 資格取得届・被扶養者届 only (the evidence of checklist 1-① and 1-②).
+    pub new_member_causes: Vec<CauseRow>,
+    pub new_member_submission_late: u64,
+    pub new_member_registration_late: u64,
     pub by_employer: Vec<GroupRow>,
     pub by_month: Vec<GroupRow>,
     pub months: Vec<MonthStats>,
@@ -247,6 +281,8 @@ pub struct Accumulator {
     from_text: u64,
     early: u64,
     total: CauseCounts,
+    /// The late cases of 資格取得届・被扶養者届 only (checklist 1-① and 1-② are about them).
+    new_members: CauseCounts,
     employers: HashMap<i64, GroupAcc>,
     months: BTreeMap<(i32, u32), MonthAcc>,
     workload: WorkloadAcc,
@@ -262,6 +298,7 @@ impl Accumulator {
             from_text: 0,
             early: 0,
             total: CauseCounts::default(),
+            new_members: CauseCounts::default(),
             employers: HashMap::new(),
             months: BTreeMap::new(),
             workload: WorkloadAcc::new(from, to, as_of),
@@ -276,6 +313,7 @@ impl Accumulator {
         registered_on: Option<NaiveDate>,
         my_number: MyNumberStatus,
         delay_cause: Option<&str>,
+        registration_error: Option<Cause>,
         ev: &Evaluation,
         employer_id: i64,
     ) {
@@ -309,11 +347,14 @@ impl Accumulator {
             if status != Status::Breached {
                 continue;
             }
-            let cause = cause_of(delay_cause, rule, my_number);
+            let cause = cause_of(delay_cause, rule, my_number, registration_error);
             if named {
                 self.from_text += 1;
             }
             self.total.add(rule, cause);
+            if ev.registration_rule != RegistrationRule::Loss {
+                self.new_members.add(rule, cause);
+            }
             m.group.causes.add(rule, cause);
             e.causes.add(rule, cause);
         }
@@ -404,21 +445,28 @@ impl Accumulator {
             registration_late: self.total.registration_late(),
             from_text: self.from_text,
             received_before_event: self.early,
-            causes: Cause::ALL
-                .iter()
-                .map(|c| CauseRow {
-                    cause: c.code(),
-                    label: c.label_ja(),
-                    submission: self.total.submission[c.index()],
-                    registration: self.total.registration[c.index()],
-                })
-                .collect(),
+            causes: cause_rows(&self.total),
+            new_member_causes: cause_rows(&self.new_members),
+            new_member_submission_late: self.new_members.submission_late(),
+            new_member_registration_late: self.new_members.registration_late(),
             by_employer,
             by_month,
             months: months.into_values().collect(),
             workload: self.workload.finish(staffing),
         }
     }
+}
+
+fn cause_rows(counts: &CauseCounts) -> Vec<CauseRow> {
+    Cause::ALL
+        .iter()
+        .map(|c| CauseRow {
+            cause: c.code(),
+            label: c.label_ja(),
+            submission: counts.submission[c.index()],
+            registration: counts.registration[c.index()],
+        })
+        .collect()
 }
 
 const READ_CHUNK: i64 = 50_000;
@@ -435,21 +483,43 @@ pub fn compute(
     let mut filter = NoticeFilter::new(as_of);
     filter.received_from = Some(from);
     filter.received_to = Some(to);
+    let table: HashMap<String, Cause> = crate::store::error_causes::mapping(conn, insurer.id)?
+        .into_iter()
+        .collect();
     let mut after = 0i64;
     loop {
         let rows: Vec<NoticeRow> =
             notice_store::rows_after(conn, insurer.id, &insurer.rules, &filter, after, READ_CHUNK)?;
         let Some(last) = rows.last() else { break };
         after = last.id;
-        for r in &rows {
-            let ev = r.evaluate(&insurer.rules, as_of);
+        let evaluated: Vec<Evaluation> = rows
+            .iter()
+            .map(|r| r.evaluate(&insurer.rules, as_of))
+            .collect();
+        // The error results of the chunk's late registrations only.
+        let late: Vec<&str> = rows
+            .iter()
+            .zip(&evaluated)
+            .filter(|(_, ev)| ev.registration.status == Status::Breached)
+            .map(|(r, _)| r.notice_id.as_str())
+            .collect();
+        let errors = if late.is_empty() {
+            HashMap::new()
+        } else {
+            crate::store::error_causes::latest_errors(conn, insurer.id, &late)?
+        };
+        for (r, ev) in rows.iter().zip(&evaluated) {
+            let registration_error = errors
+                .get(r.notice_id.as_str())
+                .and_then(|(c, m)| error_cause(&table, c.as_deref(), m.as_deref()));
             acc.add(
                 r.event_date,
                 r.received_on,
                 r.registered_on,
                 r.my_number(),
                 r.delay_cause.as_deref(),
-                &ev,
+                registration_error,
+                ev,
                 r.employer_id,
             );
         }
@@ -503,27 +573,27 @@ mod tests {
     fn without_text_the_data_decides() {
         use MyNumberStatus::*;
         assert_eq!(
-            cause_of(None, LateRule::Submission, Valid),
+            cause_of(None, LateRule::Submission, Valid, None),
             Cause::EmployerLate
         );
         assert_eq!(
-            cause_of(None, LateRule::Registration, Missing),
+            cause_of(None, LateRule::Registration, Missing, None),
             Cause::MyNumber
         );
         assert_eq!(
-            cause_of(None, LateRule::Registration, Invalid),
+            cause_of(None, LateRule::Registration, Invalid, None),
             Cause::MyNumber
         );
         assert_eq!(
-            cause_of(None, LateRule::Registration, Valid),
+            cause_of(None, LateRule::Registration, Valid, None),
             Cause::Unknown
         );
         assert_eq!(
-            cause_of(Some("不明な理由"), LateRule::Registration, Valid),
+            cause_of(Some("不明な理由"), LateRule::Registration, Valid, None),
             Cause::Unknown
         );
         assert_eq!(
-            cause_of(Some("書類不備"), LateRule::Submission, Valid),
+            cause_of(Some("書類不備"), LateRule::Submission, Valid, None),
             Cause::DocumentDeficiency
         );
     }

@@ -56,6 +56,8 @@ struct EmployerRow {
     contact_emails: String,
     opt_out: bool,
     updated_at: NaiveDateTime,
+    late_with_numbers_since: Option<NaiveDate>,
+    late_with_numbers_by: Option<String>,
 }
 
 /// An employer with its figures as of a date. Submission counts cover every stored notice; the
@@ -68,6 +70,11 @@ pub struct EmployerSummary {
     pub contact_emails: Vec<String>,
     pub opt_out: bool,
     pub updated_at: NaiveDateTime,
+    /// 「マイナンバー提出遅延」: marked by the insurer as late with My Numbers since this date (SPEC
+    /// §4.1); None when not marked.
+    pub my_number_late_since: Option<NaiveDate>,
+    /// Who marked it (an e-mail).
+    pub my_number_late_by: Option<String>,
     pub notices: i64,
     /// Notices received on or before their submission deadline.
     pub submission_met: i64,
@@ -212,6 +219,8 @@ fn summary(r: EmployerRow, f: &Figures) -> EmployerSummary {
         name: r.name,
         opt_out: r.opt_out,
         updated_at: r.updated_at,
+        my_number_late_since: r.late_with_numbers_since,
+        my_number_late_by: r.late_with_numbers_by,
     }
 }
 
@@ -281,6 +290,50 @@ pub fn update_contacts(
     .set((
         employers::contact_emails.eq(text),
         employers::opt_out.eq(opt_out),
+        employers::updated_at.eq(now_utc()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// A 「マイナンバー提出遅延」 mark: since when, by whom.
+pub type LateMark = (NaiveDate, Option<String>);
+
+/// The employer's 「マイナンバー提出遅延」 mark (inner None: not marked); None for an id of another
+/// insurer.
+pub fn my_number_late(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    id: EmployerId,
+) -> Result<Option<Option<LateMark>>, diesel::result::Error> {
+    let row: Option<(Option<NaiveDate>, Option<String>)> = employers::table
+        .filter(employers::insurer_id.eq(insurer.0))
+        .filter(employers::id.eq(id.0))
+        .select((
+            employers::late_with_numbers_since,
+            employers::late_with_numbers_by,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(since, by)| since.map(|d| (d, by))))
+}
+
+/// Marks the employer as late with My Numbers since `since` by `by` (SPEC §4.1), or clears the mark
+/// with None. False when the id is not this insurer's. The caller audits the change.
+pub fn set_my_number_late(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    id: EmployerId,
+    mark: Option<(NaiveDate, &str)>,
+) -> Result<bool, diesel::result::Error> {
+    let n = diesel::update(
+        employers::table
+            .filter(employers::insurer_id.eq(insurer.0))
+            .filter(employers::id.eq(id.0)),
+    )
+    .set((
+        employers::late_with_numbers_since.eq(mark.map(|m| m.0)),
+        employers::late_with_numbers_by.eq(mark.map(|m| m.1)),
         employers::updated_at.eq(now_utc()),
     ))
     .execute(conn)?;

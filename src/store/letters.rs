@@ -125,6 +125,8 @@ pub struct NewLetter {
     pub variant: &'static str,
     pub template_version: String,
     pub certificate: Option<CertificateId>,
+    /// The complete HTML document of this one letter, kept to download it again as it was.
+    pub html: Option<String>,
 }
 
 /// What one run of letters shares.
@@ -163,6 +165,7 @@ pub fn record_letters(
                     letters::created_by.eq(run.by.user.map(|u| u.0)),
                     letters::created_by_label.eq(run.by.label.as_str()),
                     letters::created_at.eq(now),
+                    letters::html.eq(l.html.as_deref()),
                 )
             })
             .collect();
@@ -195,19 +198,101 @@ pub struct LetterRecord {
     pub created_by_label: String,
     /// UTC
     pub created_at: NaiveDateTime,
+    /// 発送済: the day it was mailed
+    pub sent_on: Option<NaiveDate>,
+    pub sent_by_label: Option<String>,
+    /// UTC
+    pub sent_at: Option<NaiveDateTime>,
 }
 
-/// The letters produced for one notice, newest first.
+/// The latest letter of `kind` produced for a notice (None when there is none), with whether its
+/// HTML is kept.
+pub fn last_letter(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    notice: NoticeDbId,
+    kind: &str,
+) -> Result<Option<(LetterRecord, bool)>, diesel::result::Error> {
+    letters::table
+        .filter(letters::insurer_id.eq(insurer.0))
+        .filter(letters::notice_id.eq(notice.0))
+        .filter(letters::kind.eq(kind))
+        .order(letters::id.desc())
+        .select((LetterRecord::as_select(), letters::html.is_not_null()))
+        .first(conn)
+        .optional()
+}
+
+/// The notices among `ids` that already have a letter of `kind`.
+pub fn notices_with_letter(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    ids: &[i64],
+    kind: &str,
+) -> Result<std::collections::HashSet<i64>, diesel::result::Error> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<i64> = letters::table
+            .filter(letters::insurer_id.eq(insurer.0))
+            .filter(letters::kind.eq(kind))
+            .filter(letters::notice_id.eq_any(chunk))
+            .select(letters::notice_id)
+            .distinct()
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// One recorded letter of this insurer with its stored HTML document (None for another insurer's
+/// id; the HTML is None for letters recorded before it was kept).
+pub fn letter_with_html(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    id: i64,
+) -> Result<Option<(LetterRecord, Option<String>)>, diesel::result::Error> {
+    letters::table
+        .filter(letters::insurer_id.eq(insurer.0))
+        .filter(letters::id.eq(id))
+        .select((LetterRecord::as_select(), letters::html))
+        .first(conn)
+        .optional()
+}
+
+/// Marks a letter 発送済 on `sent_on`. False when the id is not this insurer's.
+pub fn mark_sent(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    id: i64,
+    sent_on: NaiveDate,
+    by: &By,
+) -> Result<bool, diesel::result::Error> {
+    let n = diesel::update(
+        letters::table
+            .filter(letters::insurer_id.eq(insurer.0))
+            .filter(letters::id.eq(id)),
+    )
+    .set((
+        letters::sent_on.eq(Some(sent_on)),
+        letters::sent_by_label.eq(Some(by.label.as_str())),
+        letters::sent_at.eq(Some(now_utc())),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The letters produced for one notice, newest first, each with whether its HTML is kept (it
+/// can be downloaded again).
 pub fn letters_of(
     conn: &mut DbConn,
     insurer: InsurerId,
     notice: NoticeDbId,
-) -> Result<Vec<LetterRecord>, diesel::result::Error> {
+) -> Result<Vec<(LetterRecord, bool)>, diesel::result::Error> {
     letters::table
         .filter(letters::insurer_id.eq(insurer.0))
         .filter(letters::notice_id.eq(notice.0))
         .order(letters::id.desc())
-        .select(LetterRecord::as_select())
+        .select((LetterRecord::as_select(), letters::html.is_not_null()))
         .load(conn)
 }
 
@@ -372,6 +457,8 @@ pub struct LetterFacts {
     pub registration_deadline: NaiveDate,
     pub employer_code: String,
     pub employer_name: Option<String>,
+    /// The employer's 「マイナンバー提出遅延」 mark: since when (None: not marked).
+    pub employer_late_since: Option<NaiveDate>,
     pub member_symbol: String,
     pub member_number: String,
     pub dependent_seq: String,
@@ -414,6 +501,7 @@ pub fn letter_subjects(
                 notices::registration_deadline,
                 employers::code,
                 employers::name,
+                employers::late_with_numbers_since,
                 members::symbol,
                 members::number,
                 members::dependent_seq,

@@ -1,7 +1,8 @@
 //! Per-insurer e-mail settings: sender, reply-to, bounce address, whether reminders go out, the
 //! digest weekday and the evaluation hour, plus the date of the last scheduled evaluation. An
-//! insurer without a row has the defaults (everything from the configuration, reminders on,
-//! digest on Mondays).
+//! insurer without a row has the defaults (everything from the configuration, reminders OFF,
+//! digest on Mondays): a new insurer's automatic reminders start switched off until an admin has
+//! previewed them and switched them on (SPEC §5).
 use super::insurers::InsurerId;
 use super::schema::mail_settings as ms;
 use super::DbConn;
@@ -31,7 +32,8 @@ impl Default for MailPrefs {
             from_address: None,
             reply_to: None,
             bounce_address: None,
-            reminders_enabled: true,
+            // SPEC §5: off until an admin previews the reminders and switches them on.
+            reminders_enabled: false,
             digest_weekday: 1,
             schedule_hour: None,
         }

@@ -2,6 +2,7 @@
 pub mod audit;
 pub mod batches;
 pub mod employers;
+pub mod error_causes;
 pub mod import;
 pub mod insurers;
 pub mod letters;

@@ -39,6 +39,8 @@ diesel::table! {
         opt_out -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        late_with_numbers_since -> Nullable<Date>,
+        late_with_numbers_by -> Nullable<Text>,
     }
 }
 
@@ -112,6 +114,17 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         line -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    error_causes (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        error_code -> Text,
+        cause -> Text,
+        updated_by_label -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -216,6 +229,10 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_by_label -> Text,
         created_at -> Timestamp,
+        html -> Nullable<Text>,
+        sent_on -> Nullable<Date>,
+        sent_by_label -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
     }
 }
 
@@ -392,4 +409,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     staffing,
     import_profiles,
     import_uploads,
+    error_causes,
 );

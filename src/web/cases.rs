@@ -672,12 +672,41 @@ pub async fn notice_page(
 ) -> Result<HttpResponse, PageError> {
     let user = user.0;
     let id = path.parse::<i64>().map_err(|_| WebError::NotFound)?;
-    let (insurer, body) = detail_for(&state, &user, id, q.into_inner().as_of).await?;
-    let mut ctx = base_context(&user, &insurer, "notices");
+    Ok(render_notice(&state, &user, id, q.into_inner().as_of, None).await?)
+}
+
+/// A certificate form that could not be recorded: the message and the dates as typed.
+pub struct CertificateFormError {
+    pub message: String,
+    pub issued_on: String,
+    pub valid_until: String,
+}
+
+/// The case page; with `cert_error`, the 資格確認書 form shows why it was refused, with the dates
+/// as typed (answered 400).
+pub async fn render_notice(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    as_of: Option<String>,
+    cert_error: Option<CertificateFormError>,
+) -> Result<HttpResponse, WebError> {
+    let (insurer, body) = detail_for(state, user, id, as_of).await?;
+    let mut ctx = base_context(user, &insurer, "notices");
     ctx.insert("n", &body);
     ctx.insert("timeline", &timeline(&body));
-    super::letters::case_context(&state, &user, id, &mut ctx).await?;
-    Ok(html(&state, "pages/notice.html", &ctx)?)
+    super::letters::case_context(state, user, id, &mut ctx).await?;
+    let refused = cert_error.is_some();
+    if let Some(e) = cert_error {
+        ctx.insert("cert_error", &e.message);
+        ctx.insert("cert_today", &e.issued_on);
+        ctx.insert("cert_latest", &e.valid_until);
+    }
+    let mut res = html(state, "pages/notice.html", &ctx)?;
+    if refused {
+        *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(res)
 }
 
 #[derive(Serialize)]

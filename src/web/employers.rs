@@ -52,6 +52,14 @@ pub struct EmployerBody {
     pub contact_emails: Vec<String>,
     /// true: no reminder e-mails to this employer
     pub opt_out: bool,
+    /// 「マイナンバー提出遅延」: the insurer has marked this employer as late with My Numbers (and
+    /// asked it for them). Only then does a letter about a missing or wrong My Number name the
+    /// employer and give the standard days (SPEC §4.1)
+    pub my_number_late: bool,
+    /// The date the mark applies from (null when not marked)
+    pub my_number_late_since: Option<NaiveDate>,
+    /// Who set the mark (an e-mail; null when not marked)
+    pub my_number_late_by: Option<String>,
 }
 
 impl From<EmployerSummary> for EmployerBody {
@@ -67,6 +75,11 @@ impl From<EmployerSummary> for EmployerBody {
             open_at_risk: e.open_at_risk,
             contact_emails: e.contact_emails,
             opt_out: e.opt_out,
+            my_number_late: e.my_number_late_since.is_some(),
+            my_number_late_since: e.my_number_late_since,
+            my_number_late_by: e
+                .my_number_late_by
+                .filter(|_| e.my_number_late_since.is_some()),
         }
     }
 }
@@ -248,6 +261,66 @@ async fn save(
     .await
 }
 
+/// Sets or clears the 「マイナンバー提出遅延」 mark (staff), audited in the same transaction. Marking
+/// an employer already marked keeps its date unless `since` gives another one; `since` defaults to
+/// today and may not be in the future. Nothing changes (and nothing is audited) when the mark is
+/// already as asked.
+async fn save_late(
+    state: &AppState,
+    user: &CurrentUser,
+    id: EmployerId,
+    late: bool,
+    since: Option<NaiveDate>,
+) -> Result<(), WebError> {
+    user.require(Role::Staff)?;
+    let today = crate::cli::today_jst();
+    if let Some(d) = since.filter(|d| *d > today) {
+        return Err(WebError::BadRequest(format!(
+            "マイナンバー提出遅延の設定日（{d}）が今日より後です"
+        )));
+    }
+    let iid = user.insurer_id;
+    let uid = user.user_id;
+    let actor = user.email.clone();
+    db(state, move |c| {
+        crate::store::write_tx(c, |c| {
+            let code = employers::code_of(c, iid, id)?.ok_or(WebError::NotFound)?;
+            let current = employers::my_number_late(c, iid, id)?.ok_or(WebError::NotFound)?;
+            let detail = match (late, &current) {
+                (false, None) => return Ok(()),
+                (false, Some((was, _))) => {
+                    employers::set_my_number_late(c, iid, id, None)?;
+                    format!("マイナンバー提出遅延: 解除（{was} から設定されていたもの）")
+                }
+                (true, Some((was, _))) if since.is_none() || since == Some(*was) => return Ok(()),
+                (true, _) => {
+                    let d = since.unwrap_or(today);
+                    employers::set_my_number_late(c, iid, id, Some((d, &actor)))?;
+                    match current {
+                        Some((was, _)) => {
+                            format!("マイナンバー提出遅延: 設定日を {was} から {d} に変更")
+                        }
+                        None => format!("マイナンバー提出遅延: 設定（{d} から）"),
+                    }
+                }
+            };
+            audit::record(
+                c,
+                &AuditEntry {
+                    insurer: Some(iid),
+                    user: Some(uid),
+                    actor: &actor,
+                    action: "employer_my_number_late",
+                    target: Some(&code),
+                    detail: Some(&detail),
+                },
+            )?;
+            Ok(())
+        })
+    })
+    .await
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pages
 
@@ -300,6 +373,7 @@ async fn render_detail(
     ctx.insert("opt_out", &opt_out);
     ctx.insert("saved", &saved);
     ctx.insert("error", &form_error.map(|f| f.0));
+    ctx.insert("today", &crate::cli::today_jst().to_string());
     html(state, "pages/employer.html", &ctx)
 }
 
@@ -363,6 +437,49 @@ pub async fn employer_submit(
     }
 }
 
+#[derive(Deserialize)]
+pub struct LateForm {
+    /// A checkbox: present when ticked.
+    my_number_late: Option<String>,
+    my_number_late_since: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl HasCsrf for LateForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The 「マイナンバー提出遅延」 form of the employer page (staff).
+pub async fn late_submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    post: PageForm<LateForm>,
+) -> Result<HttpResponse, PageError> {
+    let FormPost { user, form } = post.0;
+    let id = parse_id(&path)?;
+    let since = match form
+        .my_number_late_since
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            WebError::BadRequest(format!(
+                "設定日は YYYY-MM-DD 形式の日付で指定してください（指定: {s}）"
+            ))
+        })?),
+    };
+    save_late(&state, &user, id, form.my_number_late.is_some(), since).await?;
+    Ok(redirect(&format!(
+        "/employers/{}?saved=1#my-number-late",
+        id.0
+    )))
+}
+
 // ---------------------------------------------------------------------------------------------
 // API
 
@@ -421,13 +538,19 @@ pub async fn api_get(
 
 #[derive(Deserialize, ToSchema)]
 pub struct EmployerUpdate {
-    /// Addresses for the reminder e-mails (replaces the stored list; at most 20)
-    pub contact_emails: Vec<String>,
-    /// true: send this employer no reminder e-mails
-    pub opt_out: bool,
+    /// Addresses for the reminder e-mails (replaces the stored list; at most 20). Absent: unchanged
+    pub contact_emails: Option<Vec<String>>,
+    /// true: send this employer no reminder e-mails. Absent: unchanged
+    pub opt_out: Option<bool>,
+    /// Sets (true) or clears (false) the 「マイナンバー提出遅延」 mark. Absent: unchanged
+    pub my_number_late: Option<bool>,
+    /// With `my_number_late: true`: the date the mark applies from (default: today, or the stored
+    /// date when already marked; not in the future)
+    pub my_number_late_since: Option<NaiveDate>,
 }
 
-/// Sets an employer's contact addresses and opt-out. Needs the staff role.
+/// Sets an employer's contact addresses, opt-out and 「マイナンバー提出遅延」 mark (each field that
+/// is present; audited). Needs the staff role.
 #[utoipa::path(
     put,
     path = "/api/v1/employers/{id}",
@@ -436,7 +559,7 @@ pub struct EmployerUpdate {
     request_body = EmployerUpdate,
     responses(
         (status = 200, description = "Saved; the employer as stored", body = EmployerBody),
-        (status = 400, description = "An address is not valid (named in the message)", body = ErrorBody),
+        (status = 400, description = "An address is not valid (named in the message), or the mark's date is in the future", body = ErrorBody),
         (status = 403, description = "Not staff, or CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such employer for this insurer", body = ErrorBody),
     ),
@@ -452,9 +575,32 @@ pub async fn api_update(
     let id = parse_id(&path)?;
     user.require(Role::Staff)?;
     let body = body.into_inner();
-    let emails =
-        employers::parse_contacts(&body.contact_emails.join("\n")).map_err(WebError::BadRequest)?;
-    save(&state, &user, id, emails, body.opt_out).await?;
+    if body.my_number_late.is_none() && body.my_number_late_since.is_some() {
+        return Err(WebError::BadRequest(
+            "my_number_late_since は my_number_late: true と一緒に指定してください".into(),
+        ));
+    }
+    if body.contact_emails.is_some() || body.opt_out.is_some() {
+        let current = one(&state, &cache, &user, id, crate::cli::today_jst()).await?;
+        let emails = employers::parse_contacts(
+            &body
+                .contact_emails
+                .unwrap_or(current.contact_emails)
+                .join("\n"),
+        )
+        .map_err(WebError::BadRequest)?;
+        save(
+            &state,
+            &user,
+            id,
+            emails,
+            body.opt_out.unwrap_or(current.opt_out),
+        )
+        .await?;
+    }
+    if let Some(late) = body.my_number_late {
+        save_late(&state, &user, id, late, body.my_number_late_since).await?;
+    }
     Ok(HttpResponse::Ok().json(one(&state, &cache, &user, id, crate::cli::today_jst()).await?))
 }
 
@@ -462,6 +608,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/employers", web::get().to(employers_page))
         .route("/employers/{id}", web::get().to(employer_page))
         .route("/employers/{id}", web::post().to(employer_submit))
+        .route(
+            "/employers/{id}/my-number-late",
+            web::post().to(late_submit),
+        )
         .route("/api/v1/employers", web::get().to(api_list))
         .service(
             web::resource("/api/v1/employers/{id}")

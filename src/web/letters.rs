@@ -53,6 +53,22 @@ pub enum LetterError {
     NoLetters(String),
     #[error("{0}")]
     Pdf(#[from] PdfError),
+    /// The letter was produced before for this notice: the API needs `again=1`, the page asks.
+    #[error("{title}はこの届書（受付番号 {notice}）について{at}に作成済みです（作成者 {by}、発行日 {date}）。もう一度作成する場合は again=1 を指定してください")]
+    AlreadyProduced {
+        title: &'static str,
+        notice: String,
+        at: String,
+        by: String,
+        date: NaiveDate,
+        /// The database id of that letter (to download it again)
+        letter: i64,
+    },
+    /// A letter recorded before its HTML was kept.
+    #[error("この文書（作成 {0}）は文面の保存を始める前に作成されたため、もう一度ダウンロードできません")]
+    NotKept(String),
+    #[error("この文書は{on}に発送済として記録されています（{by}）")]
+    AlreadySent { on: NaiveDate, by: String },
 }
 
 impl From<diesel::result::Error> for LetterError {
@@ -68,6 +84,9 @@ impl LetterError {
             LetterError::Refused(r) => r.code(),
             LetterError::NoLetters(_) => "no_letters",
             LetterError::Pdf(_) => "pdf_unavailable",
+            LetterError::AlreadyProduced { .. } => "already_produced",
+            LetterError::NotKept(_) => "not_kept",
+            LetterError::AlreadySent { .. } => "already_sent",
         }
     }
 }
@@ -76,7 +95,11 @@ impl ResponseError for LetterError {
     fn status_code(&self) -> StatusCode {
         match self {
             LetterError::Web(e) => e.status_code(),
-            LetterError::Refused(_) | LetterError::NoLetters(_) => StatusCode::CONFLICT,
+            LetterError::Refused(_)
+            | LetterError::NoLetters(_)
+            | LetterError::AlreadyProduced { .. }
+            | LetterError::NotKept(_)
+            | LetterError::AlreadySent { .. } => StatusCode::CONFLICT,
             LetterError::Pdf(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -347,21 +370,37 @@ async fn produce(state: &AppState, user: &CurrentUser, job: Job) -> Result<Produ
     let tera = state.tera.clone();
     let kind = letters[0].kind;
     let title = if letters.len() == 1 {
-        format!(
-            "{}（受付番号 {}）",
-            kind.title_ja(),
-            letters[0].view.notice_id
-        )
+        letters::single_title(kind, &letters[0].view.notice_id)
     } else {
         format!("{}（{}通）", kind.title_ja(), letters.len())
     };
-    let (letters, body) = web::block(move || -> Result<_, LetterError> {
-        let html = render(&tera, &sender, &letters, Mode::Final, &title)?;
+    let (letters, body, kept) = web::block(move || -> Result<_, LetterError> {
+        let pages =
+            letters::render_pages(&tera, &sender, &letters, Mode::Final).map_err(WebError::from)?;
+        let html = letters::document(&tera, &pages, Mode::Final, &title).map_err(WebError::from)?;
+        // Each letter is kept as the document of that one letter, to download it again as it was.
+        let kept: Vec<String> = if letters.len() == 1 {
+            vec![html.clone()]
+        } else {
+            pages
+                .iter()
+                .zip(&letters)
+                .map(|(p, l)| {
+                    letters::document(
+                        &tera,
+                        std::slice::from_ref(p),
+                        Mode::Final,
+                        &letters::single_title(l.kind, &l.view.notice_id),
+                    )
+                })
+                .collect::<Result<_, _>>()
+                .map_err(WebError::from)?
+        };
         let body = match format {
             Format::Html => html.into_bytes(),
             Format::Pdf => Printer::from_env().print(&html, letters.len())?,
         };
-        Ok((letters, body))
+        Ok((letters, body, kept))
     })
     .await
     .map_err(WebError::from)??;
@@ -373,12 +412,14 @@ async fn produce(state: &AppState, user: &CurrentUser, job: Job) -> Result<Produ
         crate::store::write_tx(c, |c| {
             let items: Vec<NewLetter> = letters
                 .iter()
-                .map(|l| NewLetter {
+                .zip(kept)
+                .map(|(l, html)| NewLetter {
                     notice: NoticeDbId(l.notice),
                     kind: l.kind.code(),
                     variant: l.variant.code(),
                     template_version: l.kind.template_version(),
                     certificate: l.certificate.map(CertificateId),
+                    html: Some(html),
                 })
                 .collect();
             store::record_letters(
@@ -456,6 +497,25 @@ pub struct LetterQuery {
     pub format: Option<String>,
     /// Date printed on the letter, YYYY-MM-DD (default: today in Japan)
     pub date: Option<String>,
+    /// 1: produce the letter although one of this kind was already produced for the notice
+    /// (without it that is a 409 `already_produced`)
+    pub again: Option<String>,
+}
+
+fn flag(v: &Option<String>) -> bool {
+    matches!(blank(v), Some("1" | "true" | "on" | "yes"))
+}
+
+/// The 409 for a letter already produced for this notice.
+fn already(kind: LetterKind, notice: &str, r: &LetterRecord) -> LetterError {
+    LetterError::AlreadyProduced {
+        title: kind.title_ja(),
+        notice: notice.to_string(),
+        at: jst(r.created_at),
+        by: r.created_by_label.clone(),
+        date: r.letter_date,
+        letter: r.id,
+    }
 }
 
 async fn one_letter(
@@ -465,13 +525,23 @@ async fn one_letter(
     kind: LetterKind,
     format: Format,
     date: NaiveDate,
+    again: bool,
 ) -> Result<Produced, LetterError> {
     user.require(Role::Staff)?;
     let u = user.clone();
     let (sender, letter) = db(state, move |c| {
         let ins = insurer(c, &u)?;
         let sender = sender_of(c, &ins)?;
-        Ok(prepare_one(c, &ins, id, kind, date).map(|l| (sender, l)))
+        let l = match prepare_one(c, &ins, id, kind, date) {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        if !again {
+            if let Some((r, _)) = store::last_letter(c, ins.id, id, kind.code())? {
+                return Ok(Err(already(kind, &l.view.notice_id, &r)));
+            }
+        }
+        Ok(Ok((sender, l)))
     })
     .await??;
     let target = letter.view.notice_id.clone();
@@ -508,7 +578,7 @@ async fn one_letter(
         (status = 400, description = "Bad format or date", body = ErrorBody),
         (status = 403, description = "Not staff", body = ErrorBody),
         (status = 404, description = "No such notice for this insurer, or unknown kind", body = ErrorBody),
-        (status = 409, description = "This letter cannot be produced for the notice (not_registered, already_registered, loss_notice, no_certificate)", body = ErrorBody),
+        (status = 409, description = "This letter cannot be produced for the notice (not_registered, already_registered, loss_notice, no_certificate), or it was produced before and `again=1` is missing (already_produced: the message says when)", body = ErrorBody),
         (status = 503, description = "PDF printing unavailable (Chromium missing)", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -524,9 +594,11 @@ pub async fn api_letter(
     let kind = parse_kind_path(&kind)?;
     let format = Format::parse(&q.format)?;
     let date = parse_day("date", &q.date)?.unwrap_or_else(crate::cli::today_jst);
-    Ok(one_letter(&state, &user, id, kind, format, date)
-        .await?
-        .response())
+    Ok(
+        one_letter(&state, &user, id, kind, format, date, flag(&q.again))
+            .await?
+            .response(),
+    )
 }
 
 /// The preview page: the letter in a frame, what it says and why, and the buttons to generate it.
@@ -542,12 +614,13 @@ pub async fn letter_page(
     let kind = parse_kind_path(&kind)?;
     let date = parse_day("date", &q.date)?.unwrap_or_else(crate::cli::today_jst);
     let u = user.clone();
-    let (ins, sender, notice_id, prepared) = db(&state, move |c| {
+    let (ins, sender, notice_id, prepared, last) = db(&state, move |c| {
         let ins = insurer(c, &u)?;
         let sender = sender_of(c, &ins)?;
         let n = notices::get(c, ins.id, id)?.ok_or(WebError::NotFound)?;
         let prepared = prepare_one(c, &ins, id, kind, date);
-        Ok((ins, sender, n.row.notice_id, prepared))
+        let last = store::last_letter(c, ins.id, id, kind.code())?;
+        Ok((ins, sender, n.row.notice_id, prepared, last))
     })
     .await?;
     let mut ctx = base_context(&user, &ins, "notices");
@@ -557,6 +630,7 @@ pub async fn letter_page(
     ctx.insert("title", kind.title_ja());
     ctx.insert("date", &date.to_string());
     ctx.insert("missing", &sender.missing());
+    ctx.insert("produced", &last.map(LetterRecordBody::from));
     match prepared {
         Ok(l) => {
             ctx.insert("refusal", &None::<String>);
@@ -613,6 +687,8 @@ pub async fn letter_preview(
 pub struct GenerateForm {
     format: Option<String>,
     date: Option<String>,
+    /// Set by the confirmation step: produce it again.
+    again: Option<String>,
     #[serde(default)]
     csrf: String,
 }
@@ -635,10 +711,41 @@ pub async fn letter_submit(
     let kind = parse_kind_path(&kind)?;
     let format = Format::parse(&form.format)?;
     let date = parse_day("date", &form.date)?.unwrap_or_else(crate::cli::today_jst);
-    match one_letter(&state, &user, id, kind, format, date).await {
+    match one_letter(&state, &user, id, kind, format, date, flag(&form.again)).await {
         Ok(p) => Ok(p.response()),
+        Err(LetterError::AlreadyProduced {
+            title,
+            notice,
+            at,
+            by,
+            date: was,
+            letter,
+        }) => {
+            // The confirmation step: say when it was produced, offer the past letter, and produce
+            // it again only when asked.
+            let ins = insurer_of_page(&state, &user).await?;
+            let mut ctx = base_context(&user, &ins, "notices");
+            ctx.insert("id", &id.0);
+            ctx.insert("notice_id", &notice);
+            ctx.insert("kind", kind.slug());
+            ctx.insert("title", title);
+            ctx.insert("at", &at);
+            ctx.insert("by", &by);
+            ctx.insert("was", &was.to_string());
+            ctx.insert("letter", &letter);
+            ctx.insert("date", &date.to_string());
+            ctx.insert("format", format.code());
+            let mut res = html(&state, "letters/page_confirm.html", &ctx)?;
+            *res.status_mut() = StatusCode::CONFLICT;
+            Ok(res)
+        }
         Err(e) => page_error(&state, &user, e),
     }
+}
+
+async fn insurer_of_page(state: &AppState, user: &CurrentUser) -> Result<Insurer, WebError> {
+    let u = user.clone();
+    db(state, move |c| insurer(c, &u)).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -768,10 +875,29 @@ pub async fn issue_submit(
 ) -> Result<HttpResponse, PageError> {
     let FormPost { user, form } = post.0;
     let id = parse_notice(&path)?;
-    let issued_on = parse_day("交付日", &form.issued_on)?;
-    let valid_until = parse_day("有効期限", &form.valid_until)?;
-    issue(&state, &user, id, issued_on, valid_until).await?;
-    Ok(redirect(&format!("/notices/{}?issued=1#letters", id.0)))
+    let result = async {
+        let issued_on = parse_day("交付日", &form.issued_on)?;
+        let valid_until = parse_day("有効期限", &form.valid_until)?;
+        issue(&state, &user, id, issued_on, valid_until).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(redirect(&format!("/notices/{}?issued=1#letters", id.0))),
+        // A refusal is shown on the form itself, with the dates as typed.
+        Err(WebError::BadRequest(message)) => Ok(super::cases::render_notice(
+            &state,
+            &user,
+            id.0,
+            None,
+            Some(super::cases::CertificateFormError {
+                message,
+                issued_on: form.issued_on.clone().unwrap_or_default(),
+                valid_until: form.valid_until.clone().unwrap_or_default(),
+            }),
+        )
+        .await?),
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -797,11 +923,20 @@ pub struct LetterRecordBody {
     pub created_at: NaiveDateTime,
     /// `created_at` in Japan time
     pub created_at_jst: String,
+    /// The letter as it was printed is kept: `GET /api/v1/letters/{id}` downloads it again
+    pub kept: bool,
+    /// 発送済: the day it was mailed (null: not recorded)
+    pub sent_on: Option<NaiveDate>,
+    /// Who recorded it as sent
+    pub sent_by: Option<String>,
 }
 
-impl From<LetterRecord> for LetterRecordBody {
-    fn from(r: LetterRecord) -> Self {
+impl From<(LetterRecord, bool)> for LetterRecordBody {
+    fn from((r, kept): (LetterRecord, bool)) -> Self {
         LetterRecordBody {
+            kept,
+            sent_on: r.sent_on,
+            sent_by: r.sent_by_label.clone(),
             id: r.id,
             title: LetterKind::parse(&r.kind)
                 .map(|k| k.title_ja())
@@ -937,6 +1072,7 @@ pub async fn case_context(
     let today = crate::cli::today_jst();
     ctx.insert("letters", &body);
     ctx.insert("cert_today", &today.to_string());
+    ctx.insert("sent_today", &today.to_string());
     ctx.insert("cert_latest", &latest_valid_until(today).to_string());
     Ok(())
 }
@@ -985,6 +1121,8 @@ pub struct BulkQuery {
     pub kind: Option<String>,
     /// Date printed on the letters (default: today in Japan)
     pub date: Option<String>,
+    /// 1: include the notices that already have this letter
+    pub again: Option<String>,
 }
 
 /// The notices of a filter, in the list's order; refused above [`MAX_BULK`].
@@ -1015,6 +1153,9 @@ fn tally(refused: &[Refusal]) -> Vec<(String, usize)> {
     let mut by: Vec<(&'static str, String, usize)> = Vec::new();
     for r in refused {
         let label = match r {
+            Refusal::AlreadyProduced { .. } => {
+                "作成済み（もう一度作成する場合は「作成済みの届書にも作成する」）"
+            }
             Refusal::NotRegistered(_) => "データ登録が未完了（資格情報のお知らせは登録完了後）",
             Refusal::AlreadyRegistered { .. } => "データ登録が完了済み",
             Refusal::LossNotice { .. } => "資格喪失届",
@@ -1049,6 +1190,7 @@ fn prepare_bulk(
     kind: LetterKind,
     date: NaiveDate,
     issue_until: Option<NaiveDate>,
+    again: bool,
 ) -> Result<Bulk, WebError> {
     let ins = insurer(c, user)?;
     let sender = sender_of(c, &ins)?;
@@ -1089,7 +1231,21 @@ fn prepare_bulk(
             Ok::<_, WebError>(n)
         })?;
     }
-    let (letters, refused, matched) = prepare_many(c, &ins, &ids, kind, date)?;
+    let (mut letters, mut refused, matched) = prepare_many(c, &ins, &ids, kind, date)?;
+    if !again {
+        // A notice that already has this letter is skipped unless asked for again.
+        let done = store::notices_with_letter(c, ins.id, &ids, kind.code())?;
+        letters.retain(|l| {
+            let keep = !done.contains(&l.notice);
+            if !keep {
+                refused.push(Refusal::AlreadyProduced {
+                    title: kind.title_ja(),
+                    notice: l.view.notice_id.clone(),
+                });
+            }
+            keep
+        });
+    }
     Ok(Bulk {
         insurer: ins,
         sender,
@@ -1109,6 +1265,15 @@ fn filter_note(q: &NoticeQuery) -> String {
     }
 }
 
+/// What a bulk run does besides printing.
+#[derive(Clone, Copy, Debug)]
+struct BulkOptions {
+    /// Record 資格確認書 valid until this day first (certificate letters).
+    issue_until: Option<NaiveDate>,
+    /// Include the notices that already have this letter.
+    again: bool,
+}
+
 async fn bulk_generate(
     state: &AppState,
     user: &CurrentUser,
@@ -1116,13 +1281,13 @@ async fn bulk_generate(
     kind: LetterKind,
     format: Format,
     date: NaiveDate,
-    issue_until: Option<NaiveDate>,
+    opts: BulkOptions,
 ) -> Result<Produced, LetterError> {
     user.require(Role::Staff)?;
     let u = user.clone();
     let q2 = q.clone();
     let b = db(state, move |c| {
-        prepare_bulk(c, &u, &q2, kind, date, issue_until)
+        prepare_bulk(c, &u, &q2, kind, date, opts.issue_until, opts.again)
     })
     .await?;
     let skipped = b.refused.len();
@@ -1163,6 +1328,10 @@ pub struct BulkRequest {
     /// For `certificate`: first record a 資格確認書 (issued on `date`, valid until this day, at most
     /// one month) for every selected notice that has none in force and may get one
     pub issue_valid_until: Option<NaiveDate>,
+    /// true: also produce the letter for notices that already have one of this kind (by default
+    /// they are skipped and counted in `X-Letters-Skipped`)
+    #[serde(default)]
+    pub again: bool,
     /// The case-list filter (the query parameters of `/api/v1/notices`, as strings)
     #[schema(value_type = Object)]
     #[serde(default)]
@@ -1202,7 +1371,10 @@ pub async fn api_bulk(
         kind,
         format,
         date,
-        b.issue_valid_until,
+        BulkOptions {
+            issue_until: b.issue_valid_until,
+            again: b.again,
+        },
     )
     .await?
     .response())
@@ -1224,8 +1396,9 @@ pub async fn bulk_page(
     let date = parse_day("date", &q.date)?.unwrap_or_else(crate::cli::today_jst);
     let u = user.clone();
     let filter = q.filter.clone();
+    let again = flag(&q.again);
     let b = db(&state, move |c| {
-        prepare_bulk(c, &u, &filter, kind, date, None)
+        prepare_bulk(c, &u, &filter, kind, date, None, again)
     })
     .await?;
     let mut ctx = base_context(&user, &b.insurer, "notices");
@@ -1233,6 +1406,10 @@ pub async fn bulk_page(
     let mut preview_q = fields.clone();
     preview_q.push(("kind".into(), kind.slug().into()));
     preview_q.push(("date".into(), date.to_string()));
+    if again {
+        preview_q.push(("again".into(), "1".into()));
+    }
+    ctx.insert("again", &again);
     ctx.insert("fields", &fields);
     ctx.insert(
         "list_qs",
@@ -1285,7 +1462,8 @@ pub async fn bulk_preview(
     let u = user.clone();
     let tera = state.tera.clone();
     let body = db(&state, move |c| {
-        let mut b = prepare_bulk(c, &u, &q.filter, kind, date, None)?;
+        let again = flag(&q.again);
+        let mut b = prepare_bulk(c, &u, &q.filter, kind, date, None, again)?;
         if b.letters.is_empty() {
             return Ok(None);
         }
@@ -1325,6 +1503,8 @@ pub struct BulkForm {
     /// Ticked: record a 資格確認書 for notices without one in force (certificate letters only).
     issue: Option<String>,
     issue_valid_until: Option<String>,
+    /// Ticked: include the notices that already have this letter.
+    again: Option<String>,
     #[serde(default)]
     csrf: String,
 }
@@ -1351,7 +1531,18 @@ pub async fn bulk_submit(
     } else {
         None
     };
-    match bulk_generate(&state, &user, form.filter, kind, format, date, issue_until).await {
+    let again = flag(&form.again);
+    match bulk_generate(
+        &state,
+        &user,
+        form.filter,
+        kind,
+        format,
+        date,
+        BulkOptions { issue_until, again },
+    )
+    .await
+    {
         Ok(p) => Ok(p.response()),
         Err(e) => page_error(&state, &user, e),
     }
@@ -1507,6 +1698,255 @@ pub async fn sender_submit(
 }
 
 // ---------------------------------------------------------------------------------------------
+// A letter produced before: download it again as it was, mark it 発送済
+
+fn parse_letter(s: &str) -> Result<i64, WebError> {
+    s.trim().parse::<i64>().map_err(|_| WebError::NotFound)
+}
+
+/// The kept document of a letter of this insurer, printed again for PDF (staff; audited).
+async fn download(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    format: Format,
+) -> Result<Produced, LetterError> {
+    user.require(Role::Staff)?;
+    let u = user.clone();
+    let (rec, html) = db(state, move |c| {
+        let Some((rec, html)) = store::letter_with_html(c, u.insurer_id, id)? else {
+            return Err(WebError::NotFound);
+        };
+        let notice = notices::get(c, u.insurer_id, NoticeDbId(rec.notice_id))?
+            .map(|n| n.row.notice_id)
+            .unwrap_or_default();
+        if html.is_some() {
+            audit::record(
+                c,
+                &AuditEntry {
+                    insurer: Some(u.insurer_id),
+                    user: Some(u.user_id),
+                    actor: &u.email,
+                    action: "letter_downloaded",
+                    target: Some(&notice),
+                    detail: Some(&format!(
+                        "作成番号 {} の文書（文書番号 {}、{}）を再ダウンロード",
+                        rec.run_id,
+                        rec.id,
+                        format.label()
+                    )),
+                },
+            )?;
+        }
+        Ok((rec, html))
+    })
+    .await?;
+    let html = html.ok_or_else(|| LetterError::NotKept(jst(rec.created_at)))?;
+    let body = match format {
+        Format::Html => html.into_bytes(),
+        Format::Pdf => web::block(move || Printer::from_env().print(&html, 1))
+            .await
+            .map_err(WebError::from)??,
+    };
+    Ok(Produced {
+        body,
+        format,
+        letters: 1,
+        skipped: 0,
+        file_stem: format!("letter-{}-{}-{}", rec.notice_id, rec.kind, rec.id),
+    })
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct DownloadQuery {
+    /// pdf (default) | html
+    pub format: Option<String>,
+}
+
+/// A letter produced before, exactly as it was (staff): the kept HTML document, or a PDF printed
+/// from it. 409 `not_kept` for letters produced before their wording was kept.
+#[utoipa::path(
+    get,
+    path = "/api/v1/letters/{id}",
+    tag = "letters",
+    params(("id" = i64, Path, description = "Database id of the letter (`letters[].id` of /api/v1/notices/{id}/letters)"), DownloadQuery),
+    responses(
+        (status = 200, description = "The letter as it was produced", content_type = "application/pdf"),
+        (status = 403, description = "Not staff", body = ErrorBody),
+        (status = 404, description = "No such letter for this insurer", body = ErrorBody),
+        (status = 409, description = "The letter's wording was not kept (produced before it was)", body = ErrorBody),
+        (status = 503, description = "PDF printing unavailable (Chromium missing)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_download(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<DownloadQuery>,
+) -> Result<HttpResponse, LetterError> {
+    let id = parse_letter(&path)?;
+    let format = Format::parse(&q.format)?;
+    Ok(download(&state, &user, id, format).await?.response())
+}
+
+/// The download links of the case page.
+pub async fn download_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    q: web::Query<DownloadQuery>,
+) -> Result<HttpResponse, PageError> {
+    let user = user.0;
+    let id = parse_letter(&path)?;
+    let format = Format::parse(&q.format)?;
+    match download(&state, &user, id, format).await {
+        Ok(p) => Ok(p.response()),
+        Err(e) => page_error(&state, &user, e),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SentRequest {
+    /// The day the letter was mailed (default: today in Japan); not in the future, not before the
+    /// letter was produced
+    pub sent_on: Option<NaiveDate>,
+}
+
+/// Records a letter as 発送済 (staff), audited; 409 when it already is.
+async fn mark_sent(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    sent_on: Option<NaiveDate>,
+) -> Result<LetterRecordBody, LetterError> {
+    user.require(Role::Staff)?;
+    let today = crate::cli::today_jst();
+    let sent_on = sent_on.unwrap_or(today);
+    let who = by(user);
+    let iid = user.insurer_id;
+    db(state, move |c| {
+        crate::store::write_tx(c, |c| {
+            let Some((rec, kept)) =
+                store::letter_with_html(c, iid, id)?.map(|(r, h)| (r, h.is_some()))
+            else {
+                return Err(WebError::NotFound);
+            };
+            if let Some(on) = rec.sent_on {
+                return Ok(Err(LetterError::AlreadySent {
+                    on,
+                    by: rec.sent_by_label.clone().unwrap_or_default(),
+                }));
+            }
+            let produced_on =
+                chrono::TimeZone::from_utc_datetime(&chrono_tz::Asia::Tokyo, &rec.created_at)
+                    .date_naive();
+            if sent_on > today {
+                return Err(WebError::BadRequest(format!(
+                    "発送日（{sent_on}）が今日より後です"
+                )));
+            }
+            if sent_on < produced_on {
+                return Err(WebError::BadRequest(format!(
+                    "発送日（{sent_on}）が文書の作成日（{produced_on}）より前です"
+                )));
+            }
+            if !store::mark_sent(c, iid, id, sent_on, &who)? {
+                return Err(WebError::NotFound);
+            }
+            let notice = notices::get(c, iid, NoticeDbId(rec.notice_id))?
+                .map(|n| n.row.notice_id)
+                .unwrap_or_default();
+            let title = LetterKind::parse(&rec.kind)
+                .map(|k| k.title_ja())
+                .unwrap_or("");
+            audit::record(
+                c,
+                &AuditEntry {
+                    insurer: Some(iid),
+                    user: who.user,
+                    actor: &who.label,
+                    action: "letter_sent",
+                    target: Some(&notice),
+                    detail: Some(&format!(
+                        "{title}（文書番号 {}、発行日 {}）を {sent_on} に発送済",
+                        rec.id, rec.letter_date
+                    )),
+                },
+            )?;
+            let mut body = LetterRecordBody::from((rec, kept));
+            body.sent_on = Some(sent_on);
+            body.sent_by = Some(who.label.clone());
+            Ok(Ok(body))
+        })
+    })
+    .await?
+}
+
+/// Records that a letter was mailed (発送済: the day and who), audited. Needs the staff role.
+#[utoipa::path(
+    post,
+    path = "/api/v1/letters/{id}/sent",
+    tag = "letters",
+    params(("id" = i64, Path, description = "Database id of the letter")),
+    request_body = SentRequest,
+    responses(
+        (status = 200, description = "Recorded; the letter", body = LetterRecordBody),
+        (status = 400, description = "The day is in the future or before the letter was produced", body = ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = ErrorBody),
+        (status = 404, description = "No such letter for this insurer", body = ErrorBody),
+        (status = 409, description = "Already recorded as sent (already_sent)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_sent(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<SentRequest>,
+) -> Result<HttpResponse, LetterError> {
+    let id = parse_letter(&path)?;
+    let body = mark_sent(&state, &user, id, body.into_inner().sent_on).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+pub struct SentForm {
+    sent_on: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl HasCsrf for SentForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The 発送済 button of the case page.
+pub async fn sent_submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    post: PageForm<SentForm>,
+) -> Result<HttpResponse, PageError> {
+    let FormPost { user, form } = post.0;
+    let id = parse_letter(&path)?;
+    let sent_on = parse_day("発送日", &form.sent_on)?;
+    match mark_sent(&state, &user, id, sent_on).await {
+        Ok(b) => {
+            let u = user.clone();
+            let notice = db(&state, move |c| {
+                Ok(store::letter_with_html(c, u.insurer_id, b.id)?.map(|(r, _)| r.notice_id))
+            })
+            .await?
+            .ok_or(WebError::NotFound)?;
+            Ok(redirect(&format!("/notices/{notice}?sent=1#letters")))
+        }
+        Err(e) => page_error(&state, &user, e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Routes and OpenAPI
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -1542,11 +1982,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/api/v1/letters/bulk")
                 .app_data(json_config())
                 .route(web::post().to(api_bulk)),
+        )
+        .route("/letters/{id}/download", web::get().to(download_page))
+        .route("/letters/{id}/sent", web::post().to(sent_submit))
+        .route("/api/v1/letters/{id}", web::get().to(api_download))
+        .service(
+            web::resource("/api/v1/letters/{id}/sent")
+                .app_data(json_config())
+                .route(web::post().to(api_sent)),
         );
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(api_letter, api_notice_letters, api_issue, api_bulk))]
+#[openapi(paths(
+    api_letter,
+    api_notice_letters,
+    api_issue,
+    api_bulk,
+    api_download,
+    api_sent
+))]
 struct LettersApi;
 
 pub fn api_doc() -> utoipa::openapi::OpenApi {

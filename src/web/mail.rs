@@ -389,8 +389,8 @@ pub struct MailSettingsBody {
     pub reply_to: Option<String>,
     /// Envelope sender that receives bounces (null: mail_bounce, else the From address)
     pub bounce_address: Option<String>,
-    /// Automatic reminders on or off
-    #[serde(default = "yes")]
+    /// Automatic reminders on or off (missing: off, the default of a new insurer)
+    #[serde(default)]
     pub reminders_enabled: bool,
     /// ISO weekday of the weekly digest, 1 = Monday … 7 = Sunday
     #[serde(default = "monday")]
@@ -399,9 +399,6 @@ pub struct MailSettingsBody {
     pub schedule_hour: Option<u32>,
 }
 
-fn yes() -> bool {
-    true
-}
 fn monday() -> u32 {
     1
 }
@@ -695,6 +692,168 @@ pub async fn api_settings_put(
 }
 
 // ---------------------------------------------------------------------------------------------
+// The admin's preview before switching automatic reminders on (SPEC §5): what the evaluation would
+// queue now, rendered with the current settings, without queuing anything.
+
+/// Messages shown in full on the preview page (all are counted).
+const PREVIEW_SHOWN: usize = 20;
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    as_of: Option<String>,
+}
+
+/// One message the evaluation would queue, as the employer would receive it.
+#[derive(Serialize, ToSchema)]
+pub struct MailPreviewMessage {
+    pub kind: String,
+    pub kind_label: String,
+    pub employer_id: i64,
+    pub recipients: Vec<String>,
+    /// The From line with the current settings
+    pub from: Option<String>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+}
+
+/// What the daily evaluation as of a date would queue now; nothing is written.
+#[derive(Serialize, ToSchema)]
+pub struct MailPreviewBody {
+    pub as_of: chrono::NaiveDate,
+    /// Whether automatic reminders are on (the preview is the same either way)
+    pub reminders_enabled: bool,
+    /// Messages per kind code
+    pub queued: std::collections::BTreeMap<String, usize>,
+    /// Reminders already queued earlier (not repeated)
+    pub already_queued: usize,
+    pub opted_out: usize,
+    pub no_contact: usize,
+    pub messages: Vec<MailPreviewMessage>,
+}
+
+fn mail_error(e: crate::mail::MailError) -> WebError {
+    match e {
+        crate::mail::MailError::Db(e) => e.into(),
+        crate::mail::MailError::Insurer(e) => e.into(),
+        other => WebError::Internal(other.into()),
+    }
+}
+
+async fn load_preview(
+    state: &AppState,
+    user: &CurrentUser,
+    as_of: chrono::NaiveDate,
+) -> Result<MailPreviewBody, WebError> {
+    user.require(Role::Admin)?;
+    let iid = user.insurer_id;
+    let defaults = MailSettings::from_config(&state.config).ok();
+    db(state, move |c| {
+        let insurer = crate::store::insurers::get(c, iid)?;
+        let enabled = mail_settings::get(c, iid)?.prefs.reminders_enabled;
+        let (counts, msgs) =
+            crate::mail::preview_insurer(c, &insurer, as_of, crate::store::now_utc())
+                .map_err(mail_error)?;
+        let messages = msgs
+            .into_iter()
+            .map(|m| MailPreviewMessage {
+                kind: m.kind.code().to_string(),
+                kind_label: m.kind.label_ja().to_string(),
+                employer_id: m.employer_id,
+                from: defaults.as_ref().and_then(|d| {
+                    d.sender(
+                        m.sender.name.as_deref(),
+                        m.sender.from_address.as_deref(),
+                        m.sender.reply_to.as_deref(),
+                        m.sender.bounce_address.as_deref(),
+                    )
+                    .ok()
+                    .map(|s| s.from.to_string())
+                }),
+                recipients: m.recipients,
+                subject: m.subject,
+                body_text: m.body_text,
+                body_html: m.body_html,
+            })
+            .collect();
+        Ok(MailPreviewBody {
+            as_of,
+            reminders_enabled: enabled,
+            queued: counts
+                .queued
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            already_queued: counts.already_queued,
+            opted_out: counts.opted_out,
+            no_contact: counts.no_contact,
+            messages,
+        })
+    })
+    .await
+}
+
+fn preview_date(q: &PreviewQuery) -> Result<chrono::NaiveDate, WebError> {
+    match q.as_of.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(crate::cli::today_jst()),
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            WebError::BadRequest(format!(
+                "基準日「{s}」は YYYY-MM-DD の形式で入力してください"
+            ))
+        }),
+    }
+}
+
+/// The preview page: counts per kind and the first messages with both bodies. Admin only.
+pub async fn preview_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<PreviewQuery>,
+) -> Result<HttpResponse, PageError> {
+    let user = user.0;
+    let as_of = preview_date(&q)?;
+    let p = load_preview(&state, &user, as_of).await?;
+    let insurer = insurer_of(&state, &user).await?;
+    let mut ctx = base_context(&user, &insurer, "mail");
+    let counts: Vec<(&str, usize)> = MailKind::ALL
+        .iter()
+        .map(|k| (k.label_ja(), p.queued.get(k.code()).copied().unwrap_or(0)))
+        .collect();
+    ctx.insert("counts", &counts);
+    ctx.insert("total", &p.messages.len());
+    ctx.insert(
+        "shown",
+        &p.messages.iter().take(PREVIEW_SHOWN).collect::<Vec<_>>(),
+    );
+    ctx.insert("p", &p);
+    ctx.insert("as_of", &as_of.to_string());
+    html(&state, "pages/mail_preview.html", &ctx).map_err(Into::into)
+}
+
+/// What the daily evaluation as of `as_of` (default: today in Japan) would queue now, rendered
+/// with the current settings; nothing is queued. Admin only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/mail/preview",
+    tag = "mail",
+    params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD (default: today, JST)")),
+    responses(
+        (status = 200, description = "The messages that would be queued", body = MailPreviewBody),
+        (status = 400, description = "A bad date", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_preview(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<PreviewQuery>,
+) -> Result<HttpResponse, WebError> {
+    let as_of = preview_date(&q)?;
+    Ok(HttpResponse::Ok().json(load_preview(&state, &user, as_of).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
 // RFC 8058 one-click unsubscribe: no sign-in, no CSRF token — the signed token is the authority,
 // and it can only set the opt-out of the one employer it names.
 
@@ -788,12 +947,13 @@ pub async fn unsubscribe_post(
     Ok(unsubscribe_page(&state, StatusCode::OK, &ctx)?)
 }
 
-/// `mail::configure(cfg)` beside the other areas in `web::routes`. `/mail/settings` comes before
-/// `/mail/{id}`.
+/// `mail::configure(cfg)` beside the other areas in `web::routes`. `/mail/settings` and
+/// `/mail/preview` come before `/mail/{id}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/mail", web::get().to(mail_page))
         .route("/mail/settings", web::get().to(settings_page))
         .route("/mail/settings", web::post().to(settings_submit))
+        .route("/mail/preview", web::get().to(preview_page))
         .route("/mail/{id}", web::get().to(message_page))
         .route("/mail/{id}", web::post().to(message_action))
         .route("/unsubscribe/{token}", web::get().to(unsubscribe_get))
@@ -804,6 +964,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(api_settings))
                 .route(web::put().to(api_settings_put)),
         )
+        .route("/api/v1/mail/preview", web::get().to(api_preview))
         .route("/api/v1/mail/{id}", web::get().to(api_message))
         .service(
             web::resource("/api/v1/mail/{id}/actions")
@@ -813,7 +974,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(api_settings, api_settings_put, api_message, api_message_action))]
+#[openapi(paths(
+    api_settings,
+    api_settings_put,
+    api_preview,
+    api_message,
+    api_message_action
+))]
 struct MailApi;
 
 pub fn api_doc() -> utoipa::openapi::OpenApi {
@@ -829,6 +996,8 @@ mod tests {
         for n in [
             "pages/mail.html",
             "pages/mail_settings.html",
+            "pages/mail_preview.html",
+            "mail/_footer.txt",
             "pages/unsubscribe.html",
             "pages/mail_message.html",
             "mail/late_submission/body.html",

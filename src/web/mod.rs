@@ -7,6 +7,7 @@ pub mod cases;
 pub mod charts;
 pub mod employers;
 pub mod error;
+pub mod error_causes;
 pub mod health;
 pub mod imports;
 pub mod letters;
@@ -202,6 +203,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/v1/notices/{id}", web::get().to(cases::api_notice));
     profiles::configure(cfg);
+    error_causes::configure(cfg);
     imports::configure(cfg);
     employers::configure(cfg);
     admin::configure(cfg);
@@ -216,6 +218,7 @@ pub fn area_docs() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         imports::api_doc(),
         profiles::api_doc(),
+        error_causes::api_doc(),
         employers::api_doc(),
         admin::api_doc(),
         letters::api_doc(),

@@ -263,15 +263,20 @@ fn evidence(kind: InsurerKind, id: &str, a: &Analysis, plan: &[ActionView]) -> O
         InsurerKind::Kyosai => "3-④",
     };
     match id {
+        // 1-① and 1-② are about 資格取得届 (and 被扶養者届): 資格喪失届 are left out.
         "1-①" => Some(format!(
-            "要因分析: 提出期限超過 {} 件（{}）",
-            a.submission_late,
-            causes_text(a.causes.iter().map(|c| (c.label, c.submission)))
+            "要因分析: 資格取得届・被扶養者届の提出期限超過 {} 件（{}）",
+            a.new_member_submission_late,
+            causes_text(a.new_member_causes.iter().map(|c| (c.label, c.submission)))
         )),
         "1-②" => Some(format!(
-            "要因分析: 登録期限超過 {} 件（{}）",
-            a.registration_late,
-            causes_text(a.causes.iter().map(|c| (c.label, c.registration)))
+            "要因分析: 資格取得届・被扶養者届の登録期限超過 {} 件（{}）",
+            a.new_member_registration_late,
+            causes_text(
+                a.new_member_causes
+                    .iter()
+                    .map(|c| (c.label, c.registration))
+            )
         )),
         "1-③" => {
             let n = plan
@@ -1449,6 +1454,13 @@ pub async fn analysis_page(
     let iid = user.insurer_id;
     let staffing = db(&state, move |c| super::staffing::views(c, iid)).await?;
     ctx.insert("staffing", &staffing);
+    let causes_user = user.clone();
+    let error_causes = db(&state, move |c| {
+        super::error_causes::entries(c, &causes_user)
+    })
+    .await?;
+    ctx.insert("error_causes", &error_causes);
+    ctx.insert("cause_options", &super::error_causes::cause_options());
     ctx.insert("a", &b.analysis);
     Ok(html(&state, "pages/analysis.html", &ctx)?)
 }
