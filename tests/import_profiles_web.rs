@@ -7,13 +7,16 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{add_insurer, add_user, login_cookie, login_token, spawn_app, CookieSession, TestApp};
+use common::{
+    add_insurer, add_user, get_json, login_cookie, login_token, multipart, page, spawn_app,
+    with_cookie, TestApp,
+};
 use diesel::prelude::*;
 use regwatch::domain::InsurerKind;
 use regwatch::ingest::Profile;
 use regwatch::store::insurers::Insurer;
 use regwatch::store::users::Role;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -86,26 +89,6 @@ async fn world() -> World {
     w
 }
 
-/// A multipart/form-data body: (name, file name for a file part, content).
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "regwatch-profile-test-boundary-Q2xhdWRl";
-    let mut body = Vec::new();
-    for (name, file, data) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        let head = match file {
-            Some(f) => format!(
-                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            ),
-            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
-        };
-        body.extend_from_slice(head.as_bytes());
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 fn url(app: &TestApp, path: &str) -> String {
     format!("{}{}", app.address, path)
 }
@@ -114,17 +97,6 @@ fn url(app: &TestApp, path: &str) -> String {
 async fn status_json(r: reqwest::Response) -> (u16, Value) {
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get_json(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let r = app
-        .client
-        .get(url(app, path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    status_json(r).await
 }
 
 /// PUT /api/v1/import-profiles/{name} with a TOML body.
@@ -161,23 +133,6 @@ async fn api_upload(
         .await
         .unwrap();
     status_json(r).await
-}
-
-/// A page or form request carrying the session cookie (no cookie store: the cookie is `Secure`).
-fn with_cookie(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    s: &CookieSession,
-) -> reqwest::RequestBuilder {
-    app.client
-        .request(method, url(app, path))
-        .header(COOKIE, &s.cookie)
-}
-
-async fn page(app: &TestApp, s: &CookieSession, path: &str) -> (u16, String) {
-    let r = with_cookie(app, Method::GET, path, s).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 fn location(r: &reqwest::Response) -> String {

@@ -3,12 +3,15 @@
 //! the settings preview, employers' figures, users and roles, tenant isolation.
 mod common;
 
-use common::{add_insurer, add_user, login_cookie, login_token, spawn_app, CookieSession, TestApp};
+use common::{
+    add_insurer, add_user, get_json, login_cookie, login_token, multipart, page, spawn_app,
+    with_cookie, TestApp,
+};
 use regwatch::domain::InsurerKind;
 use regwatch::store::import::{self, Actor};
 use regwatch::store::insurers::Insurer;
 use regwatch::store::users::Role;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct-horse-battery";
@@ -95,26 +98,6 @@ B-2,資格取得,K01,所属所B,1,2,,共済 次郎,2025-13-01,2025-06-02,\n";
     w
 }
 
-/// A multipart/form-data body: (name, file name for a file part, content).
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "regwatch-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, file, data) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        let head = match file {
-            Some(f) => format!(
-                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv\r\n\r\n"
-            ),
-            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
-        };
-        body.extend_from_slice(head.as_bytes());
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 fn url(app: &TestApp, path: &str) -> String {
     format!("{}{}", app.address, path)
 }
@@ -137,18 +120,6 @@ async fn upload(
         .unwrap()
 }
 
-async fn get_json(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let r = app
-        .client
-        .get(url(app, path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn send_json(
     app: &TestApp,
     token: &str,
@@ -166,26 +137,6 @@ async fn send_json(
         .unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
-}
-
-/// A page or form request carrying the session cookie (no cookie store: the cookie is `Secure`).
-fn with_cookie(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    s: &CookieSession,
-) -> reqwest::RequestBuilder {
-    app.client
-        .request(method, url(app, path))
-        .header(COOKIE, &s.cookie)
-}
-
-async fn page(app: &TestApp, s: &CookieSession, path: &str) -> (u16, String) {
-    let r = with_cookie(app, reqwest::Method::GET, path, s)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 /// Loads the six notices and their registrations through the API as staff.

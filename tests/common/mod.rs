@@ -293,3 +293,57 @@ pub async fn login_cookie(app: &TestApp, email: &str, password: &str) -> CookieS
         .to_string();
     CookieSession { cookie, csrf }
 }
+
+/// A `multipart/form-data` body of (field name, file name, bytes) parts, and its content type.
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "regwatch-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, file, data) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let head = match file {
+            Some(f) => format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv\r\n\r\n"
+            ),
+            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
+        };
+        body.extend_from_slice(head.as_bytes());
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A GET with the bearer token: the status and the JSON body (`Null` when there is none).
+pub async fn get_json(app: &TestApp, token: &str, path: &str) -> (u16, serde_json::Value) {
+    let r = app
+        .client
+        .get(format!("{}{}", app.address, path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// A request carrying a browser session's cookie.
+pub fn with_cookie(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    s: &CookieSession,
+) -> reqwest::RequestBuilder {
+    app.client
+        .request(method, format!("{}{}", app.address, path))
+        .header(reqwest::header::COOKIE, &s.cookie)
+}
+
+/// A page as a signed-in browser gets it: the status and the HTML.
+pub async fn page(app: &TestApp, s: &CookieSession, path: &str) -> (u16, String) {
+    let r = with_cookie(app, reqwest::Method::GET, path, s)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
