@@ -242,6 +242,7 @@ fn ensure_contacts(
                 address: Some(address.into()),
                 contact: Some(contact.into()),
                 seal_text: Some("公印省略".into()),
+                ..Default::default()
             },
         )?;
     }

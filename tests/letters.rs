@@ -98,6 +98,7 @@ B-1,資格取得,K01,所属所B,1,1,,共済太郎,2025-06-01,2025-06-02,\n";
             address: Some("〒100-0001\n東京都千代田区千代田1-1".into()),
             contact: Some("適用課 電話 03-0000-0000（平日9時〜17時）".into()),
             seal_text: Some("公印省略".into()),
+            ..Default::default()
         },
     )
     .unwrap();
@@ -1843,6 +1844,7 @@ async fn a_past_letter_downloads_again_exactly_as_it_was() {
                 address: Some("大阪府大阪市北区1-1".into()),
                 contact: Some("新しい窓口 06-0000-0000".into()),
                 seal_text: None,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -2099,4 +2101,351 @@ async fn another_insurers_letters_and_employers_are_not_found() {
         .await
         .unwrap();
     assert_eq!(e["my_number_late"], false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 15 part 7: 以上, the issuer word, the representative, 生年月日, the 〒/address block
+
+#[tokio::test]
+async fn every_letter_ends_with_ijo_after_the_body() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let m1 = db_id(&app, &s.a, "M-1");
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{m1}/certificates"),
+        json!({"issued_on": DATE, "valid_until": "2025-07-29"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    for (id, kind) in [
+        (db_id(&app, &s.a, "V-1"), "registration-period"),
+        (db_id(&app, &s.a, "R-1"), "qualification-info"),
+        (m1, "certificate"),
+    ] {
+        let html = letter_html(&app, &t, id, kind).await;
+        let end = html.find("<p class=\"end\">以上</p>").expect(kind);
+        let portal = html.find("マイナポータルでの確認のお願い").expect(kind);
+        let contact = html.find("<div class=\"contact\">").expect(kind);
+        assert!(
+            portal < end && end < contact,
+            "{kind}: 以上 closes the body"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_issuer_word_follows_the_insurer_kind_or_its_setting_and_the_representative_is_printed()
+{
+    let app = spawn_app().await;
+    let s = seed(&app);
+    {
+        let mut c = app.db.conn();
+        add_user(&mut c, &s.a, "admin-a@example.jp", Role::Admin, PASSWORD);
+        add_user(&mut c, &s.b, "viewer-b@example.jp", Role::Viewer, PASSWORD);
+    }
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let m1 = db_id(&app, &s.a, "M-1");
+
+    // 健康保険組合 by default: 当組合; no representative line.
+    let html = letter_on(&app, &t, m1, "registration-period", DATE).await;
+    assert!(html.contains("を当組合で受け付けました"));
+    assert!(!html.contains("class=\"rep\""));
+
+    // 共済組合等 by default: 当共済組合 (never 当組合).
+    let tb = login_token(&app, OTHER, PASSWORD).await;
+    let html = letter_html(&app, &tb, db_id(&app, &s.b, "B-1"), "registration-period").await;
+    assert!(html.contains("を当共済組合で受け付けました"));
+    assert!(!html.contains("当組合"));
+    let viewer_b = login_cookie(&app, "viewer-b@example.jp", PASSWORD).await;
+    let body = page(&app, &viewer_b, "/letters")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("<dt>自称</dt><dd>当共済組合</dd>"));
+
+    // The admin sets 当会 and the representative on /letters.
+    let admin = login_cookie(&app, "admin-a@example.jp", PASSWORD).await;
+    let r = form(
+        &app,
+        &admin,
+        "/letters/sender",
+        &[("issuer_word", &"あ".repeat(21))],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = form(
+        &app,
+        &admin,
+        "/letters/sender",
+        &[
+            ("address", "〒100-0001\r\n東京都千代田区千代田1-1"),
+            ("contact", "適用課 03-0000-0000"),
+            ("issuer_word", " 当会 "),
+            ("representative", "理事長　山田 太郎"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let body = page(&app, &admin, "/letters").await.text().await.unwrap();
+    assert!(body.contains("name=\"issuer_word\" value=\"当会\""));
+    assert!(body.contains("name=\"representative\" value=\"理事長　山田 太郎\""));
+    let html = letter_on(&app, &t, m1, "registration-period", DATE).await;
+    assert!(html.contains("を当会で受け付けました"));
+    assert!(html.contains("当会から資格確認書をお送りします"));
+    assert!(
+        !html.contains("当組合"),
+        "the setting replaces every 当組合"
+    );
+    let name = html.find("<div class=\"name\">").unwrap();
+    let rep = html
+        .find("<div class=\"rep\">理事長　山田 太郎</div>")
+        .expect("representative");
+    let addr = html.find("<div>東京都千代田区千代田1-1</div>").unwrap();
+    assert!(name < rep && rep < addr, "under the insurer name");
+    let html = letter_on(
+        &app,
+        &t,
+        db_id(&app, &s.a, "R-1"),
+        "qualification-info",
+        DATE,
+    )
+    .await;
+    assert!(html.contains("当会によるデータ登録が完了しました"));
+
+    // Cleared: back to the default by kind.
+    let r = form(
+        &app,
+        &admin,
+        "/letters/sender",
+        &[("issuer_word", ""), ("representative", "")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let html = letter_on(&app, &t, m1, "registration-period", DATE).await;
+    assert!(html.contains("を当組合で受け付けました"));
+    assert!(!html.contains("class=\"rep\""));
+}
+
+#[tokio::test]
+async fn birth_date_is_printed_on_qualification_info_only_when_imported() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    {
+        let mut c = app.db.conn();
+        let file = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号,生年月日\n\
+B-2,資格取得,E02,テスト商事,200,6,,伊藤五郎,2025-06-01,2025-06-02,123456789018,昭和60年4月2日\n";
+        import::import_notices(
+            &mut c,
+            &s.a,
+            file.as_bytes(),
+            "birth.csv",
+            &actor(),
+            as_of(),
+            &mut |_| {},
+        )
+        .unwrap();
+        import::import_registrations(
+            &mut c,
+            &s.a,
+            "受付番号,登録完了日時,処理結果\nB-2,2025-06-05T10:00:00+09:00,正常\n".as_bytes(),
+            "r2.csv",
+            &actor(),
+            &mut |_| {},
+        )
+        .unwrap();
+        // The same notices again with a blank 生年月日 column: nothing changes, nothing is erased.
+        let again = format!(
+            "{},生年月日\n{}",
+            NOTICES.lines().next().unwrap(),
+            NOTICES
+                .lines()
+                .skip(1)
+                .map(|l| format!("{l},\n"))
+                .collect::<String>()
+        );
+        import::import_notices(
+            &mut c,
+            &s.a,
+            again.as_bytes(),
+            "again.csv",
+            &actor(),
+            as_of(),
+            &mut |_| {},
+        )
+        .unwrap();
+    }
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let b2 = db_id(&app, &s.a, "B-2");
+    let html = letter_html(&app, &t, b2, "qualification-info").await;
+    assert!(html.contains("<tr><th>生年月日</th><td>昭和60年4月2日</td></tr>"));
+    let html = letter_html(&app, &t, db_id(&app, &s.a, "R-1"), "qualification-info").await;
+    assert!(!html.contains("生年月日</th>"), "not known: no line");
+
+    let Some(tools) = pdf_tools() else { return };
+    let r = get(
+        &app,
+        &t,
+        &format!("/api/v1/notices/{b2}/letters/qualification-info?date={DATE}&again=1"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let path = out_dir().join("qualification-info-birth-date.pdf");
+    std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
+    let text: String = tools
+        .text(&path)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(text.contains("生年月日昭和60年4月2日"), "{text}");
+    assert!(text.contains("以上"));
+}
+
+#[tokio::test]
+async fn the_address_block_prints_the_member_address_or_goes_via_the_employer_address() {
+    let app = spawn_app().await;
+    let s = seed(&app);
+    {
+        let mut c = app.db.conn();
+        let file = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号,郵便番号,住所\n\
+A-2,資格取得,E02,テスト商事,200,7,,渡辺六郎,2025-06-20,2025-06-23,123456789018,１５０－０００２,東京都渋谷区渋谷2-2-2 渋谷ハイツ101\n";
+        import::import_notices(
+            &mut c,
+            &s.a,
+            file.as_bytes(),
+            "address.csv",
+            &actor(),
+            as_of(),
+            &mut |_| {},
+        )
+        .unwrap();
+    }
+    let t = login_token(&app, STAFF, PASSWORD).await;
+    let m1 = db_id(&app, &s.a, "M-1");
+    let i1 = db_id(&app, &s.a, "I-1");
+    let a2 = db_id(&app, &s.a, "A-2");
+
+    // Neither address: today's block, no address invented.
+    let html = letter_html(&app, &t, m1, "registration-period").await;
+    assert!(html.contains("<div class=\"via\">株式会社テスト　気付</div>"));
+    assert!(!html.contains("class=\"zip\"") && !html.contains("class=\"addr\""));
+    assert!(html.contains("鈴木花子　<small>様</small>"));
+
+    // The employer's address on the employer page (staff) and in the PUT API.
+    let staff = login_cookie(&app, STAFF, PASSWORD).await;
+    let e01 = employer_db_id(&app, &s.a, "E01");
+    let r = form(
+        &app,
+        &staff,
+        &format!("/employers/{e01}/address"),
+        &[("postal_code", "12-345"), ("address", "東京都")],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = form(
+        &app,
+        &staff,
+        &format!("/employers/{e01}/address"),
+        &[
+            ("postal_code", "〒1000005"),
+            ("address", "東京都千代田区丸の内1-1-1\r\nテストビル5階"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let body = page(&app, &staff, &format!("/employers/{e01}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("value=\"100-0005\""));
+    let e02 = employer_db_id(&app, &s.a, "E02");
+    let r = put_json(
+        &app,
+        &t,
+        &format!("/api/v1/employers/{e02}"),
+        json!({"postal_code": "530-0001", "address": "大阪府大阪市北区梅田1-1"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["postal_code"], "530-0001");
+    assert_eq!(v["address"], "大阪府大阪市北区梅田1-1");
+    let r = put_json(
+        &app,
+        &t,
+        &format!("/api/v1/employers/{e02}"),
+        json!({"postal_code": "abc"}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+
+    // No member address: 〒 + employer address, employer 気付, the member 様.
+    let html = letter_on(&app, &t, m1, "registration-period", DATE).await;
+    let zip = html.find("<div class=\"zip\">〒100-0005</div>").unwrap();
+    let addr = html
+        .find("<div class=\"addr\">東京都千代田区丸の内1-1-1</div>")
+        .unwrap();
+    let via = html
+        .find("<div class=\"via\">株式会社テスト　気付</div>")
+        .unwrap();
+    let to = html.find("鈴木花子　<small>様</small>").unwrap();
+    assert!(zip < addr && addr < via && via < to);
+    assert!(html.contains("<div class=\"addr\">テストビル5階</div>"));
+    let html = letter_html(&app, &t, i1, "registration-period").await;
+    assert!(html.contains("<div class=\"zip\">〒530-0001</div>"));
+    assert!(html.contains("<div class=\"via\">テスト商事　気付</div>"));
+
+    // The member's own address: no 気付 (the employer's address is not used).
+    let html = letter_html(&app, &t, a2, "registration-period").await;
+    assert!(html.contains("<div class=\"zip\">〒150-0002</div>"));
+    assert!(html.contains("<div class=\"addr\">東京都渋谷区渋谷2-2-2 渋谷ハイツ101</div>"));
+    assert!(!html.contains("気付"));
+    assert!(!html.contains("530-0001"));
+    assert!(html.contains("渡辺六郎　<small>様</small>"));
+
+    let Some(tools) = pdf_tools() else { return };
+    for (id, file, want) in [
+        (
+            a2,
+            "address-member.pdf",
+            vec![
+                "〒150-0002",
+                "東京都渋谷区渋谷2-2-2渋谷ハイツ101",
+                "渡辺六郎",
+            ],
+        ),
+        (
+            m1,
+            "address-via-employer.pdf",
+            vec![
+                "〒100-0005",
+                "東京都千代田区丸の内1-1-1",
+                // 様 is set smaller: pdftotext may read it after the sender block.
+                "株式会社テスト気付鈴木花子",
+            ],
+        ),
+    ] {
+        let r = get(
+            &app,
+            &t,
+            &format!("/api/v1/notices/{id}/letters/registration-period?date={DATE}&again=1"),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        let path = out_dir().join(file);
+        std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
+        assert_eq!(tools.pages(&path), 1, "{file}");
+        let text: String = tools
+            .text(&path)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        for w in want {
+            assert!(text.contains(w), "{file}: {w} in {text}");
+        }
+    }
 }

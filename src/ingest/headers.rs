@@ -60,6 +60,9 @@ pub(crate) enum NoticeCol {
     InsurerNumber,
     MyNumberStatus,
     Reject,
+    BirthDate,
+    PostalCode,
+    Address,
 }
 
 /// The column a converted file (profile, Excel, e-Gov: see `convert.rs`) uses to reject a row
@@ -67,7 +70,7 @@ pub(crate) enum NoticeCol {
 /// reader rejects the row with this text at the row's own line.
 pub(crate) const REJECT_COLUMN: &str = "regwatch_reject";
 
-pub(crate) const NOTICE_COLUMNS: [ColumnSpec; 16] = [
+pub(crate) const NOTICE_COLUMNS: [ColumnSpec; 19] = [
     ColumnSpec::new("受付番号", "notice_id", true),
     ColumnSpec::new("届書種別", "kind", true).aka(&["届出種別"]),
     ColumnSpec::new("事業所記号", "employer_code", true).aka(&["所属所記号"]),
@@ -93,6 +96,11 @@ pub(crate) const NOTICE_COLUMNS: [ColumnSpec; 16] = [
     ColumnSpec::new("保険者番号", "insurer_number", false),
     ColumnSpec::new("個人番号記載", "my_number_status", false).aka(&["マイナンバー記載"]),
     ColumnSpec::new(REJECT_COLUMN, REJECT_COLUMN, false),
+    // Optional: printed on 資格情報のお知らせ only when known.
+    ColumnSpec::new("生年月日", "birth_date", false),
+    // Optional: the member's postal address for the window envelope of the letters.
+    ColumnSpec::new("郵便番号", "postal_code", false),
+    ColumnSpec::new("住所", "address", false),
 ];
 
 /// Columns of a registrations file, in the order of [`REGISTRATION_COLUMNS`].

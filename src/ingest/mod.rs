@@ -25,7 +25,9 @@ pub use convert::{Format, SourceOptions};
 pub use dates::{parse_date, parse_timestamp, DateError, RegisteredAt};
 pub use encoding::SourceEncoding;
 pub use error::{FileError, RowError};
-pub use notices::{duplicate_message, NoticeReadOptions, NoticeReader, NoticeRef, NoticeRow};
+pub use notices::{
+    duplicate_message, postal_code, NoticeReadOptions, NoticeReader, NoticeRef, NoticeRow,
+};
 pub use parallel::default_threads;
 pub use profile::{FileProfile, Part, Profile, ProfileError};
 pub use record::ReadStats;

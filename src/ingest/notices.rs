@@ -9,6 +9,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::domain::my_number::MyNumberStatus;
 use crate::domain::types::{InsurerNumber, NoticeId, NoticeKind};
 
+use super::dates::parse_date;
 use super::error::{FileError, RowError};
 use super::headers::{NoticeCol, NOTICE_COLUMNS};
 use super::parallel::{self, Block, CHUNK_BYTES};
@@ -43,6 +44,11 @@ pub struct NoticeRow {
     pub my_number: MyNumberStatus,
     pub delay_cause: Option<String>,
     pub insurer_number: Option<InsurerNumber>,
+    /// 生年月日 when the file has it (printed on 資格情報のお知らせ only when known).
+    pub birth_date: Option<NaiveDate>,
+    /// 郵便番号 (123-4567) and 住所 when the file has them: the letters' address block.
+    pub postal_code: Option<String>,
+    pub address: Option<String>,
     /// xxh3-64 of the normalised content (not the line), so a re-load can tell "same notice,
     /// same content" from "same notice, changed". Its layout is versioned and kept stable.
     pub content_hash: u64,
@@ -67,6 +73,9 @@ pub struct NoticeRef<'a> {
     pub my_number: MyNumberStatus,
     pub delay_cause: Option<&'a str>,
     pub insurer_number: Option<&'a InsurerNumber>,
+    pub birth_date: Option<NaiveDate>,
+    pub postal_code: Option<&'a str>,
+    pub address: Option<&'a str>,
     pub content_hash: u64,
 }
 
@@ -412,6 +421,9 @@ struct Fields<'a> {
     my_number: MyNumberStatus,
     delay_cause: Option<Cow<'a, str>>,
     insurer_number: Option<InsurerNumber>,
+    birth_date: Option<NaiveDate>,
+    postal_code: Option<String>,
+    address: Option<Cow<'a, str>>,
 }
 
 impl<'a> Fields<'a> {
@@ -499,6 +511,34 @@ impl<'a> Fields<'a> {
         let name = text(r.field(C::Name as usize)?);
         let name_kana = text(r.field(C::NameKana as usize)?);
         let delay_cause = text(r.field(C::DelayCause as usize)?);
+        let birth_raw = r.field(C::BirthDate as usize)?;
+        let birth_date = if birth_raw.is_empty() {
+            None
+        } else {
+            let d = parse_date(birth_raw)
+                .map_err(|e| r.unreadable_date(C::BirthDate as usize, birth_raw, e))?;
+            if d > received_on {
+                return Err(r.error(format!(
+                    "{} {d} が{} {received_on} より後です",
+                    r.label(C::BirthDate as usize),
+                    r.label(C::ReceivedOn as usize),
+                )));
+            }
+            Some(d)
+        };
+        let postal_raw = r.field(C::PostalCode as usize)?;
+        let postal_code = if postal_raw.is_empty() {
+            None
+        } else {
+            Some(postal_code(postal_raw).ok_or_else(|| {
+                r.invalid(
+                    C::PostalCode as usize,
+                    "は7桁の数字です（123-4567）",
+                    postal_raw,
+                )
+            })?)
+        };
+        let address = text(r.field(C::Address as usize)?);
         Ok(Fields {
             notice_id,
             kind,
@@ -514,6 +554,9 @@ impl<'a> Fields<'a> {
             my_number,
             delay_cause,
             insurer_number,
+            birth_date,
+            postal_code,
+            address,
         })
     }
 
@@ -534,6 +577,9 @@ impl<'a> Fields<'a> {
             my_number: self.my_number,
             delay_cause: self.delay_cause.as_deref(),
             insurer_number: self.insurer_number.as_ref(),
+            birth_date: self.birth_date,
+            postal_code: self.postal_code.as_deref(),
+            address: self.address.as_deref(),
             content_hash,
         }
     }
@@ -563,9 +609,26 @@ impl<'a> Fields<'a> {
             my_number: self.my_number,
             delay_cause: own(self.delay_cause),
             insurer_number: self.insurer_number,
+            birth_date: self.birth_date,
+            postal_code: self.postal_code,
+            address: own(self.address),
             content_hash,
         }
     }
+}
+
+/// A 郵便番号 as 123-4567 from 7 digits (full-width or half-width, with or without 〒 and a
+/// hyphen); None when it is not one.
+pub fn postal_code(raw: &str) -> Option<String> {
+    let t = halfwidth(raw.trim());
+    let digits: String = t
+        .trim_start_matches('〒')
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '-' | 'ー' | '−' | '‐'))
+        .collect();
+    (digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("{}-{}", &digits[..3], &digits[3..]))
 }
 
 /// The My Number's status (SPEC §3): from the number, classified where it lies in the record
@@ -636,7 +699,9 @@ pub(super) fn is_plain_id(s: &str) -> bool {
 
 impl NoticeRef<'_> {
     /// Layout version 1: a version byte, then each field in declaration order (line and hash
-    /// excluded), strings followed by 0x1F, absent options as 0x1E, dates as days from CE.
+    /// excluded), strings followed by 0x1F, absent options as 0x1E, dates as days from CE;
+    /// 生年月日 (0x1D then the date), 郵便番号 (0x1C 'P') and 住所 (0x1C 'A'), the last fields, only
+    /// when present, so the hash of a file without them stays what it was.
     /// Only the My Number's status goes in: a hash of a 12-digit number can be reversed by
     /// trying all 10^11 numbers, so hashing the number would be storing it.
     fn compute_hash(&self, buf: &mut Vec<u8>) -> u64 {
@@ -669,6 +734,19 @@ impl NoticeRef<'_> {
         s(buf, self.my_number.code());
         o(buf, self.delay_cause);
         o(buf, self.insurer_number.map(InsurerNumber::as_str));
+        // Appended, and only when present: a file without 生年月日 keeps the hashes it had.
+        if let Some(b) = self.birth_date {
+            buf.push(0x1D);
+            d(buf, b);
+        }
+        if let Some(p) = self.postal_code {
+            buf.extend_from_slice(&[0x1C, b'P']);
+            s(buf, p);
+        }
+        if let Some(a) = self.address {
+            buf.extend_from_slice(&[0x1C, b'A']);
+            s(buf, a);
+        }
         xxh3_64(buf)
     }
 }
@@ -817,6 +895,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn birth_date_is_optional_typed_and_hashed_only_when_present() {
+        let opts = NoticeReadOptions {
+            as_of: day(AS_OF.0, AS_OF.1, AS_OF.2),
+        };
+        let rows = |text: &str| -> Vec<Result<NoticeRow, RowError>> {
+            NoticeReader::new(text.as_bytes(), opts).unwrap().collect()
+        };
+        let row = "A1,資格取得,E1,10,201,2024-04-01,2024/4/3,123456789018,山田　太郎";
+        let without = rows(&format!("{HEADER}\n{row}\n"));
+        let blank = rows(&format!("{HEADER},生年月日\n{row},\n"));
+        let era = rows(&format!("{HEADER},生年月日\n{row},昭和60年4月2日\n"));
+        let iso = rows(&format!("{HEADER},birth_date\n{row},1985-04-02\n"));
+        let (without, blank) = (without[0].as_ref().unwrap(), blank[0].as_ref().unwrap());
+        assert_eq!(without.birth_date, None);
+        assert_eq!(blank.birth_date, None);
+        // A file without 生年月日 (or with it blank) keeps the content hash it always had.
+        assert_eq!(without.content_hash, blank.content_hash);
+        let era = era[0].as_ref().unwrap();
+        assert_eq!(era.birth_date, Some(day(1985, 4, 2)));
+        assert_eq!(iso[0].as_ref().unwrap().birth_date, Some(day(1985, 4, 2)));
+        assert_ne!(era.content_hash, without.content_hash);
+        let bad = rows(&format!("{HEADER},生年月日\n{row},1985-13-40\n"));
+        let e = bad[0].as_ref().unwrap_err().to_string();
+        assert!(e.contains("生年月日"), "{e}");
     }
 
     #[test]

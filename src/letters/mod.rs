@@ -399,8 +399,26 @@ pub struct Sender {
     pub seal_text: Option<String>,
     /// How the insurer calls the member's employer: 事業主 (健保組合) or 所属所 (共済組合等).
     pub employer_word: &'static str,
-    /// How the insurer calls itself in the letters.
-    pub self_word: &'static str,
+    /// How the insurer calls itself in the letters: the insurer's setting (当会 …), else by its
+    /// kind (健康保険組合 当組合, 共済組合等 当共済組合).
+    pub self_word: String,
+    /// The representative's title and name (理事長　山田 太郎), under the insurer name.
+    pub representative: Option<String>,
+}
+
+fn trimmed(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// How an insurer of `kind` calls itself when it has not set its own word.
+pub fn default_issuer_word(kind: InsurerKind) -> &'static str {
+    match kind {
+        InsurerKind::Kenpo => "当組合",
+        InsurerKind::Kyosai => "当共済組合",
+    }
 }
 
 fn lines(v: &Option<String>) -> Vec<String> {
@@ -420,17 +438,14 @@ impl Sender {
             number: number.to_string(),
             address_lines: lines(&f.address),
             contact_lines: lines(&f.contact),
-            seal_text: f
-                .seal_text
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
+            seal_text: trimmed(&f.seal_text),
             employer_word: match kind {
                 InsurerKind::Kenpo => "事業主",
                 InsurerKind::Kyosai => "所属所",
             },
-            self_word: "当組合",
+            self_word: trimmed(&f.issuer_word)
+                .unwrap_or_else(|| default_issuer_word(kind).to_string()),
+            representative: trimmed(&f.representative),
         }
     }
 
@@ -462,8 +477,17 @@ pub struct LetterView {
     pub member_role: &'static str,
     /// Who the envelope is addressed to: the member, or for a dependent the insured person when known.
     pub addressee: Option<String>,
+    /// The 〒 + address block: the member's address when known, else the employer's (then
+    /// `via_employer`); neither: no address is printed (never invented).
+    pub postal_code: Option<String>,
+    pub address_lines: Vec<String>,
+    /// 「（事業所名）気付」 above the name: the member's own address is not known.
+    pub via_employer: bool,
     pub member_name: Option<String>,
     pub member_kana: Option<String>,
+    /// 生年月日 in the Japanese era, only when known (a letter never states what the data does
+    /// not show).
+    pub member_birth_date: Option<String>,
     pub member_symbol: String,
     pub member_number: String,
     pub dependent_seq: String,
@@ -577,6 +601,15 @@ pub fn prepare(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    let member_address = lines(&f.member_address);
+    let employer_address = lines(&f.employer_address);
+    let (postal_code, address_lines, via_employer) = if !member_address.is_empty() {
+        (trimmed(&f.member_postal_code), member_address, false)
+    } else if !employer_address.is_empty() {
+        (trimmed(&f.employer_postal_code), employer_address, true)
+    } else {
+        (None, Vec::new(), true)
+    };
     let view = LetterView {
         kind: kind.slug(),
         title: kind.title_ja(),
@@ -591,6 +624,9 @@ pub fn prepare(
             "被保険者"
         },
         addressee: subject.insured_name.clone().or_else(|| member_name.clone()),
+        postal_code,
+        address_lines,
+        via_employer,
         member_name,
         member_kana: f
             .member_name_kana
@@ -598,6 +634,7 @@ pub fn prepare(
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string),
+        member_birth_date: f.member_birth_date.map(wareki),
         member_symbol: f.member_symbol.clone(),
         member_number: f.member_number.clone(),
         dependent_seq: f.dependent_seq.clone(),

@@ -58,6 +58,8 @@ struct EmployerRow {
     updated_at: NaiveDateTime,
     late_with_numbers_since: Option<NaiveDate>,
     late_with_numbers_by: Option<String>,
+    postal_code: Option<String>,
+    address: Option<String>,
 }
 
 /// An employer with its figures as of a date. Submission counts cover every stored notice; the
@@ -75,6 +77,9 @@ pub struct EmployerSummary {
     pub my_number_late_since: Option<NaiveDate>,
     /// Who marked it (an e-mail).
     pub my_number_late_by: Option<String>,
+    /// The postal address letters to its members go 気付 when a member's own is not known.
+    pub postal_code: Option<String>,
+    pub address: Option<String>,
     pub notices: i64,
     /// Notices received on or before their submission deadline.
     pub submission_met: i64,
@@ -221,6 +226,8 @@ fn summary(r: EmployerRow, f: &Figures) -> EmployerSummary {
         updated_at: r.updated_at,
         my_number_late_since: r.late_with_numbers_since,
         my_number_late_by: r.late_with_numbers_by,
+        postal_code: r.postal_code,
+        address: r.address,
     }
 }
 
@@ -290,6 +297,28 @@ pub fn update_contacts(
     .set((
         employers::contact_emails.eq(text),
         employers::opt_out.eq(opt_out),
+        employers::updated_at.eq(now_utc()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Sets the employer's postal address (None clears). False when the id is not this insurer's.
+pub fn update_address(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    id: EmployerId,
+    postal_code: Option<&str>,
+    address: Option<&str>,
+) -> Result<bool, diesel::result::Error> {
+    let n = diesel::update(
+        employers::table
+            .filter(employers::insurer_id.eq(insurer.0))
+            .filter(employers::id.eq(id.0)),
+    )
+    .set((
+        employers::postal_code.eq(postal_code),
+        employers::address.eq(address),
         employers::updated_at.eq(now_utc()),
     ))
     .execute(conn)?;

@@ -411,20 +411,32 @@ pub struct SenderFields {
     pub address: Option<String>,
     pub contact: Option<String>,
     pub seal_text: Option<String>,
+    /// How the insurer calls itself (当組合／当会 等); None: by its kind.
+    pub issuer_word: Option<String>,
+    /// The representative's title and name (理事長　山田 太郎), printed under the insurer name.
+    pub representative: Option<String>,
 }
 
 pub fn sender_fields(
     conn: &mut DbConn,
     insurer: InsurerId,
 ) -> Result<SenderFields, diesel::result::Error> {
-    let (address, contact, seal_text) = insurers::table
+    let (address, contact, seal_text, issuer_word, representative) = insurers::table
         .find(insurer.0)
-        .select((insurers::address, insurers::contact, insurers::seal_text))
+        .select((
+            insurers::address,
+            insurers::contact,
+            insurers::seal_text,
+            insurers::issuer_word,
+            insurers::representative,
+        ))
         .first(conn)?;
     Ok(SenderFields {
         address,
         contact,
         seal_text,
+        issuer_word,
+        representative,
     })
 }
 
@@ -438,6 +450,8 @@ pub fn update_sender_fields(
             insurers::address.eq(f.address.as_deref()),
             insurers::contact.eq(f.contact.as_deref()),
             insurers::seal_text.eq(f.seal_text.as_deref()),
+            insurers::issuer_word.eq(f.issuer_word.as_deref()),
+            insurers::representative.eq(f.representative.as_deref()),
             insurers::updated_at.eq(now_utc()),
         ))
         .execute(conn)
@@ -459,11 +473,19 @@ pub struct LetterFacts {
     pub employer_name: Option<String>,
     /// The employer's 「マイナンバー提出遅延」 mark: since when (None: not marked).
     pub employer_late_since: Option<NaiveDate>,
+    /// The employer's postal address (the letter goes 気付 it when the member's is not known).
+    pub employer_postal_code: Option<String>,
+    pub employer_address: Option<String>,
     pub member_symbol: String,
     pub member_number: String,
     pub dependent_seq: String,
     pub member_name: Option<String>,
     pub member_name_kana: Option<String>,
+    /// 生年月日 when an import gave it (None: not known, and not printed).
+    pub member_birth_date: Option<NaiveDate>,
+    /// The member's postal address from an import (None: not known).
+    pub member_postal_code: Option<String>,
+    pub member_address: Option<String>,
 }
 
 /// The facts of one notice and, for a dependent, the name of the insured person (枝番 blank or
@@ -502,11 +524,16 @@ pub fn letter_subjects(
                 employers::code,
                 employers::name,
                 employers::late_with_numbers_since,
+                employers::postal_code,
+                employers::address,
                 members::symbol,
                 members::number,
                 members::dependent_seq,
                 members::name,
                 members::name_kana,
+                members::birth_date,
+                members::postal_code,
+                members::address,
             ))
             .load(conn)?;
         for r in rows {

@@ -12,6 +12,8 @@ diesel::table! {
         updated_at -> Timestamp,
         data_version -> BigInt,
         seal_text -> Nullable<Text>,
+        issuer_word -> Nullable<Text>,
+        representative -> Nullable<Text>,
     }
 }
 
@@ -41,6 +43,8 @@ diesel::table! {
         updated_at -> Timestamp,
         late_with_numbers_since -> Nullable<Date>,
         late_with_numbers_by -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        address -> Nullable<Text>,
     }
 }
 
@@ -57,6 +61,9 @@ diesel::table! {
         name_kana -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        birth_date -> Nullable<Date>,
+        postal_code -> Nullable<Text>,
+        address -> Nullable<Text>,
     }
 }
 

@@ -60,6 +60,11 @@ pub struct EmployerBody {
     pub my_number_late_since: Option<NaiveDate>,
     /// Who set the mark (an e-mail; null when not marked)
     pub my_number_late_by: Option<String>,
+    /// 郵便番号 (123-4567) of the employer's postal address (null: not set)
+    pub postal_code: Option<String>,
+    /// The employer's postal address: letters to a member whose own address is not known go
+    /// 気付 the employer there (null: not set)
+    pub address: Option<String>,
 }
 
 impl From<EmployerSummary> for EmployerBody {
@@ -80,6 +85,8 @@ impl From<EmployerSummary> for EmployerBody {
             my_number_late_by: e
                 .my_number_late_by
                 .filter(|_| e.my_number_late_since.is_some()),
+            postal_code: e.postal_code,
+            address: e.address,
         }
     }
 }
@@ -480,6 +487,102 @@ pub async fn late_submit(
     )))
 }
 
+/// The employer's postal address as typed: a 郵便番号 (7 digits) and an address of at most 200
+/// characters, both blank to clear; a 郵便番号 needs an address.
+fn parse_address(
+    postal_code: &str,
+    address: &str,
+) -> Result<(Option<String>, Option<String>), String> {
+    let address = address.trim().replace("\r\n", "\n");
+    if address.chars().count() > 200 {
+        return Err("住所は200文字以内で入力してください".into());
+    }
+    let address = Some(address).filter(|a| !a.is_empty());
+    let postal = postal_code.trim();
+    let postal_code = if postal.is_empty() {
+        None
+    } else {
+        Some(crate::ingest::postal_code(postal).ok_or_else(|| {
+            format!("郵便番号は7桁の数字で入力してください（例: 100-0001。入力: {postal}）")
+        })?)
+    };
+    if postal_code.is_some() && address.is_none() {
+        return Err("郵便番号だけでは宛先になりません。住所も入力してください".into());
+    }
+    Ok((postal_code, address))
+}
+
+/// Saves the employer's postal address (staff), audited in the same transaction.
+async fn save_address(
+    state: &AppState,
+    user: &CurrentUser,
+    id: EmployerId,
+    postal_code: Option<String>,
+    address: Option<String>,
+) -> Result<(), WebError> {
+    user.require(Role::Staff)?;
+    let iid = user.insurer_id;
+    let uid = user.user_id;
+    let actor = user.email.clone();
+    db(state, move |c| {
+        crate::store::write_tx(c, |c| {
+            let code = employers::code_of(c, iid, id)?.ok_or(WebError::NotFound)?;
+            if !employers::update_address(c, iid, id, postal_code.as_deref(), address.as_deref())? {
+                return Err(WebError::NotFound);
+            }
+            let detail = if address.is_some() {
+                "郵便番号・住所を設定"
+            } else {
+                "郵便番号・住所を削除"
+            };
+            audit::record(
+                c,
+                &AuditEntry {
+                    insurer: Some(iid),
+                    user: Some(uid),
+                    actor: &actor,
+                    action: "employer_updated",
+                    target: Some(&code),
+                    detail: Some(detail),
+                },
+            )?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct AddressForm {
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl HasCsrf for AddressForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The postal address form of the employer page (staff).
+pub async fn address_submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    post: PageForm<AddressForm>,
+) -> Result<HttpResponse, PageError> {
+    let FormPost { user, form } = post.0;
+    let id = parse_id(&path)?;
+    user.require(Role::Staff)?;
+    let (postal_code, address) =
+        parse_address(&form.postal_code, &form.address).map_err(WebError::BadRequest)?;
+    save_address(&state, &user, id, postal_code, address).await?;
+    Ok(redirect(&format!("/employers/{}?saved=1#address", id.0)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // API
 
@@ -547,10 +650,14 @@ pub struct EmployerUpdate {
     /// With `my_number_late: true`: the date the mark applies from (default: today, or the stored
     /// date when already marked; not in the future)
     pub my_number_late_since: Option<NaiveDate>,
+    /// 郵便番号 of the employer's postal address (123-4567; "" clears). Absent: unchanged
+    pub postal_code: Option<String>,
+    /// The employer's postal address (at most 200 characters; "" clears). Absent: unchanged
+    pub address: Option<String>,
 }
 
-/// Sets an employer's contact addresses, opt-out and 「マイナンバー提出遅延」 mark (each field that
-/// is present; audited). Needs the staff role.
+/// Sets an employer's contact addresses, opt-out, 「マイナンバー提出遅延」 mark and postal address
+/// (each field that is present; audited). Needs the staff role.
 #[utoipa::path(
     put,
     path = "/api/v1/employers/{id}",
@@ -601,6 +708,19 @@ pub async fn api_update(
     if let Some(late) = body.my_number_late {
         save_late(&state, &user, id, late, body.my_number_late_since).await?;
     }
+    if body.postal_code.is_some() || body.address.is_some() {
+        let current = one(&state, &cache, &user, id, crate::cli::today_jst()).await?;
+        let (postal_code, address) = parse_address(
+            &body
+                .postal_code
+                .unwrap_or_else(|| current.postal_code.unwrap_or_default()),
+            &body
+                .address
+                .unwrap_or_else(|| current.address.unwrap_or_default()),
+        )
+        .map_err(WebError::BadRequest)?;
+        save_address(&state, &user, id, postal_code, address).await?;
+    }
     Ok(HttpResponse::Ok().json(one(&state, &cache, &user, id, crate::cli::today_jst()).await?))
 }
 
@@ -612,6 +732,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/employers/{id}/my-number-late",
             web::post().to(late_submit),
         )
+        .route("/employers/{id}/address", web::post().to(address_submit))
         .route("/api/v1/employers", web::get().to(api_list))
         .service(
             web::resource("/api/v1/employers/{id}")

@@ -1605,6 +1605,10 @@ async fn render_index(
     );
     let sample = Sender::new(&ins.name, ins.number.as_str(), ins.kind, &f);
     ctx.insert("missing", &sample.missing());
+    ctx.insert(
+        "default_issuer_word",
+        crate::letters::default_issuer_word(ins.kind),
+    );
     html(state, "letters/page_index.html", &ctx)
 }
 
@@ -1629,6 +1633,10 @@ pub struct SenderForm {
     contact: String,
     #[serde(default)]
     seal_text: String,
+    #[serde(default)]
+    issuer_word: String,
+    #[serde(default)]
+    representative: String,
     #[serde(default)]
     csrf: String,
 }
@@ -1659,6 +1667,8 @@ pub async fn sender_submit(
             address: opt_text(&form.address, 200, "所在地")?,
             contact: opt_text(&form.contact, 200, "お問い合わせ先")?,
             seal_text: opt_text(&form.seal_text, 40, "公印欄の文言")?,
+            issuer_word: opt_text(&form.issuer_word, 20, "自称")?,
+            representative: opt_text(&form.representative, 60, "代表者の役職・氏名")?,
         })
     })();
     let f = match parsed {
@@ -1668,6 +1678,8 @@ pub async fn sender_submit(
                 address: Some(form.address),
                 contact: Some(form.contact),
                 seal_text: Some(form.seal_text),
+                issuer_word: Some(form.issuer_word),
+                representative: Some(form.representative),
             };
             let mut res = render_index(&state, &user, Some(raw), false, Some(msg)).await?;
             *res.status_mut() = StatusCode::BAD_REQUEST;

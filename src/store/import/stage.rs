@@ -49,6 +49,9 @@ diesel::table! {
         submission_deadline -> Date,
         registration_deadline -> Date,
         registration_rule -> Text,
+        birth_date -> Nullable<Date>,
+        postal_code -> Nullable<Text>,
+        address -> Nullable<Text>,
     }
 }
 
@@ -58,7 +61,7 @@ const STAGE_COLUMNS: &str = "notice_id TEXT NOT NULL, kind TEXT NOT NULL, \
     name_kana TEXT, event_date DATE NOT NULL, received_on DATE NOT NULL, \
     my_number_status TEXT NOT NULL, delay_cause TEXT, content_hash BIGINT NOT NULL, \
     submission_deadline DATE NOT NULL, registration_deadline DATE NOT NULL, \
-    registration_rule TEXT NOT NULL";
+    registration_rule TEXT NOT NULL, birth_date DATE, postal_code TEXT, address TEXT";
 
 /// One accepted row as the stage holds it: the reader's values plus what the merge needs computed
 /// in Rust (member key, deadlines). Borrowed from the reader's record on the reader thread; owned
@@ -83,6 +86,9 @@ pub struct StageRow<'a> {
     submission_deadline: NaiveDate,
     registration_deadline: NaiveDate,
     registration_rule: &'static str,
+    birth_date: Option<NaiveDate>,
+    postal_code: Option<Cow<'a, str>>,
+    address: Option<Cow<'a, str>>,
 }
 
 impl<'a> StageRow<'a> {
@@ -116,6 +122,9 @@ impl<'a> StageRow<'a> {
             submission_deadline: dl.submission,
             registration_deadline: dl.registration,
             registration_rule: rule_code(dl.registration_rule),
+            birth_date: r.birth_date,
+            postal_code: r.postal_code.map(Cow::Borrowed),
+            address: r.address.map(Cow::Borrowed),
         }
     }
 
@@ -143,6 +152,9 @@ impl<'a> StageRow<'a> {
             submission_deadline: self.submission_deadline,
             registration_deadline: self.registration_deadline,
             registration_rule: self.registration_rule,
+            birth_date: self.birth_date,
+            postal_code: self.postal_code.map(own),
+            address: self.address.map(own),
         }
     }
 }
@@ -299,6 +311,9 @@ fn insert_rows(c: &mut SqliteConnection, rows: &[StageRow<'static>]) -> Result<(
                     s::submission_deadline.eq(r.submission_deadline),
                     s::registration_deadline.eq(r.registration_deadline),
                     s::registration_rule.eq(r.registration_rule),
+                    s::birth_date.eq(r.birth_date),
+                    s::postal_code.eq(r.postal_code.as_deref()),
+                    s::address.eq(r.address.as_deref()),
                 ),
             ))
             .execute(c)?;
@@ -330,9 +345,21 @@ fn copy_row(buf: &mut Vec<u8>, r: &StageRow<'_>) {
     copy_text(buf, r.delay_cause.as_deref());
     let _ = writeln!(
         buf,
-        "\t{}\t{}\t{}\t{}",
-        r.content_hash, r.submission_deadline, r.registration_deadline, r.registration_rule
+        "\t{}\t{}\t{}\t{}\t{}",
+        r.content_hash,
+        r.submission_deadline,
+        r.registration_deadline,
+        r.registration_rule,
+        r.birth_date
+            .map_or_else(|| "\\N".to_string(), |d| d.to_string())
     );
+    // The appended columns: the line ends after the date above, so reopen it.
+    buf.pop();
+    for v in [r.postal_code.as_deref(), r.address.as_deref()] {
+        buf.push(b'\t');
+        copy_text(buf, v);
+    }
+    buf.push(b'\n');
 }
 
 /// A text value escaped for COPY's text format (`\N` is NULL).
@@ -522,23 +549,34 @@ pub fn merge(
         conn,
         &format!(
             "INSERT INTO members (insurer_id, employer_id, symbol, number, dependent_seq, member_key, \
-                                  name, name_kana, created_at, updated_at) \
-             SELECT {ins}, e.id, f.symbol, f.number, f.dependent_seq, g.member_key, n.name, k.name_kana, $1, $1 \
+                                  name, name_kana, birth_date, postal_code, address, created_at, updated_at) \
+             SELECT {ins}, e.id, f.symbol, f.number, f.dependent_seq, g.member_key, n.name, k.name_kana, b.birth_date, \
+                    a.postal_code, a.address, $1, $1 \
              FROM (SELECT member_key, MIN(line) AS first_line, \
                           MAX(CASE WHEN name IS NOT NULL THEN line END) AS name_line, \
-                          MAX(CASE WHEN name_kana IS NOT NULL THEN line END) AS kana_line \
+                          MAX(CASE WHEN name_kana IS NOT NULL THEN line END) AS kana_line, \
+                          MAX(CASE WHEN birth_date IS NOT NULL THEN line END) AS birth_line, \
+                          MAX(CASE WHEN address IS NOT NULL THEN line END) AS address_line \
                    FROM import_stage GROUP BY member_key) g \
              JOIN import_stage f ON f.line = g.first_line \
              JOIN employers e ON e.insurer_id = {ins} AND e.code = f.employer_code \
              LEFT JOIN import_stage n ON n.line = g.name_line \
              LEFT JOIN import_stage k ON k.line = g.kana_line \
+             LEFT JOIN import_stage b ON b.line = g.birth_line \
+             LEFT JOIN import_stage a ON a.line = g.address_line \
              WHERE true \
              ON CONFLICT (insurer_id, member_key) DO UPDATE \
              SET name = COALESCE(excluded.name, members.name), \
                  name_kana = COALESCE(excluded.name_kana, members.name_kana), \
+                 birth_date = COALESCE(excluded.birth_date, members.birth_date), \
+                 postal_code = CASE WHEN excluded.address IS NOT NULL THEN excluded.postal_code ELSE members.postal_code END, \
+                 address = COALESCE(excluded.address, members.address), \
                  updated_at = excluded.updated_at \
              WHERE (excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM members.name) \
-                OR (excluded.name_kana IS NOT NULL AND excluded.name_kana IS DISTINCT FROM members.name_kana)"
+                OR (excluded.name_kana IS NOT NULL AND excluded.name_kana IS DISTINCT FROM members.name_kana) \
+                OR (excluded.birth_date IS NOT NULL AND excluded.birth_date IS DISTINCT FROM members.birth_date) \
+                OR (excluded.address IS NOT NULL AND (excluded.address IS DISTINCT FROM members.address \
+                    OR excluded.postal_code IS DISTINCT FROM members.postal_code))"
         ),
         Some(now),
     )?;
