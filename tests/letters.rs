@@ -2447,5 +2447,24 @@ A-2,資格取得,E02,テスト商事,200,7,,渡辺六郎,2025-06-20,2025-06-23,1
         for w in want {
             assert!(text.contains(w), "{file}: {w} in {text}");
         }
+        // A picture of the page, kept beside the PDF to be looked at: one A4 page at 60 dpi.
+        let png = out_dir().join(file.replace(".pdf", ""));
+        let ok = std::process::Command::new("pdftoppm")
+            .args(["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"])
+            .arg(&path)
+            .arg(&png)
+            .status()
+            .expect("pdftoppm (poppler-utils)");
+        assert!(ok.success(), "pdftoppm {file}");
+        let bytes = std::fs::read(png.with_extension("png")).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let (w, h) = (
+            u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+            u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+        );
+        assert!(
+            (490..=500).contains(&w) && (695..=705).contains(&h),
+            "{file}: an A4 page at 60 dpi, got {w}×{h}"
+        );
     }
 }
