@@ -210,7 +210,8 @@ fn load_insurer(
 }
 
 /// What letters and e-mails need to name real contacts: the insurer's sender block (address,
-/// contact, seal text), a contact address for each employer (so the outbox has recipients), and
+/// contact, seal text), a contact address and a postal address for each employer (so the outbox
+/// has recipients and letters can go 気付 the employer), and
 /// one employer marked 「マイナンバー提出遅延」 (the one with the most notices without a usable My
 /// Number), so that its members' letters use the seed's wording naming it and the others'
 /// 「相当の期間」. Only what is still empty is filled: a user's changes stay.
@@ -246,20 +247,43 @@ fn ensure_contacts(
             },
         )?;
     }
-    let rows: Vec<(i64, String, String, Option<NaiveDate>)> = employers_table::table
-        .filter(employers_table::insurer_id.eq(insurer.id.0))
-        .select((
-            employers_table::id,
-            employers_table::code,
-            employers_table::contact_emails,
-            employers_table::late_with_numbers_since,
-        ))
-        .load(conn)?;
-    for (id, code, emails, _) in &rows {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, String, String, Option<NaiveDate>, Option<String>)> =
+        employers_table::table
+            .filter(employers_table::insurer_id.eq(insurer.id.0))
+            .select((
+                employers_table::id,
+                employers_table::code,
+                employers_table::contact_emails,
+                employers_table::late_with_numbers_since,
+                employers_table::address,
+            ))
+            .load(conn)?;
+    // Fictional addresses in real-looking places, so letters can go 気付 the employer.
+    const PLACES: [(&str, &str); 6] = [
+        ("100-0005", "東京都千代田区丸の内二丁目4番1号"),
+        ("160-0023", "東京都新宿区西新宿一丁目26番2号"),
+        ("220-0012", "神奈川県横浜市西区みなとみらい二丁目3番1号"),
+        ("330-0854", "埼玉県さいたま市大宮区桜木町一丁目7番5号"),
+        ("530-0001", "大阪府大阪市北区梅田三丁目1番3号"),
+        ("460-0008", "愛知県名古屋市中区栄三丁目5番12号"),
+    ];
+    for (i, (id, code, emails, _, address)) in rows.iter().enumerate() {
         if emails.trim().is_empty() {
             let email = users::Email::parse(&format!("jinji-{code}@example.jp"))
                 .map_err(anyhow::Error::msg)?;
             employers::update_contacts(conn, insurer.id, EmployerId(*id), &[email], false)?;
+        }
+        if address.is_none() {
+            let (postal, place) = PLACES[i % PLACES.len()];
+            let floor = format!("{place} {}階", 2 + i % 20);
+            employers::update_address(
+                conn,
+                insurer.id,
+                EmployerId(*id),
+                Some(postal),
+                Some(&floor),
+            )?;
         }
     }
     if rows.iter().all(|r| r.3.is_none()) {
