@@ -21,7 +21,7 @@ use super::egov;
 use super::encoding::Decoded;
 use super::error::FileError;
 use super::headers::{canonical, ColumnSpec, REJECT_COLUMN};
-use super::profile::{understood, FileProfile, Part};
+use super::profile::{understood, FileProfile, Part, ValueMap};
 use super::text::mask_digits;
 
 /// How a file is converted.
@@ -440,13 +440,12 @@ pub(crate) struct HeaderPlan {
     /// The output header: regwatch names for mapped columns, the file's own text otherwise,
     /// empty for columns a mapping replaces; then the reject column.
     pub out_header: Vec<String>,
-    /// For columns whose values the profile maps: the field and the file's header text.
-    value_fields: Vec<Option<(&'static str, String)>>,
+    /// For columns whose values the profile maps: the field, the file's header text and the map.
+    value_fields: Vec<Option<(&'static str, String, ValueMap)>>,
     /// The columns of date fields (see [`HeaderPlan::serial_dates`]).
     date_cols: Vec<usize>,
     /// Columns in the header (up to the last named one).
     pub width: usize,
-    profile: FileProfile,
 }
 
 impl HeaderPlan {
@@ -518,9 +517,8 @@ impl HeaderPlan {
             .zip(cells)
             .map(|(name, original)| {
                 let spec = spec_of(name)?;
-                profile
-                    .maps_values_of(spec.en)
-                    .then(|| (spec.en, original.trim().to_string()))
+                let map = profile.value_map(spec.en)?;
+                Some((spec.en, original.trim().to_string(), map))
             })
             .collect();
         let date_cols = out
@@ -538,7 +536,6 @@ impl HeaderPlan {
             value_fields,
             date_cols,
             width,
-            profile: profile.clone(),
         })
     }
 
@@ -589,12 +586,14 @@ impl HeaderPlan {
         }
         cells.resize(self.width, String::new());
         for (i, vf) in self.value_fields.iter().enumerate() {
-            let Some((field, header)) = vf else { continue };
+            let Some((field, header, map)) = vf else {
+                continue;
+            };
             let v = cells[i].trim();
             if v.is_empty() {
                 continue;
             }
-            if let Some(to) = self.profile.map_value(field, v) {
+            if let Some(to) = map.get(v) {
                 cells[i] = to.to_string();
             } else if !understood(field, v) && reject.is_empty() {
                 reject = format!(

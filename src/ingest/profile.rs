@@ -230,22 +230,48 @@ impl FileProfile {
     /// compared trimmed and half-width, and a number stored as a number (`1`) matches a code
     /// written with leading zeros (`01`): Excel drops them from numeric cells.
     pub fn map_value(&self, field: &str, raw: &str) -> Option<&str> {
-        let map = self.values.get(field)?;
-        let norm = |s: &str| halfwidth(s).trim().to_string();
-        let want = norm(raw);
-        let number = |s: &str| s.parse::<u64>().ok();
-        map.iter()
-            .find(|(k, _)| {
-                let k = norm(k);
-                k == want || (number(&k).is_some() && number(&k) == number(&want))
-            })
-            .map(|(_, v)| v.as_str())
+        let i = self.value_map(field)?.position(raw)?;
+        self.values.get(field)?.values().nth(i).map(String::as_str)
     }
 
-    /// Whether the profile maps values of `field` at all.
-    pub fn maps_values_of(&self, field: &str) -> bool {
-        self.values.get(field).is_some_and(|m| !m.is_empty())
+    /// The map of `field`'s values, with its keys normalised once (a file's every cell is looked
+    /// up in it); `None` when the profile maps no value of `field`.
+    pub fn value_map(&self, field: &str) -> Option<ValueMap> {
+        let map = self.values.get(field).filter(|m| !m.is_empty())?;
+        Some(ValueMap(
+            map.iter()
+                .map(|(k, v)| {
+                    let k = normal_value(k);
+                    let n = k.parse::<u64>().ok();
+                    (k, n, v.clone())
+                })
+                .collect(),
+        ))
     }
+}
+
+/// A field's value map ready for lookups: (normalised key, the key as a number, regwatch value),
+/// in the profile's order.
+pub struct ValueMap(Vec<(String, Option<u64>, String)>);
+
+impl ValueMap {
+    /// The regwatch value for `raw` (see [`FileProfile::map_value`]).
+    pub fn get(&self, raw: &str) -> Option<&str> {
+        self.position(raw).map(|i| self.0[i].2.as_str())
+    }
+
+    fn position(&self, raw: &str) -> Option<usize> {
+        let want = normal_value(raw);
+        let number = want.parse::<u64>().ok();
+        self.0
+            .iter()
+            .position(|(k, n, _)| *k == want || (n.is_some() && *n == number))
+    }
+}
+
+/// A value as compared: half-width and trimmed.
+fn normal_value(s: &str) -> String {
+    halfwidth(s).trim().to_string()
 }
 
 /// Whether regwatch itself reads `raw` as a value of `field` (a file may mix its codes with
