@@ -156,10 +156,13 @@ async fn render_editor(
         ),
         None => None,
     };
+    // The file's bytes, shared (not copied) by the sample and the preview readers.
+    let bytes: Option<std::sync::Arc<[u8]>> =
+        content.as_ref().map(|up| up.content.as_slice().into());
     let mut sample_error = None;
     let mut sample: Option<Sample> = None;
-    if let Some(up) = &content {
-        match convert::sample(std::io::Cursor::new(up.content.clone()), &fp, SAMPLE_ROWS) {
+    if let Some(b) = &bytes {
+        match convert::sample(std::io::Cursor::new(b.clone()), &fp, SAMPLE_ROWS) {
             Ok(s) => sample = Some(s),
             Err(e) => sample_error = Some(e.to_string()),
         }
@@ -254,9 +257,9 @@ async fn render_editor(
             }
         })
         .collect();
-    let preview: Option<Result<Preview, String>> = content.as_ref().map(|up| {
+    let preview: Option<Result<Preview, String>> = content.as_ref().zip(bytes).map(|(up, b)| {
         convert::preview(
-            std::io::Cursor::new(up.content.clone()),
+            std::io::Cursor::new(b),
             part,
             &fp,
             today_jst(),
