@@ -1,6 +1,7 @@
 //! Command line: clap commands that call the same library functions as the web routes.
 use crate::config::Config;
 use crate::domain::{InsurerKind, InsurerNumber, RuleSettings};
+use crate::store::audit::AuditAction;
 use crate::store::{self, audit, insurers, users, DatabaseUrl};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -422,7 +423,7 @@ fn insurer_command(config: &Config, cmd: InsurerCommand) -> anyhow::Result<()> {
                     insurer: Some(ins.id),
                     user: None,
                     actor: "cli",
-                    action: "insurer.add",
+                    action: AuditAction::InsurerAddCli,
                     target: Some(number.as_str()),
                     detail: None,
                 },
@@ -469,7 +470,7 @@ fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                     insurer: Some(ins.id),
                     user: Some(id),
                     actor: "cli",
-                    action: "user.add",
+                    action: AuditAction::UserAddCli,
                     target: Some(email.as_str()),
                     detail: Some(role.code()),
                 },
@@ -512,11 +513,7 @@ fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
 }
 
 /// Today's date in Japan: every rule counts Japan dates (SPEC §2.1).
-pub fn today_jst() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Tokyo)
-        .date_naive()
-}
+pub use crate::time::today_jst;
 
 fn parse_date_arg(flag: &str, v: Option<&str>) -> anyhow::Result<chrono::NaiveDate> {
     match v {
@@ -701,9 +698,9 @@ fn import_command(config: &Config, cmd: ImportCommand) -> anyhow::Result<ExitCod
             user: None,
             actor: "cli",
             action: if kind == FileKind::Notices {
-                "import.notices"
+                AuditAction::ImportNoticesCli
             } else {
-                "import.registrations"
+                AuditAction::ImportRegistrationsCli
             },
             target: Some(&file_name),
             detail: Some(&format!("batch {}", summary.batch_id)),

@@ -20,6 +20,7 @@ use crate::domain::{
 };
 use crate::gen::{self, GenOptions};
 use crate::ingest::{FileProfile, Profile};
+use crate::store::audit::AuditAction;
 use crate::store::import::{self, Actor, FileKind, ImportSummary, Mode};
 use crate::store::insurers::{self, Insurer, InsurerError};
 use crate::store::notices::{self as notice_store, NoticeFilter, RuleSel};
@@ -150,7 +151,7 @@ fn load_insurer(
                     insurer: Some(i.id),
                     user: None,
                     actor: "demo",
-                    action: "insurer.add",
+                    action: AuditAction::InsurerAddCli,
                     target: Some(demo.number),
                     detail: None,
                 },
@@ -372,7 +373,7 @@ fn ensure_users(
                             insurer: Some(insurer.id),
                             user: Some(id),
                             actor: "demo",
-                            action: "user.add",
+                            action: AuditAction::UserAddCli,
                             target: Some(email.as_str()),
                             detail: Some(role.code()),
                         },
@@ -452,8 +453,8 @@ fn import_file(
             user: None,
             actor: "demo",
             action: match kind {
-                FileKind::Notices => "import.notices",
-                FileKind::Registrations => "import.registrations",
+                FileKind::Notices => AuditAction::ImportNoticesCli,
+                FileKind::Registrations => AuditAction::ImportRegistrationsCli,
             },
             target: Some(&file_name),
             detail: Some(&format!("batch {}", summary.batch_id)),

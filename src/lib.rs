@@ -11,4 +11,5 @@ pub mod mail;
 pub mod reports;
 pub mod store;
 pub mod telemetry;
+pub mod time;
 pub mod web;

@@ -139,7 +139,10 @@ fn bad_rows_are_rejected_with_their_line_and_the_good_rows_load() {
         .unwrap();
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[0].0, 5);
-    let csv = import::rejects_csv(&mut c, ins.id, s.batch_id).unwrap();
+    let csv = regwatch::reports::export::rejects_csv(
+        &regwatch::store::import::rejects(&mut c, ins.id, s.batch_id).unwrap(),
+    )
+    .unwrap();
     assert!(csv.starts_with("\u{feff}".as_bytes()));
     let text = String::from_utf8(csv).unwrap();
     assert!(
@@ -416,7 +419,13 @@ fn no_my_number_reaches_the_database_the_rejects_or_the_logs() {
         &regwatch::domain::InsurerNumber::parse("06123456").unwrap(),
     )
     .unwrap();
-    let rejects = String::from_utf8(import::rejects_csv(&mut c, ins.id, batch).unwrap()).unwrap();
+    let rejects = String::from_utf8(
+        regwatch::reports::export::rejects_csv(
+            &regwatch::store::import::rejects(&mut c, ins.id, batch).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let stored = dump_database(&db, &mut c);
     assert!(
         stored.len() > 100_000,

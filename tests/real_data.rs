@@ -1145,9 +1145,13 @@ fn the_my_number_status_column_is_applied_and_a_disagreeing_number_rejects_the_r
         .select(import_batches::id)
         .first(&mut c)
         .unwrap();
-    let rejects =
-        String::from_utf8(regwatch::store::import::rejects_csv(&mut c, ins.id, batch).unwrap())
-            .unwrap();
+    let rejects = String::from_utf8(
+        regwatch::reports::export::rejects_csv(
+            &regwatch::store::import::rejects(&mut c, ins.id, batch).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     assert!(
         rejects.contains("\n6,") && rejects.contains("\n8,"),
         "{rejects}"

@@ -5,6 +5,7 @@
 //! the staff member sees what it would change before committing it.
 use super::Acting;
 use crate::ingest::{self, convert, FileProfile, Part, Profile};
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::import::{self, Actor, FileKind, ImportError, ImportSummary, Mode};
 use crate::store::profiles::{self, StoredProfile};
@@ -120,7 +121,7 @@ pub fn load_file<S: convert::Source>(
             .unwrap_or_default();
         let (action, detail) = match &r {
             Ok(s) => (
-                "import",
+                AuditAction::Import,
                 format!(
                     "{} batch {}: {}{with_profile}",
                     input.kind.label_ja(),
@@ -130,7 +131,7 @@ pub fn load_file<S: convert::Source>(
             ),
             Err(ImportError::Db(_)) => return Ok(r?),
             Err(e) => (
-                "import_failed",
+                AuditAction::ImportFailed,
                 format!("{}: {e}{with_profile}", input.kind.label_ja()),
             ),
         };
@@ -142,7 +143,7 @@ pub fn load_file<S: convert::Source>(
 fn record(
     conn: &mut DbConn,
     acting: &Acting,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
 ) -> Result<(), diesel::result::Error> {
@@ -198,7 +199,7 @@ pub fn save_part(
         record(
             c,
             acting,
-            "import_profile_save",
+            AuditAction::ImportProfileSave,
             &name,
             &format!("{} の設定を保存", part_label(part)),
         )?;
@@ -217,7 +218,13 @@ pub fn save_toml(
     let profile = Profile::from_toml_str(toml).map_err(|e| ImportsError::Profile(e.to_string()))?;
     write_tx(conn, |c| {
         let id = profiles::save(c, acting.insurer, &name, &profile, &acting.label)?;
-        record(c, acting, "import_profile_save", &name, "TOML から保存")?;
+        record(
+            c,
+            acting,
+            AuditAction::ImportProfileSave,
+            &name,
+            "TOML から保存",
+        )?;
         Ok(id)
     })
 }
@@ -227,7 +234,7 @@ pub fn delete(conn: &mut DbConn, acting: &Acting, id: i64) -> Result<(), Imports
     write_tx(conn, |c| {
         let p = profiles::get(c, acting.insurer, id)?.ok_or(ImportsError::NotFound)?;
         profiles::delete(c, acting.insurer, id)?;
-        record(c, acting, "import_profile_delete", &p.name, "削除")?;
+        record(c, acting, AuditAction::ImportProfileDelete, &p.name, "削除")?;
         Ok(())
     })
 }

@@ -1,6 +1,7 @@
 //! The per-insurer e-mail settings as an admin types them (page form or JSON), checked here once
 //! with Japanese messages, and the weekday names the page shows.
 use super::MailError;
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::insurers::InsurerId;
 use crate::store::mail_settings::{self, MailPrefs};
@@ -137,7 +138,7 @@ pub fn set_reminders(
                 insurer: Some(insurer),
                 user: None,
                 actor,
-                action: "mail_settings_changed",
+                action: AuditAction::MailSettingsChanged,
                 target: None,
                 detail: Some(detail),
             },

@@ -695,7 +695,7 @@ struct Summary {
 
 enum Sink<'w> {
     Jsonl(&'w mut dyn Write),
-    Csv(Box<csv::Writer<&'w mut dyn Write>>),
+    Csv(Box<super::export::CsvExport<&'w mut dyn Write>>),
     /// The table needs column widths, so its rows are kept until the end.
     Table(&'w mut dyn Write, Vec<[String; 12]>),
     Summary(&'w mut dyn Write, Box<Summary>),
@@ -710,9 +710,8 @@ impl<'w> Sink<'w> {
         Ok(match format {
             CheckFormat::Jsonl => Sink::Jsonl(out),
             CheckFormat::Csv => {
-                out.write_all("\u{feff}".as_bytes())?;
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(COLUMNS)?;
+                let mut w = super::export::CsvExport::new(out)?;
+                w.row(COLUMNS)?;
                 Sink::Csv(Box::new(w))
             }
             CheckFormat::Table => Sink::Table(out, Vec::new()),
@@ -740,7 +739,7 @@ impl<'w> Sink<'w> {
         match (self, verdict) {
             (Sink::Jsonl(out), Verdict::Text(start, end)) => out.write_all(&text[start..end]),
             (Sink::Csv(w), Verdict::Cells(cells)) => {
-                w.write_record(*cells).map_err(std::io::Error::other)
+                w.row(cells.iter()).map_err(std::io::Error::other)
             }
             (Sink::Table(_, rows), Verdict::Cells(cells)) => {
                 rows.push(*cells);
@@ -776,7 +775,7 @@ impl<'w> Sink<'w> {
     fn finish(self) -> std::io::Result<()> {
         match self {
             Sink::Jsonl(out) => out.flush(),
-            Sink::Csv(mut w) => w.flush(),
+            Sink::Csv(w) => w.finish()?.flush(),
             Sink::Table(out, rows) => write_table(out, &rows),
             Sink::Summary(out, s) => write_summary(out, &s),
         }

@@ -4,6 +4,7 @@ pub mod cases;
 pub mod check;
 pub mod checklist;
 pub mod dashboard;
+pub mod export;
 pub mod stats;
 pub mod survey;
 pub mod workload;

@@ -902,29 +902,17 @@ fn walk_deadlines(
     }
 }
 
-/// The rejected rows of a batch as CSV (UTF-8 with BOM so Excel opens it): line and reason only,
-/// never row content, so no My Number can be in it.
-pub fn rejects_csv(
+/// The rejected rows of a batch, by line: (line, reason). Reasons never quote row content, so no
+/// My Number can be in them (`reports::export::rejects_csv` writes them for Excel).
+pub fn rejects(
     conn: &mut DbConn,
     insurer_id: super::insurers::InsurerId,
     batch_id: i64,
-) -> Result<Vec<u8>, diesel::result::Error> {
-    let rows: Vec<(i64, String)> = import_rejects::table
+) -> Result<Vec<(i64, String)>, diesel::result::Error> {
+    import_rejects::table
         .filter(import_rejects::insurer_id.eq(insurer_id.0))
         .filter(import_rejects::batch_id.eq(batch_id))
         .order(import_rejects::line.asc())
         .select((import_rejects::line, import_rejects::reason))
-        .load(conn)?;
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let io = |e: csv::Error| diesel::result::Error::SerializationError(Box::new(e));
-        w.write_record(["行", "理由"]).map_err(io)?;
-        for (line, reason) in rows {
-            w.write_record([line.to_string(), reason]).map_err(io)?;
-        }
-        w.flush()
-            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    }
-    Ok(out)
+        .load(conn)
 }

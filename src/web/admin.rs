@@ -1,12 +1,13 @@
 //! Administration: 設定 (the rule settings, with a preview of how many stored deadlines change),
 //! 利用者 (users and roles) and 監査ログ (the audit log). Pages and API.
-use super::auth::{CurrentUser, FormPost, HasCsrf};
+use super::auth::{Csrf, CurrentUser};
 use super::error::{ErrorBody, WebError};
-use super::imports::{json_config, page_args, page_count};
 use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser};
+use super::params::{json_config, page_args, page_count};
 use super::AppState;
 use crate::domain::settings::{Policy, RuleConfig, SettingsError};
 use crate::domain::RuleSettings;
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::import::{preview_deadline_changes, recompute_deadlines};
 use crate::store::insurers;
@@ -248,7 +249,7 @@ async fn save(state: &AppState, user: &CurrentUser, new: RuleSettings) -> Result
                 insurer: Some(iid),
                 user: Some(uid),
                 actor: &actor,
-                action: "settings_changed",
+                action: AuditAction::SettingsChanged,
                 target: None,
                 detail: Some(&detail),
             },
@@ -284,14 +285,6 @@ pub struct SettingsForm {
     registration_dependent: String,
     #[serde(default)]
     registration_loss: String,
-    #[serde(default, skip_serializing)]
-    csrf: String,
-}
-
-impl HasCsrf for SettingsForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 impl SettingsForm {
@@ -308,7 +301,6 @@ impl SettingsForm {
             registration_acquisition: s.registration.days.acquisition.to_string(),
             registration_dependent: s.registration.days.dependent.to_string(),
             registration_loss: s.registration.days.loss.to_string(),
-            csrf: String::new(),
         }
     }
 
@@ -410,7 +402,7 @@ pub async fn settings_preview_submit(
     state: web::Data<AppState>,
     post: PageForm<SettingsForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     user.require(Role::Admin)?;
     let (preview, error) = match form.settings() {
         Ok(s) => (Some(preview(&state, &user, s).await?), None),
@@ -438,7 +430,7 @@ pub async fn settings_submit(
     state: web::Data<AppState>,
     post: PageForm<SettingsForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     user.require(Role::Admin)?;
     match form.settings() {
         Ok(s) => {
@@ -637,7 +629,7 @@ async fn add_user(
                 insurer: Some(iid),
                 user: Some(uid),
                 actor: &actor,
-                action: "user_added",
+                action: AuditAction::UserAdded,
                 target: Some(email.as_str()),
                 detail: Some(role.label_ja()),
             },
@@ -672,7 +664,7 @@ async fn change_role(
                     insurer: Some(iid),
                     user: Some(uid),
                     actor: &actor,
-                    action: "role_changed",
+                    action: AuditAction::RoleChanged,
                     target: Some(&after.email),
                     detail: Some(&detail),
                 },
@@ -706,8 +698,10 @@ async fn render_users(
     let rows: Vec<UserRowView> = list
         .into_iter()
         .map(|b| UserRowView {
-            created_at_jst: super::imports::jst(b.created_at.naive_utc()),
-            locked_until_jst: b.locked_until.map(|t| super::imports::jst(t.naive_utc())),
+            created_at_jst: crate::time::jst_minute(b.created_at.naive_utc()),
+            locked_until_jst: b
+                .locked_until
+                .map(|t| crate::time::jst_minute(t.naive_utc())),
             body: b,
         })
         .collect();
@@ -743,21 +737,13 @@ pub struct NewUserForm {
     #[serde(default)]
     role: String,
     password: SecretString,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for NewUserForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn user_add_submit(
     state: web::Data<AppState>,
     post: PageForm<NewUserForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     user.require(Role::Admin)?;
     match add_user(&state, &user, &form.email, &form.role, form.password).await {
         Ok(_) => Ok(redirect("/users?added=1")),
@@ -773,14 +759,6 @@ pub async fn user_add_submit(
 pub struct RoleForm {
     #[serde(default)]
     role: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for RoleForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn user_role_submit(
@@ -788,7 +766,7 @@ pub async fn user_role_submit(
     path: web::Path<String>,
     post: PageForm<RoleForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     user.require(Role::Admin)?;
     let target = parse_user_id(&path)?;
     match change_role(&state, &user, target, &form.role).await {
@@ -889,49 +867,6 @@ pub async fn api_user_role(
 
 // ---------------------------------------------------------------------------------------------
 // 監査ログ
-
-/// The audited actions with their Japanese names, in the order the filter offers them.
-const ACTIONS: [(&str, &str); 27] = [
-    ("login", "ログイン"),
-    ("login_failed", "ログイン失敗"),
-    ("login_locked", "ログイン失敗（ロック中）"),
-    ("password_changed", "パスワード変更"),
-    ("view_notice", "案件の閲覧"),
-    ("export_notices", "案件一覧の出力"),
-    ("import", "ファイルの取込"),
-    ("import_failed", "ファイルの取込（失敗）"),
-    ("import.notices", "届書の取込（CLI）"),
-    ("import.registrations", "登録結果の取込（CLI）"),
-    ("letters_generated", "お知らせの作成"),
-    ("letter_previewed", "お知らせの見本表示"),
-    ("certificate_issued", "資格確認書の交付記録"),
-    ("letter_sender_changed", "お知らせ差出人の変更"),
-    ("employer_updated", "事業所・所属所の連絡先の変更"),
-    ("settings_changed", "設定の変更"),
-    ("mail_settings_changed", "メール設定の変更"),
-    ("mail.retry", "メールの再送"),
-    ("mail.hold", "メールの保留"),
-    ("mail.release", "メールの保留解除"),
-    ("mail.cancel", "メールの取消"),
-    (
-        "employer_unsubscribed",
-        "事業所の配信停止（メール内のリンク）",
-    ),
-    ("user_added", "利用者の追加"),
-    ("role_changed", "役割の変更"),
-    ("user.add", "利用者の追加（CLI）"),
-    ("insurer.add", "保険者の登録（CLI）"),
-    ("logout", "ログアウト"),
-];
-
-/// Japanese name of an audited action (an action this version does not know shows its code).
-pub fn action_label(action: &str) -> &str {
-    ACTIONS
-        .iter()
-        .find(|(code, _)| *code == action)
-        .map(|(_, label)| *label)
-        .unwrap_or(action)
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditItem {
@@ -1038,7 +973,7 @@ async fn audit_list(
                 .format("%Y-%m-%d %H:%M:%S")
                 .to_string(),
             actor,
-            action_label: action_label(&action).to_string(),
+            action_label: AuditAction::label_of(&action).to_string(),
             action,
             target,
             detail,
@@ -1067,9 +1002,9 @@ pub async fn audit_page_view(
     ctx.insert("action", &q.action.clone().unwrap_or_default());
     ctx.insert(
         "actions",
-        &ACTIONS
+        &AuditAction::ALL
             .iter()
-            .map(|(code, label)| (code.to_string(), label.to_string()))
+            .map(|a| (a.code(), a.label_ja()))
             .collect::<Vec<_>>(),
     );
     Ok(html(&state, "pages/audit.html", &ctx)?)

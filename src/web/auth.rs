@@ -218,34 +218,63 @@ impl FromRequest for CurrentUser {
     }
 }
 
-/// A form's fields that carry the CSRF token.
-pub trait HasCsrf {
-    fn csrf(&self) -> &str;
-}
-
-/// A url-encoded form post by a signed-in user, with its CSRF token checked.
-pub struct FormPost<T> {
+/// A url-encoded form post by a signed-in user whose `csrf` field matches the session's token.
+/// The token is read from the body beside the form, so form types carry only their own fields.
+pub struct Csrf<T> {
     pub user: CurrentUser,
     pub form: T,
 }
 
-impl<T> FromRequest for FormPost<T>
+/// Largest url-encoded form body (the longest forms are the checklist and the profile editor).
+const FORM_LIMIT: usize = 256 * 1024;
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T> FromRequest for Csrf<T>
 where
-    T: serde::de::DeserializeOwned + HasCsrf + 'static,
+    T: serde::de::DeserializeOwned + 'static,
 {
     type Error = WebError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let form = web::Form::<T>::from_request(&req, payload);
+        let url_encoded = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
             let user = authenticate(req).await?;
-            let form = form
-                .await
-                .map_err(|e| WebError::BadRequest(format!("フォームの内容を読み取れません: {e}")))?
-                .into_inner();
-            user.check_csrf(form.csrf())?;
-            Ok(FormPost { user, form })
+            if !url_encoded {
+                return Err(WebError::BadRequest(
+                    "フォームは application/x-www-form-urlencoded で送ってください".into(),
+                ));
+            }
+            let body = body.await.map_err(|e| {
+                WebError::BadRequest(format!("フォームの内容を読み取れません: {e}"))
+            })?;
+            if body.len() > FORM_LIMIT {
+                return Err(WebError::BadRequest(format!(
+                    "フォームが大きすぎます（{} KB まで）",
+                    FORM_LIMIT / 1024
+                )));
+            }
+            let token: CsrfField = serde_urlencoded::from_bytes(&body).map_err(|e| {
+                WebError::BadRequest(format!("フォームの内容を読み取れません: {e}"))
+            })?;
+            user.check_csrf(&token.csrf)?;
+            let form = serde_urlencoded::from_bytes::<T>(&body).map_err(|e| {
+                WebError::BadRequest(format!("フォームの内容を読み取れません: {e}"))
+            })?;
+            Ok(Csrf { user, form })
         })
     }
 }

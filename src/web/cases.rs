@@ -6,6 +6,7 @@ use super::AppState;
 use crate::domain::{MyNumberStatus, NoticeKind, Status};
 use crate::reports::cases::{export_cells, NoticeItem, EXPORT_HEADERS};
 use crate::reports::dashboard::{self, Dashboard};
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::insurers::Insurer;
 use crate::store::notices::{self, NoticeDbId, NoticeFilter, RuleSel, Sort};
@@ -54,7 +55,7 @@ struct Period {
 }
 
 fn period(q: &DashboardQuery) -> Result<Period, WebError> {
-    let today = crate::cli::today_jst();
+    let today = crate::time::today_jst();
     let as_of = blank(&q.as_of)
         .map(|v| parse_date("as_of", v))
         .transpose()?
@@ -199,7 +200,7 @@ pub(crate) fn filter_of(
     let as_of = blank(&q.as_of)
         .map(|v| parse_date("as_of", v))
         .transpose()?
-        .unwrap_or_else(crate::cli::today_jst);
+        .unwrap_or_else(crate::time::today_jst);
     let mut f = NoticeFilter::new(as_of);
     if let Some(s) = blank(&q.status) {
         f.status = Some(Status::parse(s).ok_or_else(|| {
@@ -356,7 +357,7 @@ pub async fn notices_page(
             .map(|(_, code, label)| (code.to_string(), label.to_string()))
             .collect::<Vec<_>>(),
     );
-    let today = crate::cli::today_jst();
+    let today = crate::time::today_jst();
     let months: Vec<String> = (0..24)
         .map(|i| {
             let m = today - Months::new(i);
@@ -423,7 +424,7 @@ async fn export(
                 insurer: Some(iid),
                 user: Some(uid),
                 actor: &email,
-                action: "export_notices",
+                action: AuditAction::ExportNotices,
                 target: None,
                 detail: Some(&detail),
             },
@@ -450,18 +451,11 @@ async fn export(
 }
 
 fn csv_bytes(cells: &[[String; 17]]) -> Result<Vec<u8>, WebError> {
-    let mut out = vec![0xEF, 0xBB, 0xBF];
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(EXPORT_HEADERS)
-            .map_err(|e| WebError::Internal(e.into()))?;
-        for row in cells {
-            w.write_record(row)
-                .map_err(|e| WebError::Internal(e.into()))?;
-        }
-        w.flush().map_err(|e| WebError::Internal(e.into()))?;
-    }
-    Ok(out)
+    crate::reports::export::csv_bytes(
+        EXPORT_HEADERS.iter().map(|h| h.to_string()),
+        cells.iter().map(|r| r.to_vec()),
+    )
+    .map_err(|e| WebError::Internal(e.into()))
 }
 
 fn xlsx_bytes(insurer: &Insurer, cells: &[[String; 17]]) -> Result<Vec<u8>, WebError> {
@@ -592,7 +586,7 @@ async fn detail_for(
         let as_of = blank(&as_of)
             .map(|v| parse_date("as_of", v))
             .transpose()?
-            .unwrap_or_else(crate::cli::today_jst);
+            .unwrap_or_else(crate::time::today_jst);
         let d = notices::get(c, iid, NoticeDbId(id))?.ok_or(WebError::NotFound)?;
         // The case page shows a member's name: personal data, so the view is audited.
         audit::record(
@@ -601,7 +595,7 @@ async fn detail_for(
                 insurer: Some(iid),
                 user: Some(uid),
                 actor: &email,
-                action: "view_notice",
+                action: AuditAction::ViewNotice,
                 target: Some(&d.row.notice_id),
                 detail: None,
             },

@@ -1,10 +1,11 @@
 //! 事業所 (所属所 for 共済): each employer's record on the rules, worst first, and its contacts for
 //! the reminder e-mails (page and API).
-use super::auth::{CurrentUser, FormPost, HasCsrf};
+use super::auth::{Csrf, CurrentUser};
 use super::error::{ErrorBody, WebError};
-use super::imports::{json_config, page_args, page_count};
 use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser};
+use super::params::{json_config, page_args, page_count};
 use super::AppState;
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::employers::{self, EmployerId, EmployerSummary, Figures};
 use crate::store::insurers;
@@ -115,7 +116,7 @@ pub struct EmployerQuery {
 
 fn as_of(v: &Option<String>) -> Result<NaiveDate, WebError> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(crate::cli::today_jst()),
+        None => Ok(crate::time::today_jst()),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
             WebError::BadRequest(format!(
                 "as_of は YYYY-MM-DD 形式の日付で指定してください（指定: {s}）"
@@ -257,7 +258,7 @@ async fn save(
                     insurer: Some(iid),
                     user: Some(uid),
                     actor: &actor,
-                    action: "employer_updated",
+                    action: AuditAction::EmployerUpdated,
                     target: Some(&code),
                     detail: Some(&detail),
                 },
@@ -280,7 +281,7 @@ async fn save_late(
     since: Option<NaiveDate>,
 ) -> Result<(), WebError> {
     user.require(Role::Staff)?;
-    let today = crate::cli::today_jst();
+    let today = crate::time::today_jst();
     if let Some(d) = since.filter(|d| *d > today) {
         return Err(WebError::BadRequest(format!(
             "マイナンバー提出遅延の設定日（{d}）が今日より後です"
@@ -317,7 +318,7 @@ async fn save_late(
                     insurer: Some(iid),
                     user: Some(uid),
                     actor: &actor,
-                    action: "employer_my_number_late",
+                    action: AuditAction::EmployerMyNumberLate,
                     target: Some(&code),
                     detail: Some(&detail),
                 },
@@ -380,7 +381,7 @@ async fn render_detail(
     ctx.insert("opt_out", &opt_out);
     ctx.insert("saved", &saved);
     ctx.insert("error", &form_error.map(|f| f.0));
-    ctx.insert("today", &crate::cli::today_jst().to_string());
+    ctx.insert("today", &crate::time::today_jst().to_string());
     html(state, "pages/employer.html", &ctx)
 }
 
@@ -402,14 +403,6 @@ pub struct EmployerForm {
     contact_emails: String,
     /// A checkbox: present when ticked.
     opt_out: Option<String>,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for EmployerForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn employer_submit(
@@ -418,7 +411,7 @@ pub async fn employer_submit(
     path: web::Path<String>,
     post: PageForm<EmployerForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     let id = parse_id(&path)?;
     user.require(Role::Staff)?;
     let opt_out = form.opt_out.is_some();
@@ -433,7 +426,7 @@ pub async fn employer_submit(
                 &cache,
                 &user,
                 id,
-                crate::cli::today_jst(),
+                crate::time::today_jst(),
                 false,
                 Some((msg, form.contact_emails, opt_out)),
             )
@@ -449,14 +442,6 @@ pub struct LateForm {
     /// A checkbox: present when ticked.
     my_number_late: Option<String>,
     my_number_late_since: Option<String>,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for LateForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// The 「マイナンバー提出遅延」 form of the employer page (staff).
@@ -465,7 +450,7 @@ pub async fn late_submit(
     path: web::Path<String>,
     post: PageForm<LateForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     let id = parse_id(&path)?;
     let since = match form
         .my_number_late_since
@@ -541,7 +526,7 @@ async fn save_address(
                     insurer: Some(iid),
                     user: Some(uid),
                     actor: &actor,
-                    action: "employer_updated",
+                    action: AuditAction::EmployerUpdated,
                     target: Some(&code),
                     detail: Some(detail),
                 },
@@ -558,14 +543,6 @@ pub struct AddressForm {
     postal_code: String,
     #[serde(default)]
     address: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for AddressForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// The postal address form of the employer page (staff).
@@ -574,7 +551,7 @@ pub async fn address_submit(
     path: web::Path<String>,
     post: PageForm<AddressForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     let id = parse_id(&path)?;
     user.require(Role::Staff)?;
     let (postal_code, address) =
@@ -688,7 +665,7 @@ pub async fn api_update(
         ));
     }
     if body.contact_emails.is_some() || body.opt_out.is_some() {
-        let current = one(&state, &cache, &user, id, crate::cli::today_jst()).await?;
+        let current = one(&state, &cache, &user, id, crate::time::today_jst()).await?;
         let emails = employers::parse_contacts(
             &body
                 .contact_emails
@@ -709,7 +686,7 @@ pub async fn api_update(
         save_late(&state, &user, id, late, body.my_number_late_since).await?;
     }
     if body.postal_code.is_some() || body.address.is_some() {
-        let current = one(&state, &cache, &user, id, crate::cli::today_jst()).await?;
+        let current = one(&state, &cache, &user, id, crate::time::today_jst()).await?;
         let (postal_code, address) = parse_address(
             &body
                 .postal_code
@@ -721,7 +698,7 @@ pub async fn api_update(
         .map_err(WebError::BadRequest)?;
         save_address(&state, &user, id, postal_code, address).await?;
     }
-    Ok(HttpResponse::Ok().json(one(&state, &cache, &user, id, crate::cli::today_jst()).await?))
+    Ok(HttpResponse::Ok().json(one(&state, &cache, &user, id, crate::time::today_jst()).await?))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

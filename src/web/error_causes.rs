@@ -1,10 +1,11 @@
 //! 要因分析: the insurer's table of intermediate-server error codes and their causes — the form
 //! on the 要因分析 page and `GET`/`PUT /api/v1/analysis/error-causes`. Every change is audited.
-use super::auth::{CurrentUser, HasCsrf};
+use super::auth::CurrentUser;
 use super::error::{ErrorBody, WebError};
 use super::pages::{db, redirect, PageError, PageForm};
 use super::AppState;
 use crate::reports::analysis::Cause;
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::error_causes;
 use crate::store::users::Role;
@@ -84,7 +85,7 @@ fn save(c: &mut DbConn, user: &CurrentUser, entries: &[ErrorCauseEntry]) -> Resu
                 insurer: Some(user.insurer_id),
                 user: Some(user.user_id),
                 actor: &user.email,
-                action: "error_causes_set",
+                action: AuditAction::ErrorCausesSet,
                 target: Some("要因分析のエラーコード"),
                 detail: Some(&detail),
             },
@@ -97,12 +98,6 @@ fn save(c: &mut DbConn, user: &CurrentUser, entries: &[ErrorCauseEntry]) -> Resu
 #[derive(Deserialize)]
 #[serde(transparent)]
 pub struct ErrorCauseForm(HashMap<String, String>);
-
-impl HasCsrf for ErrorCauseForm {
-    fn csrf(&self) -> &str {
-        self.0.get("csrf").map_or("", String::as_str)
-    }
-}
 
 pub async fn form_submit(
     state: web::Data<AppState>,

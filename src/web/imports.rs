@@ -10,19 +10,20 @@ use super::pages::{base_context, db, html, insurer_of, redirect, PageError, Page
 use super::AppState;
 
 use super::pages::{CsrfOnly, PageForm};
+use super::params::{page_args, page_count};
 use crate::app::imports::{self as app, ImportsError};
 use crate::app::Acting;
-use crate::cli::today_jst;
 use crate::store::batches::{self, BatchId, BatchRow};
 use crate::store::import::{self, FileKind, ImportError, ImportSummary, Mode};
 use crate::store::profiles::{self, StoredProfile};
 use crate::store::users::Role;
+use crate::time::{jst_minute as jst, today_jst};
 use actix_multipart::form::{Limits, MultipartCollect, MultipartForm, MultipartFormConfig, State};
 use actix_multipart::{Field, MultipartError};
 use actix_web::body::{BodyStream, MessageBody};
 use actix_web::http::{header, StatusCode};
 use actix_web::{guard, web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -40,53 +41,6 @@ const SPOOL_BUFFER: usize = 1 << 20;
 const REJECTS_SHOWN: i64 = 1000;
 const DEFAULT_PER_PAGE: i64 = 50;
 const MAX_PER_PAGE: i64 = 500;
-
-// ---------------------------------------------------------------------------------------------
-// Helpers shared by the areas in this folder
-
-/// A stored UTC time as Japan time for pages.
-pub(super) fn jst(t: NaiveDateTime) -> String {
-    (t + chrono::Duration::hours(9))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
-/// `page` and `per_page` of a list query: 1-based, `per_page` capped at `max`.
-pub(super) fn page_args(
-    page: &Option<String>,
-    per_page: &Option<String>,
-    default: i64,
-    max: i64,
-) -> Result<(i64, i64), WebError> {
-    let int = |field: &str, v: &Option<String>, d: i64| -> Result<i64, WebError> {
-        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => Ok(d),
-            Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                WebError::BadRequest(format!(
-                    "{field} は 1 以上の整数で指定してください（指定: {s}）"
-                ))
-            }),
-        }
-    };
-    Ok((
-        int("page", page, 1)?,
-        int("per_page", per_page, default)?.min(max),
-    ))
-}
-
-/// JSON bodies that do not parse get the usual JSON error body (actix's default is plain text).
-pub(super) fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(256 * 1024)
-        .error_handler(|e, _| {
-            WebError::BadRequest(format!("JSON の内容を読み取れません（{e}）")).into()
-        })
-}
-
-/// Pages of a list of `total` rows.
-pub(super) fn page_count(total: i64, per_page: i64) -> i64 {
-    ((total + per_page - 1) / per_page.max(1)).max(1)
-}
 
 fn parse_id(s: &str) -> Result<BatchId, WebError> {
     s.parse::<i64>()
@@ -1083,7 +1037,8 @@ async fn rejects_download(
     let iid = user.insurer_id;
     let bytes = db(state, move |c| {
         batches::get(c, iid, id)?.ok_or(WebError::NotFound)?;
-        Ok(import::rejects_csv(c, iid, id.0)?)
+        let rows = import::rejects(c, iid, id.0)?;
+        crate::reports::export::rejects_csv(&rows).map_err(|e| WebError::Internal(e.into()))
     })
     .await?;
     Ok(HttpResponse::Ok()

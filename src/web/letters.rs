@@ -4,11 +4,11 @@
 //!
 //! Viewers may preview; generating letters and recording 資格確認書 needs the staff role, changing
 //! the sender fields the admin role. Every query is scoped to the caller's insurer.
-use super::auth::{CurrentUser, FormPost, HasCsrf};
+use super::auth::{Csrf, CurrentUser};
 use super::cases::{filter_of, NoticeQuery};
 use super::error::{ErrorBody, WebError};
-use super::imports::{json_config, jst};
 use super::pages::{base_context, db, html, redirect, PageError, PageForm, PageUser};
+use super::params::json_config;
 use super::AppState;
 use crate::letters::pdf::{PdfError, Printer};
 use crate::letters::{
@@ -16,6 +16,7 @@ use crate::letters::{
     Sender, Variant,
 };
 use crate::reports::cases::NoticeItem;
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::insurers::{self, Insurer};
 use crate::store::letters::{
@@ -24,6 +25,7 @@ use crate::store::letters::{
 use crate::store::notices::{self, NoticeDbId};
 use crate::store::users::Role;
 use crate::store::DbConn;
+use crate::time::jst_minute as jst;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse, ResponseError};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -449,7 +451,7 @@ async fn produce(state: &AppState, user: &CurrentUser, job: Job) -> Result<Produ
                     insurer: Some(iid),
                     user: who.user,
                     actor: &who.label,
-                    action: "letters_generated",
+                    action: AuditAction::LettersGenerated,
                     target: audit_target.as_deref(),
                     detail: Some(&detail),
                 },
@@ -480,7 +482,7 @@ fn audit_preview(
             insurer: Some(user.insurer_id),
             user: Some(user.user_id),
             actor: &user.email,
-            action: "letter_previewed",
+            action: AuditAction::LetterPreviewed,
             target,
             detail: Some(detail),
         },
@@ -593,7 +595,7 @@ pub async fn api_letter(
     let id = parse_notice(&id)?;
     let kind = parse_kind_path(&kind)?;
     let format = Format::parse(&q.format)?;
-    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::cli::today_jst);
+    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::time::today_jst);
     Ok(
         one_letter(&state, &user, id, kind, format, date, flag(&q.again))
             .await?
@@ -612,7 +614,7 @@ pub async fn letter_page(
     let (id, kind) = path.into_inner();
     let id = parse_notice(&id)?;
     let kind = parse_kind_path(&kind)?;
-    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::cli::today_jst);
+    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::time::today_jst);
     let u = user.clone();
     let (ins, sender, notice_id, prepared, last) = db(&state, move |c| {
         let ins = insurer(c, &u)?;
@@ -659,7 +661,7 @@ pub async fn letter_preview(
     let (id, kind) = path.into_inner();
     let id = parse_notice(&id)?;
     let kind = parse_kind_path(&kind)?;
-    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::cli::today_jst);
+    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::time::today_jst);
     let u = user.clone();
     let tera = state.tera.clone();
     let r = db(&state, move |c| {
@@ -689,14 +691,6 @@ pub struct GenerateForm {
     date: Option<String>,
     /// Set by the confirmation step: produce it again.
     again: Option<String>,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for GenerateForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// The generate buttons of the preview page (staff).
@@ -705,12 +699,12 @@ pub async fn letter_submit(
     path: web::Path<(String, String)>,
     post: PageForm<GenerateForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     let (id, kind) = path.into_inner();
     let id = parse_notice(&id)?;
     let kind = parse_kind_path(&kind)?;
     let format = Format::parse(&form.format)?;
-    let date = parse_day("date", &form.date)?.unwrap_or_else(crate::cli::today_jst);
+    let date = parse_day("date", &form.date)?.unwrap_or_else(crate::time::today_jst);
     match one_letter(&state, &user, id, kind, format, date, flag(&form.again)).await {
         Ok(p) => Ok(p.response()),
         Err(LetterError::AlreadyProduced {
@@ -795,7 +789,7 @@ async fn issue(
     valid_until: Option<NaiveDate>,
 ) -> Result<CertificateRow, WebError> {
     user.require(Role::Staff)?;
-    let today = crate::cli::today_jst();
+    let today = crate::time::today_jst();
     let issued_on = issued_on.unwrap_or(today);
     let valid_until = valid_until.unwrap_or_else(|| latest_valid_until(issued_on));
     let iid = user.insurer_id;
@@ -815,7 +809,7 @@ async fn issue(
                     insurer: Some(iid),
                     user: who.user,
                     actor: &who.label,
-                    action: "certificate_issued",
+                    action: AuditAction::CertificateIssued,
                     target: Some(&s.facts.notice_id),
                     detail: Some(&detail),
                 },
@@ -858,14 +852,6 @@ pub async fn api_issue(
 pub struct IssueForm {
     issued_on: Option<String>,
     valid_until: Option<String>,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for IssueForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn issue_submit(
@@ -873,7 +859,7 @@ pub async fn issue_submit(
     path: web::Path<String>,
     post: PageForm<IssueForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     let id = parse_notice(&path)?;
     let result = async {
         let issued_on = parse_day("交付日", &form.issued_on)?;
@@ -1010,7 +996,7 @@ async fn notice_letters(
     let u = user.clone();
     db(state, move |c| {
         let ins = insurer(c, &u)?;
-        let today = crate::cli::today_jst();
+        let today = crate::time::today_jst();
         let n = notices::get(c, ins.id, id)?.ok_or(WebError::NotFound)?;
         let required = n.row.evaluate(&ins.rules, today).ex_officio_required;
         let certs = store::certificates_of(c, ins.id, id)?;
@@ -1069,7 +1055,7 @@ pub async fn case_context(
     ctx: &mut tera::Context,
 ) -> Result<(), WebError> {
     let body = notice_letters(state, user, NoticeDbId(id)).await?;
-    let today = crate::cli::today_jst();
+    let today = crate::time::today_jst();
     ctx.insert("letters", &body);
     ctx.insert("cert_today", &today.to_string());
     ctx.insert("sent_today", &today.to_string());
@@ -1198,7 +1184,7 @@ fn prepare_bulk(
     let mut issued = 0;
     if let (LetterKind::Certificate, Some(until)) = (kind, issue_until) {
         letters::check_validity(date, until).map_err(|e| WebError::BadRequest(e.to_string()))?;
-        let today = crate::cli::today_jst();
+        let today = crate::time::today_jst();
         let who = by(user);
         issued = crate::store::write_tx(c, |c| {
             let subjects = store::letter_subjects(c, ins.id, &ids)?;
@@ -1222,7 +1208,7 @@ fn prepare_bulk(
                         insurer: Some(ins.id),
                         user: who.user,
                         actor: &who.label,
-                        action: "certificate_issued",
+                        action: AuditAction::CertificateIssued,
                         target: None,
                         detail: Some(&detail),
                     },
@@ -1363,7 +1349,7 @@ pub async fn api_bulk(
     let b = body.into_inner();
     let kind = parse_kind_field(&Some(b.kind))?;
     let format = Format::parse(&b.format)?;
-    let date = b.date.unwrap_or_else(crate::cli::today_jst);
+    let date = b.date.unwrap_or_else(crate::time::today_jst);
     Ok(bulk_generate(
         &state,
         &user,
@@ -1393,7 +1379,7 @@ pub async fn bulk_page(
         None => LetterKind::RegistrationPeriod,
         Some(_) => parse_kind_field(&q.kind)?,
     };
-    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::cli::today_jst);
+    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::time::today_jst);
     let u = user.clone();
     let filter = q.filter.clone();
     let again = flag(&q.again);
@@ -1458,7 +1444,7 @@ pub async fn bulk_preview(
     let user = user.0;
     let q = q.into_inner();
     let kind = parse_kind_field(&q.kind)?;
-    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::cli::today_jst);
+    let date = parse_day("date", &q.date)?.unwrap_or_else(crate::time::today_jst);
     let u = user.clone();
     let tera = state.tera.clone();
     let body = db(&state, move |c| {
@@ -1505,24 +1491,16 @@ pub struct BulkForm {
     issue_valid_until: Option<String>,
     /// Ticked: include the notices that already have this letter.
     again: Option<String>,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for BulkForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn bulk_submit(
     state: web::Data<AppState>,
     post: PageForm<BulkForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     let kind = parse_kind_field(&form.kind)?;
     let format = Format::parse(&form.format)?;
-    let date = parse_day("date", &form.date)?.unwrap_or_else(crate::cli::today_jst);
+    let date = parse_day("date", &form.date)?.unwrap_or_else(crate::time::today_jst);
     let issue_until = if form.issue.is_some() {
         Some(
             parse_day("有効期限", &form.issue_valid_until)?
@@ -1573,7 +1551,7 @@ async fn render_index(
         let ins = insurer(c, &u)?;
         let stored = store::sender_fields(c, ins.id)?;
         let runs = store::recent_runs(c, ins.id, 50)?;
-        let today = crate::cli::today_jst();
+        let today = crate::time::today_jst();
         let from = today
             .checked_sub_months(chrono::Months::new(12))
             .unwrap_or(today);
@@ -1637,14 +1615,6 @@ pub struct SenderForm {
     issuer_word: String,
     #[serde(default)]
     representative: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for SenderForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 fn opt_text(s: &str, max: usize, field: &str) -> Result<Option<String>, String> {
@@ -1660,7 +1630,7 @@ pub async fn sender_submit(
     state: web::Data<AppState>,
     post: PageForm<SenderForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     user.require(Role::Admin)?;
     let parsed = (|| -> Result<SenderFields, String> {
         Ok(SenderFields {
@@ -1697,7 +1667,7 @@ pub async fn sender_submit(
                     insurer: Some(iid),
                     user: who.user,
                     actor: &who.label,
-                    action: "letter_sender_changed",
+                    action: AuditAction::LetterSenderChanged,
                     target: None,
                     detail: None,
                 },
@@ -1739,7 +1709,7 @@ async fn download(
                     insurer: Some(u.insurer_id),
                     user: Some(u.user_id),
                     actor: &u.email,
-                    action: "letter_downloaded",
+                    action: AuditAction::LetterDownloaded,
                     target: Some(&notice),
                     detail: Some(&format!(
                         "作成番号 {} の文書（文書番号 {}、{}）を再ダウンロード",
@@ -1833,7 +1803,7 @@ async fn mark_sent(
     sent_on: Option<NaiveDate>,
 ) -> Result<LetterRecordBody, LetterError> {
     user.require(Role::Staff)?;
-    let today = crate::cli::today_jst();
+    let today = crate::time::today_jst();
     let sent_on = sent_on.unwrap_or(today);
     let who = by(user);
     let iid = user.insurer_id;
@@ -1878,7 +1848,7 @@ async fn mark_sent(
                     insurer: Some(iid),
                     user: who.user,
                     actor: &who.label,
-                    action: "letter_sent",
+                    action: AuditAction::LetterSent,
                     target: Some(&notice),
                     detail: Some(&format!(
                         "{title}（文書番号 {}、発行日 {}）を {sent_on} に発送済",
@@ -1925,14 +1895,6 @@ pub async fn api_sent(
 #[derive(Deserialize)]
 pub struct SentForm {
     sent_on: Option<String>,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for SentForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// The 発送済 button of the case page.
@@ -1941,7 +1903,7 @@ pub async fn sent_submit(
     path: web::Path<String>,
     post: PageForm<SentForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     let id = parse_letter(&path)?;
     let sent_on = parse_day("発送日", &form.sent_on)?;
     match mark_sent(&state, &user, id, sent_on).await {

@@ -1,13 +1,14 @@
 //! The e-mail outbox pages: 送信予定 (queued, with a preview as the employer will see it),
 //! 送信履歴 (sent), 失敗 (retrying and dead, with the last error). Staff may retry, hold, release
 //! or cancel a message; every action is audited. Scoped to the caller's insurer.
-use super::auth::{CurrentUser, FormPost, HasCsrf};
+use super::auth::{Csrf, CurrentUser};
 use super::error::{ErrorBody, WebError};
-use super::imports::json_config;
 use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser};
+use super::params::json_config;
 use super::AppState;
 use crate::mail::prefs::{self, PrefsInput, WEEKDAYS_JA};
 use crate::mail::transport::MailSettings;
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::employers::EmployerId;
 use crate::store::mail_settings::{self, MailPrefs};
@@ -178,14 +179,6 @@ pub async fn message_page(
 #[derive(Deserialize)]
 pub struct ActionForm {
     action: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for ActionForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 fn parse_action(a: &str) -> Result<Action, WebError> {
@@ -218,7 +211,12 @@ async fn act(
     user.require(Role::Staff)?;
     let action = parse_action(action_code)?;
     let (ins, uid, email) = (user.insurer_id, user.user_id, user.email.clone());
-    let code = action_code.trim().to_string();
+    let audited = match action {
+        Action::Retry => AuditAction::MailRetry,
+        Action::Hold => AuditAction::MailHold,
+        Action::Release => AuditAction::MailRelease,
+        Action::Cancel => AuditAction::MailCancel,
+    };
     let (applied, row) = db(state, move |c| {
         crate::store::write_tx(c, |c| {
             if outbox::get(c, ins, id)?.is_none() {
@@ -232,7 +230,7 @@ async fn act(
                         insurer: Some(ins),
                         user: Some(uid),
                         actor: &email,
-                        action: &format!("mail.{code}"),
+                        action: audited,
                         target: Some(&format!("outbox:{}", id.0)),
                         detail: None,
                     },
@@ -257,7 +255,7 @@ pub async fn message_action(
     path: web::Path<String>,
     post: PageForm<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     let id = parse_id(&path)?;
     act(&state, &user, id, &form.action).await?;
     Ok(redirect(&format!("/mail/{}?done=1", id.0)))
@@ -500,7 +498,7 @@ async fn save_prefs(state: &AppState, user: &CurrentUser, new: MailPrefs) -> Res
                     insurer: Some(iid),
                     user: Some(uid),
                     actor: &actor,
-                    action: "mail_settings_changed",
+                    action: AuditAction::MailSettingsChanged,
                     target: None,
                     detail: Some(&detail),
                 },
@@ -537,14 +535,6 @@ pub struct MailSettingsForm {
     digest_weekday: String,
     #[serde(default)]
     schedule_hour: String,
-    #[serde(default, skip_serializing)]
-    csrf: String,
-}
-
-impl HasCsrf for MailSettingsForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 impl MailSettingsForm {
@@ -557,7 +547,6 @@ impl MailSettingsForm {
             reminders_enabled: p.reminders_enabled.then(|| "on".into()),
             digest_weekday: p.digest_weekday.to_string(),
             schedule_hour: p.schedule_hour.map(|h| h.to_string()).unwrap_or_default(),
-            csrf: String::new(),
         }
     }
     fn prefs(&self) -> Result<MailPrefs, String> {
@@ -632,7 +621,7 @@ pub async fn settings_submit(
     state: web::Data<AppState>,
     post: PageForm<MailSettingsForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     user.require(Role::Admin)?;
     match form.prefs() {
         Ok(p) => {
@@ -795,7 +784,7 @@ async fn load_preview(
 
 fn preview_date(q: &PreviewQuery) -> Result<chrono::NaiveDate, WebError> {
     match q.as_of.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(crate::cli::today_jst()),
+        None => Ok(crate::time::today_jst()),
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
             WebError::BadRequest(format!(
                 "基準日「{s}」は YYYY-MM-DD の形式で入力してください"
@@ -929,7 +918,7 @@ pub async fn unsubscribe_post(
                         insurer: Some(ins),
                         user: None,
                         actor: "事業所（メールの配信停止リンク）",
-                        action: "employer_unsubscribed",
+                        action: AuditAction::EmployerUnsubscribed,
                         target: Some(&target),
                         detail: Some("RFC 8058 one-click"),
                     },

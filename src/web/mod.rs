@@ -13,6 +13,7 @@ pub mod imports;
 pub mod letters;
 pub mod mail;
 pub mod pages;
+pub mod params;
 pub mod profiles;
 pub mod staffing;
 pub mod survey;

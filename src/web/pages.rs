@@ -1,7 +1,8 @@
 //! Server-rendered pages (Japanese): the shared page context, page errors, sign-in and sign-out.
-use super::auth::{self, CurrentUser, FormPost, HasCsrf, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::auth::{self, Csrf, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use super::error::WebError;
 use super::AppState;
+use crate::store::audit::AuditAction;
 use crate::store::insurers::{self, Insurer};
 use crate::store::sessions::{self, LoginError};
 use crate::store::users::Role;
@@ -91,16 +92,16 @@ impl FromRequest for PageUser {
 }
 
 /// A form post from a page; errors render as pages.
-pub struct PageForm<T>(pub FormPost<T>);
+pub struct PageForm<T>(pub Csrf<T>);
 
 impl<T> FromRequest for PageForm<T>
 where
-    T: serde::de::DeserializeOwned + HasCsrf + 'static,
+    T: serde::de::DeserializeOwned + 'static,
 {
     type Error = PageError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let fut = FormPost::<T>::from_request(req, payload);
+        let fut = Csrf::<T>::from_request(req, payload);
         Box::pin(async move { fut.await.map(PageForm).map_err(PageError) })
     }
 }
@@ -312,14 +313,14 @@ pub async fn sign_in(
             })
         };
         let (action, user, insurer) = match &r {
-            Ok(u) => ("login", Some(u.user_id), Some(u.insurer_id)),
+            Ok(u) => (AuditAction::Login, Some(u.user_id), Some(u.insurer_id)),
             Err(LoginError::Locked { .. }) => {
                 let (u, i) = known()?;
-                ("login_locked", u, i)
+                (AuditAction::LoginLocked, u, i)
             }
             Err(_) => {
                 let (u, i) = known()?;
-                ("login_failed", u, i)
+                (AuditAction::LoginFailed, u, i)
             }
         };
         if !matches!(r, Err(LoginError::Db(_))) {
@@ -347,16 +348,7 @@ pub async fn sign_in(
 }
 
 #[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+pub struct CsrfOnly {}
 
 /// Signs out: the session is revoked server side and the cookie cleared.
 pub async fn logout(
@@ -376,14 +368,6 @@ pub struct PasswordForm {
     current: SecretString,
     new: SecretString,
     confirm: SecretString,
-    #[serde(default)]
-    csrf: String,
-}
-
-impl HasCsrf for PasswordForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn account_page(
@@ -401,7 +385,7 @@ pub async fn password_submit(
     post: PageForm<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
     use secrecy::ExposeSecret;
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     let insurer = insurer_of(&state, &user).await?;
     let mut ctx = base_context(&user, &insurer, "account");
     if form.new.expose_secret() != form.confirm.expose_secret() {
@@ -420,7 +404,7 @@ pub async fn password_submit(
                     insurer: Some(iid),
                     user: Some(uid),
                     actor: &email,
-                    action: "password_changed",
+                    action: AuditAction::PasswordChanged,
                     target: None,
                     detail: None,
                 },

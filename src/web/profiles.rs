@@ -1,19 +1,19 @@
 //! 取込プロファイル (SPEC §3.1): the editor on the import page (a sample file, its sheet and
 //! header row, a column for each field with suggestions, code values, the first 20 rows as the
 //! import will read them), TOML export and import, and `/api/v1/import-profiles`.
-use super::auth::{CurrentUser, HasCsrf};
+use super::auth::CurrentUser;
 use super::error::{ErrorBody, WebError};
 use super::imports::{receive, UploadError};
 use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser};
 use super::AppState;
 use crate::app::imports::{self as app, ImportsError};
 use crate::app::Acting;
-use crate::cli::today_jst;
 use crate::ingest::convert::{self, Preview, Sample};
 use crate::ingest::profile::suggest_field;
 use crate::ingest::{FileProfile, Part};
 use crate::store::profiles::{self, StoredProfile};
 use crate::store::users::Role;
+use crate::time::today_jst;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -449,12 +449,6 @@ pub async fn sample_page(
 #[serde(transparent)]
 pub struct EditorForm(HashMap<String, String>);
 
-impl HasCsrf for EditorForm {
-    fn csrf(&self) -> &str {
-        self.0.get("csrf").map_or("", String::as_str)
-    }
-}
-
 /// `POST /imports/profiles/save`: saves the part being edited under the name.
 pub async fn save_page(
     state: web::Data<AppState>,
@@ -551,15 +545,8 @@ pub async fn export_page(
 #[derive(Deserialize)]
 pub struct ImportTomlForm {
     #[serde(default)]
-    csrf: String,
     name: String,
     toml: String,
-}
-
-impl HasCsrf for ImportTomlForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// `POST /imports/profiles/import`: a whole profile from TOML text, under a name.

@@ -1,10 +1,11 @@
 //! Staffing for 資格届 (checklist 2-②): the form on the 要因分析 page and
 //! `GET/PUT /api/v1/analysis/staffing`. Every change is audited.
-use super::auth::{CurrentUser, HasCsrf};
+use super::auth::CurrentUser;
 use super::error::WebError;
 use super::pages::{db, redirect, PageError, PageForm};
 use super::AppState;
 use crate::domain::staffing::{self as rules, StaffingPeriod};
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::staffing::{self as store, StaffingEntry};
 use crate::store::users::Role;
@@ -57,7 +58,7 @@ pub(super) fn views(
 fn audit_change(
     c: &mut DbConn,
     user: &CurrentUser,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
 ) -> Result<(), WebError> {
@@ -94,19 +95,12 @@ fn bad(e: rules::StaffingError) -> WebError {
 #[derive(Deserialize)]
 pub struct StaffingForm {
     #[serde(default)]
-    csrf: String,
     period: String,
     /// Blank removes the period's figure.
     #[serde(default)]
     staff: String,
     #[serde(default)]
     note: String,
-}
-
-impl HasCsrf for StaffingForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// Sets (or, with a blank head count, removes) one month's or one week's staffing.
@@ -130,7 +124,7 @@ pub async fn staffing_submit(
             let detail = staff
                 .map(|s| format!("{s} 人"))
                 .unwrap_or_else(|| "削除".into());
-            audit_change(c, &user, "staffing_set", &period.code(), &detail)?;
+            audit_change(c, &user, AuditAction::StaffingSet, &period.code(), &detail)?;
         }
         Ok(())
     })
@@ -217,7 +211,7 @@ pub async fn api_put(
             .map(|(p, s, _)| format!("{} {s} 人", p.code()))
             .collect::<Vec<_>>()
             .join("、");
-        audit_change(c, &user, "staffing_replace", "staffing", &detail)?;
+        audit_change(c, &user, AuditAction::StaffingReplace, "staffing", &detail)?;
         views(c, user.insurer_id)
     })
     .await?;
@@ -228,7 +222,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/analysis/staffing", web::post().to(staffing_submit))
         .service(
             web::resource("/api/v1/analysis/staffing")
-                .app_data(super::imports::json_config())
+                .app_data(super::params::json_config())
                 .route(web::get().to(api_get))
                 .route(web::put().to(api_put)),
         );

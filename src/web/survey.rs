@@ -1,6 +1,6 @@
 //! 改善計画 checklist, 要因分析 and the MHLW follow-up survey (seed 002 別添1–3): pages, the JSON
 //! API and the xlsx/CSV exports, all over the same views.
-use super::auth::{CurrentUser, FormPost, HasCsrf};
+use super::auth::{Csrf, CurrentUser};
 use super::error::WebError;
 use super::pages::{base_context, db, html, redirect, PageError, PageForm, PageUser};
 use super::AppState;
@@ -8,6 +8,7 @@ use crate::domain::InsurerKind;
 use crate::reports::analysis::{self, Analysis, Cause};
 use crate::reports::checklist::{self, ChecklistAnswer};
 use crate::reports::survey::{self as followup, SurveyFacts};
+use crate::store::audit::AuditAction;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::insurers::Insurer;
 use crate::store::survey::{self as store, NewAction, PlanActionRow, PlanReviewRow};
@@ -58,7 +59,7 @@ fn opt_date(field: &str, v: &Option<String>) -> Result<Option<NaiveDate>, WebErr
 }
 
 fn period(q: &PeriodQuery) -> Result<Period, WebError> {
-    let as_of = opt_date("as_of", &q.as_of)?.unwrap_or_else(crate::cli::today_jst);
+    let as_of = opt_date("as_of", &q.as_of)?.unwrap_or_else(crate::time::today_jst);
     let to = opt_date("to", &q.to)?.unwrap_or(as_of);
     let from = match opt_date("from", &q.from)? {
         Some(d) => d,
@@ -843,12 +844,12 @@ enum Export {
 }
 
 impl Export {
-    fn audit_action(self) -> &'static str {
+    fn audit_action(self) -> AuditAction {
         match self {
-            Export::SurveyXlsx | Export::SurveyCsv => "export_survey",
-            Export::ChecklistXlsx | Export::ChecklistCsv => "export_checklist",
-            Export::StatisticsCsv => "export_statistics",
-            Export::WorkloadCsv => "export_workload",
+            Export::SurveyXlsx | Export::SurveyCsv => AuditAction::ExportSurvey,
+            Export::ChecklistXlsx | Export::ChecklistCsv => AuditAction::ExportChecklist,
+            Export::StatisticsCsv => AuditAction::ExportStatistics,
+            Export::WorkloadCsv => AuditAction::ExportWorkload,
         }
     }
 
@@ -1071,7 +1072,7 @@ async fn print(
     ctx.insert("from", &b.period.from.to_string());
     ctx.insert("to", &b.period.to.to_string());
     ctx.insert("as_of", &b.period.as_of.to_string());
-    ctx.insert("printed_on", &crate::cli::today_jst().to_string());
+    ctx.insert("printed_on", &crate::time::today_jst().to_string());
     let template = match doc {
         Printable::Checklist => {
             ctx.insert("title", checklist::title_for(b.insurer.kind));
@@ -1488,7 +1489,7 @@ impl Who {
     fn audit(
         &self,
         c: &mut DbConn,
-        action: &str,
+        action: AuditAction,
         target: &str,
         detail: &str,
     ) -> Result<(), WebError> {
@@ -1540,7 +1541,7 @@ async fn save_checklist_answer(
         let item = checklist::find(insurer.kind, item_id.trim())
             .ok_or_else(|| bad(format!("チェック項目 {} はありません", item_id.trim())))?;
         store::set_checklist_answer(c, iid, item.id, answer.code(), note.trim(), &by)?;
-        who.audit(c, "checklist_answer", item.id, answer.label_ja())?;
+        who.audit(c, AuditAction::ChecklistAnswer, item.id, answer.label_ja())?;
         Ok(ChecklistAnswerBody {
             item_id: item.id.into(),
             answer: answer.code().into(),
@@ -1601,7 +1602,7 @@ async fn save_action(
                 status,
             },
         )?;
-        who.audit(c, "plan_action_add", item.unwrap_or(""), &title)?;
+        who.audit(c, AuditAction::PlanActionAdd, item.unwrap_or(""), &title)?;
         Ok(id)
     })
     .await
@@ -1638,7 +1639,7 @@ async fn save_action_status(
     let found = db(state, move |c| {
         let found = store::set_action_status(c, iid, id, status)?;
         if found {
-            who.audit(c, "plan_action_status", &id.to_string(), status)?;
+            who.audit(c, AuditAction::PlanActionStatus, &id.to_string(), status)?;
         }
         Ok(found)
     })
@@ -1656,7 +1657,7 @@ async fn save_review(
 ) -> Result<(), WebError> {
     user.require(Role::Staff)?;
     let id = action_id(id)?;
-    let on = opt_date("確認日", &reviewed_on)?.unwrap_or_else(crate::cli::today_jst);
+    let on = opt_date("確認日", &reviewed_on)?.unwrap_or_else(crate::time::today_jst);
     let progress = progress
         .map(|p| {
             i32::try_from(p)
@@ -1671,7 +1672,7 @@ async fn save_review(
     let found = db(state, move |c| {
         let found = store::add_review(c, iid, id, on, progress, note.trim(), &by)?;
         if found {
-            who.audit(c, "plan_review", &id.to_string(), &on.to_string())?;
+            who.audit(c, AuditAction::PlanReview, &id.to_string(), &on.to_string())?;
         }
         Ok(found)
     })
@@ -1713,7 +1714,7 @@ async fn save_survey_answer(
     let who = Who::of(user);
     db(state, move |c| {
         store::set_survey_answer(c, iid, qid, &choice, days, note.trim(), &by)?;
-        who.audit(c, "survey_answer", qid, &choice)?;
+        who.audit(c, AuditAction::SurveyAnswer, qid, &choice)?;
         Ok(SurveyAnswerBody {
             question_id: qid.into(),
             choice,
@@ -1730,24 +1731,17 @@ async fn save_survey_answer(
 #[derive(Deserialize)]
 pub struct ChecklistForm {
     #[serde(default)]
-    csrf: String,
     item_id: String,
     answer: String,
     #[serde(default)]
     note: String,
 }
 
-impl HasCsrf for ChecklistForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn checklist_submit(
     state: web::Data<AppState>,
     post: PageForm<ChecklistForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form: f } = post.0;
+    let Csrf { user, form: f } = post.0;
     save_checklist_answer(&state, &user, f.item_id, &f.answer, f.note).await?;
     Ok(redirect("/checklist"))
 }
@@ -1755,7 +1749,6 @@ pub async fn checklist_submit(
 #[derive(Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
-    csrf: String,
     title: String,
     #[serde(default)]
     checklist_item: String,
@@ -1769,17 +1762,11 @@ pub struct ActionForm {
     status: String,
 }
 
-impl HasCsrf for ActionForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn action_submit(
     state: web::Data<AppState>,
     post: PageForm<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form: f } = post.0;
+    let Csrf { user, form: f } = post.0;
     let input = ActionInput {
         title: f.title,
         checklist_item: f.checklist_item,
@@ -1795,14 +1782,7 @@ pub async fn action_submit(
 #[derive(Deserialize)]
 pub struct StatusForm {
     #[serde(default)]
-    csrf: String,
     status: String,
-}
-
-impl HasCsrf for StatusForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn action_status_submit(
@@ -1810,15 +1790,13 @@ pub async fn action_status_submit(
     path: web::Path<String>,
     post: PageForm<StatusForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form } = post.0;
+    let Csrf { user, form } = post.0;
     save_action_status(&state, &user, &path, &form.status).await?;
     Ok(redirect("/plan"))
 }
 
 #[derive(Deserialize)]
 pub struct ReviewForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     reviewed_on: Option<String>,
     #[serde(default)]
@@ -1827,18 +1805,12 @@ pub struct ReviewForm {
     note: String,
 }
 
-impl HasCsrf for ReviewForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn review_submit(
     state: web::Data<AppState>,
     path: web::Path<String>,
     post: PageForm<ReviewForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form: f } = post.0;
+    let Csrf { user, form: f } = post.0;
     user.require(Role::Staff)?;
     let progress = form_int(&f.progress, "進捗は 0〜100 の整数で入力してください")?;
     save_review(&state, &user, &path, f.reviewed_on, progress, f.note).await?;
@@ -1848,7 +1820,6 @@ pub async fn review_submit(
 #[derive(Deserialize)]
 pub struct SurveyAnswerForm {
     #[serde(default)]
-    csrf: String,
     question_id: String,
     choice: String,
     #[serde(default)]
@@ -1857,17 +1828,11 @@ pub struct SurveyAnswerForm {
     note: String,
 }
 
-impl HasCsrf for SurveyAnswerForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn survey_answer_submit(
     state: web::Data<AppState>,
     post: PageForm<SurveyAnswerForm>,
 ) -> Result<HttpResponse, PageError> {
-    let FormPost { user, form: f } = post.0;
+    let Csrf { user, form: f } = post.0;
     user.require(Role::Staff)?;
     let days = if f.question_id.trim() == followup::DAYS_QUESTION {
         form_int(&f.days, "日数は 1〜365 の整数で入力してください")?
@@ -2101,17 +2066,9 @@ pub async fn api_add_review(
 #[derive(Deserialize)]
 pub struct SubmitForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     from: Option<String>,
     #[serde(default)]
     to: Option<String>,
-}
-
-impl HasCsrf for SubmitForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// What a submission's answers were based on, kept with it (issue 8: a past submission is shown
@@ -2238,7 +2195,7 @@ pub async fn survey_submit(
         store::record_submission(c, iid, (p.from, p.to), &json, &evidence, &by)?;
         who.audit(
             c,
-            "survey_submit",
+            AuditAction::SurveySubmit,
             "followup",
             &format!("{} ～ {}", p.from, p.to),
         )
@@ -2299,27 +2256,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/checklist.csv", web::get().to(api_checklist_csv))
         .service(
             web::resource("/api/v1/checklist/answers")
-                .app_data(super::imports::json_config())
+                .app_data(super::params::json_config())
                 .route(web::put().to(api_checklist_answer)),
         )
         .service(
             web::resource("/api/v1/survey/answers")
-                .app_data(super::imports::json_config())
+                .app_data(super::params::json_config())
                 .route(web::put().to(api_survey_answer)),
         )
         .service(
             web::resource("/api/v1/plan/actions")
-                .app_data(super::imports::json_config())
+                .app_data(super::params::json_config())
                 .route(web::post().to(api_add_action)),
         )
         .service(
             web::resource("/api/v1/plan/actions/{id}/status")
-                .app_data(super::imports::json_config())
+                .app_data(super::params::json_config())
                 .route(web::put().to(api_action_status)),
         )
         .service(
             web::resource("/api/v1/plan/actions/{id}/reviews")
-                .app_data(super::imports::json_config())
+                .app_data(super::params::json_config())
                 .route(web::post().to(api_add_review)),
         );
 }

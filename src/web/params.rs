@@ -1,0 +1,40 @@
+//! Request parameters shared by the areas: list paging and the JSON body configuration.
+use super::error::WebError;
+use actix_web::web;
+
+/// `page` and `per_page` of a list query: 1-based, `per_page` capped at `max`.
+pub fn page_args(
+    page: &Option<String>,
+    per_page: &Option<String>,
+    default: i64,
+    max: i64,
+) -> Result<(i64, i64), WebError> {
+    let int = |field: &str, v: &Option<String>, d: i64| -> Result<i64, WebError> {
+        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(d),
+            Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "{field} は 1 以上の整数で指定してください（指定: {s}）"
+                ))
+            }),
+        }
+    };
+    Ok((
+        int("page", page, 1)?,
+        int("per_page", per_page, default)?.min(max),
+    ))
+}
+
+/// Pages of a list of `total` rows.
+pub fn page_count(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page.max(1)).max(1)
+}
+
+/// JSON bodies that do not parse get the usual JSON error body (actix's default is plain text).
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(256 * 1024)
+        .error_handler(|e, _| {
+            WebError::BadRequest(format!("JSON の内容を読み取れません（{e}）")).into()
+        })
+}
