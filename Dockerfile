@@ -9,6 +9,7 @@ COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 COPY templates ./templates
+COPY static ./static
 RUN cargo build --release --locked && strip target/release/regwatch
 
 FROM debian:bookworm-slim

@@ -1,5 +1,6 @@
 //! Pure rules: Japanese administrative calendar, deadlines, statuses, My Number status. No I/O.
 pub mod calendar;
+pub mod limits;
 pub mod my_number;
 pub mod rules;
 pub mod settings;

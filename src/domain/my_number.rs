@@ -72,6 +72,65 @@ impl MyNumberStatus {
     }
 }
 
+/// Whether `s` holds a valid My Number anywhere: 12 digits (half or full width) with a valid
+/// check digit, written alone or among other characters, possibly with the spaces and hyphens
+/// people type inside one (`ID-1234 5678 9018`). An id or code with one is refused, never stored
+/// (SPEC §6). A longer digit run (a 13-digit serial) is not a My Number; its 12-digit pieces
+/// between separators are still checked.
+pub fn contains_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    // Fast path: fewer than 12 ASCII digits and no byte that can start a full-width digit.
+    if b.iter().filter(|c| c.is_ascii_digit()).count() < 12 && !b.contains(&0xEF) {
+        return false;
+    }
+    let mut group = [0u8; 12]; // digits of the current group, separators skipped
+    let mut group_len = 0usize; // may exceed 12 (then the group is not one number)
+    let mut piece = [0u8; 12]; // digits since the last separator
+    let mut piece_len = 0usize;
+    let valid = |d: &[u8; 12]| check_digit(&d[..11]) == d[11];
+    let mut chars = s.chars().peekable();
+    loop {
+        let c = chars.next();
+        let digit = match c {
+            Some(c @ '0'..='9') => Some(c as u32 - '0' as u32),
+            Some(c @ '０'..='９') => Some(c as u32 - '０' as u32),
+            _ => None,
+        };
+        if let Some(d) = digit {
+            if group_len < 12 {
+                group[group_len] = d as u8;
+            }
+            group_len += 1;
+            if piece_len < 12 {
+                piece[piece_len] = d as u8;
+            }
+            piece_len += 1;
+            continue;
+        }
+        let separator = matches!(
+            c,
+            Some(' ' | '\u{3000}' | '\t' | '-' | '‐' | '－' | '—' | '―' | 'ー' | '−')
+        );
+        // A piece ends at any non-digit; a group only where a separator is not followed by more
+        // digits (a separator between digit runs joins them).
+        if piece_len == 12 && valid(&piece) {
+            return true;
+        }
+        piece_len = 0;
+        let joins =
+            separator && group_len > 0 && matches!(chars.peek(), Some('0'..='9' | '０'..='９'));
+        if !joins {
+            if group_len == 12 && valid(&group) {
+                return true;
+            }
+            group_len = 0;
+        }
+        if c.is_none() {
+            return false;
+        }
+    }
+}
+
 /// Check digit of 総務省令 (行政手続における特定の個人を識別するための番号の利用等に関する法律施行令 第8条):
 /// P(n) is the n-th digit from the right of the 11 leading digits; Q(n) = n+1 for n ≤ 6, n−5 for n ≥ 7.
 pub fn check_digit(leading11: &[u8]) -> u8 {
@@ -93,6 +152,32 @@ pub fn check_digit(leading11: &[u8]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_valid_number_is_found_anywhere_in_a_value() {
+        for s in [
+            "123456789018",
+            "ID123456789018",
+            "N-1234-5678-9018",
+            "受付１２３４５６７８９０１８号",
+            "1234 5678 9018",
+            "A123456789018B",
+        ] {
+            assert!(contains_valid(s), "{s}");
+        }
+        for s in [
+            "",
+            "123456789010",     // wrong check digit
+            "1234567890180",    // 13 digits
+            "2026-0001-000123", // 14 digits joined by separators
+            "EG20261202-E12345-S001-L12",
+            "12345678901",
+        ] {
+            assert!(!contains_valid(s), "{s}");
+        }
+        // A 12-digit piece of a longer hyphenated id is still a number someone typed in.
+        assert!(contains_valid("2026-123456789018"));
+    }
 
     #[test]
     fn spec_test_vector_is_valid() {

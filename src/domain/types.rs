@@ -125,10 +125,16 @@ impl fmt::Display for InsurerNumber {
     }
 }
 
-/// 受付番号: the insurer's own identifier of a notice; non-empty, at most 64 characters, no controls.
+/// 受付番号: the insurer's own identifier of a notice; non-empty, at most 64 characters, no
+/// controls, and no My Number in it (SPEC §6: an id is stored and shown everywhere, so one that
+/// holds a valid 12-digit number is refused, and the message does not repeat it).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct NoticeId(String);
+
+/// Why a 受付番号 with a My Number in it is refused (the value is not repeated).
+pub const NOTICE_ID_HOLDS_MY_NUMBER: &str =
+    "受付番号に個人番号（マイナンバー）と思われる12桁の番号が含まれています。個人番号は保存できないため、この行は取り込みません";
 
 impl NoticeId {
     pub fn parse(s: &str) -> Result<NoticeId, String> {
@@ -139,6 +145,9 @@ impl NoticeId {
             && trimmed.len() <= 64
             && trimmed.bytes().all(|b| (0x20..0x7f).contains(&b))
         {
+            if super::my_number::contains_valid(trimmed) {
+                return Err(NOTICE_ID_HOLDS_MY_NUMBER.into());
+            }
             return Ok(NoticeId(trimmed.to_owned()));
         }
         let t: String = trimmed.chars().map(halfwidth_ascii).collect();
@@ -150,6 +159,9 @@ impl NoticeId {
         }
         if t.chars().any(char::is_control) {
             return Err("受付番号に制御文字が含まれています".into());
+        }
+        if super::my_number::contains_valid(&t) {
+            return Err(NOTICE_ID_HOLDS_MY_NUMBER.into());
         }
         Ok(NoticeId(t))
     }

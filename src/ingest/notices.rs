@@ -16,6 +16,7 @@ use super::parallel::{self, Block, CHUNK_BYTES};
 use super::record::{parse_chunk, ChunkParse, ReadStats, RecordBuf, Records, Row};
 use super::table::{IdTable, BATCH};
 use super::text::{free_text as text, halfwidth, mask_digits};
+use crate::domain::limits;
 
 /// SPEC §2.5: a 内定者 notice arrives weeks before the event, not half a year.
 const MAX_DAYS_EVENT_AFTER_RECEIPT: i64 = 180;
@@ -463,12 +464,13 @@ impl<'a> Fields<'a> {
             }
             // 記号・番号 are at most 8 characters; a 12-digit number with a valid check digit
             // here is a My Number in the wrong column, which must not be stored (SPEC §6).
-            if v.len() >= 12 && MyNumberStatus::classify(v) == MyNumberStatus::Valid {
+            if crate::domain::my_number::contains_valid(v) {
                 return Err(r.error(format!(
                     "{} に個人番号と思われる値があります",
                     r.label(c as usize)
                 )));
             }
+            r.within(c as usize, v, limits::CODE)?;
             // Codes and numbers: full-width typed by hand must equal the half-width a system
             // exports. `v` is already trimmed, and narrowing cannot add spaces at its ends.
             Ok(Some(halfwidth(v)))
@@ -507,10 +509,15 @@ impl<'a> Fields<'a> {
             )));
         }
 
-        let employer_name = text(r.field(C::EmployerName as usize)?);
-        let name = text(r.field(C::Name as usize)?);
-        let name_kana = text(r.field(C::NameKana as usize)?);
-        let delay_cause = text(r.field(C::DelayCause as usize)?);
+        let limited = |c: NoticeCol, max: usize| -> Result<Option<Cow<'a, str>>, RowError> {
+            let v = r.field(c as usize)?;
+            r.within(c as usize, v, max)?;
+            Ok(text(v))
+        };
+        let employer_name = limited(C::EmployerName, limits::EMPLOYER_NAME)?;
+        let name = limited(C::Name, limits::NAME)?;
+        let name_kana = limited(C::NameKana, limits::NAME)?;
+        let delay_cause = limited(C::DelayCause, limits::DELAY_CAUSE)?;
         let birth_raw = r.field(C::BirthDate as usize)?;
         let birth_date = if birth_raw.is_empty() {
             None
@@ -538,7 +545,7 @@ impl<'a> Fields<'a> {
                 )
             })?)
         };
-        let address = text(r.field(C::Address as usize)?);
+        let address = limited(C::Address, limits::ADDRESS)?;
         Ok(Fields {
             notice_id,
             kind,
@@ -695,6 +702,7 @@ pub(super) fn is_plain_id(s: &str) -> bool {
         && !t.is_empty()
         && t.len() <= 64
         && t.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && !crate::domain::my_number::contains_valid(t)
 }
 
 impl NoticeRef<'_> {
@@ -1240,12 +1248,17 @@ mod tests {
         ]
         .concat();
         let (rows, _) = read(&body);
-        assert_eq!(rows.iter().filter(|r| r.is_err()).count(), 6);
+        // A 受付番号 that is a valid My Number is refused too (SPEC §6), without repeating it.
+        assert_eq!(rows.iter().filter(|r| r.is_err()).count(), 7);
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.as_ref().is_err_and(|e| e
+                    .to_string()
+                    .contains(crate::domain::types::NOTICE_ID_HOLDS_MY_NUMBER)))
+                .count(),
+            2
+        );
         for r in &rows {
-            // A row whose 受付番号 is a 12-digit number keeps it: that is its identifier.
-            if r.as_ref().is_ok_and(|row| row.notice_id.as_str() == mn) {
-                continue;
-            }
             let shown = format!(
                 "{r:?} {}",
                 r.as_ref().map_or_else(|e| e.to_string(), |_| String::new())

@@ -906,6 +906,11 @@ impl<'a> Row<'a> {
         self.error(format!("{} {what}: {}", self.label(column), echo(raw)))
     }
 
+    /// `value` of `column` is at most `max` characters (`domain::limits`).
+    pub fn within(&self, column: usize, value: &str, max: usize) -> Result<(), RowError> {
+        crate::domain::limits::check(&self.label(column), value, max).map_err(|m| self.error(m))
+    }
+
     pub fn error(&self, reason: String) -> RowError {
         RowError {
             line: self.line,

@@ -4,7 +4,6 @@ use std::io::Read;
 
 use chrono::NaiveDate;
 
-use crate::domain::my_number::MyNumberStatus;
 use crate::domain::types::NoticeId;
 
 use super::dates::{parse_timestamp, RegisteredAt};
@@ -14,6 +13,7 @@ use super::notices::is_plain_id;
 use super::parallel::{self, Block, CHUNK_BYTES};
 use super::record::{parse_chunk, ChunkParse, ReadStats, RecordBuf, Records, Row};
 use super::text::{free_text as text, halfwidth};
+use crate::domain::limits;
 
 /// 処理結果.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -365,8 +365,22 @@ impl<'a> RegFields<'a> {
             member,
             result,
             registered_at,
-            error_code: text(r.field(C::ErrorCode as usize)?),
-            error_message: text(r.field(C::ErrorMessage as usize)?),
+            error_code: {
+                let v = r.field(C::ErrorCode as usize)?;
+                r.within(C::ErrorCode as usize, v, limits::CODE)?;
+                if crate::domain::my_number::contains_valid(v) {
+                    return Err(r.error(format!(
+                        "{} に個人番号と思われる値があります",
+                        r.label(C::ErrorCode as usize)
+                    )));
+                }
+                text(v)
+            },
+            error_message: {
+                let v = r.field(C::ErrorMessage as usize)?;
+                r.within(C::ErrorMessage as usize, v, limits::ERROR_MESSAGE)?;
+                text(v)
+            },
         })
     }
 
@@ -398,12 +412,13 @@ fn member_of<'a>(r: &Row<'a>) -> Result<(Cow<'a, str>, Cow<'a, str>, Cow<'a, str
         }
         // A 12-digit number with a valid check digit here is a My Number in the wrong column,
         // which must not be stored (SPEC §6).
-        if v.len() >= 12 && MyNumberStatus::classify(v) == MyNumberStatus::Valid {
+        if crate::domain::my_number::contains_valid(v) {
             return Err(r.error(format!(
                 "{} に個人番号と思われる値があります",
                 r.label(c as usize)
             )));
         }
+        r.within(c as usize, v, limits::CODE)?;
         Ok(halfwidth(v))
     };
     Ok((

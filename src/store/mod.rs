@@ -145,6 +145,42 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// PostgreSQL sessions of the pool: the server checks every few seconds that the client is still
+/// there while a statement runs, so a killed instance or import does not leave its statement
+/// running (and holding locks) until it next writes to the socket.
+#[derive(Debug, Clone, Copy)]
+struct PgSession;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for PgSession {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Pg(c) = conn {
+            c.batch_execute(PG_SESSION_SETTINGS)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// See [`PgSession`]; also applied to the CLI's own connections.
+pub const PG_SESSION_SETTINGS: &str = "SET client_connection_check_interval = '2s'";
+
+/// How long a request waits for a pooled connection before it is answered 503: a database that
+/// is down must fail requests quickly, not hold them for half a minute.
+pub const POOL_WAIT: Duration = Duration::from_secs(4);
+
+/// Seconds libpq waits for the server to answer a connection attempt (added to a PostgreSQL URL
+/// that does not set `connect_timeout` itself).
+const PG_CONNECT_TIMEOUT_S: u32 = 3;
+
+/// The URL with `connect_timeout` set unless it already is.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_S}")
+}
+
 /// Opens one connection with a clear error (the pool would only say "timed out").
 pub fn establish(url: &DatabaseUrl) -> Result<DbConn, StoreError> {
     match url {
@@ -163,14 +199,17 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConn, StoreError> {
                 })?;
             Ok(DbConn::Sqlite(c))
         }
-        DatabaseUrl::Postgres(u) => {
-            PgConnection::establish(u)
-                .map(DbConn::Pg)
-                .map_err(|e| StoreError::PgConnect {
-                    url: redact_url(u),
-                    reason: e.to_string().trim().replace('\n', " "),
-                })
-        }
+        DatabaseUrl::Postgres(u) => PgConnection::establish(&with_connect_timeout(u))
+            .and_then(|mut c| {
+                c.batch_execute(PG_SESSION_SETTINGS)
+                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                Ok(c)
+            })
+            .map(DbConn::Pg)
+            .map_err(|e| StoreError::PgConnect {
+                url: redact_url(u),
+                reason: e.to_string().trim().replace('\n', " "),
+            }),
     }
 }
 
@@ -253,20 +292,22 @@ pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<DbPool, StoreError> 
     drop(first);
     let conn_str = match url {
         DatabaseUrl::Sqlite(p) => p.to_string_lossy().to_string(),
-        DatabaseUrl::Postgres(u) => u.clone(),
+        DatabaseUrl::Postgres(u) => with_connect_timeout(u),
     };
     let manager = ConnectionManager::<DbConn>::new(conn_str);
     let builder = Pool::builder()
         .max_size(pool_size.max(1))
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(30));
+        .connection_timeout(POOL_WAIT);
     let pool = match url {
         DatabaseUrl::Sqlite(_) => builder
             .connection_customizer(Box::new(SqlitePragmas {
                 busy_timeout_ms: 30_000,
             }))
             .build(manager)?,
-        DatabaseUrl::Postgres(_) => builder.build(manager)?,
+        DatabaseUrl::Postgres(_) => builder
+            .connection_customizer(Box::new(PgSession))
+            .build(manager)?,
     };
     Ok(pool)
 }

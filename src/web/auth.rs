@@ -159,17 +159,45 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-fn is_form_post(req: &HttpRequest) -> bool {
-    let ct = req
-        .headers()
+fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    ct.starts_with("application/x-www-form-urlencoded") || ct.starts_with("multipart/form-data")
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
-async fn authenticate(req: HttpRequest) -> Result<CurrentUser, WebError> {
+/// The signed-in user of an upload: a multipart form from a page may carry its CSRF token as its
+/// `csrf` part instead of the header, and the caller must check that part before it keeps any of
+/// the file (`web::imports::receive` does).
+pub async fn upload_user(req: &HttpRequest) -> Result<CurrentUser, WebError> {
+    authenticate(req.clone(), TokenIn::Upload).await
+}
+
+/// [`upload_user`] as an extractor (the upload API).
+pub struct UploadUser(pub CurrentUser);
+
+impl FromRequest for UploadUser {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { upload_user(&req).await.map(UploadUser) })
+    }
+}
+
+/// Where a state-changing request's CSRF token is checked when it rides on the session cookie.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TokenIn {
+    /// The `X-CSRF-Token` header, checked here: every request taken by [`CurrentUser`].
+    Header,
+    /// The url-encoded body's `csrf` field, checked by [`Csrf`].
+    Form,
+    /// The `csrf` part of a multipart upload, checked by the upload reader before any byte of the
+    /// file is kept ([`upload_user`]).
+    Upload,
+}
+
+async fn authenticate(req: HttpRequest, token_in: TokenIn) -> Result<CurrentUser, WebError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| WebError::Internal(anyhow::anyhow!("AppState missing")))?
@@ -185,7 +213,7 @@ async fn authenticate(req: HttpRequest) -> Result<CurrentUser, WebError> {
     let pool = state.pool.clone();
     let jti = claims.jti.clone();
     let user = web::block(move || -> Result<_, WebError> {
-        let mut conn = pool.get().map_err(|e| WebError::Internal(e.into()))?;
+        let mut conn = pool.get()?;
         Ok(sessions::active(&mut conn, &jti)?)
     })
     .await??
@@ -195,11 +223,17 @@ async fn authenticate(req: HttpRequest) -> Result<CurrentUser, WebError> {
     }
     let csrf = csrf_token(&state, &user.session_id);
     let current = CurrentUser { user, via, csrf };
-    // A state-changing request that rides on the cookie must prove it came from our own pages:
-    // JSON calls by the X-CSRF-Token header; HTML forms by their `csrf` field, which the form
-    // extractors (`FormPost`, the upload handler) check.
+    // A state-changing request that rides on the cookie must prove it came from our own pages,
+    // whatever its content type: JSON calls and bodiless posts by the X-CSRF-Token header; HTML
+    // forms by their `csrf` field, which `Csrf` checks; uploads by their `csrf` part, which the
+    // upload reader checks (a header, when sent, is checked here).
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && via == Via::Cookie && !is_form_post(&req) {
+    let body_checks = match token_in {
+        TokenIn::Header => false,
+        TokenIn::Form => true,
+        TokenIn::Upload => is_multipart(&req) && req.headers().get(CSRF_HEADER).is_none(),
+    };
+    if unsafe_method && via == Via::Cookie && !body_checks {
         let header = req
             .headers()
             .get(CSRF_HEADER)
@@ -214,7 +248,7 @@ impl FromRequest for CurrentUser {
     type Error = WebError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        Box::pin(authenticate(req.clone(), TokenIn::Header))
     }
 }
 
@@ -252,7 +286,7 @@ where
             });
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let user = authenticate(req).await?;
+            let user = authenticate(req, TokenIn::Form).await?;
             if !url_encoded {
                 return Err(WebError::BadRequest(
                     "フォームは application/x-www-form-urlencoded で送ってください".into(),

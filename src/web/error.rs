@@ -21,6 +21,8 @@ pub enum WebError {
     Login(String),
     #[error("{0}")]
     Locked(String),
+    #[error("データベースに接続できません。しばらくしてからもう一度お試しください")]
+    Unavailable(#[source] anyhow::Error),
     #[error("サーバー内部でエラーが発生しました")]
     Internal(#[source] anyhow::Error),
 }
@@ -35,8 +37,37 @@ impl WebError {
             WebError::Csrf => "csrf",
             WebError::Login(_) => "invalid_credentials",
             WebError::Locked(_) => "account_locked",
+            WebError::Unavailable(_) => "unavailable",
             WebError::Internal(_) => "internal",
         }
+    }
+
+    /// The message a response shows: any digit run that could be a My Number masked, whatever
+    /// value a message quotes back (SPEC §6).
+    pub fn public_message(&self) -> String {
+        crate::ingest::mask_digits(&self.to_string()).into_owned()
+    }
+
+    /// Logs a server-side failure (its cause chain, masked); user errors are not logged.
+    pub fn log(&self, what: &str) {
+        match self {
+            WebError::Internal(e) => {
+                let chain = format!("{e:#}");
+                tracing::error!(error = %crate::ingest::mask_digits(&chain), "{what} failed");
+            }
+            WebError::Unavailable(e) => {
+                let chain = format!("{e:#}");
+                tracing::warn!(error = %crate::ingest::mask_digits(&chain), "{what}: database unavailable");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// No connection within `store::POOL_WAIT`: the database is down or saturated.
+impl From<diesel::r2d2::PoolError> for WebError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        WebError::Unavailable(e.into())
     }
 }
 
@@ -77,7 +108,7 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | account_locked | internal
+    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | account_locked | unavailable | internal
     pub code: String,
     pub message: String,
 }
@@ -90,15 +121,19 @@ impl ResponseError for WebError {
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::Login(_) | WebError::Locked(_) => StatusCode::UNAUTHORIZED,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let WebError::Internal(e) = self {
-            tracing::error!(error = format!("{e:#}"), "request failed");
+        self.log("request");
+        let mut r = HttpResponse::build(self.status_code());
+        if let WebError::Unavailable(_) = self {
+            r.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
         }
-        HttpResponse::build(self.status_code())
-            .json(serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}}))
+        r.json(
+            serde_json::json!({"error": {"code": self.code(), "message": self.public_message()}}),
+        )
     }
 }

@@ -875,7 +875,7 @@ pub async fn upload_page(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let json = wants_json(&req);
-    let user = match CurrentUser::extract(&req).await {
+    let user = match super::auth::upload_user(&req).await {
         Ok(u) => u,
         Err(e) if json => return Ok(e.error_response()),
         Err(e) => return Err(e.into()),
@@ -1153,7 +1153,7 @@ pub async fn api_upload_notices(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-    user: CurrentUser,
+    super::auth::UploadUser(user): super::auth::UploadUser,
     q: web::Query<UploadQuery>,
 ) -> Result<HttpResponse, UploadError> {
     api_upload(req, payload, state, user, FileKind::Notices, q.into_inner()).await
@@ -1180,7 +1180,7 @@ pub async fn api_upload_registrations(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-    user: CurrentUser,
+    super::auth::UploadUser(user): super::auth::UploadUser,
     q: web::Query<UploadQuery>,
 ) -> Result<HttpResponse, UploadError> {
     api_upload(

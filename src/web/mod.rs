@@ -1,6 +1,7 @@
 //! actix-web application: startup, shared state, routes.
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod cache;
 pub mod cases;
@@ -8,6 +9,7 @@ pub mod charts;
 pub mod employers;
 pub mod error;
 pub mod error_causes;
+pub mod guard;
 pub mod health;
 pub mod imports;
 pub mod letters;
@@ -164,6 +166,8 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
             .wrap(tracing_actix_web::TracingLogger::default())
+            // Outermost: a URL with a My Number is refused before the logger records it.
+            .wrap(actix_web::middleware::from_fn(guard::guard))
             .app_data(data.clone())
             .app_data(employer_figures.clone())
             .configure(routes)
@@ -203,6 +207,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(cases::api_export_xlsx),
         )
         .route("/api/v1/notices/{id}", web::get().to(cases::api_notice));
+    assets::configure(cfg);
     profiles::configure(cfg);
     error_causes::configure(cfg);
     imports::configure(cfg);

@@ -64,11 +64,9 @@ impl ResponseError for PageError {
                 .insert_header((header::LOCATION, "/login"))
                 .finish();
         }
-        if let WebError::Internal(e) = &self.0 {
-            tracing::error!(error = format!("{e:#}"), "page failed");
-        }
+        self.0.log("page");
         let mut ctx = tera::Context::new();
-        ctx.insert("message", &self.0.to_string());
+        ctx.insert("message", &self.0.public_message());
         ctx.insert("status", &self.0.status_code().as_u16());
         let body = error_tera()
             .render("pages/error.html", &ctx)
@@ -114,7 +112,7 @@ where
 {
     let pool = state.pool.clone();
     web::block(move || {
-        let mut conn = pool.get().map_err(|e| WebError::Internal(e.into()))?;
+        let mut conn = pool.get()?;
         f(&mut conn)
     })
     .await?

@@ -399,8 +399,7 @@ pub async fn sample_page(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    use actix_web::FromRequest;
-    let user = CurrentUser::extract(&req).await?;
+    let user = super::auth::upload_user(&req).await?;
     user.require(Role::Staff)?;
     let (got, fields) = receive(&req, payload, &user, None)
         .await
