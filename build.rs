@@ -16,7 +16,24 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// `REGWATCH_BROWSER_TEST=1` / `REGWATCH_SMTP_TEST=1` (CI) turn on the tests that need Chromium or
+/// aiosmtpd: they carry `#[cfg_attr(not(regwatch_browser_test), ignore = "…")]`, so without the
+/// variable `cargo test` lists them as ignored instead of passing them silently.
+fn test_switches() {
+    for (var, cfg) in [
+        ("REGWATCH_BROWSER_TEST", "regwatch_browser_test"),
+        ("REGWATCH_SMTP_TEST", "regwatch_smtp_test"),
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+        println!("cargo::rustc-check-cfg=cfg({cfg})");
+        if std::env::var(var).is_ok_and(|v| v == "1") {
+            println!("cargo:rustc-cfg={cfg}");
+        }
+    }
+}
+
 fn main() {
+    test_switches();
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("templates");
     println!("cargo:rerun-if-changed=templates");
     // The migrations are embedded by diesel's macro: a new one must rebuild the crate.

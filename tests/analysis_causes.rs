@@ -3,21 +3,16 @@
 //! error codes, the 「ー」 keywords, and checklist 1-①/② evidence over 資格取得届・被扶養者届 only.
 mod common;
 
-use chrono::NaiveDate;
-use common::{add_insurer, add_user, login_cookie, login_token, spawn_app};
+use common::{
+    date as d, import_notices_csv, import_registrations_csv, login_cookie, login_token, TestApp,
+};
 use regwatch::domain::InsurerKind;
 use regwatch::reports::analysis::{self, Cause};
-use regwatch::store::import::{import_notices, import_registrations, Actor};
-use regwatch::store::users::Role;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse 1";
 /// A valid My Number (check digit), never echoed anywhere.
 const VALID: &str = "123456789018";
-
-fn d(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
 
 fn cause_count(a: &analysis::Analysis, cause: Cause) -> (u64, u64) {
     let row = a.causes.iter().find(|c| c.cause == cause.code()).unwrap();
@@ -26,10 +21,6 @@ fn cause_count(a: &analysis::Analysis, cause: Cause) -> (u64, u64) {
 
 /// Received 2026-04-01 (Wednesday): registration due 04-06 (valid number); as of 2026-05-01.
 fn load(conn: &mut regwatch::store::DbConn, insurer: &regwatch::store::insurers::Insurer) {
-    let actor = Actor {
-        user: None,
-        label: "test".into(),
-    };
     let notices = format!(
         "受付番号,届書種別,事業所記号,被保険者記号,被保険者番号,事実発生日,受付日,個人番号,遅延理由\n\
          J-1,資格取得,E01,1,1,2026-03-30,2026-04-01,{VALID},\n\
@@ -37,16 +28,7 @@ fn load(conn: &mut regwatch::store::DbConn, insurer: &regwatch::store::insurers:
          M-1,資格取得,E01,1,3,2026-03-30,2026-04-01,{VALID},マイナンバーの再提出待ち\n\
          L-1,資格喪失,E01,1,4,2026-03-01,2026-04-01,,\n"
     );
-    let s = import_notices(
-        conn,
-        insurer,
-        notices.as_bytes(),
-        "n.csv",
-        &actor,
-        d("2026-05-01"),
-        &mut |_| {},
-    )
-    .unwrap();
+    let s = import_notices_csv(conn, insurer, "n.csv", &notices, d("2026-05-01"));
     assert_eq!(s.rejected, 0, "{:?}", s.rejects);
     let regs = "受付番号,登録完了日時,処理結果,エラーコード,エラー内容\n\
         J-1,,エラー,E0101,J-LIS照会結果不一致\n\
@@ -54,21 +36,26 @@ fn load(conn: &mut regwatch::store::DbConn, insurer: &regwatch::store::insurers:
         X-1,,エラー,X9,その他のエラー\n\
         M-1,2026-04-20 10:00:00,正常,,\n\
         L-1,2026-04-02 10:00:00,正常,,\n";
-    let s =
-        import_registrations(conn, insurer, regs.as_bytes(), "r.csv", &actor, &mut |_| {}).unwrap();
+    let s = import_registrations_csv(conn, insurer, "r.csv", regs);
     assert_eq!(s.rejected, 0, "{:?}", s.rejects);
 }
 
 #[tokio::test]
 async fn error_results_give_the_cause_of_late_registrations_and_the_table_is_per_insurer() {
-    let app = spawn_app().await;
-    let mut c = app.db.conn();
-    let a = add_insurer(&mut c, "06130001", InsurerKind::Kenpo);
-    let b = add_insurer(&mut c, "06130002", InsurerKind::Kenpo);
-    add_user(&mut c, &a, "staff@example.jp", Role::Staff, PASSWORD);
-    add_user(&mut c, &a, "viewer@example.jp", Role::Viewer, PASSWORD);
-    load(&mut c, &a);
-    load(&mut c, &b);
+    let app = TestApp::builder()
+        .with_insurer("06130001", InsurerKind::Kenpo)
+        .with_insurer("06130002", InsurerKind::Kenpo)
+        .with_staff("06130001", "staff@example.jp", PASSWORD)
+        .with_viewer("06130001", "viewer@example.jp", PASSWORD)
+        .with_seed(|c, ins| {
+            load(c, &ins[0]);
+            load(c, &ins[1]);
+        })
+        .spawn()
+        .await;
+    let mut c = app.conn();
+    let a = app.insurer("06130001").clone();
+    let b = app.insurer("06130002").clone();
     let compute = |c: &mut regwatch::store::DbConn, i: &regwatch::store::insurers::Insurer| {
         let i = regwatch::store::insurers::get(c, i.id).unwrap();
         analysis::compute(c, &i, d("2026-04-01"), d("2026-04-30"), d("2026-05-01")).unwrap()
@@ -92,13 +79,8 @@ async fn error_results_give_the_cause_of_late_registrations_and_the_table_is_per
     let put = |token: String, body: Value| {
         let app = &app;
         async move {
-            app.client
-                .put(format!("{}/api/v1/analysis/error-causes", app.address))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
+            app.put_json(&token, "/api/v1/analysis/error-causes", body)
                 .await
-                .unwrap()
         }
     };
     let r = put(
@@ -128,12 +110,8 @@ async fn error_results_give_the_cause_of_late_registrations_and_the_table_is_per
     .await;
     assert_eq!(r.status(), 204);
     let got: Value = app
-        .client
-        .get(format!("{}/api/v1/analysis/error-causes", app.address))
-        .bearer_auth(&viewer)
-        .send()
+        .get_as(&viewer, "/api/v1/analysis/error-causes")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -161,20 +139,9 @@ async fn error_results_give_the_cause_of_late_registrations_and_the_table_is_per
     // The page: the table and the form; the checklist's 1-① evidence names the population.
     let s = login_cookie(&app, "staff@example.jp", PASSWORD).await;
     let page = |path: &str| {
-        let app = &app;
+        let (app, s) = (&app, &s);
         let path = path.to_string();
-        let cookie = s.cookie.clone();
-        async move {
-            reqwest::Client::new()
-                .get(format!("{}{}", app.address, path))
-                .header("Cookie", cookie)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
+        async move { app.get_as(s, &path).await.text().await.unwrap() }
     };
     let html = page("/analysis?from=2026-04-01&to=2026-04-30").await;
     assert!(html.contains("id=\"error-causes\""), "{html}");
@@ -185,19 +152,19 @@ async fn error_results_give_the_cause_of_late_registrations_and_the_table_is_per
         "{html}"
     );
     // The form replaces the table (a blank code drops the row).
-    let r = reqwest::Client::new()
-        .post(format!("{}/analysis/error-causes", app.address))
-        .header("Cookie", s.cookie.clone())
-        .form(&[
-            ("csrf", s.csrf.as_str()),
-            ("code_0", ""),
-            ("cause_0", "document_deficiency"),
-            ("code_1", "E0101"),
-            ("cause_1", "jlis_mismatch"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = app
+        .post_form(
+            &s,
+            "/analysis/error-causes",
+            &[
+                ("csrf", s.csrf.as_str()),
+                ("code_0", ""),
+                ("cause_0", "document_deficiency"),
+                ("code_1", "E0101"),
+                ("cause_1", "jlis_mismatch"),
+            ],
+        )
+        .await;
     assert!(r.status().is_success() || r.status().is_redirection());
     assert_eq!(
         regwatch::store::error_causes::mapping(&mut c, a.id).unwrap(),

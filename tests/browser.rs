@@ -5,14 +5,13 @@
 //! saved profile, saving a
 //! screenshot of each page under `target/browser/`, and fails on any console error (level SEVERE).
 //!
-//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`). Without
-//! them the test prints a note and passes, unless `REGWATCH_BROWSER_TEST=1` (CI), which makes their
-//! absence a failure. `REGWATCH_CHROMEDRIVER` / `REGWATCH_CHROMIUM` point at other binaries.
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`). It runs
+//! under `REGWATCH_BROWSER_TEST=1` (CI), where their absence is a failure, and is listed as ignored
+//! otherwise. `REGWATCH_CHROMEDRIVER` / `REGWATCH_CHROMIUM` point at other binaries.
 mod common;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use regwatch::domain::InsurerKind;
-use regwatch::store::users::Role;
 use serde_json::{json, Value};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -51,16 +50,7 @@ fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
 
 /// Where screenshots go: `$CARGO_TARGET_DIR/browser` (at build or run time), else `target/browser`.
 fn screenshot_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .or_else(|| option_env!("CARGO_TARGET_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let target = if target.is_relative() {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(target)
-    } else {
-        target
-    };
-    target.join("browser")
+    common::artifact_dir("browser")
 }
 
 /// chromedriver on a free port; killed when dropped.
@@ -598,8 +588,11 @@ async fn profile_editor(c: &Client, base: &str, dir: &Path, today: chrono::Naive
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(regwatch_browser_test),
+    ignore = "needs Chromium: REGWATCH_BROWSER_TEST=1 cargo test"
+)]
 async fn browser_sign_in_dashboard_cases_case_and_upload() {
-    let required = std::env::var("REGWATCH_BROWSER_TEST").is_ok_and(|v| v == "1");
     let chromedriver = find_binary(
         "REGWATCH_CHROMEDRIVER",
         &["/usr/bin/chromedriver", "chromedriver"],
@@ -614,25 +607,23 @@ async fn browser_sign_in_dashboard_cases_case_and_upload() {
         ],
     );
     let (Some(chromedriver), Some(chromium)) = (chromedriver, chromium) else {
-        let msg = "chromedriver or chromium not found (Debian: apt-get install chromium chromium-driver; \
-                   or set REGWATCH_CHROMEDRIVER / REGWATCH_CHROMIUM)";
-        if required {
-            panic!("REGWATCH_BROWSER_TEST=1 but {msg}");
-        }
-        eprintln!("skipping the browser test: {msg}");
-        return;
+        panic!(
+            "chromedriver or chromium not found (Debian: apt-get install chromium chromium-driver; \
+             or set REGWATCH_CHROMEDRIVER / REGWATCH_CHROMIUM)"
+        );
     };
 
     // The real server with an insurer, its admin and a small generated year.
-    let app = common::spawn_app().await;
-    let today = regwatch::cli::today_jst();
-    {
-        let mut conn = app.db.conn();
-        let ins = common::add_insurer(&mut conn, "06130001", InsurerKind::Kenpo);
-        common::add_user(&mut conn, &ins, EMAIL, Role::Admin, PASSWORD);
-        let (n, r) = common::load_generated(&mut conn, &ins, 400, 7, today);
-        assert_eq!((n.rejected, r.rejected), (0, 0));
-    }
+    let today = regwatch::time::today_jst();
+    let app = common::TestApp::builder()
+        .with_insurer("06130001", InsurerKind::Kenpo)
+        .with_admin("06130001", EMAIL, PASSWORD)
+        .with_seed(move |conn, ins| {
+            let (n, r) = common::load_generated(conn, &ins[0], 400, 7, today);
+            assert_eq!((n.rejected, r.rejected), (0, 0));
+        })
+        .spawn()
+        .await;
     let base = app.address.clone();
 
     let driver = start_driver(&chromedriver).await;

@@ -1,21 +1,12 @@
 //! `regwatch check` and `regwatch gen` end to end: formats, exit statuses, rejected rows, and
 //! that no My Number ever reaches the output.
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn regwatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_regwatch"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::{data_path, regwatch_bin as regwatch};
+use std::process::Output;
 
 fn data(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/check")
-        .join(name)
-        .display()
-        .to_string()
+    data_path("check").join(name).display().to_string()
 }
 
 fn check(format: &str) -> Output {

@@ -19,7 +19,7 @@ fn table_counts(conn: &mut regwatch::store::DbConn) -> (i64, i64, i64, i64) {
 fn demo_data_shows_every_case_and_reloading_adds_nothing() {
     let db = TestDb::new();
     let mut conn = db.conn();
-    let today = regwatch::cli::today_jst();
+    let today = regwatch::time::today_jst();
     let pw = SecretString::from(demo::DEFAULT_PASSWORD.to_string());
 
     let first = demo::load(&mut conn, today, &pw).expect("demo load");

@@ -1,15 +1,13 @@
 //! The SPEC §2 rules through the public domain API: settings text in, statuses and explanations out.
-use chrono::NaiveDate;
+mod common;
+
+use common::date as d;
 use regwatch::domain::rules::{deadlines, explain};
 use regwatch::domain::settings::SettingsError;
 use regwatch::domain::{
     evaluate, Calendar, MyNumberStatus, NoticeFacts, NoticeKind, Policy, RegistrationRule,
     RuleSettings, Status,
 };
-
-fn d(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
 
 fn facts(kind: NoticeKind, event: &str, received: &str, my_number: MyNumberStatus) -> NoticeFacts {
     NoticeFacts {

@@ -87,7 +87,7 @@ async fn readyz_is_503_when_the_database_goes_away() {
 }
 
 fn regwatch() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_regwatch"));
+    let mut c = common::regwatch_command();
     c.env_remove("REGWATCH_DATABASE_URL")
         .env("REGWATCH_LOG", "warn");
     c

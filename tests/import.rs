@@ -3,22 +3,15 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{add_insurer, TestDb};
+use common::{add_insurer, test_actor as actor, TestDb};
 use diesel::prelude::*;
 use regwatch::domain::{InsurerKind, RuleSettings};
-use regwatch::store::import::{self, Actor, ImportError, ImportSummary};
+use regwatch::store::import::{self, ImportError, ImportSummary};
 use regwatch::store::insurers::Insurer;
 use regwatch::store::schema::{import_batches, import_rejects, notices};
 use regwatch::store::DbConn;
 
 const HEADER: &str = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号,遅延理由\n";
-
-fn actor() -> Actor {
-    Actor {
-        user: None,
-        label: "test".into(),
-    }
-}
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 6, 30).unwrap()

@@ -8,14 +8,13 @@ mod common;
 
 use chrono::NaiveDate;
 use common::{
-    add_insurer, add_user, get_json, login_cookie, login_token, multipart, page, spawn_app,
-    with_cookie, TestApp,
+    get_json, login_cookie, login_token, multipart, page, status_json, with_cookie, ymd as d,
+    TestApp,
 };
 use diesel::prelude::*;
 use regwatch::domain::InsurerKind;
 use regwatch::ingest::Profile;
 use regwatch::store::insurers::Insurer;
-use regwatch::store::users::Role;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::Method;
 use serde_json::Value;
@@ -70,41 +69,33 @@ struct World {
 /// Insurer A (健保) with an admin, a staff member and a viewer; insurer B (共済) with an admin.
 /// No data.
 async fn world() -> World {
-    let app = spawn_app().await;
-    let mut c = app.db.conn();
-    let a = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
-    let b = add_insurer(&mut c, "34123456", InsurerKind::Kyosai);
-    let w = World {
+    let app = TestApp::builder()
+        .with_insurer("06123456", InsurerKind::Kenpo)
+        .with_insurer("34123456", InsurerKind::Kyosai)
+        .with_admin("06123456", "admin@a.example.jp", PASSWORD)
+        .with_staff("06123456", "staff@a.example.jp", PASSWORD)
+        .with_viewer("06123456", "viewer@a.example.jp", PASSWORD)
+        .with_admin("34123456", "admin@b.example.jp", PASSWORD)
+        .spawn()
+        .await;
+    World {
         admin: "admin@a.example.jp".into(),
         staff: "staff@a.example.jp".into(),
         viewer: "viewer@a.example.jp".into(),
         b_admin: "admin@b.example.jp".into(),
-        a,
+        a: app.insurer("06123456").clone(),
         app,
-    };
-    add_user(&mut c, &w.a, &w.admin, Role::Admin, PASSWORD);
-    add_user(&mut c, &w.a, &w.staff, Role::Staff, PASSWORD);
-    add_user(&mut c, &w.a, &w.viewer, Role::Viewer, PASSWORD);
-    add_user(&mut c, &b, &w.b_admin, Role::Admin, PASSWORD);
-    w
-}
-
-fn url(app: &TestApp, path: &str) -> String {
-    format!("{}{}", app.address, path)
-}
-
-/// The status and JSON body (Null when there is none) of a response.
-async fn status_json(r: reqwest::Response) -> (u16, Value) {
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    }
 }
 
 /// PUT /api/v1/import-profiles/{name} with a TOML body.
 async fn put_profile(app: &TestApp, token: &str, name: &str, toml: &str) -> (u16, Value) {
     let r = app
-        .client
-        .put(url(app, &format!("/api/v1/import-profiles/{name}")))
-        .bearer_auth(token)
+        .request(
+            Method::PUT,
+            &format!("/api/v1/import-profiles/{name}"),
+            token,
+        )
         .header(CONTENT_TYPE, "application/toml")
         .body(toml.to_string())
         .send()
@@ -122,17 +113,8 @@ async fn api_upload(
     file_name: &str,
     content: &[u8],
 ) -> (u16, Value) {
-    let (ct, body) = multipart(&[("file", Some(file_name), content)]);
-    let r = app
-        .client
-        .post(url(app, &format!("/api/v1/imports/{kind}{query}")))
-        .bearer_auth(token)
-        .header(CONTENT_TYPE, ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    status_json(r).await
+    let path = format!("/api/v1/imports/{kind}{query}");
+    status_json(app.upload(token, &path, file_name, content).await).await
 }
 
 fn location(r: &reqwest::Response) -> String {
@@ -167,10 +149,6 @@ fn batch_count(app: &TestApp) -> i64 {
     use regwatch::store::schema::import_batches;
     let mut c = app.db.conn();
     import_batches::table.count().get_result(&mut c).unwrap()
-}
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
 /// The audit entries of one action, newest first, as (target, detail).
@@ -280,7 +258,7 @@ async fn profiles_are_put_as_toml_read_back_listed_checked_by_role_deleted_and_a
     let r = w
         .app
         .client
-        .get(url(&w.app, "/api/v1/import-profiles/自社様式"))
+        .get(w.app.url("/api/v1/import-profiles/自社様式"))
         .bearer_auth(&viewer)
         .send()
         .await
@@ -349,7 +327,7 @@ async fn profiles_are_put_as_toml_read_back_listed_checked_by_role_deleted_and_a
     let r = w
         .app
         .client
-        .put(url(&w.app, "/api/v1/import-profiles/sjis"))
+        .put(w.app.url("/api/v1/import-profiles/sjis"))
         .bearer_auth(&staff)
         .body(vec![0x82u8, 0xA0, b'\n'])
         .send()
@@ -379,7 +357,7 @@ async fn profiles_are_put_as_toml_read_back_listed_checked_by_role_deleted_and_a
     let r = w
         .app
         .client
-        .delete(url(&w.app, "/api/v1/import-profiles/自社様式"))
+        .delete(w.app.url("/api/v1/import-profiles/自社様式"))
         .bearer_auth(&viewer)
         .send()
         .await
@@ -404,7 +382,7 @@ async fn profiles_are_put_as_toml_read_back_listed_checked_by_role_deleted_and_a
     let r = w
         .app
         .client
-        .delete(url(&w.app, "/api/v1/import-profiles/自社様式"))
+        .delete(w.app.url("/api/v1/import-profiles/自社様式"))
         .bearer_auth(&staff)
         .send()
         .await
@@ -415,7 +393,7 @@ async fn profiles_are_put_as_toml_read_back_listed_checked_by_role_deleted_and_a
     let r = w
         .app
         .client
-        .delete(url(&w.app, "/api/v1/import-profiles/自社様式"))
+        .delete(w.app.url("/api/v1/import-profiles/自社様式"))
         .bearer_auth(&staff)
         .send()
         .await
@@ -1462,7 +1440,7 @@ async fn the_import_page_previews_a_file_through_a_profile_and_commits_it() {
     let r = w
         .app
         .client
-        .delete(url(&w.app, "/api/v1/import-profiles/自社様式"))
+        .delete(w.app.url("/api/v1/import-profiles/自社様式"))
         .bearer_auth(&staff)
         .send()
         .await
@@ -1612,10 +1590,10 @@ async fn an_egov_file_is_loaded_through_the_api_with_the_day_it_was_received() {
     let r = w
         .app
         .client
-        .post(url(
-            &w.app,
-            "/api/v1/imports/notices?received_on=2025-04-11&file_name=SHFD0006.CSV",
-        ))
+        .post(
+            w.app
+                .url("/api/v1/imports/notices?received_on=2025-04-11&file_name=SHFD0006.CSV"),
+        )
         .bearer_auth(&staff)
         .header(CONTENT_TYPE, "text/csv")
         .body(sjis.to_vec())

@@ -1,6 +1,9 @@
 //! Reading insurers' real-world files end to end: encodings, header variants, per-line errors.
+mod common;
+
+use common::{data_path, ymd as day};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -37,13 +40,7 @@ const REGISTRATIONS_JA_SJIS: &str = "\
 ";
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/ingest")
-        .join(name)
-}
-
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    data_path("ingest").join(name)
 }
 
 fn opts() -> NoticeReadOptions {

@@ -3,16 +3,16 @@
 //! on SQLite and (with REGWATCH_TEST_POSTGRES_URL) PostgreSQL. The worker is driven step by step
 //! with an explicit clock; nothing sleeps to wait for a retry.
 //!
-//! Needs `python3 -m pip install aiosmtpd`. Without it the SMTP tests print a note and pass, unless
-//! `REGWATCH_SMTP_TEST=1` (CI), which makes its absence a failure.
+//! The SMTP tests need `python3 -m pip install aiosmtpd`. They run under `REGWATCH_SMTP_TEST=1` (CI),
+//! where its absence is a failure, and are listed as ignored otherwise.
 mod common;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use common::{add_insurer, TestDb};
+use common::{add_insurer, audit_count, import_notices_csv, notice_db_id, require_tool, TestDb};
 use regwatch::domain::InsurerKind;
 use regwatch::mail::{self, MailSettings, Transport, Worker};
 use regwatch::store::employers::{self, EmployerId};
-use regwatch::store::import::{self, Actor};
+use regwatch::store::import;
 use regwatch::store::insurers::Insurer;
 use regwatch::store::letters::{self, By};
 use regwatch::store::notices::{self, NoticeDbId};
@@ -65,17 +65,6 @@ fn set_contacts(c: &mut DbConn, ins: &Insurer, code: &str, emails: &[&str], opt_
     assert!(employers::update_contacts(c, ins.id, EmployerId(id), &emails, opt_out).unwrap());
 }
 
-fn notice_db_id(c: &mut DbConn, ins: &Insurer, notice_id: &str) -> i64 {
-    use diesel::prelude::*;
-    use regwatch::store::schema::notices as n;
-    n::table
-        .filter(n::insurer_id.eq(ins.id.0))
-        .filter(n::notice_id.eq(notice_id))
-        .select(n::id)
-        .first(c)
-        .unwrap()
-}
-
 /// The notices above, contacts for E01 (two addresses), E02 and E03 (opted out), none for E04,
 /// and a 資格確認書 for MISS-1 that ends within the week; automatic reminders switched on.
 fn seed(db: &TestDb) -> Insurer {
@@ -87,42 +76,35 @@ fn seed(db: &TestDb) -> Insurer {
 fn seed_as(db: &TestDb, number: &str, kind: InsurerKind, on: bool) -> Insurer {
     let mut c = db.conn();
     let ins = add_insurer(&mut c, number, kind);
+    seed_insurer(&mut c, &ins, on);
+    ins
+}
+
+/// The notices, contacts and 資格確認書 of [`seed`] for `ins`.
+fn seed_insurer(c: &mut DbConn, ins: &Insurer, on: bool) {
     if on {
         save_prefs(
-            &mut c,
-            &ins,
+            c,
+            ins,
             &regwatch::store::mail_settings::MailPrefs {
                 reminders_enabled: true,
                 ..Default::default()
             },
         );
     }
-    let actor = Actor {
-        user: None,
-        label: "test".into(),
-    };
-    import::import_notices(
-        &mut c,
-        &ins,
-        NOTICES.as_bytes(),
-        "n.csv",
-        &actor,
-        as_of(),
-        &mut |_| {},
-    )
-    .unwrap();
+    import_notices_csv(c, ins, "n.csv", NOTICES, as_of());
     set_contacts(
-        &mut c,
-        &ins,
+        c,
+        ins,
         "E01",
         &["a@e01.example.jp", "b@e01.example.jp"],
         false,
     );
-    set_contacts(&mut c, &ins, "E02", &["jinji@e02.example.jp"], false);
-    set_contacts(&mut c, &ins, "E03", &["x@e03.example.jp"], true);
-    let miss = notice_db_id(&mut c, &ins, "MISS-1");
+    set_contacts(c, ins, "E02", &["jinji@e02.example.jp"], false);
+    set_contacts(c, ins, "E03", &["x@e03.example.jp"], true);
+    let miss = notice_db_id(c, ins, "MISS-1");
     letters::insert_certificate(
-        &mut c,
+        c,
         ins.id,
         NoticeDbId(miss),
         NaiveDate::from_ymd_opt(2025, 6, 25).unwrap(),
@@ -133,7 +115,6 @@ fn seed_as(db: &TestDb, number: &str, kind: InsurerKind, on: bool) -> Insurer {
         },
     )
     .unwrap();
-    ins
 }
 
 const SINK: &str = r#"
@@ -182,7 +163,8 @@ struct Sink {
     delay: f64,
 }
 
-fn aiosmtpd_available() -> bool {
+/// The SMTP tests run under `REGWATCH_SMTP_TEST=1` (else they are ignored): aiosmtpd must be there.
+fn require_aiosmtpd() {
     let ok = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .stdout(Stdio::null())
@@ -190,13 +172,7 @@ fn aiosmtpd_available() -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    if !ok {
-        if std::env::var("REGWATCH_SMTP_TEST").as_deref() == Ok("1") {
-            panic!("aiosmtpd is required (python3 -m pip install aiosmtpd)");
-        }
-        eprintln!("note: aiosmtpd not installed; SMTP test skipped");
-    }
-    ok
+    require_tool(ok, "aiosmtpd (python3 -m pip install aiosmtpd)");
 }
 
 fn free_port() -> u16 {
@@ -297,10 +273,12 @@ fn status_counts(c: &mut DbConn, ins: &Insurer) -> BTreeMap<String, i64> {
 }
 
 #[test]
+#[cfg_attr(
+    not(regwatch_smtp_test),
+    ignore = "needs aiosmtpd: REGWATCH_SMTP_TEST=1 cargo test"
+)]
 fn daily_run_delivers_each_reminder_once_over_real_smtp_without_my_numbers_or_names() {
-    if !aiosmtpd_available() {
-        return;
-    }
+    require_aiosmtpd();
     let db = TestDb::new();
     let ins = seed(&db);
     let mut sink = Sink::new(0.0);
@@ -412,10 +390,12 @@ fn daily_run_delivers_each_reminder_once_over_real_smtp_without_my_numbers_or_na
 }
 
 #[test]
+#[cfg_attr(
+    not(regwatch_smtp_test),
+    ignore = "needs aiosmtpd: REGWATCH_SMTP_TEST=1 cargo test"
+)]
 fn smtp_down_messages_are_retried_with_backoff_and_arrive_once_when_it_is_back() {
-    if !aiosmtpd_available() {
-        return;
-    }
+    require_aiosmtpd();
     let db = TestDb::new();
     let ins = seed(&db);
     let mut sink = Sink::new(0.0);
@@ -660,10 +640,12 @@ fn queue_synthetic(c: &mut DbConn, n: usize, due: NaiveDateTime) -> Insurer {
 }
 
 #[test]
+#[cfg_attr(
+    not(regwatch_smtp_test),
+    ignore = "needs aiosmtpd: REGWATCH_SMTP_TEST=1 cargo test"
+)]
 fn two_workers_deliver_a_thousand_messages_once_each() {
-    if !aiosmtpd_available() {
-        return;
-    }
+    require_aiosmtpd();
     const N: usize = 1000;
     let db = TestDb::new();
     let mut c = db.conn();
@@ -705,10 +687,12 @@ fn two_workers_deliver_a_thousand_messages_once_each() {
 }
 
 #[test]
+#[cfg_attr(
+    not(regwatch_smtp_test),
+    ignore = "needs aiosmtpd: REGWATCH_SMTP_TEST=1 cargo test"
+)]
 fn worker_killed_mid_batch_then_restarted_delivers_every_message_id() {
-    if !aiosmtpd_available() {
-        return;
-    }
+    require_aiosmtpd();
     const N: usize = 200;
     let db = TestDb::new();
     let mut c = db.conn();
@@ -799,19 +783,7 @@ fn a_new_late_notice_is_reported_alone_and_nothing_already_sent_is_repeated() {
     let more = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号\n\
 LATE-2,資格取得,E01,株式会社テスト,100,9,,山本五郎,,2025-06-02,2025-07-01,123456789018\n";
     let next = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
-    import::import_notices(
-        &mut c,
-        &ins,
-        more.as_bytes(),
-        "more.csv",
-        &Actor {
-            user: None,
-            label: "test".into(),
-        },
-        next,
-        &mut |_| {},
-    )
-    .unwrap();
+    import_notices_csv(&mut c, &ins, "more.csv", more, next);
     let (eval, sent) = mail::run_once(&mut c, &w, next, t0() + Duration::days(1)).unwrap();
     assert_eq!(
         eval.queued,
@@ -900,19 +872,7 @@ fn a_message_queued_after_the_sender_changes_carries_the_new_from_and_reply_to()
     let more = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号\n\
 LATE-2,資格取得,E01,株式会社テスト,100,9,,山本五郎,,2025-06-02,2025-07-01,123456789018\n";
     let next = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
-    import::import_notices(
-        &mut c,
-        &ins,
-        more.as_bytes(),
-        "more.csv",
-        &Actor {
-            user: None,
-            label: "test".into(),
-        },
-        next,
-        &mut |_| {},
-    )
-    .unwrap();
+    import_notices_csv(&mut c, &ins, "more.csv", more, next);
     let eval = mail::evaluate_all(&mut c, next, t0() + Duration::days(1)).unwrap();
     assert_eq!(eval.queued_total(), 1, "{eval:?}");
     assert_eq!(w.drain(&mut c, t0() + Duration::days(1)).unwrap().sent, 7);
@@ -1080,18 +1040,19 @@ struct Web {
 /// Insurer A seeded and evaluated (six pending messages), its admin/staff/viewer, and insurer B
 /// with one pending message.
 async fn web() -> Web {
-    use regwatch::store::users::Role;
-    let app = common::spawn_app().await;
-    let ins = seed(&app.db);
-    let mut c = app.db.conn();
-    mail::evaluate_all(&mut c, as_of(), t0()).unwrap();
-    for (email, role) in [
-        ("admin@a.example.jp", Role::Admin),
-        ("staff@a.example.jp", Role::Staff),
-        ("viewer@a.example.jp", Role::Viewer),
-    ] {
-        common::add_user(&mut c, &ins, email, role, PASSWORD);
-    }
+    let app = common::TestApp::builder()
+        .with_insurer("06123456", InsurerKind::Kenpo)
+        .with_seed(|c, ins| {
+            seed_insurer(c, &ins[0], true);
+            mail::evaluate_all(c, as_of(), t0()).unwrap();
+        })
+        .with_admin("06123456", "admin@a.example.jp", PASSWORD)
+        .with_staff("06123456", "staff@a.example.jp", PASSWORD)
+        .with_viewer("06123456", "viewer@a.example.jp", PASSWORD)
+        .spawn()
+        .await;
+    let ins = app.insurer("06123456").clone();
+    let mut c = app.conn();
     let b = queue_synthetic(&mut c, 1, t0());
     let foreign = outbox::list(&mut c, b.id, &OutboxStatus::ALL, 10).unwrap()[0]
         .row
@@ -1101,7 +1062,7 @@ async fn web() -> Web {
 
 impl Web {
     fn url(&self, path: &str) -> String {
-        format!("{}{}", self.app.address, path)
+        self.app.url(path)
     }
     fn status_of(&self, id: i64) -> String {
         use diesel::prelude::*;
@@ -1125,52 +1086,27 @@ impl Web {
         .collect()
     }
     async fn action(&self, token: &str, id: i64, action: &str) -> reqwest::Response {
-        self.app
-            .client
-            .post(self.url(&format!("/api/v1/mail/{id}/actions")))
-            .bearer_auth(token)
-            .json(&serde_json::json!({ "action": action }))
-            .send()
-            .await
-            .unwrap()
+        let body = serde_json::json!({ "action": action });
+        let path = format!("/api/v1/mail/{id}/actions");
+        self.app.post_json(token, &path, body).await
     }
     async fn page(&self, s: &common::CookieSession, path: &str) -> (u16, String) {
-        let r = reqwest::Client::new()
-            .get(self.url(path))
-            .header("Cookie", &s.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        common::page(&self.app, s, path).await
     }
+    /// A form post with the session's cookie and exactly `fields` (a test without the CSRF
+    /// field leaves it out).
     async fn form(
         &self,
         s: &common::CookieSession,
         path: &str,
         fields: &[(&str, &str)],
     ) -> (u16, String) {
-        let r = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-            .post(self.url(path))
-            .header("Cookie", &s.cookie)
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
+        let r = self
+            .app
+            .post_form(common::Auth::Cookie(&s.cookie), path, fields)
+            .await;
         (r.status().as_u16(), r.text().await.unwrap())
     }
-}
-
-fn audit_count(c: &mut DbConn, action: &str) -> i64 {
-    use diesel::prelude::*;
-    use regwatch::store::schema::audit_log as a;
-    a::table
-        .filter(a::action.eq(action))
-        .count()
-        .get_result(c)
-        .unwrap()
 }
 
 #[tokio::test]
@@ -1553,19 +1489,7 @@ fn queued_rows(c: &mut DbConn, ins: &Insurer) -> Vec<outbox::OutboxRow> {
 
 fn import_more(c: &mut DbConn, ins: &Insurer, csv: &str, on: NaiveDate) {
     let header = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号\n";
-    import::import_notices(
-        c,
-        ins,
-        format!("{header}{csv}").as_bytes(),
-        "more.csv",
-        &Actor {
-            user: None,
-            label: "test".into(),
-        },
-        on,
-        &mut |_| {},
-    )
-    .unwrap();
+    import_notices_csv(c, ins, "more.csv", &format!("{header}{csv}"), on);
 }
 
 #[test]

@@ -7,14 +7,14 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{add_insurer, TestDb};
+use common::{add_insurer, regwatch_bin as regwatch, ymd as date, TestDb};
 use diesel::prelude::*;
 use regwatch::domain::InsurerKind;
 use regwatch::store::schema::{employers, import_batches, import_rejects, members, notices};
 use regwatch::store::DbConn;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -32,13 +32,6 @@ fn my_number(lead: &str) -> String {
         "{lead}{}",
         regwatch::domain::my_number::check_digit(&digits)
     )
-}
-
-fn regwatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_regwatch"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 /// `regwatch --database-url … <args>`.
@@ -124,10 +117,6 @@ fn import(db: &TestDb, what: &str, file: &Path, insurer: &str, extra: &[&str]) -
     ];
     args.extend_from_slice(extra);
     regwatch_db(db, &args)
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 /// A notice as stored, with its member and employer: everything the rules and the screens use.

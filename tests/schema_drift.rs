@@ -1,5 +1,7 @@
 //! migrations/sqlite and migrations/postgres must describe the same schema: same tables, same
 //! columns, same nullability. Both are applied to real databases and introspected.
+mod common;
+
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use std::collections::BTreeMap;
@@ -119,7 +121,7 @@ fn sqlite_and_postgres_migrations_define_the_same_schema() {
             );
         }
     }
-    let Ok(admin) = std::env::var("REGWATCH_TEST_POSTGRES_URL") else {
+    let Some(admin) = common::postgres_admin_url() else {
         eprintln!(
             "schema drift vs PostgreSQL skipped: set REGWATCH_TEST_POSTGRES_URL (.ci/run does)"
         );

@@ -5,7 +5,10 @@ mod common;
 
 use calamine::{Data, Range, Reader, Xlsx};
 use chrono::NaiveDate;
-use common::{add_insurer, add_user, login_cookie, login_token, spawn_app, TestApp};
+use common::{
+    add_insurer, add_user, date as d, import_notices_csv, import_registrations_csv, login_cookie,
+    login_token, notice_db_id, Auth, TestApp,
+};
 use diesel::prelude::*;
 use regwatch::domain::InsurerKind;
 use regwatch::reports::checklist::{self, ChecklistItem};
@@ -228,17 +231,8 @@ const AS_OF: &str = "2026-06-30";
 const VALID: &str = "123456789018";
 const PERIOD: &str = "from=2026-03-01&to=2026-06-30&as_of=2026-06-30";
 
-fn d(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
-
 /// Six notices whose figures are worked out by hand (see the comments), one 資格確認書 and letters.
 fn load_known(conn: &mut regwatch::store::DbConn, insurer: &Insurer) {
-    use regwatch::store::import::{import_notices, import_registrations, Actor};
-    let actor = Actor {
-        user: None,
-        label: "test".into(),
-    };
     let notices = format!(
         "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号,遅延理由\n\
          K-1,資格取得,E01,株式会社一,E01,1,00,山田 一,ヤマダ イチ,2026-04-01,2026-04-02,{VALID},\n\
@@ -248,16 +242,7 @@ fn load_known(conn: &mut regwatch::store::DbConn, insurer: &Insurer) {
          K-5,資格取得,E01,株式会社一,E01,5,00,山田 五,ヤマダ ゴ,2026-05-01,2026-05-01,{VALID},\n\
          K-6,資格取得,E02,株式会社二,E02,6,00,山田 六,ヤマダ ロク,2026-05-20,2026-05-11,{VALID},\n"
     );
-    let s = import_notices(
-        conn,
-        insurer,
-        notices.as_bytes(),
-        "notices.csv",
-        &actor,
-        d(AS_OF),
-        &mut |_| {},
-    )
-    .unwrap();
+    let s = import_notices_csv(conn, insurer, "notices.csv", &notices, d(AS_OF));
     assert_eq!(s.rejected, 0, "{:?}", s.rejects);
     let regs = "受付番号,登録完了日時,処理結果,エラーコード,エラー内容\n\
         K-1,2026-04-03 10:00:00,正常,,\n\
@@ -265,25 +250,7 @@ fn load_known(conn: &mut regwatch::store::DbConn, insurer: &Insurer) {
         K-3,2026-05-20 10:00:00,正常,,\n\
         K-4,2026-05-15 10:00:00,正常,,\n\
         K-6,2026-05-12 10:00:00,正常,,\n";
-    import_registrations(
-        conn,
-        insurer,
-        regs.as_bytes(),
-        "registrations.csv",
-        &actor,
-        &mut |_| {},
-    )
-    .unwrap();
-}
-
-fn notice_db_id(conn: &mut regwatch::store::DbConn, insurer: &Insurer, id: &str) -> i64 {
-    use regwatch::store::schema::notices;
-    notices::table
-        .filter(notices::insurer_id.eq(insurer.id.0))
-        .filter(notices::notice_id.eq(id))
-        .select(notices::id)
-        .first(conn)
-        .unwrap()
+    import_registrations_csv(conn, insurer, "registrations.csv", regs);
 }
 
 struct Known {
@@ -293,20 +260,17 @@ struct Known {
 }
 
 async fn known() -> Known {
-    let app = spawn_app().await;
-    let mut c = app.db.conn();
-    let insurer = add_insurer(&mut c, "06130001", InsurerKind::Kenpo);
-    add_user(
-        &mut c,
-        &insurer,
-        "staff@example.jp",
-        Role::Staff,
-        "correct horse 1",
-    );
-    load_known(&mut c, &insurer);
-    // Another insurer with its own data: never seen by the first.
-    let other = add_insurer(&mut c, "06130002", InsurerKind::Kyosai);
-    load_known(&mut c, &other);
+    let app = TestApp::builder()
+        .with_insurer("06130001", InsurerKind::Kenpo)
+        .with_staff("06130001", "staff@example.jp", "correct horse 1")
+        .with_seed(|c, ins| load_known(c, &ins[0]))
+        // Another insurer with its own data: never seen by the first.
+        .with_insurer("06130002", InsurerKind::Kyosai)
+        .with_seed(|c, ins| load_known(c, &ins[1]))
+        .spawn()
+        .await;
+    let insurer = app.insurer("06130001").clone();
+    let mut c = app.conn();
     use regwatch::store::letters::{self, By, NewLetter, Run};
     let by = By {
         user: None,
@@ -350,15 +314,6 @@ async fn known() -> Known {
     }
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}{}", app.address, path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn cell(r: &Range<Data>, row: u32, col: u32) -> String {
     r.get_value((row, col))
         .map(|c| c.to_string())
@@ -376,7 +331,10 @@ fn num(r: &Range<Data>, row: u32, col: u32) -> f64 {
 #[tokio::test]
 async fn factor_analysis_counts_late_cases_by_cause_employer_and_month() {
     let k = known().await;
-    let r = get(&k.app, &k.token, &format!("/api/v1/analysis?{PERIOD}")).await;
+    let r = k
+        .app
+        .get_as(&k.token, &format!("/api/v1/analysis?{PERIOD}"))
+        .await;
     assert_eq!(r.status(), 200);
     let a: Value = r.json().await.unwrap();
     assert_eq!(a["notices"], 6);
@@ -421,12 +379,10 @@ async fn factor_analysis_counts_late_cases_by_cause_employer_and_month() {
 #[tokio::test]
 async fn the_survey_xlsx_holds_the_mhlw_wording_answers_and_monthly_figures() {
     let k = known().await;
-    let r = get(
-        &k.app,
-        &k.token,
-        &format!("/api/v1/survey/followup.xlsx?{PERIOD}"),
-    )
-    .await;
+    let r = k
+        .app
+        .get_as(&k.token, &format!("/api/v1/survey/followup.xlsx?{PERIOD}"))
+        .await;
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap().to_vec();
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
@@ -484,12 +440,10 @@ async fn the_survey_xlsx_holds_the_mhlw_wording_answers_and_monthly_figures() {
 #[tokio::test]
 async fn the_checklist_xlsx_and_csv_hold_the_seed_items_for_the_insurer_kind() {
     let k = known().await;
-    let r = get(
-        &k.app,
-        &k.token,
-        &format!("/api/v1/checklist.xlsx?{PERIOD}"),
-    )
-    .await;
+    let r = k
+        .app
+        .get_as(&k.token, &format!("/api/v1/checklist.xlsx?{PERIOD}"))
+        .await;
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap().to_vec();
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
@@ -520,7 +474,10 @@ async fn the_checklist_xlsx_and_csv_hold_the_seed_items_for_the_insurer_kind() {
     assert!(wb.worksheet_range("改善計画").is_ok());
     assert!(wb.worksheet_range("月別統計").is_ok());
 
-    let r = get(&k.app, &k.token, &format!("/api/v1/checklist.csv?{PERIOD}")).await;
+    let r = k
+        .app
+        .get_as(&k.token, &format!("/api/v1/checklist.csv?{PERIOD}"))
+        .await;
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
@@ -532,12 +489,10 @@ async fn the_checklist_xlsx_and_csv_hold_the_seed_items_for_the_insurer_kind() {
         assert_eq!(&row[4], text.as_str());
     }
 
-    let r = get(
-        &k.app,
-        &k.token,
-        &format!("/api/v1/survey/followup.csv?{PERIOD}"),
-    )
-    .await;
+    let r = k
+        .app
+        .get_as(&k.token, &format!("/api/v1/survey/followup.csv?{PERIOD}"))
+        .await;
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
@@ -546,7 +501,9 @@ async fn the_checklist_xlsx_and_csv_hold_the_seed_items_for_the_insurer_kind() {
         assert!(text.contains(&q.text), "{}", q.text);
     }
 
-    let body: Value = get(&k.app, &k.token, &format!("/api/v1/checklist?{PERIOD}"))
+    let body: Value = k
+        .app
+        .get_as(&k.token, &format!("/api/v1/checklist?{PERIOD}"))
         .await
         .json()
         .await
@@ -568,18 +525,14 @@ async fn the_checklist_xlsx_and_csv_hold_the_seed_items_for_the_insurer_kind() {
 
 #[tokio::test]
 async fn a_kyosai_insurer_gets_annex_2() {
-    let app = spawn_app().await;
-    let mut c = app.db.conn();
-    let insurer = add_insurer(&mut c, "31130001", InsurerKind::Kyosai);
-    add_user(
-        &mut c,
-        &insurer,
-        "k@example.jp",
-        Role::Viewer,
-        "correct horse 1",
-    );
+    let app = TestApp::builder()
+        .with_insurer("31130001", InsurerKind::Kyosai)
+        .with_viewer("31130001", "k@example.jp", "correct horse 1")
+        .spawn()
+        .await;
     let t = login_token(&app, "k@example.jp", "correct horse 1").await;
-    let bytes = get(&app, &t, "/api/v1/checklist.xlsx")
+    let bytes = app
+        .get_as(&t, "/api/v1/checklist.xlsx")
         .await
         .bytes()
         .await
@@ -595,35 +548,6 @@ async fn a_kyosai_insurer_gets_annex_2() {
     }
 }
 
-async fn post_form(
-    app: &TestApp,
-    cookie: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}{}", app.address, path))
-        .header(reqwest::header::COOKIE, cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn page(app: &TestApp, cookie: &str, path: &str) -> String {
-    let r = reqwest::Client::new()
-        .get(format!("{}{}", app.address, path))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "GET {path}");
-    r.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey() {
     let k = known().await;
@@ -632,90 +556,90 @@ async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey()
     let csrf = s.csrf.as_str();
 
     // Checklist answer with a note.
-    let r = post_form(
-        app,
-        &s.cookie,
-        "/checklist",
-        &[
-            ("csrf", csrf),
-            ("item_id", "2-③"),
-            ("answer", "partly"),
-            ("note", "フロー案あり"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/checklist",
+            &[
+                ("csrf", csrf),
+                ("item_id", "2-③"),
+                ("answer", "partly"),
+                ("note", "フロー案あり"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     // Answered again: updated, not duplicated.
-    let r = post_form(
-        app,
-        &s.cookie,
-        "/checklist",
-        &[
-            ("csrf", csrf),
-            ("item_id", "2-③"),
-            ("answer", "done"),
-            ("note", "策定済み"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/checklist",
+            &[
+                ("csrf", csrf),
+                ("item_id", "2-③"),
+                ("answer", "done"),
+                ("note", "策定済み"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 303);
-    let html = page(app, &s.cookie, "/checklist").await;
+    let html = app.page_text(&s, "/checklist").await;
     assert!(html.contains("策定済み"));
     assert!(html.contains(checklist::KENPO[6].text));
     // An unknown item or a missing CSRF token is refused.
-    let r = post_form(
-        app,
-        &s.cookie,
-        "/checklist",
-        &[("csrf", csrf), ("item_id", "9-①"), ("answer", "done")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/checklist",
+            &[("csrf", csrf), ("item_id", "9-①"), ("answer", "done")],
+        )
+        .await;
     assert_eq!(r.status(), 400);
-    let r = post_form(
-        app,
-        &s.cookie,
-        "/checklist",
-        &[("csrf", "x"), ("item_id", "2-③"), ("answer", "done")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/checklist",
+            &[("csrf", "x"), ("item_id", "2-③"), ("answer", "done")],
+        )
+        .await;
     assert_ne!(r.status(), 303);
 
     // A plan action with a schedule, overdue as of today, and a dated review.
-    let r = post_form(
-        app,
-        &s.cookie,
-        "/plan/actions",
-        &[
-            ("csrf", csrf),
-            ("title", "事業主向け説明会"),
-            ("checklist_item", "3-②"),
-            ("owner", "適用課"),
-            ("start_on", "2026-01-05"),
-            ("due_on", "2026-02-27"),
-            ("status", "in_progress"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/plan/actions",
+            &[
+                ("csrf", csrf),
+                ("title", "事業主向け説明会"),
+                ("checklist_item", "3-②"),
+                ("owner", "適用課"),
+                ("start_on", "2026-01-05"),
+                ("due_on", "2026-02-27"),
+                ("status", "in_progress"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     let mut c = app.db.conn();
     let actions = regwatch::store::survey::plan_actions(&mut c, k.insurer.id).unwrap();
     assert_eq!(actions.len(), 1);
     assert!(actions[0].overdue(d(AS_OF)));
     let id = actions[0].id;
-    let r = post_form(
-        app,
-        &s.cookie,
-        &format!("/plan/actions/{id}/reviews"),
-        &[
-            ("csrf", csrf),
-            ("reviewed_on", "2026-02-01"),
-            ("progress", "50"),
-            ("note", "半数実施"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            &format!("/plan/actions/{id}/reviews"),
+            &[
+                ("csrf", csrf),
+                ("reviewed_on", "2026-02-01"),
+                ("progress", "50"),
+                ("note", "半数実施"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 303);
-    let html = page(app, &s.cookie, &format!("/plan?as_of={AS_OF}")).await;
+    let html = app.page_text(&s, &format!("/plan?as_of={AS_OF}")).await;
     assert!(html.contains("期限超過") && html.contains("半数実施") && html.contains("<svg"));
     // Another insurer's action: not found, and left alone.
     let other = regwatch::store::insurers::find_by_number(
@@ -750,7 +674,7 @@ async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey()
             vec![("csrf", csrf), ("status", "done")],
         ),
     ] {
-        let r = post_form(app, &s.cookie, &path, &form).await;
+        let r = app.post_form(Auth::Cookie(&s.cookie), &path, &form).await;
         assert_eq!(r.status(), 404, "{path}");
     }
     let theirs_now = regwatch::store::survey::plan_actions(&mut c, other.id).unwrap();
@@ -760,7 +684,8 @@ async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey()
         .is_empty());
 
     // With a scheduled plan, section 1 is pre-filled 計画策定済.
-    let body: Value = get(app, &k.token, &format!("/api/v1/survey/followup?{PERIOD}"))
+    let body: Value = app
+        .get_as(&k.token, &format!("/api/v1/survey/followup?{PERIOD}"))
         .await
         .json()
         .await
@@ -769,29 +694,30 @@ async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey()
     assert_eq!(body["questions"][0]["source"], "prefill");
 
     // Staff override 2-(3)-a with their own days; a choice not offered is refused.
-    let r = post_form(
-        app,
-        &s.cookie,
-        "/survey/answers",
-        &[
-            ("csrf", csrf),
-            ("question_id", "2-(3)-a"),
-            ("choice", "対応予定"),
-            ("days", "14"),
-            ("note", "規程改正中"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/survey/answers",
+            &[
+                ("csrf", csrf),
+                ("question_id", "2-(3)-a"),
+                ("choice", "対応予定"),
+                ("days", "14"),
+                ("note", "規程改正中"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 303);
-    let r = post_form(
-        app,
-        &s.cookie,
-        "/survey/answers",
-        &[("csrf", csrf), ("question_id", "1"), ("choice", "対応済")],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/survey/answers",
+            &[("csrf", csrf), ("question_id", "1"), ("choice", "対応済")],
+        )
+        .await;
     assert_eq!(r.status(), 400);
-    let body: Value = get(app, &k.token, &format!("/api/v1/survey/followup?{PERIOD}"))
+    let body: Value = app
+        .get_as(&k.token, &format!("/api/v1/survey/followup?{PERIOD}"))
         .await
         .json()
         .await
@@ -805,13 +731,13 @@ async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey()
 
     // Submitted twice: two entries in the history.
     for _ in 0..2 {
-        let r = post_form(
-            app,
-            &s.cookie,
-            "/survey/submissions",
-            &[("csrf", csrf), ("from", "2026-03-01"), ("to", "2026-06-30")],
-        )
-        .await;
+        let r = app
+            .post_form(
+                Auth::Cookie(&s.cookie),
+                "/survey/submissions",
+                &[("csrf", csrf), ("from", "2026-03-01"), ("to", "2026-06-30")],
+            )
+            .await;
         assert_eq!(r.status(), 303);
     }
     use regwatch::store::schema::audit_log;
@@ -832,10 +758,10 @@ async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey()
     let subs = regwatch::store::survey::submissions(&mut c, k.insurer.id).unwrap();
     assert_eq!(subs.len(), 2);
     assert!(subs[0].answers_json.contains("対応予定"));
-    let html = page(app, &s.cookie, &format!("/survey?{PERIOD}")).await;
+    let html = app.page_text(&s, &format!("/survey?{PERIOD}")).await;
     assert!(html.contains(followup::QUESTIONS[5].text));
     assert!(html.contains("提出の履歴"));
-    let html = page(app, &s.cookie, &format!("/analysis?{PERIOD}")).await;
+    let html = app.page_text(&s, &format!("/analysis?{PERIOD}")).await;
     assert!(html.contains("被扶養者認定待ち") && html.contains("株式会社二"));
 }
 
@@ -851,18 +777,19 @@ async fn viewers_may_read_but_not_answer() {
         "correct horse 1",
     );
     let s = login_cookie(&k.app, "viewer@example.jp", "correct horse 1").await;
-    page(&k.app, &s.cookie, "/checklist").await;
-    let r = post_form(
-        &k.app,
-        &s.cookie,
-        "/checklist",
-        &[
-            ("csrf", s.csrf.as_str()),
-            ("item_id", "2-③"),
-            ("answer", "done"),
-        ],
-    )
-    .await;
+    k.app.page_text(&s, "/checklist").await;
+    let r = k
+        .app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/checklist",
+            &[
+                ("csrf", s.csrf.as_str()),
+                ("item_id", "2-③"),
+                ("answer", "done"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 403);
 }
 
@@ -910,11 +837,6 @@ fn expected(delays: &[i64]) -> (u64, Option<i64>, Option<i64>, u64) {
 }
 
 fn load_generated_peak(conn: &mut regwatch::store::DbConn, insurer: &Insurer) {
-    use regwatch::store::import::{import_notices, import_registrations, Actor};
-    let actor = Actor {
-        user: None,
-        label: "test".into(),
-    };
     let mut notices = String::from(
         "受付番号,届書種別,事業所記号,被保険者記号,被保険者番号,事実発生日,受付日,個人番号\n",
     );
@@ -929,46 +851,9 @@ fn load_generated_peak(conn: &mut regwatch::store::DbConn, insurer: &Insurer) {
             received + chrono::Days::new(delay as u64)
         ));
     }
-    let s = import_notices(
-        conn,
-        insurer,
-        notices.as_bytes(),
-        "peak.csv",
-        &actor,
-        d(AS_OF),
-        &mut |_| {},
-    )
-    .unwrap();
+    let s = import_notices_csv(conn, insurer, "peak.csv", &notices, d(AS_OF));
     assert_eq!(s.rejected, 0, "{:?}", s.rejects);
-    import_registrations(
-        conn,
-        insurer,
-        regs.as_bytes(),
-        "regs.csv",
-        &actor,
-        &mut |_| {},
-    )
-    .unwrap();
-}
-
-async fn put_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    app.client
-        .put(format!("{}{}", app.address, path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(format!("{}{}", app.address, path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    import_registrations_csv(conn, insurer, "regs.csv", &regs);
 }
 
 fn row<'a>(rows: &'a Value, period: &str) -> &'a Value {
@@ -981,24 +866,15 @@ fn row<'a>(rows: &'a Value, period: &str) -> &'a Value {
 
 #[tokio::test]
 async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
-    let app = spawn_app().await;
-    let mut c = app.db.conn();
-    let insurer = add_insurer(&mut c, "06130003", InsurerKind::Kenpo);
-    add_user(
-        &mut c,
-        &insurer,
-        "s@example.jp",
-        Role::Staff,
-        "correct horse 1",
-    );
-    add_user(
-        &mut c,
-        &insurer,
-        "v@example.jp",
-        Role::Viewer,
-        "correct horse 1",
-    );
-    load_generated_peak(&mut c, &insurer);
+    let app = TestApp::builder()
+        .with_insurer("06130003", InsurerKind::Kenpo)
+        .with_staff("06130003", "s@example.jp", "correct horse 1")
+        .with_viewer("06130003", "v@example.jp", "correct horse 1")
+        .with_seed(|c, ins| load_generated_peak(c, &ins[0]))
+        .spawn()
+        .await;
+    let insurer = app.insurer("06130003").clone();
+    let mut c = app.conn();
     // Another insurer's staffing is never used for this one.
     let other = add_insurer(&mut c, "06130004", InsurerKind::Kenpo);
     regwatch::store::staffing::set(
@@ -1020,7 +896,8 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
     };
 
     // Without staffing: the peak is shown, the ratio is not, and the page says why.
-    let a: Value = get(&app, &t, &format!("/api/v1/analysis?{PERIOD}"))
+    let a: Value = app
+        .get_as(&t, &format!("/api/v1/analysis?{PERIOD}"))
         .await
         .json()
         .await
@@ -1033,11 +910,12 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
     assert!(w14["per_staff"].is_null());
     assert_eq!(w["busiest_week"]["period"], "2026-W14");
     let s = login_cookie(&app, "s@example.jp", "correct horse 1").await;
-    let html = page(&app, &s.cookie, &format!("/analysis?{PERIOD}")).await;
+    let html = app.page_text(&s, &format!("/analysis?{PERIOD}")).await;
     assert!(html.contains("職員数が入力されていません"));
     assert!(html.contains("3〜5月の週別の届書件数"));
     assert!(!html.contains("週別の職員1人当たり届書件数"));
-    let cl: Value = get(&app, &t, &format!("/api/v1/checklist?{PERIOD}"))
+    let cl: Value = app
+        .get_as(&t, &format!("/api/v1/checklist?{PERIOD}"))
         .await
         .json()
         .await
@@ -1048,17 +926,17 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
     assert!(ev.contains("職員数が未入力"), "{ev}");
 
     // Staffing by API: April, March, and a week-14 override; validation in Japanese; viewers 403.
-    let r = put_json(
-        &app,
-        &t,
-        "/api/v1/analysis/staffing",
-        serde_json::json!({"entries": [
-            {"period": "2026-04", "staff": 3, "note": "通常体制"},
-            {"period": "2026-03", "staff": 2},
-            {"period": "2026-W14", "staff": 5, "note": "応援2名"}
-        ]}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            &t,
+            "/api/v1/analysis/staffing",
+            serde_json::json!({"entries": [
+                {"period": "2026-04", "staff": 3, "note": "通常体制"},
+                {"period": "2026-03", "staff": 2},
+                {"period": "2026-W14", "staff": 5, "note": "応援2名"}
+            ]}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["entries"].as_array().unwrap().len(), 3);
@@ -1076,21 +954,22 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
             "重複",
         ),
     ] {
-        let r = put_json(&app, &t, "/api/v1/analysis/staffing", bad).await;
+        let r = app.put_json(&t, "/api/v1/analysis/staffing", bad).await;
         assert_eq!(r.status(), 400);
         let e: Value = r.json().await.unwrap();
         assert!(e["error"]["message"].as_str().unwrap().contains(word));
     }
     let tv = login_token(&app, "v@example.jp", "correct horse 1").await;
-    let r = put_json(
-        &app,
-        &tv,
-        "/api/v1/analysis/staffing",
-        serde_json::json!({"entries": []}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            &tv,
+            "/api/v1/analysis/staffing",
+            serde_json::json!({"entries": []}),
+        )
+        .await;
     assert_eq!(r.status(), 403);
-    let got: Value = get(&app, &tv, "/api/v1/analysis/staffing")
+    let got: Value = app
+        .get_as(&tv, "/api/v1/analysis/staffing")
         .await
         .json()
         .await
@@ -1099,7 +978,8 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
     assert_eq!(got["entries"][0]["period"], "2026-03");
 
     // The weeks, against the figures computed here.
-    let a: Value = get(&app, &t, &format!("/api/v1/analysis?{PERIOD}"))
+    let a: Value = app
+        .get_as(&t, &format!("/api/v1/analysis?{PERIOD}"))
         .await
         .json()
         .await
@@ -1156,11 +1036,12 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
     }
 
     // The page draws the ratio, the checklist's 2-② evidence uses it and links to it.
-    let html = page(&app, &s.cookie, &format!("/analysis?{PERIOD}")).await;
+    let html = app.page_text(&s, &format!("/analysis?{PERIOD}")).await;
     assert!(!html.contains("職員数が入力されていません"));
     assert!(html.contains("週別の職員1人当たり届書件数") && html.contains("<svg"));
     assert!(html.contains("応援2名"));
-    let cl: Value = get(&app, &t, &format!("/api/v1/checklist?{PERIOD}"))
+    let cl: Value = app
+        .get_as(&t, &format!("/api/v1/checklist?{PERIOD}"))
         .await
         .json()
         .await
@@ -1179,11 +1060,12 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
         )),
         "{ev}"
     );
-    let html = page(&app, &s.cookie, &format!("/checklist?{PERIOD}")).await;
+    let html = app.page_text(&s, &format!("/checklist?{PERIOD}")).await;
     assert!(html.contains("#peak"));
 
     // The xlsx exports carry the same figures.
-    let bytes = get(&app, &t, &format!("/api/v1/checklist.xlsx?{PERIOD}"))
+    let bytes = app
+        .get_as(&t, &format!("/api/v1/checklist.xlsx?{PERIOD}"))
         .await
         .bytes()
         .await
@@ -1206,7 +1088,9 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
     assert_eq!(cell(&ws, m, 0), "月");
     assert_eq!(cell(&ws, m, 5), "");
     // … and the CSV the same rows as the sheet.
-    let r = get(&app, &t, &format!("/api/v1/analysis/workload.csv?{PERIOD}")).await;
+    let r = app
+        .get_as(&t, &format!("/api/v1/analysis/workload.csv?{PERIOD}"))
+        .await;
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
@@ -1244,7 +1128,9 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
     ] {
         let mut f = form.clone();
         f.push(("csrf", s.csrf.as_str()));
-        let r = post_form(&app, &s.cookie, "/analysis/staffing", &f).await;
+        let r = app
+            .post_form(Auth::Cookie(&s.cookie), "/analysis/staffing", &f)
+            .await;
         assert_eq!(r.status(), status, "{form:?}");
         if status == 400 {
             let body = r.text().await.unwrap();
@@ -1252,17 +1138,17 @@ async fn the_april_peak_is_shown_against_staffing_by_week_and_by_month() {
         }
     }
     let v = login_cookie(&app, "v@example.jp", "correct horse 1").await;
-    let r = post_form(
-        &app,
-        &v.cookie,
-        "/analysis/staffing",
-        &[
-            ("csrf", v.csrf.as_str()),
-            ("period", "2026-05"),
-            ("staff", "2"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&v.cookie),
+            "/analysis/staffing",
+            &[
+                ("csrf", v.csrf.as_str()),
+                ("period", "2026-05"),
+                ("staff", "2"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 403);
     let entries = regwatch::store::staffing::entries(&mut c, insurer.id).unwrap();
     assert_eq!(entries.len(), 3);
@@ -1308,15 +1194,17 @@ fn text_of(html: &str) -> String {
 async fn the_print_views_hold_the_seed_wording_answers_and_notes_without_navigation() {
     let k = known().await;
     let app = &k.app;
-    let r = put_json(
-        app,
-        &k.token,
-        "/api/v1/checklist/answers",
-        serde_json::json!({"item_id": "2-③", "answer": "done", "note": "対応フロー策定済み"}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            &k.token,
+            "/api/v1/checklist/answers",
+            serde_json::json!({"item_id": "2-③", "answer": "done", "note": "対応フロー策定済み"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
-    let r = get(app, &k.token, &format!("/api/v1/checklist.html?{PERIOD}")).await;
+    let r = app
+        .get_as(&k.token, &format!("/api/v1/checklist.html?{PERIOD}"))
+        .await;
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"]
         .to_str()
@@ -1334,12 +1222,9 @@ async fn the_print_views_hold_the_seed_wording_answers_and_notes_without_navigat
     }
     assert!(text.contains("■ 実施済") && text.contains("対応フロー策定済み"));
 
-    let r = get(
-        app,
-        &k.token,
-        &format!("/api/v1/survey/followup.html?{PERIOD}"),
-    )
-    .await;
+    let r = app
+        .get_as(&k.token, &format!("/api/v1/survey/followup.html?{PERIOD}"))
+        .await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(html.contains("@page") && !html.contains("<nav"));
@@ -1363,7 +1248,7 @@ async fn the_print_views_hold_the_seed_wording_answers_and_notes_without_navigat
     // The same documents as pages, for a signed-in browser.
     let s = login_cookie(app, "staff@example.jp", "correct horse 1").await;
     for path in ["/checklist/print", "/survey/print"] {
-        let html = page(app, &s.cookie, &format!("{path}?{PERIOD}")).await;
+        let html = app.page_text(&s, &format!("{path}?{PERIOD}")).await;
         assert!(html.contains("@page") && !html.contains("<nav"), "{path}");
     }
 }
@@ -1387,13 +1272,13 @@ async fn staff_edit_the_checklist_survey_and_plan_through_the_api_with_the_forms
     let tv = login_token(app, "viewer@example.jp", "correct horse 1").await;
 
     // Checklist answers.
-    let r = put_json(
-        app,
-        t,
-        "/api/v1/checklist/answers",
-        serde_json::json!({"item_id": "2-③", "answer": "partly", "note": "案あり"}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            t,
+            "/api/v1/checklist/answers",
+            serde_json::json!({"item_id": "2-③", "answer": "partly", "note": "案あり"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["answer_label"], "一部");
@@ -1401,18 +1286,19 @@ async fn staff_edit_the_checklist_survey_and_plan_through_the_api_with_the_forms
         serde_json::json!({"item_id": "9-①", "answer": "done"}),
         serde_json::json!({"item_id": "2-③", "answer": "yes"}),
     ] {
-        let r = put_json(app, t, "/api/v1/checklist/answers", bad).await;
+        let r = app.put_json(t, "/api/v1/checklist/answers", bad).await;
         assert_eq!(r.status(), 400);
     }
-    let r = put_json(
-        app,
-        &tv,
-        "/api/v1/checklist/answers",
-        serde_json::json!({"item_id": "2-③", "answer": "done"}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            &tv,
+            "/api/v1/checklist/answers",
+            serde_json::json!({"item_id": "2-③", "answer": "done"}),
+        )
+        .await;
     assert_eq!(r.status(), 403);
-    let body: Value = get(app, t, &format!("/api/v1/checklist?{PERIOD}"))
+    let body: Value = app
+        .get_as(t, &format!("/api/v1/checklist?{PERIOD}"))
         .await
         .json()
         .await
@@ -1421,31 +1307,32 @@ async fn staff_edit_the_checklist_survey_and_plan_through_the_api_with_the_forms
     assert_eq!(body["items"][6]["note"], "案あり");
 
     // Survey answers: the days only on 2-(3)-a, within 1–365; the choice must be offered.
-    let r = put_json(
-        app,
-        t,
-        "/api/v1/survey/answers",
-        serde_json::json!({"question_id": "2-(3)-a", "choice": "対応予定", "days": 14}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            t,
+            "/api/v1/survey/answers",
+            serde_json::json!({"question_id": "2-(3)-a", "choice": "対応予定", "days": 14}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     for bad in [
         serde_json::json!({"question_id": "2-(3)-a", "choice": "対応予定", "days": 0}),
         serde_json::json!({"question_id": "1", "choice": "対応済"}),
         serde_json::json!({"question_id": "9", "choice": "その他"}),
     ] {
-        let r = put_json(app, t, "/api/v1/survey/answers", bad).await;
+        let r = app.put_json(t, "/api/v1/survey/answers", bad).await;
         assert_eq!(r.status(), 400);
     }
-    let r = put_json(
-        app,
-        &tv,
-        "/api/v1/survey/answers",
-        serde_json::json!({"question_id": "1", "choice": "その他"}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            &tv,
+            "/api/v1/survey/answers",
+            serde_json::json!({"question_id": "1", "choice": "その他"}),
+        )
+        .await;
     assert_eq!(r.status(), 403);
-    let body: Value = get(app, t, &format!("/api/v1/survey/followup?{PERIOD}"))
+    let body: Value = app
+        .get_as(t, &format!("/api/v1/survey/followup?{PERIOD}"))
         .await
         .json()
         .await
@@ -1454,9 +1341,7 @@ async fn staff_edit_the_checklist_survey_and_plan_through_the_api_with_the_forms
     assert_eq!(body["questions"][5]["days"], 14);
 
     // Plan actions, status and reviews.
-    let r = post_json(
-        app,
-        t,
+    let r = app.post_json(t,
         "/api/v1/plan/actions",
         serde_json::json!({"title": "繁忙期の応援体制", "checklist_item": "2-②", "owner": "適用課",
                            "start_on": "2026-03-01", "due_on": "2026-05-31"}),
@@ -1470,42 +1355,43 @@ async fn staff_edit_the_checklist_survey_and_plan_through_the_api_with_the_forms
         serde_json::json!({"title": "x", "checklist_item": "9-①"}),
         serde_json::json!({"title": "x", "status": "finished"}),
     ] {
-        let r = post_json(app, t, "/api/v1/plan/actions", bad).await;
+        let r = app.post_json(t, "/api/v1/plan/actions", bad).await;
         assert_eq!(r.status(), 400);
     }
-    let r = post_json(
-        app,
-        &tv,
-        "/api/v1/plan/actions",
-        serde_json::json!({"title": "x"}),
-    )
-    .await;
+    let r = app
+        .post_json(
+            &tv,
+            "/api/v1/plan/actions",
+            serde_json::json!({"title": "x"}),
+        )
+        .await;
     assert_eq!(r.status(), 403);
-    let r = put_json(
-        app,
-        t,
-        &format!("/api/v1/plan/actions/{id}/status"),
-        serde_json::json!({"status": "in_progress"}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            t,
+            &format!("/api/v1/plan/actions/{id}/status"),
+            serde_json::json!({"status": "in_progress"}),
+        )
+        .await;
     assert_eq!(r.status(), 204);
-    let r = post_json(
-        app,
-        t,
-        &format!("/api/v1/plan/actions/{id}/reviews"),
-        serde_json::json!({"reviewed_on": "2026-04-15", "progress": 40, "note": "応援2名配置"}),
-    )
-    .await;
+    let r = app
+        .post_json(
+            t,
+            &format!("/api/v1/plan/actions/{id}/reviews"),
+            serde_json::json!({"reviewed_on": "2026-04-15", "progress": 40, "note": "応援2名配置"}),
+        )
+        .await;
     assert_eq!(r.status(), 201);
-    let r = post_json(
-        app,
-        t,
-        &format!("/api/v1/plan/actions/{id}/reviews"),
-        serde_json::json!({"progress": 101}),
-    )
-    .await;
+    let r = app
+        .post_json(
+            t,
+            &format!("/api/v1/plan/actions/{id}/reviews"),
+            serde_json::json!({"progress": 101}),
+        )
+        .await;
     assert_eq!(r.status(), 400);
-    let body: Value = get(app, t, &format!("/api/v1/checklist?{PERIOD}"))
+    let body: Value = app
+        .get_as(t, &format!("/api/v1/checklist?{PERIOD}"))
         .await
         .json()
         .await
@@ -1534,21 +1420,21 @@ async fn staff_edit_the_checklist_survey_and_plan_through_the_api_with_the_forms
         },
     )
     .unwrap();
-    let r = put_json(
-        app,
-        t,
-        &format!("/api/v1/plan/actions/{theirs}/status"),
-        serde_json::json!({"status": "done"}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            t,
+            &format!("/api/v1/plan/actions/{theirs}/status"),
+            serde_json::json!({"status": "done"}),
+        )
+        .await;
     assert_eq!(r.status(), 404);
-    let r = post_json(
-        app,
-        t,
-        &format!("/api/v1/plan/actions/{theirs}/reviews"),
-        serde_json::json!({"note": "x"}),
-    )
-    .await;
+    let r = app
+        .post_json(
+            t,
+            &format!("/api/v1/plan/actions/{theirs}/reviews"),
+            serde_json::json!({"note": "x"}),
+        )
+        .await;
     assert_eq!(r.status(), 404);
     assert_eq!(
         regwatch::store::survey::plan_actions(&mut c, other.id).unwrap()[0].status,
@@ -1595,30 +1481,31 @@ async fn a_submission_keeps_its_answers_reasons_and_figures_as_they_were() {
     let k = known().await;
     let app = &k.app;
     let s = login_cookie(app, "staff@example.jp", "correct horse 1").await;
-    let r = post_form(
-        app,
-        &s.cookie,
-        "/survey/submissions",
-        &[
-            ("csrf", s.csrf.as_str()),
-            ("from", "2026-03-01"),
-            ("to", "2026-06-30"),
-        ],
-    )
-    .await;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/survey/submissions",
+            &[
+                ("csrf", s.csrf.as_str()),
+                ("from", "2026-03-01"),
+                ("to", "2026-06-30"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     let mut c = app.db.conn();
     let id = regwatch::store::survey::submissions(&mut c, k.insurer.id).unwrap()[0].id;
     // Afterwards the staff change an answer: the submission still shows the earlier one.
-    let r = put_json(
-        app,
-        &k.token,
-        "/api/v1/survey/answers",
-        serde_json::json!({"question_id": "2-(1)-a", "choice": "その他", "note": "見直し中"}),
-    )
-    .await;
+    let r = app
+        .put_json(
+            &k.token,
+            "/api/v1/survey/answers",
+            serde_json::json!({"question_id": "2-(1)-a", "choice": "その他", "note": "見直し中"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
-    let sub: Value = get(app, &k.token, &format!("/api/v1/survey/submissions/{id}"))
+    let sub: Value = app
+        .get_as(&k.token, &format!("/api/v1/survey/submissions/{id}"))
         .await
         .json()
         .await
@@ -1638,10 +1525,12 @@ async fn a_submission_keeps_its_answers_reasons_and_figures_as_they_were() {
     assert_eq!(ev["facts"]["letters"]["certificates_issued"], 1);
     assert_eq!(ev["months"][0]["month"], "2026-04");
     assert_eq!(ev["months"][0]["notices"], 4);
-    let html = page(app, &s.cookie, &format!("/survey/submissions/{id}")).await;
+    let html = app
+        .page_text(&s, &format!("/survey/submissions/{id}"))
+        .await;
     assert!(html.contains("記録した根拠の数値") && html.contains("対応済"));
     assert!(!html.contains("見直し中"));
-    let html = page(app, &s.cookie, "/survey").await;
+    let html = app.page_text(&s, "/survey").await;
     assert!(html.contains(&format!("/survey/submissions/{id}")));
     // Another insurer's submission (and one that does not exist) is not found.
     let other = regwatch::store::insurers::find_by_number(
@@ -1660,7 +1549,9 @@ async fn a_submission_keeps_its_answers_reasons_and_figures_as_they_were() {
     .unwrap();
     let theirs = regwatch::store::survey::submissions(&mut c, other.id).unwrap()[0].id;
     for i in [theirs, theirs + 1000] {
-        let r = get(app, &k.token, &format!("/api/v1/survey/submissions/{i}")).await;
+        let r = app
+            .get_as(&k.token, &format!("/api/v1/survey/submissions/{i}"))
+            .await;
         assert_eq!(r.status(), 404);
     }
 }
@@ -1671,12 +1562,10 @@ async fn a_submission_keeps_its_answers_reasons_and_figures_as_they_were() {
 #[tokio::test]
 async fn the_statistics_csv_agrees_with_the_xlsx_statistics_sheet() {
     let k = known().await;
-    let r = get(
-        &k.app,
-        &k.token,
-        &format!("/api/v1/statistics.csv?{PERIOD}"),
-    )
-    .await;
+    let r = k
+        .app
+        .get_as(&k.token, &format!("/api/v1/statistics.csv?{PERIOD}"))
+        .await;
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
@@ -1697,16 +1586,14 @@ async fn the_statistics_csv_agrees_with_the_xlsx_statistics_sheet() {
         ]
     );
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-    let bytes = get(
-        &k.app,
-        &k.token,
-        &format!("/api/v1/survey/followup.xlsx?{PERIOD}"),
-    )
-    .await
-    .bytes()
-    .await
-    .unwrap()
-    .to_vec();
+    let bytes = k
+        .app
+        .get_as(&k.token, &format!("/api/v1/survey/followup.xlsx?{PERIOD}"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
     let st = wb.worksheet_range("月別統計").unwrap();
     for c in 0..7 {

@@ -4,12 +4,12 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{add_insurer, add_user, login_token, set_cookie_value, spawn_app, TestApp};
+use common::{
+    bare_client, db_id, import_notices_csv, login_token, set_cookie_value, Auth, TestApp,
+};
 use diesel::prelude::*;
 use regwatch::domain::InsurerKind;
-use regwatch::store::import::{self, Actor};
 use regwatch::store::insurers::Insurer;
-use regwatch::store::users::Role;
 use serde_json::Value;
 
 const PASSWORD: &str = "correct-horse-battery";
@@ -34,100 +34,49 @@ N-5,2025-06-10 09:00:00,正常\n";
 
 const AS_OF: &str = "2025-06-30";
 
-fn actor() -> Actor {
-    Actor {
-        user: None,
-        label: "test".into(),
-    }
-}
-
 struct Tenant {
     insurer: Insurer,
     admin: String,
 }
 
-/// Insurer A with the five notices above, insurer B with one notice of its own.
-fn seed(app: &TestApp) -> (Tenant, Tenant) {
-    let mut c = app.db.conn();
-    let a = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
-    let b = add_insurer(&mut c, "34123456", InsurerKind::Kyosai);
-    let as_of = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
-    import::import_notices(
-        &mut c,
-        &a,
-        NOTICES.as_bytes(),
-        "a.csv",
-        &actor(),
-        as_of,
-        &mut |_| {},
-    )
-    .unwrap();
-    import::import_registrations(
-        &mut c,
-        &a,
-        REGISTRATIONS.as_bytes(),
-        "r.csv",
-        &actor(),
-        &mut |_| {},
-    )
-    .unwrap();
-    let b_notices = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号\n\
+const B_NOTICES: &str = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号\n\
 B-1,資格取得,K01,所属所B,1,1,,共済 太郎,2025-06-01,2025-06-02,\n";
-    import::import_notices(
-        &mut c,
-        &b,
-        b_notices.as_bytes(),
-        "b.csv",
-        &actor(),
-        as_of,
-        &mut |_| {},
-    )
-    .unwrap();
-    add_user(&mut c, &a, "admin-a@example.jp", Role::Admin, PASSWORD);
-    add_user(&mut c, &b, "admin-b@example.jp", Role::Admin, PASSWORD);
-    (
+
+/// Insurer A with the five notices above, insurer B with one notice of its own.
+async fn seeded() -> (TestApp, (Tenant, Tenant)) {
+    let as_of = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+    let app = TestApp::builder()
+        .with_insurer("06123456", InsurerKind::Kenpo)
+        .with_insurer("34123456", InsurerKind::Kyosai)
+        .with_notices("06123456", "a.csv", NOTICES, as_of)
+        .with_registrations("06123456", "r.csv", REGISTRATIONS)
+        .with_notices("34123456", "b.csv", B_NOTICES, as_of)
+        .with_admin("06123456", "admin-a@example.jp", PASSWORD)
+        .with_admin("34123456", "admin-b@example.jp", PASSWORD)
+        .spawn()
+        .await;
+    let tenants = (
         Tenant {
-            insurer: a,
+            insurer: app.insurer("06123456").clone(),
             admin: "admin-a@example.jp".into(),
         },
         Tenant {
-            insurer: b,
+            insurer: app.insurer("34123456").clone(),
             admin: "admin-b@example.jp".into(),
         },
-    )
+    );
+    (app, tenants)
 }
 
 async fn api_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.client
-        .post(format!("{}/api/v1/login", app.address))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn get_bearer(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}{}", app.address, path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
+    let body = serde_json::json!({"email": email, "password": password});
+    app.post_json(Auth::Anonymous, "/api/v1/login", body).await
 }
 
 async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {
-    let r = get_bearer(app, token, path).await;
-    assert_eq!(r.status(), 200, "GET {path}");
-    r.json().await.unwrap()
-}
-
-/// A fresh client without a cookie store: cookies are sent by hand, because the session cookie
-/// is `Secure` and the test server speaks plain http.
-fn bare_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let (status, body) = app.get_json(token, path).await;
+    assert_eq!(status, 200, "GET {path}");
+    body
 }
 
 /// The whole `Set-Cookie` header of cookie `name` (its attributes are asserted on).
@@ -181,12 +130,8 @@ async fn page_login(app: &TestApp, email: &str, password: &str) -> (String, Stri
 }
 
 async fn page_get(app: &TestApp, session: &str, path: &str) -> reqwest::Response {
-    bare_client()
-        .get(format!("{}{}", app.address, path))
-        .header("Cookie", format!("regwatch_session={session}"))
-        .send()
-        .await
-        .unwrap()
+    let cookie = format!("regwatch_session={session}");
+    app.get_as(Auth::Cookie(&cookie), path).await
 }
 
 fn ids(v: &Value) -> Vec<String> {
@@ -200,21 +145,9 @@ fn ids(v: &Value) -> Vec<String> {
     ids
 }
 
-fn db_id(app: &TestApp, insurer: &Insurer, notice_id: &str) -> i64 {
-    use regwatch::store::schema::notices;
-    let mut c = app.db.conn();
-    notices::table
-        .filter(notices::insurer_id.eq(insurer.id.0))
-        .filter(notices::notice_id.eq(notice_id))
-        .select(notices::id)
-        .first(&mut c)
-        .unwrap()
-}
-
 #[tokio::test]
 async fn api_login_gives_a_bearer_token_and_bad_credentials_get_401_json() {
-    let app = spawn_app().await;
-    let (a, _) = seed(&app);
+    let (app, (a, _)) = seeded().await;
     let r = api_login(&app, &a.admin, "wrong-password-1").await;
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
@@ -232,7 +165,9 @@ async fn api_login_gives_a_bearer_token_and_bad_credentials_get_401_json() {
         anon.json::<Value>().await.unwrap()["error"]["code"],
         "unauthorized"
     );
-    let forged = get_bearer(&app, "eyJhbGciOiJIUzI1NiJ9.e30.x", "/api/v1/dashboard").await;
+    let forged = app
+        .get_as("eyJhbGciOiJIUzI1NiJ9.e30.x", "/api/v1/dashboard")
+        .await;
     assert_eq!(forged.status(), 401);
 
     let t = login_token(&app, &a.admin, PASSWORD).await;
@@ -242,8 +177,7 @@ async fn api_login_gives_a_bearer_token_and_bad_credentials_get_401_json() {
 
 #[tokio::test]
 async fn five_failed_sign_ins_lock_the_account_for_fifteen_minutes() {
-    let app = spawn_app().await;
-    let (a, _) = seed(&app);
+    let (app, (a, _)) = seeded().await;
     for i in 1..=4 {
         let r = api_login(&app, &a.admin, "wrong-password-1").await;
         assert_eq!(r.status(), 401, "attempt {i}");
@@ -316,8 +250,7 @@ async fn five_failed_sign_ins_lock_the_account_for_fifteen_minutes() {
 
 #[tokio::test]
 async fn sign_out_and_password_change_revoke_tokens() {
-    let app = spawn_app().await;
-    let (a, _) = seed(&app);
+    let (app, (a, _)) = seeded().await;
     let t1 = login_token(&app, &a.admin, PASSWORD).await;
     let t2 = login_token(&app, &a.admin, PASSWORD).await;
     let out = app
@@ -328,14 +261,8 @@ async fn sign_out_and_password_change_revoke_tokens() {
         .await
         .unwrap();
     assert_eq!(out.status(), 204);
-    assert_eq!(
-        get_bearer(&app, &t1, "/api/v1/dashboard").await.status(),
-        401
-    );
-    assert_eq!(
-        get_bearer(&app, &t2, "/api/v1/dashboard").await.status(),
-        200
-    );
+    assert_eq!(app.get_as(&t1, "/api/v1/dashboard").await.status(), 401);
+    assert_eq!(app.get_as(&t2, "/api/v1/dashboard").await.status(), 200);
 
     // A password change through the page revokes every session, the current one included.
     let (session, csrf) = page_login(&app, &a.admin, PASSWORD).await;
@@ -353,10 +280,7 @@ async fn sign_out_and_password_change_revoke_tokens() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(
-        get_bearer(&app, &t2, "/api/v1/dashboard").await.status(),
-        401
-    );
+    assert_eq!(app.get_as(&t2, "/api/v1/dashboard").await.status(), 401);
     assert_eq!(page_get(&app, &session, "/dashboard").await.status(), 303);
     assert_eq!(api_login(&app, &a.admin, PASSWORD).await.status(), 401);
     assert_eq!(api_login(&app, &a.admin, new_password).await.status(), 200);
@@ -364,8 +288,7 @@ async fn sign_out_and_password_change_revoke_tokens() {
 
 #[tokio::test]
 async fn form_posts_without_the_csrf_token_are_refused() {
-    let app = spawn_app().await;
-    let (a, _) = seed(&app);
+    let (app, (a, _)) = seeded().await;
     // Sign-in form without its double-submit cookie.
     let r = bare_client()
         .post(format!("{}/login", app.address))
@@ -433,8 +356,7 @@ async fn form_posts_without_the_csrf_token_are_refused() {
 
 #[tokio::test]
 async fn case_filters_follow_the_rules_as_of_the_date() {
-    let app = spawn_app().await;
-    let (a, _) = seed(&app);
+    let (app, (a, _)) = seeded().await;
     let t = login_token(&app, &a.admin, PASSWORD).await;
     let q = |s: &str| format!("/api/v1/notices?as_of={AS_OF}&{s}");
     let cases: [(&str, &[&str]); 12] = [
@@ -483,7 +405,7 @@ async fn case_filters_follow_the_rules_as_of_the_date() {
     assert_eq!(ids(&p3), ["N-5"]);
 
     // A bad filter is a 400 with a Japanese message naming the field.
-    let r = get_bearer(&app, &t, &q("status=late")).await;
+    let r = app.get_as(&t, &q("status=late")).await;
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request");
@@ -491,17 +413,13 @@ async fn case_filters_follow_the_rules_as_of_the_date() {
         .as_str()
         .unwrap()
         .contains("status"));
-    assert_eq!(
-        get_bearer(&app, &t, &q("month=2025-13")).await.status(),
-        400
-    );
-    assert_eq!(get_bearer(&app, &t, &q("page=0")).await.status(), 400);
+    assert_eq!(app.get_as(&t, &q("month=2025-13")).await.status(), 400);
+    assert_eq!(app.get_as(&t, &q("page=0")).await.status(), 400);
 }
 
 #[tokio::test]
 async fn dashboard_figures_keep_the_three_registration_populations_apart() {
-    let app = spawn_app().await;
-    let (a, _) = seed(&app);
+    let (app, (a, _)) = seeded().await;
     let t = login_token(&app, &a.admin, PASSWORD).await;
     let d = get_json(
         &app,
@@ -545,16 +463,13 @@ async fn dashboard_figures_keep_the_three_registration_populations_apart() {
     let more =
         "受付番号,届書種別,事業所記号,被保険者記号,被保険者番号,事実発生日,受付日,個人番号\n\
 N-6,資格取得,E03,300,1,2025-06-02,2025-06-20,\n";
-    import::import_notices(
+    import_notices_csv(
         &mut c,
         &a.insurer,
-        more.as_bytes(),
         "more.csv",
-        &actor(),
+        more,
         NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
-        &mut |_| {},
-    )
-    .unwrap();
+    );
     let d2 = get_json(
         &app,
         &t,
@@ -564,33 +479,34 @@ N-6,資格取得,E03,300,1,2025-06-02,2025-06-20,\n";
     assert_eq!(d2["notices"], 6);
     assert_eq!(d2["ex_officio_required"], 3);
 
-    let bad = get_bearer(&app, &t, "/api/v1/dashboard?from=2025-07-01&to=2025-06-01").await;
+    let bad = app
+        .get_as(&t, "/api/v1/dashboard?from=2025-07-01&to=2025-06-01")
+        .await;
     assert_eq!(bad.status(), 400);
 }
 
 #[tokio::test]
 async fn one_insurer_never_sees_another_insurers_notices() {
-    let app = spawn_app().await;
-    let (a, b) = seed(&app);
+    let (app, (a, b)) = seeded().await;
     let ta = login_token(&app, &a.admin, PASSWORD).await;
     let tb = login_token(&app, &b.admin, PASSWORD).await;
     let b1 = db_id(&app, &b.insurer, "B-1");
     let a1 = db_id(&app, &a.insurer, "N-1");
 
-    let r = get_bearer(&app, &ta, &format!("/api/v1/notices/{b1}")).await;
+    let r = app.get_as(&ta, &format!("/api/v1/notices/{b1}")).await;
     assert_eq!(r.status(), 404);
     assert_eq!(
         r.json::<Value>().await.unwrap()["error"]["code"],
         "not_found"
     );
     assert_eq!(
-        get_bearer(&app, &tb, &format!("/api/v1/notices/{a1}"))
+        app.get_as(&tb, &format!("/api/v1/notices/{a1}"))
             .await
             .status(),
         404
     );
     assert_eq!(
-        get_bearer(&app, &ta, &format!("/api/v1/notices/{a1}"))
+        app.get_as(&ta, &format!("/api/v1/notices/{a1}"))
             .await
             .status(),
         200
@@ -619,8 +535,7 @@ async fn one_insurer_never_sees_another_insurers_notices() {
 
 #[tokio::test]
 async fn pages_render_in_japanese_and_case_views_are_audited() {
-    let app = spawn_app().await;
-    let (a, b) = seed(&app);
+    let (app, (a, b)) = seeded().await;
     // Signed out: pages redirect to the sign-in page.
     let r = bare_client()
         .get(format!("{}/dashboard", app.address))
@@ -692,15 +607,14 @@ async fn pages_render_in_japanese_and_case_views_are_audited() {
 
 #[tokio::test]
 async fn exports_are_the_filtered_list_without_any_my_number() {
-    let app = spawn_app().await;
-    let (a, _) = seed(&app);
+    let (app, (a, _)) = seeded().await;
     let t = login_token(&app, &a.admin, PASSWORD).await;
-    let r = get_bearer(
-        &app,
-        &t,
-        &format!("/api/v1/notices.csv?as_of={AS_OF}&rule=registration&status=breached"),
-    )
-    .await;
+    let r = app
+        .get_as(
+            &t,
+            &format!("/api/v1/notices.csv?as_of={AS_OF}&rule=registration&status=breached"),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 BOM for Excel");
@@ -711,7 +625,9 @@ async fn exports_are_the_filtered_list_without_any_my_number() {
     assert!(text.contains("N-2,資格取得届,E01,株式会社テスト"));
     assert!(!text.contains(MY_NUMBER));
 
-    let r = get_bearer(&app, &t, &format!("/api/v1/notices.xlsx?as_of={AS_OF}")).await;
+    let r = app
+        .get_as(&t, &format!("/api/v1/notices.xlsx?as_of={AS_OF}"))
+        .await;
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap().to_vec();
     use calamine::{Reader, Xlsx};
@@ -728,7 +644,8 @@ async fn exports_are_the_filtered_list_without_any_my_number() {
     assert!(!cells.iter().any(|c| c.contains(MY_NUMBER)));
 
     // JSON responses never carry the number either.
-    let list = get_bearer(&app, &t, "/api/v1/notices?per_page=500")
+    let list = app
+        .get_as(&t, "/api/v1/notices?per_page=500")
         .await
         .text()
         .await
@@ -746,8 +663,7 @@ async fn exports_are_the_filtered_list_without_any_my_number() {
 
 #[tokio::test]
 async fn the_openapi_document_lists_what_the_server_serves() {
-    let app = spawn_app().await;
-    let (a, _) = seed(&app);
+    let (app, (a, _)) = seeded().await;
     let t = login_token(&app, &a.admin, PASSWORD).await;
     let doc = app.get("/api/v1/openapi.json").await;
     assert_eq!(doc.status(), 200);
@@ -769,7 +685,7 @@ async fn the_openapi_document_lists_what_the_server_serves() {
             continue;
         }
         let concrete = path.replace("{id}", "987654321");
-        let r = get_bearer(&app, &t, &concrete).await;
+        let r = app.get_as(&t, &concrete).await;
         if path.contains('{') {
             assert_eq!(r.status(), 404, "{path}");
         } else {
@@ -784,8 +700,7 @@ async fn the_openapi_document_lists_what_the_server_serves() {
 #[tokio::test]
 async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
     use regwatch::store::schema::{employers, import_batches, users as users_t};
-    let app = spawn_app().await;
-    let (a, b) = seed(&app);
+    let (app, (a, b)) = seeded().await;
     let ta = login_token(&app, &a.admin, PASSWORD).await;
     let (session, csrf) = page_login(&app, &a.admin, PASSWORD).await;
     let mut c = app.db.conn();
@@ -1121,7 +1036,7 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
         format!("/api/v1/imports/{batch_a}"),
         format!("/api/v1/imports/{batch_a}/rejects.csv"),
     ] {
-        assert_eq!(get_bearer(&app, &ta, &path).await.status(), 200, "{path}");
+        assert_eq!(app.get_as(&ta, &path).await.status(), 200, "{path}");
     }
     let r = app
         .client

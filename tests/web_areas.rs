@@ -3,14 +3,8 @@
 //! the settings preview, employers' figures, users and roles, tenant isolation.
 mod common;
 
-use common::{
-    add_insurer, add_user, get_json, login_cookie, login_token, multipart, page, spawn_app,
-    with_cookie, TestApp,
-};
+use common::{get_json, login_cookie, login_token, multipart, page, with_cookie, TestApp};
 use regwatch::domain::InsurerKind;
-use regwatch::store::import::{self, Actor};
-use regwatch::store::insurers::Insurer;
-use regwatch::store::users::Role;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use serde_json::{json, Value};
 
@@ -47,8 +41,6 @@ X-4,被扶養者,E02,テスト商事,200,14,01,田中 四,2025-06-02,2025-06-04,
 
 struct World {
     app: TestApp,
-    a: Insurer,
-    b: Insurer,
     admin: String,
     staff: String,
     viewer: String,
@@ -59,47 +51,35 @@ fn email(s: &str) -> String {
     s.to_string()
 }
 
+const B_NOTICES: &str = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号\n\
+B-1,資格取得,K01,所属所B,1,1,,共済 太郎,2025-06-01,2025-06-02,\n\
+B-2,資格取得,K01,所属所B,1,2,,共済 次郎,2025-13-01,2025-06-02,\n";
+
 /// Insurer A (健保) with an admin, a staff member and a viewer and no data; insurer B (共済) with
 /// an admin and one loaded notice.
 async fn world() -> World {
-    let app = spawn_app().await;
-    let mut c = app.db.conn();
-    let a = add_insurer(&mut c, "06123456", InsurerKind::Kenpo);
-    let b = add_insurer(&mut c, "34123456", InsurerKind::Kyosai);
-    let w = World {
+    let app = TestApp::builder()
+        .with_insurer("06123456", InsurerKind::Kenpo)
+        .with_insurer("34123456", InsurerKind::Kyosai)
+        .with_admin("06123456", "admin@a.example.jp", PASSWORD)
+        .with_staff("06123456", "staff@a.example.jp", PASSWORD)
+        .with_viewer("06123456", "viewer@a.example.jp", PASSWORD)
+        .with_admin("34123456", "admin@b.example.jp", PASSWORD)
+        .with_notices(
+            "34123456",
+            "b.csv",
+            B_NOTICES,
+            chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
+        )
+        .spawn()
+        .await;
+    World {
         admin: email("admin@a.example.jp"),
         staff: email("staff@a.example.jp"),
         viewer: email("viewer@a.example.jp"),
         b_admin: email("admin@b.example.jp"),
-        a,
-        b,
         app,
-    };
-    add_user(&mut c, &w.a, &w.admin, Role::Admin, PASSWORD);
-    add_user(&mut c, &w.a, &w.staff, Role::Staff, PASSWORD);
-    add_user(&mut c, &w.a, &w.viewer, Role::Viewer, PASSWORD);
-    add_user(&mut c, &w.b, &w.b_admin, Role::Admin, PASSWORD);
-    let b_notices = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号\n\
-B-1,資格取得,K01,所属所B,1,1,,共済 太郎,2025-06-01,2025-06-02,\n\
-B-2,資格取得,K01,所属所B,1,2,,共済 次郎,2025-13-01,2025-06-02,\n";
-    import::import_notices(
-        &mut c,
-        &w.b,
-        b_notices.as_bytes(),
-        "b.csv",
-        &Actor {
-            user: None,
-            label: "test".into(),
-        },
-        chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
-        &mut |_| {},
-    )
-    .unwrap();
-    w
-}
-
-fn url(app: &TestApp, path: &str) -> String {
-    format!("{}{}", app.address, path)
+    }
 }
 
 async fn upload(
@@ -109,34 +89,8 @@ async fn upload(
     name: &str,
     csv: &str,
 ) -> reqwest::Response {
-    let (ct, body) = multipart(&[("file", Some(name), csv.as_bytes())]);
-    app.client
-        .post(url(app, &format!("/api/v1/imports/{kind}")))
-        .bearer_auth(token)
-        .header(CONTENT_TYPE, ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn send_json(
-    app: &TestApp,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let r = app
-        .client
-        .request(method, url(app, path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    let path = format!("/api/v1/imports/{kind}");
+    app.upload(token, &path, name, csv.as_bytes()).await
 }
 
 /// Loads the six notices and their registrations through the API as staff.
@@ -201,10 +155,7 @@ async fn staff_upload_loads_the_file_once_and_the_batch_is_listed_with_who_loade
     let r = w
         .app
         .client
-        .post(url(
-            &w.app,
-            "/api/v1/imports/registrations?file_name=reg.csv",
-        ))
+        .post(w.app.url("/api/v1/imports/registrations?file_name=reg.csv"))
         .bearer_auth(&staff)
         .header(CONTENT_TYPE, "text/csv; charset=utf-8")
         .body(REGISTRATIONS)
@@ -296,7 +247,7 @@ async fn rejected_rows_are_listed_by_line_and_downloadable_as_csv_with_bom_witho
     let r = w
         .app
         .client
-        .get(url(&w.app, &format!("/api/v1/imports/{id}/rejects.csv")))
+        .get(w.app.url(&format!("/api/v1/imports/{id}/rejects.csv")))
         .bearer_auth(&staff)
         .send()
         .await
@@ -370,7 +321,7 @@ async fn a_file_that_cannot_be_loaded_is_refused_whole_with_a_japanese_message_a
     let r = w
         .app
         .client
-        .post(url(&w.app, "/api/v1/imports/notices"))
+        .post(w.app.url("/api/v1/imports/notices"))
         .bearer_auth(&staff)
         .header(CONTENT_TYPE, ct)
         .body(body)
@@ -452,27 +403,22 @@ async fn viewers_cannot_upload_or_change_anything_and_staff_cannot_change_settin
 
     let bad_settings = json!({"warn_days": 3});
     for token in [&viewer, &staff] {
-        let (s, _) = send_json(
-            &w.app,
-            token,
-            Method::PUT,
-            "/api/v1/settings",
-            bad_settings.clone(),
-        )
-        .await;
+        let (s, _) = w
+            .app
+            .call_json(token, Method::PUT, "/api/v1/settings", bad_settings.clone())
+            .await;
         assert_eq!(s, 403);
-        let (s, _) = send_json(
-            &w.app,
-            token,
-            Method::POST,
-            "/api/v1/settings/preview",
-            bad_settings.clone(),
-        )
-        .await;
+        let (s, _) = w
+            .app
+            .call_json(
+                token,
+                Method::POST,
+                "/api/v1/settings/preview",
+                bad_settings.clone(),
+            )
+            .await;
         assert_eq!(s, 403);
-        let (s, _) = send_json(
-            &w.app,
-            token,
+        let (s, _) = w.app.call_json(token,
             Method::POST,
             "/api/v1/users",
             json!({"email": "x@a.example.jp", "role": "admin", "password": "long-enough-password"}),
@@ -495,23 +441,25 @@ async fn viewers_cannot_upload_or_change_anything_and_staff_cannot_change_settin
     let (_, list) = get_json(&w.app, &viewer, "/api/v1/employers").await;
     let e01 = list["items"][0]["id"].as_i64().unwrap();
     let body = json!({"contact_emails": ["x@example.jp"], "opt_out": false});
-    let (s, _) = send_json(
-        &w.app,
-        &viewer,
-        Method::PUT,
-        &format!("/api/v1/employers/{e01}"),
-        body.clone(),
-    )
-    .await;
+    let (s, _) = w
+        .app
+        .call_json(
+            &viewer,
+            Method::PUT,
+            &format!("/api/v1/employers/{e01}"),
+            body.clone(),
+        )
+        .await;
     assert_eq!(s, 403);
-    let (s, _) = send_json(
-        &w.app,
-        &staff,
-        Method::PUT,
-        &format!("/api/v1/employers/{e01}"),
-        body,
-    )
-    .await;
+    let (s, _) = w
+        .app
+        .call_json(
+            &staff,
+            Method::PUT,
+            &format!("/api/v1/employers/{e01}"),
+            body,
+        )
+        .await;
     assert_eq!(s, 200);
 
     // Pages: the settings form is read-only and 利用者 / 監査ログ are closed for staff.
@@ -784,14 +732,15 @@ async fn the_settings_preview_counts_exactly_the_deadlines_that_saving_changes()
         "submission": {"policy": "strict"},
         "registration": {"days": {"loss": 7}}
     });
-    let (s, p) = send_json(
-        &w.app,
-        &admin,
-        Method::POST,
-        "/api/v1/settings/preview",
-        new.clone(),
-    )
-    .await;
+    let (s, p) = w
+        .app
+        .call_json(
+            &admin,
+            Method::POST,
+            "/api/v1/settings/preview",
+            new.clone(),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(p["changed"], 4);
     assert_eq!(
@@ -800,7 +749,10 @@ async fn the_settings_preview_counts_exactly_the_deadlines_that_saving_changes()
         "a preview saves nothing"
     );
 
-    let (s, saved) = send_json(&w.app, &admin, Method::PUT, "/api/v1/settings", new.clone()).await;
+    let (s, saved) = w
+        .app
+        .call_json(&admin, Method::PUT, "/api/v1/settings", new.clone())
+        .await;
     assert_eq!(s, 200);
     assert_eq!(saved["changed"], p["changed"]);
     assert_eq!(saved["settings"]["submission"]["policy"], "strict");
@@ -808,25 +760,22 @@ async fn the_settings_preview_counts_exactly_the_deadlines_that_saving_changes()
     assert_eq!(saved["settings"]["registration"]["days"]["acquisition"], 5);
     assert_eq!(breached().await, 2, "N-5 is now in time");
 
-    let (_, again) = send_json(
-        &w.app,
-        &admin,
-        Method::POST,
-        "/api/v1/settings/preview",
-        new,
-    )
-    .await;
+    let (_, again) = w
+        .app
+        .call_json(&admin, Method::POST, "/api/v1/settings/preview", new)
+        .await;
     assert_eq!(again["changed"], 0);
 
     // Bad values are refused with the key named, and nothing changes.
-    let (s, e) = send_json(
-        &w.app,
-        &admin,
-        Method::PUT,
-        "/api/v1/settings",
-        json!({"registration": {"days": {"loss": 400}}}),
-    )
-    .await;
+    let (s, e) = w
+        .app
+        .call_json(
+            &admin,
+            Method::PUT,
+            "/api/v1/settings",
+            json!({"registration": {"days": {"loss": 400}}}),
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(
         e["error"]["message"]
@@ -835,14 +784,15 @@ async fn the_settings_preview_counts_exactly_the_deadlines_that_saving_changes()
             .contains("registration.days.loss"),
         "{e}"
     );
-    let (s, e) = send_json(
-        &w.app,
-        &admin,
-        Method::PUT,
-        "/api/v1/settings",
-        json!({"submision": {"policy": "strict"}}),
-    )
-    .await;
+    let (s, e) = w
+        .app
+        .call_json(
+            &admin,
+            Method::PUT,
+            "/api/v1/settings",
+            json!({"submision": {"policy": "strict"}}),
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(
         e["error"]["message"]
@@ -851,14 +801,15 @@ async fn the_settings_preview_counts_exactly_the_deadlines_that_saving_changes()
             .contains("submision"),
         "{e}"
     );
-    let (s, e) = send_json(
-        &w.app,
-        &admin,
-        Method::PUT,
-        "/api/v1/settings",
-        json!({"warn_days": "two"}),
-    )
-    .await;
+    let (s, e) = w
+        .app
+        .call_json(
+            &admin,
+            Method::PUT,
+            "/api/v1/settings",
+            json!({"warn_days": "two"}),
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(
         e["error"]["message"]
@@ -1051,7 +1002,7 @@ async fn employer_contacts_are_validated_saved_and_audited() {
     let id = list["items"][0]["id"].as_i64().unwrap();
     let path = format!("/api/v1/employers/{id}");
 
-    let (s, e) = send_json(&w.app, &staff, Method::PUT, &path, json!({"contact_emails": ["Jinji@Example.JP", "soumu@example.jp", "jinji@example.jp"], "opt_out": true})).await;
+    let (s, e) = w.app.call_json(&staff, Method::PUT, &path, json!({"contact_emails": ["Jinji@Example.JP", "soumu@example.jp", "jinji@example.jp"], "opt_out": true})).await;
     assert_eq!(s, 200);
     assert_eq!(
         e["contact_emails"],
@@ -1059,27 +1010,29 @@ async fn employer_contacts_are_validated_saved_and_audited() {
     );
     assert_eq!(e["opt_out"], true);
 
-    let (s, err) = send_json(
-        &w.app,
-        &staff,
-        Method::PUT,
-        &path,
-        json!({"contact_emails": ["ok@example.jp", "not-an-address"], "opt_out": false}),
-    )
-    .await;
+    let (s, err) = w
+        .app
+        .call_json(
+            &staff,
+            Method::PUT,
+            &path,
+            json!({"contact_emails": ["ok@example.jp", "not-an-address"], "opt_out": false}),
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(err["error"]["message"]
         .as_str()
         .unwrap()
         .contains("not-an-address"));
-    let (s, err) = send_json(
-        &w.app,
-        &staff,
-        Method::PUT,
-        &path,
-        json!({"contact_emails": "x@example.jp"}),
-    )
-    .await;
+    let (s, err) = w
+        .app
+        .call_json(
+            &staff,
+            Method::PUT,
+            &path,
+            json!({"contact_emails": "x@example.jp"}),
+        )
+        .await;
     assert_eq!(s, 400, "a malformed body is a JSON error too");
     assert_eq!(err["error"]["code"], "bad_request");
     let (_, e) = get_json(&w.app, &staff, &path).await;
@@ -1137,19 +1090,18 @@ async fn admins_add_users_and_change_roles_but_never_demote_the_last_admin() {
     let admin = login_token(&w.app, &w.admin, PASSWORD).await;
     use reqwest::Method;
 
-    let (s, e) = send_json(
-        &w.app,
-        &admin,
-        Method::POST,
-        "/api/v1/users",
-        json!({"email": "new@a.example.jp", "role": "viewer", "password": "short"}),
-    )
-    .await;
+    let (s, e) = w
+        .app
+        .call_json(
+            &admin,
+            Method::POST,
+            "/api/v1/users",
+            json!({"email": "new@a.example.jp", "role": "viewer", "password": "short"}),
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(e["error"]["message"].as_str().unwrap().contains("10文字"));
-    let (s, e) = send_json(
-        &w.app,
-        &admin,
+    let (s, e) = w.app.call_json(&admin,
         Method::POST,
         "/api/v1/users",
         json!({"email": "new@a.example.jp", "role": "boss", "password": "long-enough-password"}),
@@ -1157,9 +1109,7 @@ async fn admins_add_users_and_change_roles_but_never_demote_the_last_admin() {
     .await;
     assert_eq!(s, 400);
     assert!(e["error"]["message"].as_str().unwrap().contains("boss"));
-    let (s, added) = send_json(
-        &w.app,
-        &admin,
+    let (s, added) = w.app.call_json(&admin,
         Method::POST,
         "/api/v1/users",
         json!({"email": "New@A.example.jp", "role": "viewer", "password": "long-enough-password"}),
@@ -1170,9 +1120,7 @@ async fn admins_add_users_and_change_roles_but_never_demote_the_last_admin() {
         (added["email"].as_str(), added["role"].as_str()),
         (Some("new@a.example.jp"), Some("viewer"))
     );
-    let (s, _) = send_json(
-        &w.app,
-        &admin,
+    let (s, _) = w.app.call_json(&admin,
         Method::POST,
         "/api/v1/users",
         json!({"email": "new@a.example.jp", "role": "staff", "password": "long-enough-password"}),
@@ -1184,14 +1132,15 @@ async fn admins_add_users_and_change_roles_but_never_demote_the_last_admin() {
     let new_token = login_token(&w.app, "new@a.example.jp", "long-enough-password").await;
     assert_eq!(get_json(&w.app, &new_token, "/api/v1/imports").await.0, 200);
     let id = added["id"].as_i64().unwrap();
-    let (s, changed) = send_json(
-        &w.app,
-        &admin,
-        Method::PUT,
-        &format!("/api/v1/users/{id}/role"),
-        json!({"role": "staff"}),
-    )
-    .await;
+    let (s, changed) = w
+        .app
+        .call_json(
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/users/{id}/role"),
+            json!({"role": "staff"}),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(changed["role"], "staff");
     assert_eq!(get_json(&w.app, &new_token, "/api/v1/imports").await.0, 401);
@@ -1213,14 +1162,15 @@ async fn admins_add_users_and_change_roles_but_never_demote_the_last_admin() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let (s, e) = send_json(
-        &w.app,
-        &admin,
-        Method::PUT,
-        &format!("/api/v1/users/{me}/role"),
-        json!({"role": "staff"}),
-    )
-    .await;
+    let (s, e) = w
+        .app
+        .call_json(
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/users/{me}/role"),
+            json!({"role": "staff"}),
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(e["error"]["message"]
         .as_str()
@@ -1233,23 +1183,25 @@ async fn admins_add_users_and_change_roles_but_never_demote_the_last_admin() {
     );
 
     // With a second admin the first may step down.
-    let (s, _) = send_json(
-        &w.app,
-        &admin,
-        Method::PUT,
-        &format!("/api/v1/users/{id}/role"),
-        json!({"role": "admin"}),
-    )
-    .await;
+    let (s, _) = w
+        .app
+        .call_json(
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/users/{id}/role"),
+            json!({"role": "admin"}),
+        )
+        .await;
     assert_eq!(s, 200);
-    let (s, _) = send_json(
-        &w.app,
-        &admin,
-        Method::PUT,
-        &format!("/api/v1/users/{me}/role"),
-        json!({"role": "viewer"}),
-    )
-    .await;
+    let (s, _) = w
+        .app
+        .call_json(
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/users/{me}/role"),
+            json!({"role": "viewer"}),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(get_json(&w.app, &admin, "/api/v1/users").await.0, 401);
 
@@ -1349,14 +1301,15 @@ async fn another_insurers_employers_batches_and_users_are_not_found() {
             .0,
         404
     );
-    let (s, _) = send_json(
-        &w.app,
-        &a,
-        Method::PUT,
-        &format!("/api/v1/employers/{b_emp}"),
-        json!({"contact_emails": ["evil@example.jp"], "opt_out": true}),
-    )
-    .await;
+    let (s, _) = w
+        .app
+        .call_json(
+            &a,
+            Method::PUT,
+            &format!("/api/v1/employers/{b_emp}"),
+            json!({"contact_emails": ["evil@example.jp"], "opt_out": true}),
+        )
+        .await;
     assert_eq!(s, 404);
     assert_eq!(
         get_json(&w.app, &a, &format!("/api/v1/imports/{b_batch}"))
@@ -1367,23 +1320,21 @@ async fn another_insurers_employers_batches_and_users_are_not_found() {
     let r = w
         .app
         .client
-        .get(url(
-            &w.app,
-            &format!("/api/v1/imports/{b_batch}/rejects.csv"),
-        ))
+        .get(w.app.url(&format!("/api/v1/imports/{b_batch}/rejects.csv")))
         .bearer_auth(&a)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    let (s, _) = send_json(
-        &w.app,
-        &a,
-        Method::PUT,
-        &format!("/api/v1/users/{b_user}/role"),
-        json!({"role": "viewer"}),
-    )
-    .await;
+    let (s, _) = w
+        .app
+        .call_json(
+            &a,
+            Method::PUT,
+            &format!("/api/v1/users/{b_user}/role"),
+            json!({"role": "viewer"}),
+        )
+        .await;
     assert_eq!(s, 404);
 
     // B's data is untouched, and A's lists show only A.
@@ -1447,7 +1398,7 @@ async fn the_openapi_document_describes_these_areas() {
     let doc: Value = w
         .app
         .client
-        .get(url(&w.app, "/api/v1/openapi.json"))
+        .get(w.app.url("/api/v1/openapi.json"))
         .send()
         .await
         .unwrap()
