@@ -4,10 +4,11 @@
 use super::auth::CurrentUser;
 use super::error::{ErrorBody, WebError};
 use super::imports::{receive, UploadError};
-use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser};
+use super::pages::{
+    acting, base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser,
+};
 use super::AppState;
-use crate::app::imports::{self as app, ImportsError};
-use crate::app::Acting;
+use crate::app::imports as app;
 use crate::ingest::convert::{self, Preview, Sample};
 use crate::ingest::profile::suggest_field;
 use crate::ingest::{FileProfile, Part};
@@ -23,26 +24,6 @@ use utoipa::{OpenApi, ToSchema};
 /// Rows of the sample shown as they are, and rows previewed as the import reads them.
 const SAMPLE_ROWS: usize = 30;
 const PREVIEW_ROWS: usize = 20;
-
-fn acting(user: &CurrentUser) -> Acting {
-    Acting {
-        insurer: user.insurer_id,
-        user: Some(user.user_id),
-        label: user.email.clone(),
-    }
-}
-
-impl From<ImportsError> for WebError {
-    fn from(e: ImportsError) -> Self {
-        match e {
-            ImportsError::Profile(m) => WebError::BadRequest(m),
-            ImportsError::NotFound => WebError::NotFound,
-            ImportsError::Import(e) => WebError::BadRequest(e.to_string()),
-            ImportsError::Db(e) => WebError::Internal(e.into()),
-            ImportsError::Insurer(e) => WebError::Internal(e.into()),
-        }
-    }
-}
 
 fn part_of(code: &str) -> Part {
     match code {
