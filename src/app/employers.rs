@@ -60,7 +60,8 @@ pub fn update(
         )));
     }
     write_tx(conn, |c| {
-        let current = employers::editable(c, acting.insurer, id)?.ok_or(EmployersError::NotFound)?;
+        let current =
+            employers::editable(c, acting.insurer, id)?.ok_or(EmployersError::NotFound)?;
         if changes.contact_emails.is_some() || changes.opt_out.is_some() {
             let emails = match changes.contact_emails {
                 Some(e) => e,
@@ -76,7 +77,13 @@ pub fn update(
                 emails.len(),
                 if opt_out { "停止" } else { "送信する" }
             );
-            record(c, acting, AuditAction::EmployerUpdated, &current.code, &detail)?;
+            record(
+                c,
+                acting,
+                AuditAction::EmployerUpdated,
+                &current.code,
+                &detail,
+            )?;
         }
         if let Some(l) = changes.my_number_late {
             set_late(c, acting, id, &current.code, l, today)?;
@@ -105,7 +112,13 @@ pub fn update(
             } else {
                 "郵便番号・住所を削除"
             };
-            record(c, acting, AuditAction::EmployerUpdated, &current.code, detail)?;
+            record(
+                c,
+                acting,
+                AuditAction::EmployerUpdated,
+                &current.code,
+                detail,
+            )?;
         }
         Ok(())
     })
@@ -123,7 +136,8 @@ fn set_late(
     today: NaiveDate,
 ) -> Result<(), EmployersError> {
     let LateChange { late, since } = change;
-    let current = employers::my_number_late(c, acting.insurer, id)?.ok_or(EmployersError::NotFound)?;
+    let current =
+        employers::my_number_late(c, acting.insurer, id)?.ok_or(EmployersError::NotFound)?;
     let detail = match (late, &current) {
         (false, None) => return Ok(()),
         (false, Some((was, _))) => {

@@ -4,6 +4,7 @@ pub mod account;
 pub mod cases;
 pub mod employers;
 pub mod imports;
+pub mod profiles;
 
 use crate::store::insurers::InsurerId;
 use crate::store::users::UserId;

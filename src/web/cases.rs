@@ -3,8 +3,8 @@ use super::auth::CurrentUser;
 use super::error::WebError;
 use super::pages::{acting, base_context, db, html, PageError, PageUser};
 use super::AppState;
-use crate::domain::{MyNumberStatus, NoticeKind, Status};
 use crate::app::cases as app;
+use crate::domain::{MyNumberStatus, NoticeKind, Status};
 use crate::reports::cases::{self, ExportFormat, NoticeDetailBody, NoticeItem};
 use crate::reports::dashboard::{self, Dashboard};
 use crate::store::insurers::Insurer;
@@ -380,7 +380,9 @@ async fn export(
         let insurer = crate::store::insurers::get(c, acting.insurer)?;
         let (f, _, _) = filter_of(c, &insurer, &q)?;
         let query = query_string(&q);
-        Ok(app::export_notices(c, &acting, &insurer, &f, format, &query)?)
+        Ok(app::export_notices(
+            c, &acting, &insurer, &f, format, &query,
+        )?)
     })
     .await?;
     tracing::info!(rows = out.rows, "case list exported");

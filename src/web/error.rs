@@ -107,7 +107,9 @@ impl From<crate::app::imports::ImportsError> for WebError {
     fn from(e: crate::app::imports::ImportsError) -> Self {
         use crate::app::imports::ImportsError;
         match e {
-            ImportsError::Profile(m) => WebError::BadRequest(m),
+            ImportsError::Profile(m) | ImportsError::Rejected(m) | ImportsError::Invalid(m) => {
+                WebError::BadRequest(m)
+            }
             ImportsError::NotFound => WebError::NotFound,
             ImportsError::Import(e) => WebError::BadRequest(e.to_string()),
             ImportsError::Db(e) => WebError::Internal(e.into()),
