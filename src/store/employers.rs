@@ -292,7 +292,8 @@ pub fn editable(
     insurer: InsurerId,
     id: EmployerId,
 ) -> Result<Option<Editable>, diesel::result::Error> {
-    let row: Option<(String, String, bool, Option<String>, Option<String>)> = employers::table
+    type Row = (String, String, bool, Option<String>, Option<String>);
+    let row: Option<Row> = employers::table
         .filter(employers::insurer_id.eq(insurer.0))
         .filter(employers::id.eq(id.0))
         .select((
