@@ -183,3 +183,241 @@ pub fn export_cells(item: &NoticeItem) -> [String; 17] {
         item.delay_cause.clone().unwrap_or_default(),
     ]
 }
+
+// ---------------------------------------------------------------------------------------------
+// Exports of the case list
+
+/// Rows per query while gathering an export: memory per query stays flat for any size of list.
+const EXPORT_CHUNK: i64 = 5_000;
+
+/// The two formats of the case list export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+impl ExportFormat {
+    /// The name the audit log gives the format.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "CSV",
+            ExportFormat::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// Every notice the filter selects, as export rows (in the order of `EXPORT_HEADERS`).
+pub fn export_rows(
+    c: &mut crate::store::DbConn,
+    insurer: &crate::store::insurers::Insurer,
+    f: &crate::store::notices::NoticeFilter,
+) -> Result<Vec<[String; 17]>, diesel::result::Error> {
+    use crate::store::notices;
+    let mut cells: Vec<[String; 17]> = Vec::new();
+    let mut offset = 0;
+    loop {
+        let rows = notices::rows(c, insurer.id, &insurer.rules, f, offset, EXPORT_CHUNK)?;
+        if rows.is_empty() {
+            break;
+        }
+        offset += rows.len() as i64;
+        let emps = notices::employer_refs(c, insurer.id, rows.iter().map(|r| r.employer_id))?;
+        for r in &rows {
+            let item = NoticeItem::new(r, emps.get(&r.employer_id), &insurer.rules, f.as_of);
+            cells.push(export_cells(&item));
+        }
+    }
+    Ok(cells)
+}
+
+/// The export rows as CSV (UTF-8 with BOM, through the one CSV writer).
+pub fn export_csv(cells: &[[String; 17]]) -> csv::Result<Vec<u8>> {
+    super::export::csv_bytes(
+        EXPORT_HEADERS.iter().map(|h| h.to_string()),
+        cells.iter().map(|r| r.to_vec()),
+    )
+}
+
+/// The export rows as an xlsx workbook: the insurer in the first row, the headers in the third,
+/// day counts as numbers (so they sum and sort in Excel), panes frozen below the headers.
+pub fn export_xlsx(
+    insurer: &crate::store::insurers::Insurer,
+    cells: &[[String; 17]],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("案件一覧")?;
+    let bold = Format::new().set_bold();
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{} {}", insurer.number.as_str(), insurer.name),
+        &bold,
+    )?;
+    for (c, h) in EXPORT_HEADERS.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &bold)?;
+    }
+    for (r, row) in cells.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let rr = r as u32 + 3;
+            // Day counts as numbers so they sum and sort in Excel.
+            match (c, v.parse::<f64>()) {
+                (9 | 14, Ok(n)) => ws.write_number(rr, c as u16, n)?,
+                _ => ws.write_string(rr, c as u16, v)?,
+            };
+        }
+    }
+    ws.set_freeze_panes(3, 1)?;
+    wb.save_to_buffer()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The case page
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticeDetailBody {
+    #[serde(flatten)]
+    pub item: NoticeItem,
+    pub member: MemberBody,
+    pub registrations: Vec<RegistrationBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberBody {
+    pub symbol: String,
+    pub number: String,
+    pub dependent_seq: String,
+    pub name: Option<String>,
+    pub name_kana: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationBody {
+    /// ok | error
+    pub result: String,
+    pub registered_at: Option<chrono::NaiveDateTime>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub batch_id: Option<i64>,
+    pub line: Option<i64>,
+    pub loaded_at: chrono::NaiveDateTime,
+}
+
+impl NoticeDetailBody {
+    /// A stored notice with its member and registration results, evaluated as of a date.
+    pub fn new(
+        d: crate::store::notices::NoticeDetail,
+        settings: &RuleSettings,
+        as_of: NaiveDate,
+    ) -> NoticeDetailBody {
+        NoticeDetailBody {
+            item: NoticeItem::new(&d.row, Some(&d.employer), settings, as_of),
+            member: MemberBody {
+                symbol: d.member.symbol,
+                number: d.member.number,
+                dependent_seq: d.member.dependent_seq,
+                name: d.member.name,
+                name_kana: d.member.name_kana,
+            },
+            registrations: d
+                .registrations
+                .into_iter()
+                .map(|r| RegistrationBody {
+                    result: r.result,
+                    registered_at: r.registered_at,
+                    error_code: r.error_code,
+                    error_message: r.error_message,
+                    batch_id: r.batch_id,
+                    line: r.line,
+                    loaded_at: r.created_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct TimelineEntry {
+    date: String,
+    label: String,
+    note: String,
+    tone: &'static str,
+}
+
+/// Event, receipt, deadlines and registration results in date order.
+pub fn timeline(n: &NoticeDetailBody) -> Vec<TimelineEntry> {
+    let mut t = vec![
+        TimelineEntry {
+            date: n.item.event_date.to_string(),
+            label: "事実発生日".into(),
+            note: String::new(),
+            tone: "",
+        },
+        TimelineEntry {
+            date: n.item.received_on.to_string(),
+            label: "受付".into(),
+            note: String::new(),
+            tone: "",
+        },
+    ];
+    if let Some(d) = n.item.submission.deadline {
+        t.push(TimelineEntry {
+            date: d.to_string(),
+            label: "提出期限".into(),
+            note: n.item.explanation.submission.clone(),
+            tone: "deadline",
+        });
+    }
+    if let Some(d) = n.item.registration.deadline {
+        t.push(TimelineEntry {
+            date: d.to_string(),
+            label: "登録期限".into(),
+            note: n.item.explanation.registration.clone(),
+            tone: "deadline",
+        });
+    }
+    for r in &n.registrations {
+        let jst = r.registered_at.map(crate::time::jst_minute);
+        if r.result == "ok" {
+            t.push(TimelineEntry {
+                date: jst.unwrap_or_default(),
+                label: "中間サーバー登録完了".into(),
+                note: String::new(),
+                tone: "ok",
+            });
+        } else {
+            t.push(TimelineEntry {
+                date: jst.unwrap_or_else(|| crate::time::jst_minute(r.loaded_at)),
+                label: "登録エラー".into(),
+                note: format!(
+                    "{} {}",
+                    r.error_code.clone().unwrap_or_default(),
+                    r.error_message.clone().unwrap_or_default()
+                )
+                .trim()
+                .to_string(),
+                tone: "bad",
+            });
+        }
+    }
+    t.sort_by(|a, b| a.date.cmp(&b.date));
+    t
+}

@@ -276,6 +276,46 @@ pub fn code_of(
         .optional()
 }
 
+/// What staff can edit on an employer, as stored: contacts, opt-out, postal code and address.
+#[derive(Clone, Debug)]
+pub struct Editable {
+    pub code: String,
+    pub contact_emails: Vec<String>,
+    pub opt_out: bool,
+    pub postal_code: Option<String>,
+    pub address: Option<String>,
+}
+
+/// The editable fields of an employer of this insurer (None for another insurer's id).
+pub fn editable(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    id: EmployerId,
+) -> Result<Option<Editable>, diesel::result::Error> {
+    type Row = (String, String, bool, Option<String>, Option<String>);
+    let row: Option<Row> = employers::table
+        .filter(employers::insurer_id.eq(insurer.0))
+        .filter(employers::id.eq(id.0))
+        .select((
+            employers::code,
+            employers::contact_emails,
+            employers::opt_out,
+            employers::postal_code,
+            employers::address,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(
+        row.map(|(code, contacts, opt_out, postal_code, address)| Editable {
+            code,
+            contact_emails: contacts_of(&contacts),
+            opt_out,
+            postal_code,
+            address,
+        }),
+    )
+}
+
 /// Sets an employer's contact addresses and opt-out. False when the id is not this insurer's.
 pub fn update_contacts(
     conn: &mut DbConn,

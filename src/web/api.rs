@@ -3,7 +3,6 @@ use super::auth::CurrentUser;
 use super::error::WebError;
 use super::pages::{db, sign_in};
 use super::AppState;
-use crate::store::sessions;
 use actix_web::{web, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -60,7 +59,7 @@ pub async fn logout(
     user: CurrentUser,
 ) -> Result<HttpResponse, WebError> {
     let id = user.session_id.clone();
-    db(&state, move |c| Ok(sessions::revoke(c, &id)?)).await?;
+    db(&state, move |c| Ok(crate::app::account::sign_out(c, &id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

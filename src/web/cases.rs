@@ -1,13 +1,12 @@
 //! Dashboard and cases (案件一覧・案件詳細): the pages and the JSON API over the same functions.
 use super::auth::CurrentUser;
 use super::error::WebError;
-use super::pages::{base_context, db, html, PageError, PageUser};
+use super::pages::{acting, base_context, db, html, PageError, PageUser};
 use super::AppState;
+use crate::app::cases as app;
 use crate::domain::{MyNumberStatus, NoticeKind, Status};
-use crate::reports::cases::{export_cells, NoticeItem, EXPORT_HEADERS};
+use crate::reports::cases::{self, ExportFormat, NoticeDetailBody, NoticeItem};
 use crate::reports::dashboard::{self, Dashboard};
-use crate::store::audit::AuditAction;
-use crate::store::audit::{self, AuditEntry};
 use crate::store::insurers::Insurer;
 use crate::store::notices::{self, NoticeDbId, NoticeFilter, RuleSel, Sort};
 use actix_web::http::header;
@@ -19,8 +18,6 @@ use utoipa::{IntoParams, ToSchema};
 
 pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 500;
-/// Rows per query while writing an export: memory stays flat for any size of list.
-const EXPORT_CHUNK: i64 = 5_000;
 
 fn parse_date(field: &str, v: &str) -> Result<NaiveDate, WebError> {
     NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
@@ -372,122 +369,31 @@ pub async fn notices_page(
 // ---------------------------------------------------------------------------------------------
 // Exports
 
-#[derive(Clone, Copy)]
-enum ExportFormat {
-    Csv,
-    Xlsx,
-}
-
 async fn export(
     state: &AppState,
     user: &CurrentUser,
     q: NoticeQuery,
     format: ExportFormat,
 ) -> Result<HttpResponse, WebError> {
-    let iid = user.insurer_id;
-    let uid = user.user_id;
-    let email = user.email.clone();
-    let (bytes, rows) = db(state, move |c| {
-        let insurer = crate::store::insurers::get(c, iid)?;
+    let acting = acting(user);
+    let out = db(state, move |c| {
+        let insurer = crate::store::insurers::get(c, acting.insurer)?;
         let (f, _, _) = filter_of(c, &insurer, &q)?;
-        let mut cells: Vec<[String; 17]> = Vec::new();
-        let mut offset = 0;
-        loop {
-            let rows = notices::rows(c, iid, &insurer.rules, &f, offset, EXPORT_CHUNK)?;
-            if rows.is_empty() {
-                break;
-            }
-            offset += rows.len() as i64;
-            let emps = notices::employer_refs(c, iid, rows.iter().map(|r| r.employer_id))?;
-            for r in &rows {
-                let item = NoticeItem::new(r, emps.get(&r.employer_id), &insurer.rules, f.as_of);
-                cells.push(export_cells(&item));
-            }
-        }
-        let n = cells.len();
-        let bytes = match format {
-            ExportFormat::Csv => csv_bytes(&cells)?,
-            ExportFormat::Xlsx => xlsx_bytes(&insurer, &cells)?,
-        };
-        let detail = format!(
-            "{} 件（{}）{}",
-            n,
-            match format {
-                ExportFormat::Csv => "CSV",
-                ExportFormat::Xlsx => "xlsx",
-            },
-            query_string(&q)
-        );
-        audit::record(
-            c,
-            &AuditEntry {
-                insurer: Some(iid),
-                user: Some(uid),
-                actor: &email,
-                action: AuditAction::ExportNotices,
-                target: None,
-                detail: Some(&detail),
-            },
-        )?;
-        Ok((bytes, n))
+        let query = query_string(&q);
+        Ok(app::export_notices(
+            c, &acting, &insurer, &f, format, &query,
+        )?)
     })
     .await?;
-    let (ct, ext) = match format {
-        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
-        ExportFormat::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-    };
-    tracing::info!(rows, "case list exported");
+    tracing::info!(rows = out.rows, "case list exported");
     Ok(HttpResponse::Ok()
-        .content_type(ct)
+        .content_type(format.content_type())
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"notices.{ext}\""),
+            format!("attachment; filename=\"notices.{}\"", format.extension()),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(bytes))
-}
-
-fn csv_bytes(cells: &[[String; 17]]) -> Result<Vec<u8>, WebError> {
-    crate::reports::export::csv_bytes(
-        EXPORT_HEADERS.iter().map(|h| h.to_string()),
-        cells.iter().map(|r| r.to_vec()),
-    )
-    .map_err(|e| WebError::Internal(e.into()))
-}
-
-fn xlsx_bytes(insurer: &Insurer, cells: &[[String; 17]]) -> Result<Vec<u8>, WebError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| WebError::Internal(e.into());
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("案件一覧").map_err(err)?;
-    let bold = Format::new().set_bold();
-    ws.write_string_with_format(
-        0,
-        0,
-        format!("{} {}", insurer.number.as_str(), insurer.name),
-        &bold,
-    )
-    .map_err(err)?;
-    for (c, h) in EXPORT_HEADERS.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, *h, &bold)
-            .map_err(err)?;
-    }
-    for (r, row) in cells.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            let rr = r as u32 + 3;
-            // Day counts as numbers so they sum and sort in Excel.
-            match (c, v.parse::<f64>()) {
-                (9 | 14, Ok(n)) => ws.write_number(rr, c as u16, n).map_err(err)?,
-                _ => ws.write_string(rr, c as u16, v).map_err(err)?,
-            };
-        }
-    }
-    ws.set_freeze_panes(3, 1).map_err(err)?;
-    wb.save_to_buffer().map_err(err)
+        .body(out.bytes))
 }
 
 pub async fn export_csv_page(
@@ -543,88 +449,20 @@ pub async fn api_export_xlsx(
 // ---------------------------------------------------------------------------------------------
 // Case page
 
-#[derive(Serialize, ToSchema)]
-pub struct NoticeDetailBody {
-    #[serde(flatten)]
-    pub item: NoticeItem,
-    pub member: MemberBody,
-    pub registrations: Vec<RegistrationBody>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MemberBody {
-    pub symbol: String,
-    pub number: String,
-    pub dependent_seq: String,
-    pub name: Option<String>,
-    pub name_kana: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RegistrationBody {
-    /// ok | error
-    pub result: String,
-    pub registered_at: Option<chrono::NaiveDateTime>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    pub batch_id: Option<i64>,
-    pub line: Option<i64>,
-    pub loaded_at: chrono::NaiveDateTime,
-}
-
+/// One notice for the caller (the view is audited by the app layer).
 async fn detail_for(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
     as_of: Option<String>,
 ) -> Result<(Insurer, NoticeDetailBody), WebError> {
-    let iid = user.insurer_id;
-    let uid = user.user_id;
-    let email = user.email.clone();
+    let as_of = blank(&as_of)
+        .map(|v| parse_date("as_of", v))
+        .transpose()?
+        .unwrap_or_else(crate::time::today_jst);
+    let acting = acting(user);
     db(state, move |c| {
-        let insurer = crate::store::insurers::get(c, iid)?;
-        let as_of = blank(&as_of)
-            .map(|v| parse_date("as_of", v))
-            .transpose()?
-            .unwrap_or_else(crate::time::today_jst);
-        let d = notices::get(c, iid, NoticeDbId(id))?.ok_or(WebError::NotFound)?;
-        // The case page shows a member's name: personal data, so the view is audited.
-        audit::record(
-            c,
-            &AuditEntry {
-                insurer: Some(iid),
-                user: Some(uid),
-                actor: &email,
-                action: AuditAction::ViewNotice,
-                target: Some(&d.row.notice_id),
-                detail: None,
-            },
-        )?;
-        let item = NoticeItem::new(&d.row, Some(&d.employer), &insurer.rules, as_of);
-        let body = NoticeDetailBody {
-            item,
-            member: MemberBody {
-                symbol: d.member.symbol,
-                number: d.member.number,
-                dependent_seq: d.member.dependent_seq,
-                name: d.member.name,
-                name_kana: d.member.name_kana,
-            },
-            registrations: d
-                .registrations
-                .into_iter()
-                .map(|r| RegistrationBody {
-                    result: r.result,
-                    registered_at: r.registered_at,
-                    error_code: r.error_code,
-                    error_message: r.error_message,
-                    batch_id: r.batch_id,
-                    line: r.line,
-                    loaded_at: r.created_at,
-                })
-                .collect(),
-        };
-        Ok((insurer, body))
+        Ok(app::view_notice(c, &acting, NoticeDbId(id), as_of)?)
     })
     .await
 }
@@ -688,7 +526,7 @@ pub async fn render_notice(
     let (insurer, body) = detail_for(state, user, id, as_of).await?;
     let mut ctx = base_context(user, &insurer, "notices");
     ctx.insert("n", &body);
-    ctx.insert("timeline", &timeline(&body));
+    ctx.insert("timeline", &cases::timeline(&body));
     super::letters::case_context(state, user, id, &mut ctx).await?;
     let refused = cert_error.is_some();
     if let Some(e) = cert_error {
@@ -701,79 +539,4 @@ pub async fn render_notice(
         *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
     }
     Ok(res)
-}
-
-#[derive(Serialize)]
-struct TimelineEntry {
-    date: String,
-    label: String,
-    note: String,
-    tone: &'static str,
-}
-
-/// Event, receipt, deadlines and registration results in date order.
-fn timeline(n: &NoticeDetailBody) -> Vec<TimelineEntry> {
-    let mut t = vec![
-        TimelineEntry {
-            date: n.item.event_date.to_string(),
-            label: "事実発生日".into(),
-            note: String::new(),
-            tone: "",
-        },
-        TimelineEntry {
-            date: n.item.received_on.to_string(),
-            label: "受付".into(),
-            note: String::new(),
-            tone: "",
-        },
-    ];
-    if let Some(d) = n.item.submission.deadline {
-        t.push(TimelineEntry {
-            date: d.to_string(),
-            label: "提出期限".into(),
-            note: n.item.explanation.submission.clone(),
-            tone: "deadline",
-        });
-    }
-    if let Some(d) = n.item.registration.deadline {
-        t.push(TimelineEntry {
-            date: d.to_string(),
-            label: "登録期限".into(),
-            note: n.item.explanation.registration.clone(),
-            tone: "deadline",
-        });
-    }
-    for r in &n.registrations {
-        let jst = r.registered_at.map(|u| {
-            (u + chrono::Duration::hours(9))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        });
-        if r.result == "ok" {
-            t.push(TimelineEntry {
-                date: jst.unwrap_or_default(),
-                label: "中間サーバー登録完了".into(),
-                note: String::new(),
-                tone: "ok",
-            });
-        } else {
-            let loaded = (r.loaded_at + chrono::Duration::hours(9))
-                .format("%Y-%m-%d %H:%M")
-                .to_string();
-            t.push(TimelineEntry {
-                date: jst.unwrap_or(loaded),
-                label: "登録エラー".into(),
-                note: format!(
-                    "{} {}",
-                    r.error_code.clone().unwrap_or_default(),
-                    r.error_message.clone().unwrap_or_default()
-                )
-                .trim()
-                .to_string(),
-                tone: "bad",
-            });
-        }
-    }
-    t.sort_by(|a, b| a.date.cmp(&b.date));
-    t
 }

@@ -2,14 +2,15 @@
 //! the reminder e-mails (page and API).
 use super::auth::{Csrf, CurrentUser};
 use super::error::{ErrorBody, WebError};
-use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser};
+use super::pages::{
+    acting, base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser,
+};
 use super::params::{json_config, page_args, page_count};
 use super::AppState;
-use crate::store::audit::AuditAction;
-use crate::store::audit::{self, AuditEntry};
+use crate::app::employers::{self as app, EmployerChanges, LateChange};
 use crate::store::employers::{self, EmployerId, EmployerSummary, Figures};
 use crate::store::insurers;
-use crate::store::users::{Email, Role};
+use crate::store::users::Role;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -229,104 +230,15 @@ async fn one(
     .await
 }
 
-/// Saves contacts and opt-out, audited in the same transaction.
-async fn save(
+/// Applies an employer's changes through the app layer (one transaction, audited).
+async fn update(
     state: &AppState,
     user: &CurrentUser,
     id: EmployerId,
-    emails: Vec<Email>,
-    opt_out: bool,
+    changes: EmployerChanges,
 ) -> Result<(), WebError> {
-    user.require(Role::Staff)?;
-    let iid = user.insurer_id;
-    let uid = user.user_id;
-    let actor = user.email.clone();
-    db(state, move |c| {
-        crate::store::write_tx(c, |c| {
-            let code = employers::code_of(c, iid, id)?.ok_or(WebError::NotFound)?;
-            if !employers::update_contacts(c, iid, id, &emails, opt_out)? {
-                return Err(WebError::NotFound);
-            }
-            let detail = format!(
-                "連絡先 {} 件、メール配信: {}",
-                emails.len(),
-                if opt_out { "停止" } else { "送信する" }
-            );
-            audit::record(
-                c,
-                &AuditEntry {
-                    insurer: Some(iid),
-                    user: Some(uid),
-                    actor: &actor,
-                    action: AuditAction::EmployerUpdated,
-                    target: Some(&code),
-                    detail: Some(&detail),
-                },
-            )?;
-            Ok(())
-        })
-    })
-    .await
-}
-
-/// Sets or clears the 「マイナンバー提出遅延」 mark (staff), audited in the same transaction. Marking
-/// an employer already marked keeps its date unless `since` gives another one; `since` defaults to
-/// today and may not be in the future. Nothing changes (and nothing is audited) when the mark is
-/// already as asked.
-async fn save_late(
-    state: &AppState,
-    user: &CurrentUser,
-    id: EmployerId,
-    late: bool,
-    since: Option<NaiveDate>,
-) -> Result<(), WebError> {
-    user.require(Role::Staff)?;
-    let today = crate::time::today_jst();
-    if let Some(d) = since.filter(|d| *d > today) {
-        return Err(WebError::BadRequest(format!(
-            "マイナンバー提出遅延の設定日（{d}）が今日より後です"
-        )));
-    }
-    let iid = user.insurer_id;
-    let uid = user.user_id;
-    let actor = user.email.clone();
-    db(state, move |c| {
-        crate::store::write_tx(c, |c| {
-            let code = employers::code_of(c, iid, id)?.ok_or(WebError::NotFound)?;
-            let current = employers::my_number_late(c, iid, id)?.ok_or(WebError::NotFound)?;
-            let detail = match (late, &current) {
-                (false, None) => return Ok(()),
-                (false, Some((was, _))) => {
-                    employers::set_my_number_late(c, iid, id, None)?;
-                    format!("マイナンバー提出遅延: 解除（{was} から設定されていたもの）")
-                }
-                (true, Some((was, _))) if since.is_none() || since == Some(*was) => return Ok(()),
-                (true, _) => {
-                    let d = since.unwrap_or(today);
-                    employers::set_my_number_late(c, iid, id, Some((d, &actor)))?;
-                    match current {
-                        Some((was, _)) => {
-                            format!("マイナンバー提出遅延: 設定日を {was} から {d} に変更")
-                        }
-                        None => format!("マイナンバー提出遅延: 設定（{d} から）"),
-                    }
-                }
-            };
-            audit::record(
-                c,
-                &AuditEntry {
-                    insurer: Some(iid),
-                    user: Some(uid),
-                    actor: &actor,
-                    action: AuditAction::EmployerMyNumberLate,
-                    target: Some(&code),
-                    detail: Some(&detail),
-                },
-            )?;
-            Ok(())
-        })
-    })
-    .await
+    let acting = acting(user);
+    db(state, move |c| Ok(app::update(c, &acting, id, changes)?)).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,7 +329,12 @@ pub async fn employer_submit(
     let opt_out = form.opt_out.is_some();
     match employers::parse_contacts(&form.contact_emails) {
         Ok(emails) => {
-            save(&state, &user, id, emails, opt_out).await?;
+            let changes = EmployerChanges {
+                contact_emails: Some(emails),
+                opt_out: Some(opt_out),
+                ..Default::default()
+            };
+            update(&state, &user, id, changes).await?;
             Ok(redirect(&format!("/employers/{}?saved=1", id.0)))
         }
         Err(msg) => {
@@ -465,76 +382,20 @@ pub async fn late_submit(
             ))
         })?),
     };
-    save_late(&state, &user, id, form.my_number_late.is_some(), since).await?;
+    user.require(Role::Staff)?;
+    let late = LateChange {
+        late: form.my_number_late.is_some(),
+        since,
+    };
+    let changes = EmployerChanges {
+        my_number_late: Some(late),
+        ..Default::default()
+    };
+    update(&state, &user, id, changes).await?;
     Ok(redirect(&format!(
         "/employers/{}?saved=1#my-number-late",
         id.0
     )))
-}
-
-/// The employer's postal address as typed: a 郵便番号 (7 digits) and an address of at most 200
-/// characters, both blank to clear; a 郵便番号 needs an address.
-fn parse_address(
-    postal_code: &str,
-    address: &str,
-) -> Result<(Option<String>, Option<String>), String> {
-    let address = address.trim().replace("\r\n", "\n");
-    if address.chars().count() > 200 {
-        return Err("住所は200文字以内で入力してください".into());
-    }
-    let address = Some(address).filter(|a| !a.is_empty());
-    let postal = postal_code.trim();
-    let postal_code = if postal.is_empty() {
-        None
-    } else {
-        Some(crate::ingest::postal_code(postal).ok_or_else(|| {
-            format!("郵便番号は7桁の数字で入力してください（例: 100-0001。入力: {postal}）")
-        })?)
-    };
-    if postal_code.is_some() && address.is_none() {
-        return Err("郵便番号だけでは宛先になりません。住所も入力してください".into());
-    }
-    Ok((postal_code, address))
-}
-
-/// Saves the employer's postal address (staff), audited in the same transaction.
-async fn save_address(
-    state: &AppState,
-    user: &CurrentUser,
-    id: EmployerId,
-    postal_code: Option<String>,
-    address: Option<String>,
-) -> Result<(), WebError> {
-    user.require(Role::Staff)?;
-    let iid = user.insurer_id;
-    let uid = user.user_id;
-    let actor = user.email.clone();
-    db(state, move |c| {
-        crate::store::write_tx(c, |c| {
-            let code = employers::code_of(c, iid, id)?.ok_or(WebError::NotFound)?;
-            if !employers::update_address(c, iid, id, postal_code.as_deref(), address.as_deref())? {
-                return Err(WebError::NotFound);
-            }
-            let detail = if address.is_some() {
-                "郵便番号・住所を設定"
-            } else {
-                "郵便番号・住所を削除"
-            };
-            audit::record(
-                c,
-                &AuditEntry {
-                    insurer: Some(iid),
-                    user: Some(uid),
-                    actor: &actor,
-                    action: AuditAction::EmployerUpdated,
-                    target: Some(&code),
-                    detail: Some(detail),
-                },
-            )?;
-            Ok(())
-        })
-    })
-    .await
 }
 
 #[derive(Deserialize)]
@@ -554,9 +415,12 @@ pub async fn address_submit(
     let Csrf { user, form } = post.0;
     let id = parse_id(&path)?;
     user.require(Role::Staff)?;
-    let (postal_code, address) =
-        parse_address(&form.postal_code, &form.address).map_err(WebError::BadRequest)?;
-    save_address(&state, &user, id, postal_code, address).await?;
+    let changes = EmployerChanges {
+        postal_code: Some(form.postal_code),
+        address: Some(form.address),
+        ..Default::default()
+    };
+    update(&state, &user, id, changes).await?;
     Ok(redirect(&format!("/employers/{}?saved=1#address", id.0)))
 }
 
@@ -664,40 +528,22 @@ pub async fn api_update(
             "my_number_late_since は my_number_late: true と一緒に指定してください".into(),
         ));
     }
-    if body.contact_emails.is_some() || body.opt_out.is_some() {
-        let current = one(&state, &cache, &user, id, crate::time::today_jst()).await?;
-        let emails = employers::parse_contacts(
-            &body
-                .contact_emails
-                .unwrap_or(current.contact_emails)
-                .join("\n"),
-        )
+    let contact_emails = body
+        .contact_emails
+        .map(|v| employers::parse_contacts(&v.join("\n")))
+        .transpose()
         .map_err(WebError::BadRequest)?;
-        save(
-            &state,
-            &user,
-            id,
-            emails,
-            body.opt_out.unwrap_or(current.opt_out),
-        )
-        .await?;
-    }
-    if let Some(late) = body.my_number_late {
-        save_late(&state, &user, id, late, body.my_number_late_since).await?;
-    }
-    if body.postal_code.is_some() || body.address.is_some() {
-        let current = one(&state, &cache, &user, id, crate::time::today_jst()).await?;
-        let (postal_code, address) = parse_address(
-            &body
-                .postal_code
-                .unwrap_or_else(|| current.postal_code.unwrap_or_default()),
-            &body
-                .address
-                .unwrap_or_else(|| current.address.unwrap_or_default()),
-        )
-        .map_err(WebError::BadRequest)?;
-        save_address(&state, &user, id, postal_code, address).await?;
-    }
+    let changes = EmployerChanges {
+        contact_emails,
+        opt_out: body.opt_out,
+        my_number_late: body.my_number_late.map(|late| LateChange {
+            late,
+            since: body.my_number_late_since,
+        }),
+        postal_code: body.postal_code,
+        address: body.address,
+    };
+    update(&state, &user, id, changes).await?;
     Ok(HttpResponse::Ok().json(one(&state, &cache, &user, id, crate::time::today_jst()).await?))
 }
 

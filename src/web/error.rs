@@ -137,3 +137,53 @@ impl ResponseError for WebError {
         )
     }
 }
+
+impl From<crate::app::imports::ImportsError> for WebError {
+    fn from(e: crate::app::imports::ImportsError) -> Self {
+        use crate::app::imports::ImportsError;
+        match e {
+            ImportsError::Profile(m) | ImportsError::Rejected(m) | ImportsError::Invalid(m) => {
+                WebError::BadRequest(m)
+            }
+            ImportsError::NotFound => WebError::NotFound,
+            ImportsError::Import(e) => WebError::BadRequest(e.to_string()),
+            ImportsError::Db(e) => WebError::Internal(e.into()),
+            ImportsError::Insurer(e) => WebError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<crate::app::employers::EmployersError> for WebError {
+    fn from(e: crate::app::employers::EmployersError) -> Self {
+        use crate::app::employers::EmployersError;
+        match e {
+            EmployersError::NotFound => WebError::NotFound,
+            EmployersError::Invalid(m) => WebError::BadRequest(m),
+            EmployersError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::app::cases::CasesError> for WebError {
+    fn from(e: crate::app::cases::CasesError) -> Self {
+        use crate::app::cases::CasesError;
+        match e {
+            CasesError::NotFound => WebError::NotFound,
+            CasesError::Db(e) => e.into(),
+            CasesError::Insurer(e) => e.into(),
+            CasesError::Export(e) => WebError::Internal(e),
+        }
+    }
+}
+
+impl From<crate::app::account::AccountError> for WebError {
+    fn from(e: crate::app::account::AccountError) -> Self {
+        use crate::app::account::AccountError;
+        match e {
+            AccountError::Login(m) => WebError::Login(m),
+            AccountError::Locked(m) => WebError::Locked(m),
+            AccountError::Invalid(m) => WebError::BadRequest(m),
+            AccountError::Db(e) => e.into(),
+        }
+    }
+}

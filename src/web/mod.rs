@@ -20,6 +20,7 @@ pub mod profiles;
 pub mod staffing;
 pub mod survey;
 pub mod templates;
+pub mod upload;
 
 use crate::config::Config;
 use crate::store::{self, DatabaseUrl, DbPool};

@@ -2,9 +2,9 @@
 use super::auth::{self, Csrf, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use super::error::WebError;
 use super::AppState;
-use crate::store::audit::AuditAction;
+use crate::app::account::{self, AccountError};
+use crate::app::Acting;
 use crate::store::insurers::{self, Insurer};
-use crate::store::sessions::{self, LoginError};
 use crate::store::users::Role;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
@@ -116,6 +116,15 @@ where
         f(&mut conn)
     })
     .await?
+}
+
+/// Who acts, for the app layer: the signed-in user of the request and their insurer.
+pub fn acting(user: &CurrentUser) -> Acting {
+    Acting {
+        insurer: user.insurer_id,
+        user: Some(user.user_id),
+        label: user.email.clone(),
+    }
 }
 
 /// The caller's insurer (settings included).
@@ -292,57 +301,11 @@ pub async fn sign_in(
     password: SecretString,
 ) -> Result<String, WebError> {
     let hours = state.config.session_hours;
-    let result = db(state, move |c| {
-        let r = sessions::login(c, &email, &password, hours);
-        // A failed sign-in to a known account goes into that insurer's audit log, so its admins
-        // see attempts on their users; an unknown address is recorded without an insurer.
-        let mut known = || -> Result<(Option<_>, Option<_>), WebError> {
-            let found = crate::store::users::Email::parse(&email)
-                .ok()
-                .map(|e| crate::store::users::find_by_email(c, &e))
-                .transpose()?
-                .flatten();
-            Ok(match found {
-                Some(u) => (
-                    Some(crate::store::users::UserId(u.id)),
-                    Some(crate::store::insurers::InsurerId(u.insurer_id)),
-                ),
-                None => (None, None),
-            })
-        };
-        let (action, user, insurer) = match &r {
-            Ok(u) => (AuditAction::Login, Some(u.user_id), Some(u.insurer_id)),
-            Err(LoginError::Locked { .. }) => {
-                let (u, i) = known()?;
-                (AuditAction::LoginLocked, u, i)
-            }
-            Err(_) => {
-                let (u, i) = known()?;
-                (AuditAction::LoginFailed, u, i)
-            }
-        };
-        if !matches!(r, Err(LoginError::Db(_))) {
-            crate::store::audit::record(
-                c,
-                &crate::store::audit::AuditEntry {
-                    insurer,
-                    user,
-                    actor: &email.trim().to_lowercase(),
-                    action,
-                    target: None,
-                    detail: None,
-                },
-            )?;
-        }
-        Ok(r)
+    let user = db(state, move |c| {
+        Ok(account::sign_in(c, &email, &password, hours)?)
     })
     .await?;
-    match result {
-        Ok(user) => auth::issue_token(state, &user),
-        Err(e @ LoginError::BadCredentials) => Err(WebError::Login(e.to_string())),
-        Err(e @ LoginError::Locked { .. }) => Err(WebError::Locked(e.to_string())),
-        Err(LoginError::Db(e)) => Err(e.into()),
-    }
+    auth::issue_token(state, &user)
 }
 
 #[derive(Deserialize)]
@@ -354,7 +317,7 @@ pub async fn logout(
     post: PageForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     let id = post.0.user.session_id.clone();
-    db(&state, move |c| Ok(sessions::revoke(c, &id)?)).await?;
+    db(&state, move |c| Ok(account::sign_out(c, &id)?)).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/login"))
         .cookie(auth::expired_cookie(SESSION_COOKIE))
@@ -382,33 +345,20 @@ pub async fn password_submit(
     state: web::Data<AppState>,
     post: PageForm<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
-    use secrecy::ExposeSecret;
     let Csrf { user, form } = post.0;
     let insurer = insurer_of(&state, &user).await?;
     let mut ctx = base_context(&user, &insurer, "account");
-    if form.new.expose_secret() != form.confirm.expose_secret() {
-        ctx.insert("error", "新しいパスワードと確認用の入力が一致しません");
-        return Ok(html(&state, "pages/account.html", &ctx)?);
-    }
-    let uid = user.user_id;
-    let iid = user.insurer_id;
-    let email = user.email.clone();
+    let change = account::PasswordChange {
+        current: form.current,
+        new: form.new,
+        confirm: form.confirm,
+    };
+    let acting = acting(&user);
     let r = db(&state, move |c| {
-        let r = sessions::change_password(c, uid, &form.current, &form.new);
-        if r.is_ok() {
-            crate::store::audit::record(
-                c,
-                &crate::store::audit::AuditEntry {
-                    insurer: Some(iid),
-                    user: Some(uid),
-                    actor: &email,
-                    action: AuditAction::PasswordChanged,
-                    target: None,
-                    detail: None,
-                },
-            )?;
+        match account::change_password(c, &acting, change) {
+            Err(AccountError::Invalid(m)) => Ok(Err(m)),
+            other => Ok(Ok(other?)),
         }
-        Ok(r)
     })
     .await?;
     match r {
@@ -416,8 +366,8 @@ pub async fn password_submit(
             .insert_header((header::LOCATION, "/login?changed=1"))
             .cookie(auth::expired_cookie(SESSION_COOKIE))
             .finish()),
-        Err(e) => {
-            ctx.insert("error", &e.to_string());
+        Err(message) => {
+            ctx.insert("error", &message);
             Ok(html(&state, "pages/account.html", &ctx)?)
         }
     }

@@ -3,46 +3,21 @@
 //! import will read them), TOML export and import, and `/api/v1/import-profiles`.
 use super::auth::CurrentUser;
 use super::error::{ErrorBody, WebError};
-use super::imports::{receive, UploadError};
-use super::pages::{base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser};
+use super::pages::{
+    acting, base_context, db, html, insurer_of, redirect, PageError, PageForm, PageUser,
+};
+use super::upload::{receive, UploadError};
 use super::AppState;
-use crate::app::imports::{self as app, ImportsError};
-use crate::app::Acting;
-use crate::ingest::convert::{self, Preview, Sample};
-use crate::ingest::profile::suggest_field;
+use crate::app::imports as app;
+use crate::app::profiles as editor_view;
 use crate::ingest::{FileProfile, Part};
 use crate::store::profiles::{self, StoredProfile};
 use crate::store::users::Role;
-use crate::time::today_jst;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use utoipa::{OpenApi, ToSchema};
-
-/// Rows of the sample shown as they are, and rows previewed as the import reads them.
-const SAMPLE_ROWS: usize = 30;
-const PREVIEW_ROWS: usize = 20;
-
-fn acting(user: &CurrentUser) -> Acting {
-    Acting {
-        insurer: user.insurer_id,
-        user: Some(user.user_id),
-        label: user.email.clone(),
-    }
-}
-
-impl From<ImportsError> for WebError {
-    fn from(e: ImportsError) -> Self {
-        match e {
-            ImportsError::Profile(m) => WebError::BadRequest(m),
-            ImportsError::NotFound => WebError::NotFound,
-            ImportsError::Import(e) => WebError::BadRequest(e.to_string()),
-            ImportsError::Db(e) => WebError::Internal(e.into()),
-            ImportsError::Insurer(e) => WebError::Internal(e.into()),
-        }
-    }
-}
 
 fn part_of(code: &str) -> Part {
     match code {
@@ -102,36 +77,6 @@ fn from_fields(map: &HashMap<String, String>, part: Part) -> Result<FileProfile,
     Ok(p)
 }
 
-/// One field row of the editor.
-#[derive(Serialize)]
-struct FieldView {
-    key: &'static str,
-    label: &'static str,
-    required: bool,
-    /// The header chosen (mapped), if any.
-    chosen: Option<String>,
-    /// The header regwatch would take without a mapping (its own names), if any.
-    automatic: Option<String>,
-}
-
-/// A field whose values can be mapped, with its current map and the values seen in the sample.
-#[derive(Serialize)]
-struct ValueView {
-    key: &'static str,
-    allowed: &'static [&'static str],
-    text: String,
-    seen: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct SampleView {
-    format: &'static str,
-    sheets: Vec<String>,
-    sheet: Option<String>,
-    rows: Vec<(u32, Vec<String>)>,
-    headers: Vec<String>,
-}
-
 /// Renders the editor for `fp` (of profile `name`, part `part`) with the sample upload, if any.
 #[allow(clippy::too_many_arguments)]
 async fn render_editor(
@@ -140,7 +85,7 @@ async fn render_editor(
     id: Option<i64>,
     name: String,
     part: Part,
-    mut fp: FileProfile,
+    fp: FileProfile,
     upload: Option<i64>,
     suggest: bool,
     message: Option<String>,
@@ -156,165 +101,23 @@ async fn render_editor(
         ),
         None => None,
     };
-    // The file's bytes, shared (not copied) by the sample and the preview readers.
-    let bytes: Option<std::sync::Arc<[u8]>> =
-        content.as_ref().map(|up| up.content.as_slice().into());
-    let mut sample_error = None;
-    let mut sample: Option<Sample> = None;
-    if let Some(b) = &bytes {
-        match convert::sample(std::io::Cursor::new(b.clone()), &fp, SAMPLE_ROWS) {
-            Ok(s) => sample = Some(s),
-            Err(e) => sample_error = Some(e.to_string()),
-        }
-    }
-    let headers: Vec<String> = sample
-        .as_ref()
-        .and_then(|s| s.rows.iter().find(|(n, _)| *n == fp.header_row))
-        .map(|(_, cells)| {
-            cells
-                .iter()
-                .map(|c| c.trim().to_string())
-                .filter(|c| !c.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    // Suggestions from the header text, for fields the profile does not map yet and regwatch
-    // would not find by its own names.
-    if suggest {
-        for h in &headers {
-            if let Some(field) = suggest_field(part, h) {
-                let own = part
-                    .specs_names(field)
-                    .iter()
-                    .any(|n| crate::ingest::profile::same_header(n, h));
-                let taken = fp.columns.values().any(|v| v == h);
-                if !own && !taken && !fp.columns.contains_key(field) {
-                    fp.columns.insert(field.to_string(), h.clone());
-                }
-            }
-        }
-    }
-    let fields: Vec<FieldView> = part
-        .fields()
-        .map(|f| FieldView {
-            key: f.key,
-            label: f.label_ja,
-            required: f.required,
-            chosen: fp.columns.get(f.key).cloned(),
-            automatic: headers
-                .iter()
-                .find(|h| {
-                    part.specs_names(f.key)
-                        .iter()
-                        .any(|n| crate::ingest::profile::same_header(n, h))
-                })
-                .cloned(),
-        })
-        .collect();
-    let column_of = |key: &str| -> Option<usize> {
-        let header = fields
-            .iter()
-            .find(|f| f.key == key)
-            .and_then(|f| f.chosen.clone().or_else(|| f.automatic.clone()))?;
-        sample
-            .as_ref()?
-            .rows
-            .iter()
-            .find(|(n, _)| *n == fp.header_row)?
-            .1
-            .iter()
-            .position(|c| c.trim() == header)
-    };
-    let values: Vec<ValueView> = part
-        .value_fields()
-        .iter()
-        .map(|(key, allowed)| {
-            let seen: BTreeSet<String> = match (column_of(key), &sample) {
-                (Some(col), Some(s)) => s
-                    .rows
-                    .iter()
-                    .filter(|(n, _)| *n > fp.header_row)
-                    .filter_map(|(_, cells)| cells.get(col))
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-                    .collect(),
-                _ => BTreeSet::new(),
-            };
-            ValueView {
-                key,
-                allowed,
-                text: fp
-                    .values
-                    .get(*key)
-                    .map(|m| {
-                        m.iter()
-                            .map(|(a, b)| format!("{a}={b}"))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    })
-                    .unwrap_or_default(),
-                seen: seen.into_iter().take(20).collect(),
-            }
-        })
-        .collect();
-    let preview: Option<Result<Preview, String>> = content.as_ref().zip(bytes).map(|(up, b)| {
-        convert::preview(
-            std::io::Cursor::new(b),
-            part,
-            &fp,
-            today_jst(),
-            up.received_on.unwrap_or_else(today_jst),
-            PREVIEW_ROWS,
-        )
-        .map_err(|e| e.to_string())
-    });
+    let view = editor_view::editor(content.as_ref(), part, fp, suggest);
     let insurer = insurer_of(state, user).await?;
     let mut ctx = base_context(user, &insurer, "imports");
     ctx.insert("id", &id);
     ctx.insert("name", &name);
     ctx.insert("part", part.code());
     ctx.insert("part_label", app::part_label(part));
-    ctx.insert("fp", &fp);
-    ctx.insert("fields", &fields);
-    ctx.insert("values", &values);
+    ctx.insert("fp", &view.fp);
+    ctx.insert("fields", &view.fields);
+    ctx.insert("values", &view.values);
     ctx.insert("upload", &upload);
-    ctx.insert(
-        "upload_name",
-        &content.as_ref().map(|u| u.file_name.clone()),
-    );
-    ctx.insert(
-        "sample",
-        &sample.map(|s| SampleView {
-            format: s.format.label(),
-            sheets: s.sheets,
-            sheet: s.sheet,
-            rows: s.rows,
-            headers: headers.clone(),
-        }),
-    );
-    ctx.insert("sample_error", &sample_error);
-    match preview {
-        Some(Ok(p)) => {
-            ctx.insert("preview", &p);
-            ctx.insert("preview_error", &None::<String>);
-        }
-        Some(Err(e)) => {
-            ctx.insert("preview", &None::<Preview>);
-            ctx.insert("preview_error", &Some(e));
-        }
-        None => {
-            ctx.insert("preview", &None::<Preview>);
-            ctx.insert("preview_error", &None::<String>);
-        }
-    }
-    ctx.insert("toml", &{
-        let mut whole = crate::ingest::Profile::default();
-        match part {
-            Part::Notices => whole.notices = Some(fp.clone()),
-            Part::Registrations => whole.registrations = Some(fp.clone()),
-        }
-        whole.to_toml()
-    });
+    ctx.insert("upload_name", &view.upload_name);
+    ctx.insert("sample", &view.sample);
+    ctx.insert("sample_error", &view.sample_error);
+    ctx.insert("preview", &view.preview);
+    ctx.insert("preview_error", &view.preview_error);
+    ctx.insert("toml", &view.toml);
     ctx.insert("message", &message);
     ctx.insert("error", &error);
     html(state, "pages/import_profile.html", &ctx)
@@ -409,23 +212,14 @@ pub async fn sample_page(
         })?;
     let part = part_of(fields.kind.as_deref().unwrap_or("notices"));
     let acting = acting(&user);
-    let content = got.read().map_err(|e| WebError::Internal(e.into()))?;
-    if content.is_empty() {
-        return Err(WebError::BadRequest("ファイルが空です".into()).into());
-    }
-    let file_name = got.file_name.clone();
     let upload = db(&state, move |c| {
-        Ok(profiles::keep_upload(
+        let content = got.read().map_err(|e| WebError::Internal(e.into()))?;
+        Ok(app::keep_sample(
             c,
-            acting.insurer,
-            &profiles::NewUpload {
-                user: acting.user.map(|u| u.0),
-                file_kind: part.code(),
-                file_name: &file_name,
-                profile_id: None,
-                received_on: Some(today_jst()),
-                content: &content,
-            },
+            &acting,
+            part,
+            &got.file_name,
+            &content,
         )?)
     })
     .await?;
@@ -731,7 +525,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/imports/profiles/edit", web::post().to(editor_post))
         .service(
             web::resource("/imports/profiles/sample")
-                .app_data(super::imports::upload_config())
+                .app_data(super::upload::upload_config())
                 .route(web::post().to(sample_page)),
         )
         .route("/imports/profiles/save", web::post().to(save_page))

@@ -1,0 +1,86 @@
+//! Cases (案件): opening one notice and exporting the case list. Both show members' personal data,
+//! so both are audited (SPEC: who saw or took out what).
+use super::Acting;
+use crate::reports::cases::{self, ExportFormat, NoticeDetailBody};
+use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::insurers::{self, Insurer};
+use crate::store::notices::{self, NoticeDbId, NoticeFilter};
+use crate::store::DbConn;
+use chrono::NaiveDate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CasesError {
+    #[error("見つかりません")]
+    NotFound,
+    #[error("データベースエラー: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Insurer(#[from] insurers::InsurerError),
+    /// The export could not be written.
+    #[error("書き出しに失敗しました: {0}")]
+    Export(#[source] anyhow::Error),
+}
+
+/// One notice of the acting insurer with its member and registration results, evaluated as of a
+/// date. The view is audited (the case page shows a member's name).
+pub fn view_notice(
+    conn: &mut DbConn,
+    acting: &Acting,
+    id: NoticeDbId,
+    as_of: NaiveDate,
+) -> Result<(Insurer, NoticeDetailBody), CasesError> {
+    let insurer = insurers::get(conn, acting.insurer)?;
+    let d = notices::get(conn, acting.insurer, id)?.ok_or(CasesError::NotFound)?;
+    audit::record(
+        conn,
+        &AuditEntry {
+            insurer: Some(acting.insurer),
+            user: acting.user,
+            actor: &acting.label,
+            action: AuditAction::ViewNotice,
+            target: Some(&d.row.notice_id),
+            detail: None,
+        },
+    )?;
+    let body = NoticeDetailBody::new(d, &insurer.rules, as_of);
+    Ok((insurer, body))
+}
+
+/// A written export of the case list.
+pub struct Export {
+    pub bytes: Vec<u8>,
+    pub rows: usize,
+}
+
+/// Every notice the filter selects, written as CSV or xlsx. Audited with the row count, the
+/// format and the filter as given (`query`, the list's query string).
+pub fn export_notices(
+    conn: &mut DbConn,
+    acting: &Acting,
+    insurer: &Insurer,
+    filter: &NoticeFilter,
+    format: ExportFormat,
+    query: &str,
+) -> Result<Export, CasesError> {
+    let cells = cases::export_rows(conn, insurer, filter)?;
+    let rows = cells.len();
+    let bytes = match format {
+        ExportFormat::Csv => cases::export_csv(&cells).map_err(|e| CasesError::Export(e.into()))?,
+        ExportFormat::Xlsx => {
+            cases::export_xlsx(insurer, &cells).map_err(|e| CasesError::Export(e.into()))?
+        }
+    };
+    let detail = format!("{} 件（{}）{}", rows, format.label(), query);
+    audit::record(
+        conn,
+        &AuditEntry {
+            insurer: Some(acting.insurer),
+            user: acting.user,
+            actor: &acting.label,
+            action: AuditAction::ExportNotices,
+            target: None,
+            detail: Some(&detail),
+        },
+    )?;
+    Ok(Export { bytes, rows })
+}
