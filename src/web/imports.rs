@@ -19,7 +19,7 @@ use crate::store::import::{self, FileKind, ImportSummary, Mode};
 use crate::store::users::Role;
 use crate::time::today_jst;
 use actix_web::http::{header, StatusCode};
-use actix_web::{guard, web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{guard, web, HttpRequest, HttpResponse, ResponseError};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
