@@ -102,3 +102,19 @@ impl ResponseError for WebError {
             .json(serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}}))
     }
 }
+
+/// The checklist, plan and survey: a rejected input is the caller's (400), a missing action or
+/// submission 404; the rest is a server fault.
+impl From<crate::app::survey::SurveyError> for WebError {
+    fn from(e: crate::app::survey::SurveyError) -> Self {
+        use crate::app::survey::SurveyError;
+        match e {
+            SurveyError::NotFound => WebError::NotFound,
+            SurveyError::Invalid(m) => WebError::BadRequest(m),
+            SurveyError::Db(e) => e.into(),
+            SurveyError::Insurer(e) => e.into(),
+            SurveyError::Export(e) => WebError::Internal(e.into()),
+            SurveyError::Json(e) => WebError::Internal(e.into()),
+        }
+    }
+}
