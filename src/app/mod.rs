@@ -5,6 +5,7 @@ pub mod cases;
 pub mod employers;
 pub mod imports;
 pub mod profiles;
+pub mod survey;
 
 use crate::store::insurers::InsurerId;
 use crate::store::users::UserId;

@@ -1,7 +1,12 @@
 //! The checklists of seed 002 (別添1 for 健保組合, 別添2 for 共済組合等), word for word, and the
-//! answers an insurer gives to them.
+//! answers an insurer gives to them, with the evidence the data gives for the items it can speak
+//! to.
+use super::analysis::Analysis;
+use super::plan::{ActionView, ReviewView};
 use crate::domain::InsurerKind;
+use crate::store::survey::ChecklistAnswerRow;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// One checklist item: its id (`1-①`), the section heading and the MHLW wording.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -143,6 +148,155 @@ impl ChecklistAnswer {
         Self::ALL
             .into_iter()
             .find(|a| a.code() == s.trim() || a.label_ja() == s.trim())
+    }
+}
+
+/// One checklist item with its answer and the evidence the data gives.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ChecklistItemView {
+    pub id: String,
+    /// The circled number as printed (`①`).
+    pub mark: String,
+    pub section: String,
+    /// The MHLW wording, word for word.
+    pub text: String,
+    /// done | not_done | partly
+    pub answer: Option<String>,
+    /// 実施済 | 未実施 | 一部
+    pub answer_label: Option<String>,
+    pub note: String,
+    pub evidence: Option<String>,
+    pub updated_by: Option<String>,
+}
+
+/// The checklist of the insurer's kind with the saved answers and the evidence of the analysis
+/// and the plan.
+pub fn item_views(
+    kind: InsurerKind,
+    answers: &[ChecklistAnswerRow],
+    analysis: &Analysis,
+    plan: &[ActionView],
+) -> Vec<ChecklistItemView> {
+    items_for(kind)
+        .iter()
+        .map(|i| {
+            let a = answers.iter().find(|a| a.item_id == i.id);
+            let code = a.and_then(|a| ChecklistAnswer::parse(&a.answer));
+            ChecklistItemView {
+                id: i.id.into(),
+                mark: i.mark.into(),
+                section: i.section.into(),
+                text: i.text.into(),
+                answer: code.map(|c| c.code().to_string()),
+                answer_label: code.map(|c| c.label_ja().to_string()),
+                note: a.map(|a| a.note.clone()).unwrap_or_default(),
+                evidence: evidence(kind, i.id, analysis, plan),
+                updated_by: a.map(|a| a.updated_by_label.clone()),
+            }
+        })
+        .collect()
+}
+
+fn causes_text(counts: impl Iterator<Item = (&'static str, u64)>) -> String {
+    let parts: Vec<String> = counts
+        .filter(|(_, n)| *n > 0)
+        .map(|(l, n)| format!("{l} {n} 件"))
+        .collect();
+    if parts.is_empty() {
+        "なし".into()
+    } else {
+        parts.join("、")
+    }
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map(|r| format!("{:.1}%", r * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// What the data shows for the items it can speak to (issue 8: 1-①–④, 2-②, 3-⑤).
+pub fn evidence(kind: InsurerKind, id: &str, a: &Analysis, plan: &[ActionView]) -> Option<String> {
+    let early_item = match kind {
+        InsurerKind::Kenpo => "3-⑤",
+        InsurerKind::Kyosai => "3-④",
+    };
+    match id {
+        // 1-① and 1-② are about 資格取得届 (and 被扶養者届): 資格喪失届 are left out.
+        "1-①" => Some(format!(
+            "要因分析: 資格取得届・被扶養者届の提出期限超過 {} 件（{}）",
+            a.new_member_submission_late,
+            causes_text(a.new_member_causes.iter().map(|c| (c.label, c.submission)))
+        )),
+        "1-②" => Some(format!(
+            "要因分析: 資格取得届・被扶養者届の登録期限超過 {} 件（{}）",
+            a.new_member_registration_late,
+            causes_text(
+                a.new_member_causes
+                    .iter()
+                    .map(|c| (c.label, c.registration))
+            )
+        )),
+        "1-③" => {
+            let n = plan
+                .iter()
+                .filter(|x| x.start_on.is_some() && x.due_on.is_some())
+                .count();
+            Some(format!(
+                "改善計画: 取組 {} 件のうち開始日・期限のあるもの {n} 件",
+                plan.len()
+            ))
+        }
+        "1-④" => {
+            let reviews: Vec<&ReviewView> = plan.iter().flat_map(|x| x.reviews.iter()).collect();
+            let last = reviews.iter().map(|r| r.reviewed_on).max();
+            let overdue = plan.iter().filter(|x| x.overdue).count();
+            Some(format!(
+                "進捗確認 {} 回{}、期限超過の取組 {overdue} 件",
+                reviews.len(),
+                last.map(|d| format!("（最終 {d}）")).unwrap_or_default()
+            ))
+        }
+        "2-②" => Some(peak_evidence(a)),
+        x if x == early_item => Some(format!(
+            "事実発生日より前に受け付けた届書（内定者）{} 件／{} 件（{}）",
+            a.received_before_event,
+            a.notices,
+            pct((a.notices > 0).then(|| a.received_before_event as f64 / a.notices as f64))
+        )),
+        _ => None,
+    }
+}
+
+/// 2-② (繁忙期の体制): the busiest week of the spring with the staff entered for it, from the
+/// 要因分析 page's figures.
+fn peak_evidence(a: &Analysis) -> String {
+    let w = &a.workload;
+    let Some(year) = w.peak_year else {
+        return "期間に3〜5月が含まれないため、繁忙期の件数は示せません".into();
+    };
+    let days = |d: Option<i64>| d.map(|d| format!("{d}日")).unwrap_or_else(|| "—".into());
+    let staffing = if w.has_staffing {
+        ""
+    } else {
+        "。職員数が未入力のため1人当たり件数は示せません（要因分析で入力）"
+    };
+    match &w.busiest_week {
+        None => format!("{year}年3〜5月の届書はありません{staffing}"),
+        Some(b) => {
+            let ratio = match (b.staff, b.per_staff) {
+                (Some(s), Some(p)) => format!("、職員 {s} 人で1人当たり {p:.1} 件"),
+                _ if w.has_staffing => "、この週の職員数は未入力".into(),
+                _ => String::new(),
+            };
+            format!(
+                "{year}年3〜5月で最多の週は {}：届書 {} 件{ratio}、登録日数 中央値 {}・90%点 {}、登録期限超過 {} 件{staffing}",
+                b.label,
+                b.notices,
+                days(b.median_days),
+                days(b.p90_days),
+                b.breached
+            )
+        }
     }
 }
 

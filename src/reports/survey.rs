@@ -1,7 +1,10 @@
 //! フォローアップ調査 (seed 002 別添3): every question and answer choice word for word, and the
 //! pre-fill rules that answer them from the insurer's settings and data, each with its reason.
 use crate::store::letters::LetterCounts;
+use crate::store::survey::{SubmissionRow, SurveyAnswerRow};
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub const TITLE: &str = "フォローアップ調査のイメージ";
 
@@ -229,6 +232,114 @@ pub fn text_with_days(q: &Question, days: Option<u32>) -> String {
 /// Whether `choice` is one of the question's choices.
 pub fn valid_choice(q: &Question, choice: &str) -> bool {
     q.choices.contains(&choice)
+}
+
+/// One question of the follow-up survey with its pre-fill and the staff's answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct QuestionView {
+    pub id: String,
+    pub section: String,
+    pub subsection: String,
+    /// The MHLW wording, word for word (〇日 included).
+    pub text: String,
+    pub details: Vec<String>,
+    pub choices: Vec<String>,
+    pub prefill_choice: Option<String>,
+    pub prefill_days: Option<u32>,
+    /// Why the pre-fill says what it says.
+    pub reason: String,
+    /// The answer that counts: the staff's when saved, else the pre-fill.
+    pub answer: Option<String>,
+    /// The 〇日 of 2-(3) (other questions: none).
+    pub days: Option<i64>,
+    pub note: String,
+    /// staff | prefill | none
+    pub source: String,
+    pub updated_by: Option<String>,
+}
+
+/// Every question with its pre-fill from `facts` and the staff's saved answer, if any.
+pub fn question_views(facts: &SurveyFacts, saved: &[SurveyAnswerRow]) -> Vec<QuestionView> {
+    QUESTIONS
+        .iter()
+        .zip(prefill(facts))
+        .map(|(q, pre)| {
+            let s = saved.iter().find(|a| a.question_id == q.id);
+            let (answer, days, note, source, by) = match s {
+                Some(a) => (
+                    Some(a.choice.clone()),
+                    a.days.map(i64::from).or(pre.days.map(i64::from)),
+                    a.note.clone(),
+                    "staff",
+                    Some(a.updated_by_label.clone()),
+                ),
+                None => (
+                    pre.choice.map(str::to_string),
+                    pre.days.map(i64::from),
+                    String::new(),
+                    if pre.choice.is_some() {
+                        "prefill"
+                    } else {
+                        "none"
+                    },
+                    None,
+                ),
+            };
+            QuestionView {
+                id: q.id.into(),
+                section: q.section.into(),
+                subsection: q.subsection.into(),
+                text: q.text.into(),
+                details: q.details.iter().map(|d| d.to_string()).collect(),
+                choices: q.choices.iter().map(|d| d.to_string()).collect(),
+                prefill_choice: pre.choice.map(str::to_string),
+                prefill_days: pre.days,
+                reason: pre.reason,
+                answer,
+                days,
+                note,
+                source: source.into(),
+                updated_by: by,
+            }
+        })
+        .collect()
+}
+
+/// A submission as stored: the answers with their pre-fill reasons, and the evidence.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SubmissionBody)]
+pub struct Submission {
+    pub id: i64,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub submitted_by: String,
+    /// UTC
+    pub created_at: NaiveDateTime,
+    /// The questions as they were answered (same shape as `QuestionView`).
+    #[schema(value_type = Vec<Object>)]
+    pub questions: serde_json::Value,
+    /// Settings, counts and monthly figures used; null for submissions recorded before evidence
+    /// was kept.
+    #[schema(value_type = Object)]
+    pub evidence: serde_json::Value,
+}
+
+impl Submission {
+    /// The submission of a stored row, its answers and evidence read back from their JSON.
+    pub fn of(row: SubmissionRow) -> serde_json::Result<Submission> {
+        Ok(Submission {
+            id: row.id,
+            period_from: row.period_from,
+            period_to: row.period_to,
+            submitted_by: row.submitted_by_label,
+            created_at: row.created_at,
+            questions: serde_json::from_str(&row.answers_json)?,
+            evidence: match row.evidence_json.as_deref() {
+                Some(e) => serde_json::from_str(e)?,
+                None => serde_json::Value::Null,
+            },
+        })
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use super::insurers::InsurerId;
 use super::schema::{
     certificates, checklist_answers, plan_actions, plan_reviews, survey_answers, survey_submissions,
 };
-use super::{now_utc, update_or_insert, write_tx, DbConn};
+use super::{now_utc, update_or_insert, DbConn};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -55,9 +55,10 @@ pub fn checklist_answers(
         .load(conn)
 }
 
-/// Sets the answer of one item (the caller has checked the item id and the answer code).
+/// Sets the answer of one item (the caller has checked the item id and the answer code). Run it
+/// inside a write transaction (`app::survey` opens it, with the audit entry).
 pub fn set_checklist_answer(
-    conn: &mut DbConn,
+    c: &mut DbConn,
     insurer: InsurerId,
     item_id: &str,
     answer: &str,
@@ -65,37 +66,35 @@ pub fn set_checklist_answer(
     by: &str,
 ) -> Result<(), diesel::result::Error> {
     let now = now_utc();
-    write_tx(conn, |c| {
-        update_or_insert(
-            c,
-            |c| {
-                diesel::update(
-                    checklist_answers::table
-                        .filter(checklist_answers::insurer_id.eq(insurer.0))
-                        .filter(checklist_answers::item_id.eq(item_id)),
-                )
-                .set((
+    update_or_insert(
+        c,
+        |c| {
+            diesel::update(
+                checklist_answers::table
+                    .filter(checklist_answers::insurer_id.eq(insurer.0))
+                    .filter(checklist_answers::item_id.eq(item_id)),
+            )
+            .set((
+                checklist_answers::answer.eq(answer),
+                checklist_answers::note.eq(note),
+                checklist_answers::updated_by_label.eq(by),
+                checklist_answers::updated_at.eq(now),
+            ))
+            .execute(c)
+        },
+        |c| {
+            diesel::insert_into(checklist_answers::table)
+                .values((
+                    checklist_answers::insurer_id.eq(insurer.0),
+                    checklist_answers::item_id.eq(item_id),
                     checklist_answers::answer.eq(answer),
                     checklist_answers::note.eq(note),
                     checklist_answers::updated_by_label.eq(by),
                     checklist_answers::updated_at.eq(now),
                 ))
                 .execute(c)
-            },
-            |c| {
-                diesel::insert_into(checklist_answers::table)
-                    .values((
-                        checklist_answers::insurer_id.eq(insurer.0),
-                        checklist_answers::item_id.eq(item_id),
-                        checklist_answers::answer.eq(answer),
-                        checklist_answers::note.eq(note),
-                        checklist_answers::updated_by_label.eq(by),
-                        checklist_answers::updated_at.eq(now),
-                    ))
-                    .execute(c)
-            },
-        )
-    })
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,23 +116,58 @@ pub struct PlanActionRow {
 }
 
 impl PlanActionRow {
+    /// The stored status code as a `PlanStatus` (None for a code this version does not know).
+    pub fn plan_status(&self) -> Option<PlanStatus> {
+        PlanStatus::parse(&self.status)
+    }
+
     /// Not done and past its due date.
     pub fn overdue(&self, today: NaiveDate) -> bool {
-        self.status != "done" && self.due_on.is_some_and(|d| d < today)
+        self.plan_status() != Some(PlanStatus::Done) && self.due_on.is_some_and(|d| d < today)
     }
 }
 
-pub const PLAN_STATUSES: [(&str, &str); 3] = [
-    ("planned", "未着手"),
-    ("in_progress", "実施中"),
-    ("done", "完了"),
-];
+/// Where a 改善計画 action stands; stored as its code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanStatus {
+    Planned,
+    InProgress,
+    Done,
+}
 
+impl PlanStatus {
+    pub const ALL: [PlanStatus; 3] = [
+        PlanStatus::Planned,
+        PlanStatus::InProgress,
+        PlanStatus::Done,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PlanStatus::Planned => "planned",
+            PlanStatus::InProgress => "in_progress",
+            PlanStatus::Done => "done",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            PlanStatus::Planned => "未着手",
+            PlanStatus::InProgress => "実施中",
+            PlanStatus::Done => "完了",
+        }
+    }
+
+    /// The status of a stored code.
+    pub fn parse(code: &str) -> Option<PlanStatus> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// The label of a stored status code (empty for an unknown code).
 pub fn plan_status_label(code: &str) -> &'static str {
-    PLAN_STATUSES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, l)| *l)
+    PlanStatus::parse(code)
+        .map(PlanStatus::label_ja)
         .unwrap_or("")
 }
 
@@ -144,6 +178,7 @@ pub struct NewAction<'a> {
     pub owner: &'a str,
     pub start_on: Option<NaiveDate>,
     pub due_on: Option<NaiveDate>,
+    /// A `PlanStatus` code.
     pub status: &'a str,
 }
 
@@ -158,32 +193,32 @@ pub fn plan_actions(
         .load(conn)
 }
 
+/// Adds an action and returns its id. Run it inside a write transaction: the id is read back as
+/// the insurer's largest.
 pub fn add_action(
-    conn: &mut DbConn,
+    c: &mut DbConn,
     insurer: InsurerId,
     a: &NewAction,
 ) -> Result<i64, diesel::result::Error> {
-    write_tx(conn, |c| {
-        let now = now_utc();
-        diesel::insert_into(plan_actions::table)
-            .values((
-                plan_actions::insurer_id.eq(insurer.0),
-                plan_actions::title.eq(a.title),
-                plan_actions::checklist_item.eq(a.checklist_item),
-                plan_actions::owner.eq(a.owner),
-                plan_actions::start_on.eq(a.start_on),
-                plan_actions::due_on.eq(a.due_on),
-                plan_actions::status.eq(a.status),
-                plan_actions::created_at.eq(now),
-                plan_actions::updated_at.eq(now),
-            ))
-            .execute(c)?;
-        plan_actions::table
-            .filter(plan_actions::insurer_id.eq(insurer.0))
-            .select(diesel::dsl::max(plan_actions::id))
-            .first::<Option<i64>>(c)
-            .map(|id| id.unwrap_or(0))
-    })
+    let now = now_utc();
+    diesel::insert_into(plan_actions::table)
+        .values((
+            plan_actions::insurer_id.eq(insurer.0),
+            plan_actions::title.eq(a.title),
+            plan_actions::checklist_item.eq(a.checklist_item),
+            plan_actions::owner.eq(a.owner),
+            plan_actions::start_on.eq(a.start_on),
+            plan_actions::due_on.eq(a.due_on),
+            plan_actions::status.eq(a.status),
+            plan_actions::created_at.eq(now),
+            plan_actions::updated_at.eq(now),
+        ))
+        .execute(c)?;
+    plan_actions::table
+        .filter(plan_actions::insurer_id.eq(insurer.0))
+        .select(diesel::dsl::max(plan_actions::id))
+        .first::<Option<i64>>(c)
+        .map(|id| id.unwrap_or(0))
 }
 
 /// Sets an action's status; false when the action is not the insurer's.
@@ -191,7 +226,7 @@ pub fn set_action_status(
     conn: &mut DbConn,
     insurer: InsurerId,
     action: i64,
-    status: &str,
+    status: PlanStatus,
 ) -> Result<bool, diesel::result::Error> {
     let n = diesel::update(
         plan_actions::table
@@ -199,7 +234,7 @@ pub fn set_action_status(
             .filter(plan_actions::id.eq(action)),
     )
     .set((
-        plan_actions::status.eq(status),
+        plan_actions::status.eq(status.code()),
         plan_actions::updated_at.eq(now_utc()),
     ))
     .execute(conn)?;
@@ -231,9 +266,10 @@ pub struct PlanReviewRow {
     pub created_at: NaiveDateTime,
 }
 
-/// Records a dated progress review; false when the action is not the insurer's.
+/// Records a dated progress review; false when the action is not the insurer's. Run it inside a
+/// write transaction.
 pub fn add_review(
-    conn: &mut DbConn,
+    c: &mut DbConn,
     insurer: InsurerId,
     action: i64,
     reviewed_on: NaiveDate,
@@ -241,28 +277,26 @@ pub fn add_review(
     note: &str,
     by: &str,
 ) -> Result<bool, diesel::result::Error> {
-    write_tx(conn, |c| {
-        let owned: i64 = plan_actions::table
-            .filter(plan_actions::insurer_id.eq(insurer.0))
-            .filter(plan_actions::id.eq(action))
-            .count()
-            .get_result(c)?;
-        if owned == 0 {
-            return Ok(false);
-        }
-        diesel::insert_into(plan_reviews::table)
-            .values((
-                plan_reviews::insurer_id.eq(insurer.0),
-                plan_reviews::action_id.eq(action),
-                plan_reviews::reviewed_on.eq(reviewed_on),
-                plan_reviews::progress.eq(progress),
-                plan_reviews::note.eq(note),
-                plan_reviews::created_by_label.eq(by),
-                plan_reviews::created_at.eq(now_utc()),
-            ))
-            .execute(c)?;
-        Ok(true)
-    })
+    let owned: i64 = plan_actions::table
+        .filter(plan_actions::insurer_id.eq(insurer.0))
+        .filter(plan_actions::id.eq(action))
+        .count()
+        .get_result(c)?;
+    if owned == 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(plan_reviews::table)
+        .values((
+            plan_reviews::insurer_id.eq(insurer.0),
+            plan_reviews::action_id.eq(action),
+            plan_reviews::reviewed_on.eq(reviewed_on),
+            plan_reviews::progress.eq(progress),
+            plan_reviews::note.eq(note),
+            plan_reviews::created_by_label.eq(by),
+            plan_reviews::created_at.eq(now_utc()),
+        ))
+        .execute(c)?;
+    Ok(true)
 }
 
 pub fn plan_reviews(
@@ -301,9 +335,10 @@ pub fn survey_answers(
         .load(conn)
 }
 
-/// Sets the staff's answer to one question (the caller has checked the question and choice).
+/// Sets the staff's answer to one question (the caller has checked the question and choice). Run
+/// it inside a write transaction.
 pub fn set_survey_answer(
-    conn: &mut DbConn,
+    c: &mut DbConn,
     insurer: InsurerId,
     question_id: &str,
     choice: &str,
@@ -312,16 +347,28 @@ pub fn set_survey_answer(
     by: &str,
 ) -> Result<(), diesel::result::Error> {
     let now = now_utc();
-    write_tx(conn, |c| {
-        update_or_insert(
-            c,
-            |c| {
-                diesel::update(
-                    survey_answers::table
-                        .filter(survey_answers::insurer_id.eq(insurer.0))
-                        .filter(survey_answers::question_id.eq(question_id)),
-                )
-                .set((
+    update_or_insert(
+        c,
+        |c| {
+            diesel::update(
+                survey_answers::table
+                    .filter(survey_answers::insurer_id.eq(insurer.0))
+                    .filter(survey_answers::question_id.eq(question_id)),
+            )
+            .set((
+                survey_answers::choice.eq(choice),
+                survey_answers::days.eq(days),
+                survey_answers::note.eq(note),
+                survey_answers::updated_by_label.eq(by),
+                survey_answers::updated_at.eq(now),
+            ))
+            .execute(c)
+        },
+        |c| {
+            diesel::insert_into(survey_answers::table)
+                .values((
+                    survey_answers::insurer_id.eq(insurer.0),
+                    survey_answers::question_id.eq(question_id),
                     survey_answers::choice.eq(choice),
                     survey_answers::days.eq(days),
                     survey_answers::note.eq(note),
@@ -329,22 +376,8 @@ pub fn set_survey_answer(
                     survey_answers::updated_at.eq(now),
                 ))
                 .execute(c)
-            },
-            |c| {
-                diesel::insert_into(survey_answers::table)
-                    .values((
-                        survey_answers::insurer_id.eq(insurer.0),
-                        survey_answers::question_id.eq(question_id),
-                        survey_answers::choice.eq(choice),
-                        survey_answers::days.eq(days),
-                        survey_answers::note.eq(note),
-                        survey_answers::updated_by_label.eq(by),
-                        survey_answers::updated_at.eq(now),
-                    ))
-                    .execute(c)
-            },
-        )
-    })
+        },
+    )
 }
 
 #[derive(Clone, Debug, Serialize, Queryable, Selectable)]
@@ -406,4 +439,30 @@ pub fn submission(
         .select(SubmissionRow::as_select())
         .first(conn)
         .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_statuses_keep_their_stored_codes_and_labels() {
+        let pairs: Vec<_> = PlanStatus::ALL
+            .iter()
+            .map(|s| (s.code(), s.label_ja()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("planned", "未着手"),
+                ("in_progress", "実施中"),
+                ("done", "完了")
+            ]
+        );
+        for s in PlanStatus::ALL {
+            assert_eq!(PlanStatus::parse(s.code()), Some(s));
+        }
+        assert_eq!(PlanStatus::parse("未着手"), None);
+        assert_eq!(plan_status_label("unknown"), "");
+    }
 }

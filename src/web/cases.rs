@@ -132,7 +132,7 @@ pub async fn dashboard_page(
     ctx.insert("d", &*d);
     ctx.insert("from", &from.to_string());
     ctx.insert("to", &to.to_string());
-    ctx.insert("charts", &super::charts::dashboard_charts(&d));
+    ctx.insert("charts", &crate::reports::charts::dashboard_charts(&d));
     Ok(html(&state, "pages/dashboard.html", &ctx)?)
 }
 

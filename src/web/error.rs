@@ -187,3 +187,19 @@ impl From<crate::app::account::AccountError> for WebError {
         }
     }
 }
+
+/// The checklist, plan and survey: a rejected input is the caller's (400), a missing action or
+/// submission 404; the rest is a server fault.
+impl From<crate::app::survey::SurveyError> for WebError {
+    fn from(e: crate::app::survey::SurveyError) -> Self {
+        use crate::app::survey::SurveyError;
+        match e {
+            SurveyError::NotFound => WebError::NotFound,
+            SurveyError::Invalid(m) => WebError::BadRequest(m),
+            SurveyError::Db(e) => e.into(),
+            SurveyError::Insurer(e) => e.into(),
+            SurveyError::Export(e) => WebError::Internal(e.into()),
+            SurveyError::Json(e) => WebError::Internal(e.into()),
+        }
+    }
+}

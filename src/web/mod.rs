@@ -1,11 +1,12 @@
 //! actix-web application: startup, shared state, routes.
 pub mod admin;
+pub mod analysis;
 pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod cache;
 pub mod cases;
-pub mod charts;
+pub mod checklist;
 pub mod employers;
 pub mod error;
 pub mod error_causes;
@@ -16,6 +17,7 @@ pub mod letters;
 pub mod mail;
 pub mod pages;
 pub mod params;
+pub mod plan;
 pub mod profiles;
 pub mod staffing;
 pub mod survey;
@@ -215,6 +217,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     employers::configure(cfg);
     admin::configure(cfg);
     letters::configure(cfg);
+    checklist::configure(cfg);
+    plan::configure(cfg);
+    analysis::configure(cfg);
     survey::configure(cfg);
     staffing::configure(cfg);
     mail::configure(cfg);
@@ -229,6 +234,9 @@ pub fn area_docs() -> Vec<utoipa::openapi::OpenApi> {
         employers::api_doc(),
         admin::api_doc(),
         letters::api_doc(),
+        checklist::api_doc(),
+        plan::api_doc(),
+        analysis::api_doc(),
         survey::api_doc(),
         staffing::api_doc(),
         mail::api_doc(),

@@ -1,6 +1,11 @@
-//! Chart geometry for the dashboard's inline SVG: coordinates are computed here, the SVG elements
-//! are written by the template (tera escapes every label).
+//! Chart geometry for the inline SVG of the dashboard, the 要因分析 page and the 改善計画 schedule:
+//! coordinates are computed here, the SVG elements are written by the template (tera escapes every
+//! label).
+use crate::reports::analysis::Analysis;
 use crate::reports::dashboard::{Dashboard, HISTOGRAM_DAYS};
+use crate::reports::plan::ActionView;
+use crate::store::survey::PlanStatus;
+use chrono::NaiveDate;
 use serde::Serialize;
 
 #[derive(Serialize, Clone)]
@@ -362,6 +367,109 @@ pub fn workload_charts(w: &crate::reports::workload::Workload) -> WorkloadCharts
         notices: value_chart(&notices),
         per_staff,
     }
+}
+
+/// One bar pair of the 要因分析 page's monthly chart, in the SVG's units (700 × 220, baseline at
+/// 180).
+#[derive(Serialize)]
+pub struct MonthBar {
+    label: String,
+    x: f64,
+    width: f64,
+    notices: u64,
+    late: u64,
+    height: f64,
+    late_height: f64,
+    april: bool,
+}
+
+pub fn month_bars(a: &Analysis) -> Vec<MonthBar> {
+    let n = a.by_month.len().max(1) as f64;
+    let max = a
+        .by_month
+        .iter()
+        .map(|m| m.notices)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let step = 680.0 / n;
+    a.by_month
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let late = m.submission_late + m.registration_late;
+            MonthBar {
+                label: m.key.get(2..).unwrap_or(&m.key).to_string(),
+                x: 10.0 + i as f64 * step,
+                width: step * 0.7,
+                notices: m.notices,
+                late,
+                height: m.notices as f64 * 170.0 / max,
+                late_height: (late as f64 * 170.0 / max).min(170.0),
+                april: m.key.ends_with("-04"),
+            }
+        })
+        .collect()
+}
+
+/// The scale of the 要因分析 page's cause bars: the largest count of one cause (at least 1).
+pub fn cause_scale(a: &Analysis) -> u64 {
+    a.causes
+        .iter()
+        .map(|c| c.submission.max(c.registration))
+        .max()
+        .unwrap_or(0)
+        .max(1)
+}
+
+/// A bar per scheduled action on a common time axis (percentages of the width), for the
+/// 改善計画 schedule view, with today's position.
+#[derive(Serialize)]
+pub struct Schedule {
+    start: String,
+    end: String,
+    today_pct: f64,
+    bars: Vec<ScheduleBar>,
+}
+
+#[derive(Serialize)]
+struct ScheduleBar {
+    title: String,
+    left: f64,
+    width: f64,
+    overdue: bool,
+    done: bool,
+}
+
+/// The schedule of the actions that have both a start and a due date (None when none has).
+pub fn schedule(plan: &[ActionView], today: NaiveDate) -> Option<Schedule> {
+    let dated: Vec<&ActionView> = plan
+        .iter()
+        .filter(|a| a.start_on.is_some() && a.due_on.is_some())
+        .collect();
+    let start = dated.iter().filter_map(|a| a.start_on).min()?;
+    let end = dated.iter().filter_map(|a| a.due_on).max()?.max(start);
+    let span = ((end - start).num_days() + 1) as f64;
+    let at = |d: NaiveDate| ((d - start).num_days() as f64 / span * 100.0).clamp(0.0, 100.0);
+    Some(Schedule {
+        start: start.to_string(),
+        end: end.to_string(),
+        today_pct: at(today),
+        bars: dated
+            .iter()
+            .map(|a| {
+                let s = a.start_on.unwrap_or(start);
+                let e = a.due_on.unwrap_or(end).max(s);
+                ScheduleBar {
+                    title: a.title.clone(),
+                    left: at(s),
+                    width: (((e - s).num_days() + 1) as f64 / span * 100.0).max(1.0),
+                    overdue: a.overdue,
+                    done: a.status == PlanStatus::Done.code(),
+                }
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]
