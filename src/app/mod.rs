@@ -1,6 +1,11 @@
 //! Use cases between the web (and CLI) and the store: typed input and the acting user in, the
 //! transaction and the audit entry here, a per-area error out.
+pub mod error_causes;
 pub mod imports;
+pub mod mail;
+pub mod settings;
+pub mod staffing;
+pub mod users;
 
 use crate::store::insurers::InsurerId;
 use crate::store::users::UserId;
