@@ -297,8 +297,8 @@ pub fn record(conn: &mut DbConn, e: &AuditEntry<'_>) -> Result<(), diesel::resul
         .map(|_| ())
 }
 
-/// One stored entry as the audit log shows it.
-#[derive(Debug, Clone)]
+/// One stored entry as the audit log shows it (fields in the order of the query's columns).
+#[derive(Debug, Clone, Queryable)]
 pub struct AuditRecord {
     pub id: i64,
     /// UTC
@@ -329,14 +329,7 @@ pub fn page(
         }
     };
     let total: i64 = filtered().count().get_result(c)?;
-    let rows: Vec<(
-        i64,
-        chrono::NaiveDateTime,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-    )> = filtered()
+    let records: Vec<AuditRecord> = filtered()
         .order((audit_log::created_at.desc(), audit_log::id.desc()))
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -349,17 +342,6 @@ pub fn page(
             audit_log::detail,
         ))
         .load(c)?;
-    let records = rows
-        .into_iter()
-        .map(|(id, at, actor, action, target, detail)| AuditRecord {
-            id,
-            at,
-            actor,
-            action,
-            target,
-            detail,
-        })
-        .collect();
     Ok((records, total))
 }
 
