@@ -28,6 +28,11 @@ pub fn jst_minute(utc: NaiveDateTime) -> String {
     to_jst(utc).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// `2026-10-21 09:30:15` (JST) — the audit log, where the seconds order what happened.
+pub fn jst_second(utc: NaiveDateTime) -> String {
+    to_jst(utc).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// `2026年10月21日` — dates in e-mails and other running text.
 pub fn date_ja(d: NaiveDate) -> String {
     d.format("%Y年%-m月%-d日").to_string()

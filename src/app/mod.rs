@@ -3,9 +3,14 @@
 pub mod account;
 pub mod cases;
 pub mod employers;
+pub mod error_causes;
 pub mod imports;
+pub mod mail;
 pub mod profiles;
+pub mod settings;
+pub mod staffing;
 pub mod survey;
+pub mod users;
 
 use crate::store::insurers::InsurerId;
 use crate::store::users::UserId;

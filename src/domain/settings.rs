@@ -1,9 +1,12 @@
 //! Rule settings of an insurer (SPEC §2): policies and day counts, read from and written to TOML.
 //!
 //! The database keeps an insurer's settings as the TOML text of [`RuleSettings::to_toml_string`], so
-//! the same parser serves the settings file, the settings form and the stored row. Parsing walks the
-//! TOML table by hand instead of deriving `Deserialize`: serde's errors do not carry the key path, and
-//! an insurer who mistypes a key must be told which one in Japanese.
+//! the same parser serves the settings file and the stored row. Parsing walks the TOML table by hand
+//! instead of deriving `Deserialize`: serde's errors do not carry the key path, and an insurer who
+//! mistypes a key must be told which one in Japanese. The API and the settings form send JSON, read by
+//! [`RuleSettings::from_json`] through `serde_path_to_error`, which does carry the path; the keys,
+//! ranges and messages are the same as the file's. [`key_label`] and [`describe_change`] name the keys
+//! in messages and in the audit log.
 use super::my_number::MyNumberStatus;
 use super::rules::RegistrationRule;
 use super::types::NoticeKind;
@@ -360,6 +363,256 @@ impl RuleSettings {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// JSON: the API's shape (`submission.days.loss`, no `rules.` prefix) and the settings form
+
+/// Japanese name of a settings key as the API spells it, for error messages and the change log.
+pub fn key_label(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "warn_days" => "期限間近とする日数",
+        "standard_days" => "標準処理日数",
+        "ex_officio_days" => "資格確認書の職権交付を検討する日数",
+        "policy" => "期限の数え方（両方）",
+        "submission.policy" => "提出期限の数え方",
+        "submission.days.acquisition" => "提出期限・資格取得届の日数",
+        "submission.days.dependent" => "提出期限・被扶養者届の日数",
+        "submission.days.loss" => "提出期限・資格喪失届の日数",
+        "registration.policy" => "登録期限の数え方",
+        "registration.days.acquisition" => "登録期限・資格取得届の日数",
+        "registration.days.dependent" => "登録期限・被扶養者届の日数",
+        "registration.days.loss" => "登録期限・資格喪失届の日数",
+        _ => return None,
+    })
+}
+
+/// Settings in the API's JSON shape that cannot be accepted. The message names the key as the API
+/// spells it, with its Japanese name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsJsonError {
+    #[error("設定は JSON のオブジェクトで指定してください")]
+    NotAnObject,
+    #[error("設定を保存できません。{key}: 値を指定してください")]
+    Null { key: String },
+    /// The key in the inner error is already `submission.days.loss（提出期限・資格喪失届の日数）`.
+    #[error("設定を保存できません。{0}")]
+    Invalid(SettingsError),
+}
+
+/// What the value under a known key must be.
+#[derive(Clone, Copy)]
+enum Slot {
+    Days,
+    Policy,
+    Table,
+}
+
+fn slot_of(key: &str) -> Option<Slot> {
+    match key {
+        "submission" | "registration" | "submission.days" | "registration.days" => {
+            Some(Slot::Table)
+        }
+        "policy" | "submission.policy" | "registration.policy" => Some(Slot::Policy),
+        k if key_label(k).is_some() => Some(Slot::Days),
+        _ => None,
+    }
+}
+
+/// `present` for optional keys: a missing key is `None`, but an explicit `null` reaches the inner
+/// type (and is refused) instead of being read as "missing".
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// A day count in 0..=[`MAX_DAYS`]. The error text is not shown: the message is rebuilt from the key.
+struct JsonDays(u32);
+
+impl<'de> Deserialize<'de> for JsonDays {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match u32::deserialize(d)? {
+            n if n <= MAX_DAYS => Ok(JsonDays(n)),
+            _ => Err(serde::de::Error::custom("day count out of range")),
+        }
+    }
+}
+
+/// A policy code (surrounding spaces allowed, as in the file).
+struct JsonPolicy(Policy);
+
+impl<'de> Deserialize<'de> for JsonPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Policy::parse(&s)
+            .map(JsonPolicy)
+            .ok_or_else(|| serde::de::Error::custom("unknown policy"))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonKindDays {
+    #[serde(default, deserialize_with = "present")]
+    acquisition: Option<JsonDays>,
+    #[serde(default, deserialize_with = "present")]
+    dependent: Option<JsonDays>,
+    #[serde(default, deserialize_with = "present")]
+    loss: Option<JsonDays>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonRule {
+    #[serde(default, deserialize_with = "present")]
+    policy: Option<JsonPolicy>,
+    #[serde(default, deserialize_with = "present")]
+    days: Option<JsonKindDays>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonSettings {
+    #[serde(default, deserialize_with = "present")]
+    policy: Option<JsonPolicy>,
+    #[serde(default, deserialize_with = "present")]
+    warn_days: Option<JsonDays>,
+    #[serde(default, deserialize_with = "present")]
+    standard_days: Option<JsonDays>,
+    #[serde(default, deserialize_with = "present")]
+    ex_officio_days: Option<JsonDays>,
+    #[serde(default, deserialize_with = "present")]
+    submission: Option<JsonRule>,
+    #[serde(default, deserialize_with = "present")]
+    registration: Option<JsonRule>,
+}
+
+fn apply_rule(rule: Option<JsonRule>, config: &mut RuleConfig) {
+    let Some(rule) = rule else { return };
+    if let Some(JsonPolicy(p)) = rule.policy {
+        config.policy = p;
+    }
+    if let Some(days) = rule.days {
+        for (slot, value) in [
+            (&mut config.days.acquisition, days.acquisition),
+            (&mut config.days.dependent, days.dependent),
+            (&mut config.days.loss, days.loss),
+        ] {
+            if let Some(JsonDays(n)) = value {
+                *slot = n;
+            }
+        }
+    }
+}
+
+/// The error for the key serde stopped at, told from the key and the value found there (serde's
+/// own message is English and says nothing the insurer can use).
+fn json_error(root: &serde_json::Value, path: &serde_path_to_error::Path) -> SettingsJsonError {
+    let keys: Vec<&str> = path
+        .iter()
+        .filter_map(|s| match s {
+            serde_path_to_error::Segment::Map { key } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    let key = keys.join(".");
+    let value = keys
+        .iter()
+        .try_fold(root, |v, k| v.get(k))
+        .unwrap_or(&serde_json::Value::Null);
+    if value.is_null() {
+        return SettingsJsonError::Null { key };
+    }
+    let named = match key_label(&key) {
+        Some(l) => format!("{key}（{l}）"),
+        None => key.clone(),
+    };
+    let value = value.to_string();
+    SettingsJsonError::Invalid(match slot_of(&key) {
+        None => SettingsError::UnknownKey { key: named },
+        Some(Slot::Days) => SettingsError::InvalidDays { key: named, value },
+        Some(Slot::Policy) => SettingsError::InvalidPolicy { key: named, value },
+        Some(Slot::Table) => SettingsError::NotATable { key: named, value },
+    })
+}
+
+impl RuleSettings {
+    /// Reads settings in the API's JSON shape (the `[rules]` table of the file as an object):
+    /// every key optional, defaults as in [`RuleSettings::from_toml_str`], the same ranges, and an
+    /// unknown key, a `null` or an impossible value refused with the key's dotted path.
+    pub fn from_json(v: &serde_json::Value) -> Result<RuleSettings, SettingsJsonError> {
+        if !v.is_object() {
+            return Err(SettingsJsonError::NotAnObject);
+        }
+        let json: JsonSettings =
+            serde_path_to_error::deserialize(v).map_err(|e| json_error(v, e.path()))?;
+        let mut out = RuleSettings::default();
+        if let Some(JsonPolicy(p)) = json.policy {
+            out.submission.policy = p;
+            out.registration.policy = p;
+        }
+        for (slot, value) in [
+            (&mut out.warn_days, json.warn_days),
+            (&mut out.standard_days, json.standard_days),
+            (&mut out.ex_officio_days, json.ex_officio_days),
+        ] {
+            if let Some(JsonDays(n)) = value {
+                *slot = n;
+            }
+        }
+        apply_rule(json.submission, &mut out.submission);
+        apply_rule(json.registration, &mut out.registration);
+        Ok(out)
+    }
+}
+
+/// Every setting as (key, value) in a fixed order, to log what changed.
+fn flat(s: &RuleSettings) -> Vec<(&'static str, String)> {
+    let mut out = vec![
+        ("warn_days", s.warn_days.to_string()),
+        ("standard_days", s.standard_days.to_string()),
+        ("ex_officio_days", s.ex_officio_days.to_string()),
+    ];
+    for (keys, c) in [
+        (
+            [
+                "submission.policy",
+                "submission.days.acquisition",
+                "submission.days.dependent",
+                "submission.days.loss",
+            ],
+            &s.submission,
+        ),
+        (
+            [
+                "registration.policy",
+                "registration.days.acquisition",
+                "registration.days.dependent",
+                "registration.days.loss",
+            ],
+            &s.registration,
+        ),
+    ] {
+        out.push((keys[0], c.policy.code().to_string()));
+        out.push((keys[1], c.days.acquisition.to_string()));
+        out.push((keys[2], c.days.dependent.to_string()));
+        out.push((keys[3], c.days.loss.to_string()));
+    }
+    out
+}
+
+/// What changed from `old` to `new`, for the audit log: `submission.policy: extend → strict、…`.
+pub fn describe_change(old: &RuleSettings, new: &RuleSettings) -> String {
+    flat(old)
+        .into_iter()
+        .zip(flat(new))
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|((k, a), (_, b))| format!("{k}: {a} → {b}"))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -591,6 +844,118 @@ days = { acquisition = 5, dependent = 5, loss = 2 }
             (2, RegistrationRule::Loss)
         );
         assert_eq!(s.submission_days(NoticeKind::Loss), 5);
+    }
+
+    #[test]
+    fn json_settings_are_read_with_api_key_names() {
+        let s = RuleSettings::from_json(&serde_json::json!({
+            "warn_days": 2,
+            "registration": {"policy": "business", "days": {"loss": 3}}
+        }))
+        .unwrap();
+        assert_eq!(s.warn_days, 2);
+        assert_eq!(s.registration.policy, Policy::Business);
+        assert_eq!(s.registration.days.loss, 3);
+        assert_eq!(
+            s.registration.days.acquisition, 5,
+            "missing keys take defaults"
+        );
+
+        let msg = |v: serde_json::Value| RuleSettings::from_json(&v).unwrap_err().to_string();
+        let m = msg(serde_json::json!({"submission": {"days": {"loss": 400}}}));
+        assert!(
+            m.contains("submission.days.loss") && !m.contains("rules."),
+            "{m}"
+        );
+        let m = msg(serde_json::json!({"registration": {"policy": "sometimes"}}));
+        assert!(m.contains("registration.policy"), "{m}");
+        let m = msg(serde_json::json!({"warn_dayz": 1}));
+        assert!(m.contains("warn_dayz"), "{m}");
+        let m = msg(serde_json::json!({"standard_days": null}));
+        assert!(m.contains("standard_days"), "{m}");
+        let m = msg(serde_json::json!({"warn_days": 1.5}));
+        assert!(m.contains("warn_days"), "{m}");
+    }
+
+    #[test]
+    fn json_errors_read_as_the_settings_file_errors_did() {
+        let msg = |v: serde_json::Value| RuleSettings::from_json(&v).unwrap_err().to_string();
+        assert_eq!(
+            msg(serde_json::json!({"submission": {"days": {"loss": 400}}})),
+            "設定を保存できません。submission.days.loss（提出期限・資格喪失届の日数）: 日数は0〜365の整数で指定してください (400)"
+        );
+        assert_eq!(
+            msg(serde_json::json!({"warn_days": "two"})),
+            "設定を保存できません。warn_days（期限間近とする日数）: 日数は0〜365の整数で指定してください (\"two\")"
+        );
+        assert_eq!(
+            msg(serde_json::json!({"ex_officio_days": -1})),
+            "設定を保存できません。ex_officio_days（資格確認書の職権交付を検討する日数）: 日数は0〜365の整数で指定してください (-1)"
+        );
+        assert_eq!(
+            msg(serde_json::json!({"registration": {"policy": "sometimes"}})),
+            "設定を保存できません。registration.policy（登録期限の数え方）: extend / strict / business のいずれかを指定してください (\"sometimes\")"
+        );
+        assert_eq!(
+            msg(serde_json::json!({"policy": 1})),
+            "設定を保存できません。policy（期限の数え方（両方））: extend / strict / business のいずれかを指定してください (1)"
+        );
+        assert_eq!(
+            msg(serde_json::json!({"submision": {"policy": "strict"}})),
+            "設定を保存できません。submision: 不明な設定項目です"
+        );
+        assert_eq!(
+            msg(serde_json::json!({"submission": {"days": {"los": 5}}})),
+            "設定を保存できません。submission.days.los: 不明な設定項目です"
+        );
+        assert_eq!(
+            msg(serde_json::json!({"submission": {"days": 5}})),
+            "設定を保存できません。submission.days: 表（テーブル）で指定してください (5)"
+        );
+        assert_eq!(
+            msg(serde_json::json!({"standard_days": null})),
+            "設定を保存できません。standard_days: 値を指定してください"
+        );
+        assert_eq!(
+            msg(serde_json::json!({"registration": {"days": {"loss": null}}})),
+            "設定を保存できません。registration.days.loss: 値を指定してください"
+        );
+        assert_eq!(
+            msg(serde_json::json!([1])),
+            "設定は JSON のオブジェクトで指定してください"
+        );
+    }
+
+    #[test]
+    fn json_and_toml_read_the_same_settings() {
+        let s = RuleSettings::from_json(&serde_json::json!({
+            "policy": " strict ",
+            "standard_days": 365,
+            "submission": {"days": {"acquisition": 0}},
+            "registration": {"policy": "business"}
+        }))
+        .unwrap();
+        let t = RuleSettings::from_toml_str(
+            "[rules]\npolicy = \" strict \"\nstandard_days = 365\n[rules.submission.days]\nacquisition = 0\n[rules.registration]\npolicy = \"business\"\n",
+        )
+        .unwrap();
+        assert_eq!(s, t);
+        assert_eq!(
+            RuleSettings::from_json(&serde_json::json!({})).unwrap(),
+            RuleSettings::default()
+        );
+    }
+
+    #[test]
+    fn the_change_log_names_only_what_changed() {
+        let old = RuleSettings::default();
+        let mut new = old;
+        new.registration.days.loss = 3;
+        new.submission.policy = Policy::Strict;
+        assert_eq!(
+            describe_change(&old, &new),
+            "submission.policy: extend → strict、registration.days.loss: 2 → 3"
+        );
     }
 
     fn arb_policy() -> impl Strategy<Value = Policy> {

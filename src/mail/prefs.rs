@@ -108,6 +108,54 @@ pub fn parse(i: &PrefsInput) -> Result<MailPrefs, String> {
     })
 }
 
+/// What changed from `old` to `new`, in Japanese for the audit log (「変更なし」 when nothing did).
+pub fn describe_change(old: &MailPrefs, new: &MailPrefs) -> String {
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "（既定）".into());
+    let hour = |v: Option<u32>| {
+        v.map(|h| format!("{h}時"))
+            .unwrap_or_else(|| "（既定）".into())
+    };
+    let onoff = |b: bool| if b { "送信する" } else { "送信しない" };
+    let mut out = Vec::new();
+    let mut diff = |label: &str, a: String, b: String| {
+        if a != b {
+            out.push(format!("{label}: {a} → {b}"));
+        }
+    };
+    diff("差出人名", show(&old.sender_name), show(&new.sender_name));
+    diff(
+        "差出人アドレス",
+        show(&old.from_address),
+        show(&new.from_address),
+    );
+    diff("返信先", show(&old.reply_to), show(&new.reply_to));
+    diff(
+        "不達通知の受取",
+        show(&old.bounce_address),
+        show(&new.bounce_address),
+    );
+    diff(
+        "自動送信",
+        onoff(old.reminders_enabled).into(),
+        onoff(new.reminders_enabled).into(),
+    );
+    diff(
+        "週次のご案内",
+        weekday_ja(old.digest_weekday).into(),
+        weekday_ja(new.digest_weekday).into(),
+    );
+    diff(
+        "評価の時刻",
+        hour(old.schedule_hour),
+        hour(new.schedule_hour),
+    );
+    if out.is_empty() {
+        "変更なし".into()
+    } else {
+        out.join("、")
+    }
+}
+
 /// Switches an insurer's automatic reminders on or off, keeping its other settings: under the
 /// insurer's evaluation lock, audited as メール設定の変更 by `actor`. Returns whether anything
 /// changed (a new insurer is off until this or the settings page switches it on, SPEC §5). The

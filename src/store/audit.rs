@@ -297,6 +297,54 @@ pub fn record(conn: &mut DbConn, e: &AuditEntry<'_>) -> Result<(), diesel::resul
         .map(|_| ())
 }
 
+/// One stored entry as the audit log shows it (fields in the order of the query's columns).
+#[derive(Debug, Clone, Queryable)]
+pub struct AuditRecord {
+    pub id: i64,
+    /// UTC
+    pub at: chrono::NaiveDateTime,
+    pub actor: String,
+    /// The stored code (a code this version no longer knows stays readable).
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// One page (1-based) of the insurer's audit log, newest first, optionally one action only, and the
+/// total of entries that match. A read of one table by the insurer index.
+pub fn page(
+    c: &mut DbConn,
+    insurer: InsurerId,
+    action: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<AuditRecord>, i64), diesel::result::Error> {
+    let filtered = || {
+        let q = audit_log::table
+            .filter(audit_log::insurer_id.eq(insurer.0))
+            .into_boxed();
+        match action {
+            Some(a) => q.filter(audit_log::action.eq(a.to_string())),
+            None => q,
+        }
+    };
+    let total: i64 = filtered().count().get_result(c)?;
+    let records: Vec<AuditRecord> = filtered()
+        .order((audit_log::created_at.desc(), audit_log::id.desc()))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .select((
+            audit_log::id,
+            audit_log::created_at,
+            audit_log::actor,
+            audit_log::action,
+            audit_log::target,
+            audit_log::detail,
+        ))
+        .load(c)?;
+    Ok((records, total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::AuditAction;

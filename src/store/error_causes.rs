@@ -33,33 +33,41 @@ pub fn replace_all(
     entries: &[(String, Cause)],
     by: &str,
 ) -> QueryResult<bool> {
-    write_tx(conn, |c| {
-        let before = mapping(c, insurer)?;
-        let mut after: Vec<(String, Cause)> = entries
-            .iter()
-            .map(|(code, cause)| (normal_code(code), *cause))
-            .collect();
-        after.sort_by(|a, b| a.0.cmp(&b.0));
-        after.dedup_by(|a, b| a.0 == b.0);
-        if before == after {
-            return Ok(false);
-        }
-        diesel::delete(error_causes::table.filter(error_causes::insurer_id.eq(insurer.0)))
+    write_tx(conn, |c| replace_all_in_tx(c, insurer, entries, by))
+}
+
+/// [`replace_all`] in the caller's write transaction.
+pub fn replace_all_in_tx(
+    c: &mut DbConn,
+    insurer: InsurerId,
+    entries: &[(String, Cause)],
+    by: &str,
+) -> QueryResult<bool> {
+    let before = mapping(c, insurer)?;
+    let mut after: Vec<(String, Cause)> = entries
+        .iter()
+        .map(|(code, cause)| (normal_code(code), *cause))
+        .collect();
+    after.sort_by(|a, b| a.0.cmp(&b.0));
+    after.dedup_by(|a, b| a.0 == b.0);
+    if before == after {
+        return Ok(false);
+    }
+    diesel::delete(error_causes::table.filter(error_causes::insurer_id.eq(insurer.0)))
+        .execute(c)?;
+    let now = now_utc();
+    for (code, cause) in &after {
+        diesel::insert_into(error_causes::table)
+            .values((
+                error_causes::insurer_id.eq(insurer.0),
+                error_causes::error_code.eq(code),
+                error_causes::cause.eq(cause.code()),
+                error_causes::updated_by_label.eq(by),
+                error_causes::updated_at.eq(now),
+            ))
             .execute(c)?;
-        let now = now_utc();
-        for (code, cause) in &after {
-            diesel::insert_into(error_causes::table)
-                .values((
-                    error_causes::insurer_id.eq(insurer.0),
-                    error_causes::error_code.eq(code),
-                    error_causes::cause.eq(cause.code()),
-                    error_causes::updated_by_label.eq(by),
-                    error_causes::updated_at.eq(now),
-                ))
-                .execute(c)?;
-        }
-        Ok(true)
-    })
+    }
+    Ok(true)
 }
 
 /// An error result's code and message.

@@ -119,10 +119,22 @@ pub fn set(
     note: &str,
     by: &str,
 ) -> Result<bool, diesel::result::Error> {
-    write_tx(conn, |c| match staff {
+    write_tx(conn, |c| set_in_tx(c, insurer, period, staff, note, by))
+}
+
+/// [`set`] in the caller's write transaction.
+pub fn set_in_tx(
+    c: &mut DbConn,
+    insurer: InsurerId,
+    period: StaffingPeriod,
+    staff: Option<f64>,
+    note: &str,
+    by: &str,
+) -> Result<bool, diesel::result::Error> {
+    match staff {
         Some(s) => upsert(c, insurer, period, s, note, by).map(|_| true),
         None => remove(c, insurer, period),
-    })
+    }
 }
 
 /// Replaces all of the insurer's figures with `entries` (period, staff, note) in one transaction.
@@ -132,11 +144,19 @@ pub fn replace_all(
     entries: &[(StaffingPeriod, f64, String)],
     by: &str,
 ) -> Result<(), diesel::result::Error> {
-    write_tx(conn, |c| {
-        diesel::delete(staffing::table.filter(staffing::insurer_id.eq(insurer.0))).execute(c)?;
-        for (period, staff, note) in entries {
-            upsert(c, insurer, *period, *staff, note, by)?;
-        }
-        Ok(())
-    })
+    write_tx(conn, |c| replace_all_in_tx(c, insurer, entries, by))
+}
+
+/// [`replace_all`] in the caller's write transaction.
+pub fn replace_all_in_tx(
+    c: &mut DbConn,
+    insurer: InsurerId,
+    entries: &[(StaffingPeriod, f64, String)],
+    by: &str,
+) -> Result<(), diesel::result::Error> {
+    diesel::delete(staffing::table.filter(staffing::insurer_id.eq(insurer.0))).execute(c)?;
+    for (period, staff, note) in entries {
+        upsert(c, insurer, *period, *staff, note, by)?;
+    }
+    Ok(())
 }

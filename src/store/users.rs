@@ -140,32 +140,42 @@ pub fn create(
     password: &SecretString,
 ) -> Result<UserId, UserError> {
     let hash = hash_password(password)?;
-    super::write_tx(conn, |conn| {
-        let exists: i64 = users::table
-            .filter(users::email.eq(email.as_str()))
-            .count()
-            .get_result(conn)?;
-        if exists > 0 {
-            return Err(UserError::Duplicate(email.as_str().to_string()));
-        }
-        let now = now_utc();
-        diesel::insert_into(users::table)
-            .values((
-                users::insurer_id.eq(insurer.0),
-                users::email.eq(email.as_str()),
-                users::role.eq(role.code()),
-                users::password_hash.eq(&hash),
-                users::failed_logins.eq(0),
-                users::created_at.eq(now),
-                users::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        let id: i64 = users::table
-            .filter(users::email.eq(email.as_str()))
-            .select(users::id)
-            .first(conn)?;
-        Ok(UserId(id))
-    })
+    super::write_tx(conn, |conn| insert_in_tx(conn, insurer, email, role, &hash))
+}
+
+/// Adds a user whose password is already hashed ([`hash_password`], slow: before the transaction).
+/// Runs in the caller's write transaction.
+pub fn insert_in_tx(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    email: &Email,
+    role: Role,
+    hash: &str,
+) -> Result<UserId, UserError> {
+    let exists: i64 = users::table
+        .filter(users::email.eq(email.as_str()))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Err(UserError::Duplicate(email.as_str().to_string()));
+    }
+    let now = now_utc();
+    diesel::insert_into(users::table)
+        .values((
+            users::insurer_id.eq(insurer.0),
+            users::email.eq(email.as_str()),
+            users::role.eq(role.code()),
+            users::password_hash.eq(hash),
+            users::failed_logins.eq(0),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let id: i64 = users::table
+        .filter(users::email.eq(email.as_str()))
+        .select(users::id)
+        .first(conn)?;
+    Ok(UserId(id))
 }
 
 pub fn find_by_email(
@@ -255,38 +265,46 @@ pub fn set_role(
     user: UserId,
     role: Role,
 ) -> Result<Role, UserError> {
+    super::write_tx(conn, |conn| set_role_in_tx(conn, insurer, user, role))
+}
+
+/// [`set_role`] in the caller's write transaction.
+pub fn set_role_in_tx(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    user: UserId,
+    role: Role,
+) -> Result<Role, UserError> {
     use super::schema::insurers;
-    super::write_tx(conn, |conn| {
-        diesel::update(insurers::table.find(insurer.0))
-            .set(insurers::id.eq(insurers::id))
-            .execute(conn)?;
-        let current: String = users::table
+    diesel::update(insurers::table.find(insurer.0))
+        .set(insurers::id.eq(insurers::id))
+        .execute(conn)?;
+    let current: String = users::table
+        .filter(users::insurer_id.eq(insurer.0))
+        .filter(users::id.eq(user.0))
+        .select(users::role)
+        .first(conn)
+        .optional()?
+        .ok_or(UserError::NotFound)?;
+    let current = Role::parse(&current).unwrap_or(Role::Viewer);
+    if current == role {
+        return Ok(current);
+    }
+    if current == Role::Admin {
+        let admins: i64 = users::table
             .filter(users::insurer_id.eq(insurer.0))
-            .filter(users::id.eq(user.0))
-            .select(users::role)
-            .first(conn)
-            .optional()?
-            .ok_or(UserError::NotFound)?;
-        let current = Role::parse(&current).unwrap_or(Role::Viewer);
-        if current == role {
-            return Ok(current);
+            .filter(users::role.eq(Role::Admin.code()))
+            .count()
+            .get_result(conn)?;
+        if admins <= 1 {
+            return Err(UserError::LastAdmin);
         }
-        if current == Role::Admin {
-            let admins: i64 = users::table
-                .filter(users::insurer_id.eq(insurer.0))
-                .filter(users::role.eq(Role::Admin.code()))
-                .count()
-                .get_result(conn)?;
-            if admins <= 1 {
-                return Err(UserError::LastAdmin);
-            }
-        }
-        diesel::update(users::table.find(user.0))
-            .set((users::role.eq(role.code()), users::updated_at.eq(now_utc())))
-            .execute(conn)?;
-        super::sessions::revoke_all(conn, user)?;
-        Ok(current)
-    })
+    }
+    diesel::update(users::table.find(user.0))
+        .set((users::role.eq(role.code()), users::updated_at.eq(now_utc())))
+        .execute(conn)?;
+    super::sessions::revoke_all(conn, user)?;
+    Ok(current)
 }
 
 #[cfg(test)]

@@ -203,3 +203,68 @@ impl From<crate::app::survey::SurveyError> for WebError {
         }
     }
 }
+
+impl From<crate::domain::settings::SettingsJsonError> for WebError {
+    fn from(e: crate::domain::settings::SettingsJsonError) -> Self {
+        WebError::BadRequest(e.to_string())
+    }
+}
+
+impl From<crate::app::settings::SettingsSaveError> for WebError {
+    fn from(e: crate::app::settings::SettingsSaveError) -> Self {
+        use crate::app::settings::SettingsSaveError as E;
+        match e {
+            E::Db(e) => e.into(),
+            E::Insurer(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::app::users::UsersError> for WebError {
+    fn from(e: crate::app::users::UsersError) -> Self {
+        use crate::store::users::UserError;
+        match e {
+            crate::app::users::UsersError::Db(e) => e.into(),
+            crate::app::users::UsersError::User(e) => match e {
+                UserError::NotFound => WebError::NotFound,
+                UserError::Db(e) => e.into(),
+                UserError::Hash => WebError::Internal(anyhow::anyhow!("password hashing failed")),
+                other => WebError::BadRequest(other.to_string()),
+            },
+        }
+    }
+}
+
+impl From<crate::app::mail::MailAppError> for WebError {
+    fn from(e: crate::app::mail::MailAppError) -> Self {
+        use crate::app::mail::MailAppError as E;
+        use crate::mail::MailError;
+        match e {
+            E::NotFound => WebError::NotFound,
+            E::NotApplicable => WebError::BadRequest(e.to_string()),
+            E::Db(e) | E::Mail(MailError::Db(e)) => e.into(),
+            E::Insurer(e) | E::Mail(MailError::Insurer(e)) => e.into(),
+            E::Mail(other) => WebError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::app::staffing::StaffingSaveError> for WebError {
+    fn from(e: crate::app::staffing::StaffingSaveError) -> Self {
+        use crate::app::staffing::StaffingSaveError as E;
+        match e {
+            E::Invalid(m) => WebError::BadRequest(m),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::app::error_causes::ErrorCausesError> for WebError {
+    fn from(e: crate::app::error_causes::ErrorCausesError) -> Self {
+        use crate::app::error_causes::ErrorCausesError as E;
+        match e {
+            E::Invalid(m) => WebError::BadRequest(m),
+            E::Db(e) => e.into(),
+        }
+    }
+}

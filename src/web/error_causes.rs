@@ -1,12 +1,12 @@
 //! 要因分析: the insurer's table of intermediate-server error codes and their causes — the form
-//! on the 要因分析 page and `GET`/`PUT /api/v1/analysis/error-causes`. Every change is audited.
+//! on the 要因分析 page and `GET`/`PUT /api/v1/analysis/error-causes`. Every change is audited
+//! (`app::error_causes`).
 use super::auth::CurrentUser;
 use super::error::{ErrorBody, WebError};
 use super::pages::{db, redirect, PageError, PageForm};
 use super::AppState;
+use crate::app::error_causes as app;
 use crate::reports::analysis::Cause;
-use crate::store::audit::AuditAction;
-use crate::store::audit::{self, AuditEntry};
 use crate::store::error_causes;
 use crate::store::users::Role;
 use crate::store::DbConn;
@@ -50,48 +50,11 @@ pub fn entries(c: &mut DbConn, user: &CurrentUser) -> Result<Vec<ErrorCauseEntry
 
 /// Checks the entries (a code of at most 40 characters, a known cause) and replaces the table.
 fn save(c: &mut DbConn, user: &CurrentUser, entries: &[ErrorCauseEntry]) -> Result<(), WebError> {
-    let mut typed = Vec::with_capacity(entries.len());
-    for e in entries {
-        let code = e.error_code.trim();
-        if code.is_empty() {
-            continue;
-        }
-        if code.chars().count() > 40 || code.chars().any(char::is_control) {
-            return Err(WebError::BadRequest(format!(
-                "エラーコード「{}」は改行などを含まない40文字以内にしてください",
-                crate::ingest::mask_digits(code)
-            )));
-        }
-        let cause = Cause::parse(&e.cause).ok_or_else(|| {
-            WebError::BadRequest(format!(
-                "要因「{}」はありません（{}）",
-                e.cause,
-                Cause::ALL.map(|c| c.code()).join(" / ")
-            ))
-        })?;
-        typed.push((code.to_string(), cause));
-    }
-    if error_causes::replace_all(c, user.insurer_id, &typed, &user.email)? {
-        let detail = typed
-            .iter()
-            .map(|(code, cause)| {
-                format!("{}={}", error_causes::normal_code(code), cause.label_ja())
-            })
-            .collect::<Vec<_>>()
-            .join("、");
-        audit::record(
-            c,
-            &AuditEntry {
-                insurer: Some(user.insurer_id),
-                user: Some(user.user_id),
-                actor: &user.email,
-                action: AuditAction::ErrorCausesSet,
-                target: Some("要因分析のエラーコード"),
-                detail: Some(&detail),
-            },
-        )?;
-    }
-    Ok(())
+    let rows: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| (e.error_code.clone(), e.cause.clone()))
+        .collect();
+    Ok(app::replace_all(c, &super::admin::acting(user), &rows)?)
 }
 
 /// The page's form: `code_N` / `cause_N` pairs (a blank code drops the row), `csrf`.

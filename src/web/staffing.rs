@@ -1,12 +1,11 @@
 //! Staffing for 資格届 (checklist 2-②): the form on the 要因分析 page and
-//! `GET/PUT /api/v1/analysis/staffing`. Every change is audited.
+//! `GET/PUT /api/v1/analysis/staffing`. Every change is audited (`app::staffing`).
 use super::auth::CurrentUser;
 use super::error::WebError;
 use super::pages::{db, redirect, PageError, PageForm};
 use super::AppState;
+use crate::app::staffing::{self as app, Figure};
 use crate::domain::staffing::{self as rules, StaffingPeriod};
-use crate::store::audit::AuditAction;
-use crate::store::audit::{self, AuditEntry};
 use crate::store::staffing::{self as store, StaffingEntry};
 use crate::store::users::Role;
 use crate::store::DbConn;
@@ -55,39 +54,6 @@ pub(super) fn views(
         .collect())
 }
 
-fn audit_change(
-    c: &mut DbConn,
-    user: &CurrentUser,
-    action: AuditAction,
-    target: &str,
-    detail: &str,
-) -> Result<(), WebError> {
-    audit::record(
-        c,
-        &AuditEntry {
-            insurer: Some(user.insurer_id),
-            user: Some(user.user_id),
-            actor: &user.email,
-            action,
-            target: Some(target),
-            detail: Some(detail),
-        },
-    )?;
-    Ok(())
-}
-
-const NOTE_MAX: usize = 200;
-
-fn note(s: &str) -> Result<String, WebError> {
-    let n = s.trim();
-    if n.chars().count() > NOTE_MAX {
-        return Err(WebError::BadRequest(format!(
-            "備考は {NOTE_MAX} 文字以内で入力してください"
-        )));
-    }
-    Ok(n.to_string())
-}
-
 fn bad(e: rules::StaffingError) -> WebError {
     WebError::BadRequest(e.to_string())
 }
@@ -116,17 +82,9 @@ pub async fn staffing_submit(
         "" => None,
         s => Some(rules::parse_staff(s).map_err(bad)?),
     };
-    let note = note(&f.note)?;
-    let user = post.user;
+    let acting = super::admin::acting(&post.user);
     db(&state, move |c| {
-        let changed = store::set(c, user.insurer_id, period, staff, &note, &user.email)?;
-        if changed {
-            let detail = staff
-                .map(|s| format!("{s} 人"))
-                .unwrap_or_else(|| "削除".into());
-            audit_change(c, &user, AuditAction::StaffingSet, &period.code(), &detail)?;
-        }
-        Ok(())
+        Ok(app::set(c, &acting, period, staff, &f.note)?)
     })
     .await?;
     Ok(redirect("/analysis#staffing"))
@@ -192,29 +150,21 @@ pub async fn api_put(
     body: web::Json<StaffingUpdate>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Role::Staff)?;
-    let mut entries: Vec<(StaffingPeriod, f64, String)> = Vec::new();
-    for e in body.into_inner().entries {
-        let period = StaffingPeriod::parse(&e.period).map_err(bad)?;
-        let staff = rules::staff_from_json(e.staff).map_err(bad)?;
-        if entries.iter().any(|(p, _, _)| *p == period) {
-            return Err(WebError::BadRequest(format!(
-                "期間 {} が重複しています",
-                period.code()
-            )));
-        }
-        entries.push((period, staff, note(&e.note)?));
-    }
-    let out = db(&state, move |c| {
-        store::replace_all(c, user.insurer_id, &entries, &user.email)?;
-        let detail = entries
-            .iter()
-            .map(|(p, s, _)| format!("{} {s} 人", p.code()))
-            .collect::<Vec<_>>()
-            .join("、");
-        audit_change(c, &user, AuditAction::StaffingReplace, "staffing", &detail)?;
-        views(c, user.insurer_id)
-    })
-    .await?;
+    let figures = body
+        .into_inner()
+        .entries
+        .into_iter()
+        .map(|e| {
+            Ok(Figure {
+                period: StaffingPeriod::parse(&e.period).map_err(bad)?,
+                staff: rules::staff_from_json(e.staff).map_err(bad)?,
+                note: e.note,
+            })
+        })
+        .collect::<Result<Vec<_>, WebError>>()?;
+    let acting = super::admin::acting(&user);
+    let out = db(&state, move |c| Ok(app::replace_all(c, &acting, figures)?)).await?;
+    let out = out.into_iter().map(StaffingView::from).collect();
     Ok(HttpResponse::Ok().json(StaffingBody { entries: out }))
 }
 
