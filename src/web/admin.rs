@@ -4,20 +4,11 @@ mod audit;
 mod settings;
 mod users;
 
-use super::auth::CurrentUser;
-use crate::app::Acting;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
-/// The signed-in user as the app layer names who acts (shared by the areas of this worktree).
-pub(crate) fn acting(user: &CurrentUser) -> Acting {
-    Acting {
-        insurer: user.insurer_id,
-        user: Some(user.user_id),
-        label: user.email.clone(),
-    }
-}
+pub(crate) use super::pages::acting;
 
 fn with_status(mut res: HttpResponse, status: StatusCode) -> HttpResponse {
     *res.status_mut() = status;

@@ -6,7 +6,6 @@ use super::error::WebError;
 use super::pages::{base_context, db, html, redirect, PageError, PageForm, PageUser};
 use super::AppState;
 use crate::app::survey::{self as app, SetSurveyAnswer};
-use crate::app::Acting;
 use crate::reports::bundle::{self, Bundle, Period};
 use crate::reports::survey::{self as followup, QuestionView, Submission};
 use crate::reports::survey_export::Export;
@@ -79,13 +78,7 @@ pub(super) async fn bundle(
     .await
 }
 
-pub(super) fn acting(user: &CurrentUser) -> Acting {
-    Acting {
-        insurer: user.insurer_id,
-        user: Some(user.user_id),
-        label: user.email.clone(),
-    }
-}
+pub(super) use super::pages::acting;
 
 pub(super) fn period_ctx(ctx: &mut tera::Context, p: Period) {
     ctx.insert("from", &p.from.to_string());
