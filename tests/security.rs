@@ -185,8 +185,8 @@ async fn csv_exports_neutralise_formula_cells() {
     }
     for c in &cells {
         assert!(
-            !matches!(c.chars().next(), Some('=' | '+' | '@'))
-                && !(c.starts_with('-') && c.parse::<f64>().is_err()),
+            !(matches!(c.chars().next(), Some('=' | '+' | '@'))
+                || c.starts_with('-') && c.parse::<f64>().is_err()),
             "a cell a spreadsheet would evaluate: {c}"
         );
     }
