@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod cases;
+pub mod certificates;
 pub mod charts;
 pub mod employers;
 pub mod error;
