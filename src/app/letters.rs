@@ -54,7 +54,7 @@ pub enum LetterError {
     #[error("{0}")]
     NoLetters(String),
     #[error("{0}")]
-    Pdf(#[from] PdfError),
+    Pdf(PdfError),
     /// The letter was produced before for this notice: the API needs `again=1`, the page asks.
     #[error("{title}はこの届書（受付番号 {notice}）について{at}に作成済みです（作成者 {by}、発行日 {date}）。もう一度作成する場合は again=1 を指定してください")]
     AlreadyProduced {
@@ -77,15 +77,6 @@ pub enum LetterError {
     Insurer(#[from] InsurerError),
     #[error("文書を作成できません: {0}")]
     Render(#[from] tera::Error),
-}
-
-impl From<PrintError> for LetterError {
-    fn from(e: PrintError) -> Self {
-        match e {
-            PrintError::Render(e) => LetterError::Render(e),
-            PrintError::Pdf(e) => LetterError::Pdf(e),
-        }
-    }
 }
 
 impl LetterError {
@@ -275,12 +266,22 @@ pub fn prepare_letter(
 
 /// Prints a run (blocks for PDF: call it off the async runtime, holding no connection).
 pub fn print(tera: &tera::Tera, job: &Job) -> Result<Printed, LetterError> {
-    Ok(workflow::print(
-        tera,
-        &job.sender,
-        &job.letters,
-        job.format,
-    )?)
+    workflow::print(tera, &job.sender, &job.letters, job.format).map_err(|e| match e {
+        PrintError::Render(e) => LetterError::Render(e),
+        PrintError::Pdf(e) => logged(e),
+    })
+}
+
+/// A PDF that cannot be printed is the operator's to fix: the cause goes to the log, the user
+/// gets the message.
+fn logged(e: PdfError) -> LetterError {
+    match &e {
+        PdfError::Failed { status, stderr } => {
+            tracing::error!(%status, stderr = %stderr, "chromium failed to print letters")
+        }
+        other => tracing::error!(error = %other, "letters could not be printed"),
+    }
+    LetterError::Pdf(e)
 }
 
 fn run_id() -> String {
@@ -425,13 +426,13 @@ pub fn preview_letter(
 // ---------------------------------------------------------------------------------------------
 // 資格確認書
 
-/// A 資格確認書 to record for a notice.
-#[derive(Clone, Copy, Debug)]
-pub struct Issue {
-    pub notice: NoticeDbId,
-    /// Default: today in Japan.
+// A 資格確認書 to record: the API's request body, which the page's form converts to (like
+// Lemmy's api_common forms). No doc comment: it would become the schema's description.
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct IssueRequest {
+    /// Issue date (default: today in Japan); not before the notice's receipt, not after today
     pub issued_on: Option<NaiveDate>,
-    /// Default: the longest validity allowed (one month).
+    /// Last day of validity (default and maximum: one month after the issue date)
     pub valid_until: Option<NaiveDate>,
 }
 
@@ -439,7 +440,8 @@ pub struct Issue {
 pub fn issue_certificate(
     conn: &mut DbConn,
     acting: &Acting,
-    input: Issue,
+    notice: NoticeDbId,
+    input: IssueRequest,
 ) -> Result<CertificateRow, LetterError> {
     let today = crate::time::today_jst();
     let issued_on = input.issued_on.unwrap_or(today);
@@ -448,19 +450,13 @@ pub fn issue_certificate(
         .unwrap_or_else(|| latest_valid_until(issued_on));
     let who = by(acting);
     write_tx(conn, |c| {
-        let s = store::letter_subjects(c, acting.insurer, &[input.notice.0])?
+        let s = store::letter_subjects(c, acting.insurer, &[notice.0])?
             .pop()
             .ok_or(LetterError::NotFound)?;
         check_issue(&s.facts, issued_on, valid_until, today)
             .map_err(|e| LetterError::Invalid(e.to_string()))?;
-        let row = store::insert_certificate(
-            c,
-            acting.insurer,
-            input.notice,
-            issued_on,
-            valid_until,
-            &who,
-        )?;
+        let row =
+            store::insert_certificate(c, acting.insurer, notice, issued_on, valid_until, &who)?;
         let detail = format!("交付日 {issued_on} 有効期限 {valid_until}");
         audit(
             c,
@@ -659,17 +655,17 @@ pub fn bulk_page(
     Ok((b.insurer, view))
 }
 
-/// The first letters of a bulk run marked 「見本」 (not recorded; the preview is audited), or
-/// None when the run has no letter.
+/// The first letters of a bulk run marked 「見本」 (not recorded; the preview is audited), or a
+/// page that says there is none.
 pub fn preview_bulk(
     conn: &mut DbConn,
     acting: &Acting,
     tera: &tera::Tera,
     sel: &Selection,
-) -> Result<Option<String>, LetterError> {
+) -> Result<String, LetterError> {
     let mut b = prepare_bulk(conn, acting, sel, None)?;
     if b.letters.is_empty() {
-        return Ok(None);
+        return Ok("<!DOCTYPE html><html lang=\"ja\"><meta charset=\"utf-8\"><body><p>作成できるお知らせがありません。</p></body></html>".into());
     }
     b.letters.truncate(BULK_PREVIEW);
     let kind = sel.kind;
@@ -679,13 +675,13 @@ pub fn preview_bulk(
         None,
         &format!("{}（一括の見本 {}通）", kind.title_ja(), b.letters.len()),
     )?;
-    Ok(Some(letters::render(
+    Ok(letters::render(
         tera,
         &b.sender,
         &b.letters,
         Mode::Preview,
         &preview_title(kind),
-    )?))
+    )?)
 }
 
 /// A bulk run to produce.
@@ -869,7 +865,7 @@ pub fn download(
 /// The kept document in `format` (blocks for PDF: call it off the async runtime).
 pub fn reprint(kept: Kept, format: Format) -> Result<Produced, LetterError> {
     Ok(Produced {
-        body: workflow::print_document(kept.html, 1, format)?,
+        body: workflow::print_document(kept.html, 1, format).map_err(logged)?,
         format,
         letters: 1,
         skipped: 0,
@@ -877,16 +873,24 @@ pub fn reprint(kept: Kept, format: Format) -> Result<Produced, LetterError> {
     })
 }
 
-/// Records a letter as 発送済 on `sent_on` (default today), audited; the letter as it is now and
-/// whether it is kept. [`LetterError::AlreadySent`] when it already is.
+// The API's request body of 発送済 (the page's form converts to it).
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct SentRequest {
+    /// The day the letter was mailed (default: today in Japan); not in the future, not before the
+    /// letter was produced
+    pub sent_on: Option<NaiveDate>,
+}
+
+/// Records a letter as 発送済 (by default today), audited; the letter as it is now and whether it
+/// is kept. [`LetterError::AlreadySent`] when it already is.
 pub fn mark_sent(
     conn: &mut DbConn,
     acting: &Acting,
     id: i64,
-    sent_on: Option<NaiveDate>,
+    input: SentRequest,
 ) -> Result<(LetterRecord, bool), LetterError> {
     let today = crate::time::today_jst();
-    let sent_on = sent_on.unwrap_or(today);
+    let sent_on = input.sent_on.unwrap_or(today);
     let who = by(acting);
     let iid = acting.insurer;
     write_tx(conn, |c| {

@@ -218,6 +218,10 @@ pub struct BulkPageView {
 #[derive(Serialize)]
 pub struct IndexView {
     pub sender: SenderFields,
+    /// The sender fields were just saved.
+    pub saved: bool,
+    /// Why the sender fields as typed were not saved.
+    pub error: Option<String>,
     pub counts: LetterCounts,
     pub runs: Vec<RunView>,
     pub missing: Vec<&'static str>,
@@ -237,6 +241,8 @@ impl IndexView {
             missing: sample.missing(),
             default_issuer_word: super::default_issuer_word(ins.kind),
             sender,
+            saved: false,
+            error: None,
             counts,
             runs: runs.into_iter().map(RunView::from).collect(),
         }

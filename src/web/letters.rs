@@ -1,8 +1,8 @@
 //! お知らせ (letters to members): preview in the browser, generation as PDF or printable HTML (one
-//! letter from a case page, or in bulk from a case-list filter), a letter produced before (download
-//! it again, mark it 発送済), and the letters page with the sender fields the letters print. The
-//! 資格確認書 routes and the case page's letters section are in [`super::certificates`]; the
-//! workflow itself in [`crate::app::letters`].
+//! letter from a case page, or in bulk from a case-list filter), and the letters page with the
+//! sender fields the letters print. 資格確認書, the case page's letters section and the letters
+//! produced before (download again, 発送済) are in [`super::certificates`]; the workflow itself in
+//! [`crate::app::letters`].
 //!
 //! Viewers may preview; generating letters needs the staff role, changing the sender fields the
 //! admin role. Every query is scoped to the caller's insurer.
@@ -14,8 +14,7 @@ use super::params::json_config;
 use super::AppState;
 use crate::app::letters::{self as app, BulkRun, LetterError, LetterRequest, Produced, Selection};
 use crate::app::Acting;
-use crate::letters::pdf::PdfError;
-use crate::letters::views::{IndexView, LetterRecordBody};
+use crate::letters::views::IndexView;
 use crate::letters::workflow::Format;
 use crate::letters::{latest_valid_until, LetterKind};
 use crate::store::insurers::{self, Insurer};
@@ -31,7 +30,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 pub use super::certificates::{case_context, list_context};
-pub use app::MAX_BULK;
 
 // ---------------------------------------------------------------------------------------------
 // Errors, the edge of the app layer
@@ -48,12 +46,11 @@ pub enum Failure {
 
 impl From<LetterError> for Failure {
     fn from(e: LetterError) -> Self {
+        use LetterError as E;
         match e {
-            LetterError::NotFound => WebError::NotFound.into(),
-            LetterError::Invalid(m) => WebError::BadRequest(m).into(),
-            LetterError::Db(e) => WebError::from(e).into(),
-            LetterError::Insurer(e) => WebError::from(e).into(),
-            LetterError::Render(e) => WebError::from(e).into(),
+            E::NotFound | E::Invalid(_) | E::Db(_) | E::Insurer(_) | E::Render(_) => {
+                Failure::Web(e.into())
+            }
             other => Failure::Letter(other),
         }
     }
@@ -71,55 +68,54 @@ impl ResponseError for Failure {
     fn error_response(&self) -> HttpResponse {
         match self {
             Failure::Web(e) => e.error_response(),
-            Failure::Letter(e) => {
-                log_pdf_error(e);
-                HttpResponse::build(self.status_code()).json(
-                    serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}}),
-                )
-            }
+            Failure::Letter(e) => HttpResponse::build(self.status_code())
+                .json(serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}})),
         }
     }
 }
 
-fn log_pdf_error(e: &LetterError) {
-    match e {
-        LetterError::Pdf(PdfError::Failed { status, stderr }) => {
-            tracing::error!(%status, stderr = %stderr, "chromium failed to print letters")
-        }
-        LetterError::Pdf(other) => tracing::error!(error = %other, "letters could not be printed"),
-        _ => {}
-    }
-}
-
-/// A page answer for a letter error: the HTML error page with the right status (409 for a
-/// refused letter, 503 when Chromium is missing).
-pub(super) fn page_error(
-    state: &AppState,
-    user: &CurrentUser,
-    e: Failure,
-) -> Result<HttpResponse, PageError> {
-    let status = e.status_code();
-    match e {
-        Failure::Web(w) => Err(PageError(w)),
-        Failure::Letter(other) => {
-            log_pdf_error(&other);
-            let mut ctx = tera::Context::new();
-            ctx.insert("message", &other.to_string());
-            ctx.insert("status", &status.as_u16());
-            ctx.insert("csrf", &user.csrf);
-            let mut res = html(state, "pages/error.html", &ctx)?;
-            *res.status_mut() = status;
-            Ok(res)
-        }
-    }
-}
-
-fn page_answer(
+/// A page's answer: a letter error is the HTML error page with its status (409 for a refused
+/// letter, 503 when Chromium is missing), any other error the usual error page.
+pub(super) fn page_answer(
     state: &AppState,
     user: &CurrentUser,
     r: Result<HttpResponse, Failure>,
 ) -> Result<HttpResponse, PageError> {
-    r.or_else(|e| page_error(state, user, e))
+    let e = match r {
+        Ok(res) => return Ok(res),
+        Err(Failure::Web(w)) => return Err(PageError(w)),
+        Err(Failure::Letter(e)) => e,
+    };
+    let view = serde_json::json!({"message": e.to_string(), "csrf": user.csrf});
+    let status = Failure::Letter(e).status_code();
+    let mut ctx = tera::Context::from_serialize(view)?;
+    ctx.insert("status", &status.as_u16());
+    Ok(with_status(html(state, "pages/error.html", &ctx)?, status))
+}
+
+fn with_status(mut res: HttpResponse, status: StatusCode) -> HttpResponse {
+    *res.status_mut() = status;
+    res
+}
+
+/// The pages of this area: (the tab of the page, the template).
+const LETTER_PAGE: (&str, &str) = ("notices", "letters/page_letter.html");
+const CONFIRM_PAGE: (&str, &str) = ("notices", "letters/page_confirm.html");
+const BULK_PAGE: (&str, &str) = ("notices", "letters/page_bulk.html");
+const INDEX_PAGE: (&str, &str) = ("letters", "letters/page_index.html");
+
+/// A page of this area: the shared context and the view, answered with `status`.
+fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    ins: &Insurer,
+    (nav, template): (&str, &str),
+    view: impl Serialize,
+    status: StatusCode,
+) -> Result<HttpResponse, Failure> {
+    let mut ctx = base_context(user, ins, nav);
+    ctx.extend(tera::Context::from_serialize(view).map_err(WebError::from)?);
+    Ok(with_status(html(state, template, &ctx)?, status))
 }
 
 /// Who acts, for the app layer.
@@ -131,23 +127,22 @@ pub(super) fn acting(user: &CurrentUser) -> Acting {
     }
 }
 
-/// Runs an app function on the thread pool with a pooled connection.
-pub(super) async fn run<T, F>(state: &AppState, f: F) -> Result<T, Failure>
+/// Runs an app function for the user on the thread pool, with a pooled connection.
+pub(super) async fn run<T, F>(state: &AppState, user: &CurrentUser, f: F) -> Result<T, Failure>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, LetterError> + Send + 'static,
+    F: FnOnce(&mut DbConn, &Acting) -> Result<T, LetterError> + Send + 'static,
     T: Send + 'static,
 {
-    Ok(db(state, move |c| Ok(f(c))).await??)
+    let a = acting(user);
+    Ok(db(state, move |c| Ok(f(c, &a))).await??)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-pub(super) fn parse_notice(s: &str) -> Result<NoticeDbId, WebError> {
-    s.trim()
-        .parse::<i64>()
-        .map(NoticeDbId)
-        .map_err(|_| WebError::NotFound)
+/// A database id in a path; anything else is a page that does not exist.
+pub(super) fn parse_id(s: &str) -> Result<i64, WebError> {
+    s.trim().parse::<i64>().map_err(|_| WebError::NotFound)
 }
 
 /// An unknown kind in a path is a page that does not exist.
@@ -180,7 +175,7 @@ pub(super) fn parse_day(field: &str, v: &Option<String>) -> Result<Option<NaiveD
         .transpose()
 }
 
-fn parse_format(v: &Option<String>) -> Result<Format, WebError> {
+pub(super) fn parse_format(v: &Option<String>) -> Result<Format, WebError> {
     match blank(v) {
         None => Ok(Format::Pdf),
         Some(s) => Format::parse(s).ok_or_else(|| {
@@ -205,7 +200,7 @@ pub(super) fn filter_fields(q: &NoticeQuery) -> Vec<(String, String)> {
 // ---------------------------------------------------------------------------------------------
 // Producing: print off the runtime, then record
 
-fn respond(p: Produced) -> HttpResponse {
+pub(super) fn respond(p: Produced) -> HttpResponse {
     let (ct, ext) = match p.format {
         Format::Pdf => ("application/pdf", "pdf"),
         Format::Html => ("text/html; charset=utf-8", "html"),
@@ -237,8 +232,7 @@ async fn produce(state: &AppState, user: &CurrentUser, job: app::Job) -> Result<
     let (job, printed) = web::block(move || app::print(&tera, &job).map(|p| (job, p)))
         .await
         .map_err(WebError::from)??;
-    let a = acting(user);
-    run(state, move |c| app::record(c, &a, job, printed)).await
+    run(state, user, move |c, a| app::record(c, a, job, printed)).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,16 +251,14 @@ pub struct LetterQuery {
 
 fn letter_request(
     (id, kind): (String, String),
-    format: &Option<String>,
-    date: &Option<String>,
-    again: &Option<String>,
+    q: &LetterQuery,
 ) -> Result<LetterRequest, WebError> {
     Ok(LetterRequest {
-        notice: parse_notice(&id)?,
+        notice: NoticeDbId(parse_id(&id)?),
         kind: parse_kind_path(&kind)?,
-        format: parse_format(format)?,
-        date: parse_day("date", date)?.unwrap_or_else(today_jst),
-        again: flag(again),
+        format: parse_format(&q.format)?,
+        date: parse_day("date", &q.date)?.unwrap_or_else(today_jst),
+        again: flag(&q.again),
     })
 }
 
@@ -276,8 +268,7 @@ async fn one_letter(
     req: LetterRequest,
 ) -> Result<HttpResponse, Failure> {
     user.require(Role::Staff)?;
-    let a = acting(user);
-    let job = run(state, move |c| app::prepare_letter(c, &a, req)).await?;
+    let job = run(state, user, move |c, a| app::prepare_letter(c, a, req)).await?;
     Ok(respond(produce(state, user, job).await?))
 }
 
@@ -308,7 +299,7 @@ pub async fn api_letter(
     path: web::Path<(String, String)>,
     q: web::Query<LetterQuery>,
 ) -> Result<HttpResponse, Failure> {
-    let req = letter_request(path.into_inner(), &q.format, &q.date, &q.again)?;
+    let req = letter_request(path.into_inner(), &q)?;
     one_letter(&state, &user, req).await
 }
 
@@ -321,21 +312,20 @@ pub async fn letter_page(
 ) -> Result<HttpResponse, PageError> {
     let user = user.0;
     let (id, kind) = path.into_inner();
-    let (id, kind) = (parse_notice(&id)?, parse_kind_path(&kind)?);
+    let (id, kind) = (NoticeDbId(parse_id(&id)?), parse_kind_path(&kind)?);
     let date = parse_day("date", &q.date)?.unwrap_or_else(today_jst);
-    let a = acting(&user);
-    let (ins, view) = match run(&state, move |c| app::letter_page(c, &a, id, kind, date)).await {
-        Ok(p) => p,
-        Err(e) => return page_error(&state, &user, e),
+    let r = async {
+        let (ins, view) = run(&state, &user, move |c, a| {
+            app::letter_page(c, a, id, kind, date)
+        })
+        .await?;
+        let status = match view.refusal {
+            Some(_) => StatusCode::CONFLICT,
+            None => StatusCode::OK,
+        };
+        page(&state, &user, &ins, LETTER_PAGE, view, status)
     };
-    let mut ctx = base_context(&user, &ins, "notices");
-    let refused = view.refusal.is_some();
-    ctx.extend(tera::Context::from_serialize(view)?);
-    let mut res = html(&state, "letters/page_letter.html", &ctx)?;
-    if refused {
-        *res.status_mut() = StatusCode::CONFLICT;
-    }
-    Ok(res)
+    page_answer(&state, &user, r.await)
 }
 
 /// The letter itself, marked 「見本」 (shown in the frame of the preview page; not recorded).
@@ -347,14 +337,13 @@ pub async fn letter_preview(
 ) -> Result<HttpResponse, PageError> {
     let user = user.0;
     let (id, kind) = path.into_inner();
-    let (id, kind) = (parse_notice(&id)?, parse_kind_path(&kind)?);
+    let (id, kind) = (NoticeDbId(parse_id(&id)?), parse_kind_path(&kind)?);
     let date = parse_day("date", &q.date)?.unwrap_or_else(today_jst);
-    let (a, tera) = (acting(&user), state.tera.clone());
-    let r = run(&state, move |c| {
-        app::preview_letter(c, &a, &tera, id, kind, date)
-    })
-    .await;
-    page_answer(&state, &user, r.map(preview_response))
+    let tera = state.tera.clone();
+    let r = run(&state, &user, move |c, a| {
+        app::preview_letter(c, a, &tera, id, kind, date)
+    });
+    page_answer(&state, &user, r.await.map(preview_response))
 }
 
 /// The generate buttons of the preview page (staff).
@@ -364,8 +353,8 @@ pub async fn letter_submit(
     post: PageForm<LetterQuery>,
 ) -> Result<HttpResponse, PageError> {
     let Csrf { user, form } = post.0;
-    let req = letter_request(path.into_inner(), &form.format, &form.date, &form.again)?;
-    match one_letter(&state, &user, req).await {
+    let req = letter_request(path.into_inner(), &form)?;
+    let r = match one_letter(&state, &user, req).await {
         Err(Failure::Letter(LetterError::AlreadyProduced {
             title,
             notice,
@@ -378,23 +367,23 @@ pub async fn letter_submit(
             // it again only when asked.
             let iid = user.insurer_id;
             let ins: Insurer = db(&state, move |c| Ok(insurers::get(c, iid)?)).await?;
-            let mut ctx = base_context(&user, &ins, "notices");
-            ctx.insert("id", &req.notice.0);
-            ctx.insert("notice_id", &notice);
-            ctx.insert("kind", req.kind.slug());
-            ctx.insert("title", title);
-            ctx.insert("at", &at);
-            ctx.insert("by", &by);
-            ctx.insert("was", &was.to_string());
-            ctx.insert("letter", &letter);
-            ctx.insert("date", &req.date.to_string());
-            ctx.insert("format", req.format.code());
-            let mut res = html(&state, "letters/page_confirm.html", &ctx)?;
-            *res.status_mut() = StatusCode::CONFLICT;
-            Ok(res)
+            let view = serde_json::json!({
+                "id": req.notice.0, "notice_id": notice, "kind": req.kind.slug(), "title": title,
+                "at": at, "by": by, "was": was.to_string(), "letter": letter,
+                "date": req.date.to_string(), "format": req.format.code(),
+            });
+            page(
+                &state,
+                &user,
+                &ins,
+                CONFIRM_PAGE,
+                view,
+                StatusCode::CONFLICT,
+            )
         }
-        r => page_answer(&state, &user, r),
-    }
+        r => r,
+    };
+    page_answer(&state, &user, r)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -528,18 +517,15 @@ pub async fn bulk_page(
         Some(_) => parse_kind_field(&q.kind)?,
     };
     let date = parse_day("date", &q.date)?.unwrap_or_else(today_jst);
-    let sel = (kind, date, flag(&q.again));
-    let fields = filter_fields(&q.filter);
-    let r = with_selection(&state, &user, q.filter, sel, |c, a, s| {
-        app::bulk_page(c, a, &s, fields)
-    });
-    let (ins, view) = match r.await {
-        Ok(b) => b,
-        Err(e) => return page_error(&state, &user, e),
+    let (sel, fields) = ((kind, date, flag(&q.again)), filter_fields(&q.filter));
+    let r = async {
+        let (ins, view) = with_selection(&state, &user, q.filter, sel, |c, a, s| {
+            app::bulk_page(c, a, &s, fields)
+        })
+        .await?;
+        page(&state, &user, &ins, BULK_PAGE, view, StatusCode::OK)
     };
-    let mut ctx = base_context(&user, &ins, "notices");
-    ctx.extend(tera::Context::from_serialize(view)?);
-    Ok(html(&state, "letters/page_bulk.html", &ctx)?)
+    page_answer(&state, &user, r.await)
 }
 
 /// The first letters of a bulk run, marked 「見本」 (not recorded).
@@ -555,28 +541,18 @@ pub async fn bulk_preview(
     let (sel, tera) = ((kind, date, flag(&q.again)), state.tera.clone());
     let r = with_selection(&state, &user, q.filter, sel, move |c, a, s| {
         app::preview_bulk(c, a, &tera, &s)
-    })
-    .await;
-    let r = r.map(|body| {
-        preview_response(body.unwrap_or_else(|| {
-            "<!DOCTYPE html><html lang=\"ja\"><meta charset=\"utf-8\"><body><p>作成できるお知らせがありません。</p></body></html>".into()
-        }))
     });
-    page_answer(&state, &user, r)
+    page_answer(&state, &user, r.await.map(preview_response))
 }
 
 #[derive(Deserialize)]
 pub struct BulkForm {
     #[serde(flatten)]
-    filter: NoticeQuery,
-    kind: Option<String>,
+    q: BulkQuery,
     format: Option<String>,
-    date: Option<String>,
     /// Ticked: record a 資格確認書 for notices without one in force (certificate letters only).
     issue: Option<String>,
     issue_valid_until: Option<String>,
-    /// Ticked: include the notices that already have this letter.
-    again: Option<String>,
 }
 
 pub async fn bulk_submit(
@@ -584,9 +560,9 @@ pub async fn bulk_submit(
     post: PageForm<BulkForm>,
 ) -> Result<HttpResponse, PageError> {
     let Csrf { user, form } = post.0;
-    let kind = parse_kind_field(&form.kind)?;
+    let kind = parse_kind_field(&form.q.kind)?;
     let format = parse_format(&form.format)?;
-    let date = parse_day("date", &form.date)?.unwrap_or_else(today_jst);
+    let date = parse_day("date", &form.q.date)?.unwrap_or_else(today_jst);
     let issue_until = match form.issue {
         Some(_) => Some(
             parse_day("有効期限", &form.issue_valid_until)?
@@ -594,8 +570,8 @@ pub async fn bulk_submit(
         ),
         None => None,
     };
-    let sel = (kind, date, flag(&form.again));
-    let r = bulk_generate(&state, &user, form.filter, sel, format, issue_until).await;
+    let sel = (kind, date, flag(&form.q.again));
+    let r = bulk_generate(&state, &user, form.q.filter, sel, format, issue_until).await;
     page_answer(&state, &user, r)
 }
 
@@ -608,19 +584,12 @@ async fn render_index(
     fields: Option<SenderFields>,
     saved: bool,
     error: Option<String>,
-) -> Result<HttpResponse, PageError> {
-    let a = acting(user);
-    let i = match run(state, move |c| app::index(c, &a)).await {
-        Ok(i) => i,
-        Err(e) => return page_error(state, user, e),
-    };
-    let mut ctx = base_context(user, &i.insurer, "letters");
+) -> Result<HttpResponse, Failure> {
+    let i = run(state, user, move |c, a| app::index(c, a)).await?;
     let f = fields.unwrap_or(i.sender);
-    let view = IndexView::new(&i.insurer, f, i.runs, i.counts);
-    ctx.extend(tera::Context::from_serialize(view)?);
-    ctx.insert("saved", &saved);
-    ctx.insert("error", &error);
-    Ok(html(state, "letters/page_index.html", &ctx)?)
+    let mut view = IndexView::new(&i.insurer, f, i.runs, i.counts);
+    (view.saved, view.error) = (saved, error);
+    page(state, user, &i.insurer, INDEX_PAGE, view, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -633,7 +602,8 @@ pub async fn index_page(
     user: PageUser,
     q: web::Query<IndexQuery>,
 ) -> Result<HttpResponse, PageError> {
-    render_index(&state, &user.0, None, q.saved.is_some(), None).await
+    let r = render_index(&state, &user.0, None, q.saved.is_some(), None).await;
+    page_answer(&state, &user.0, r)
 }
 
 /// Saves the sender fields (admin), audited.
@@ -643,148 +613,15 @@ pub async fn sender_submit(
 ) -> Result<HttpResponse, PageError> {
     let Csrf { user, form: input } = post.0;
     user.require(Role::Admin)?;
-    let (a, typed) = (acting(&user), input.clone());
-    match run(&state, move |c| app::save_sender(c, &a, &typed)).await {
+    let typed = input.clone();
+    let r = match run(&state, &user, move |c, a| app::save_sender(c, a, &typed)).await {
         Ok(()) => Ok(redirect("/letters?saved=1")),
         Err(Failure::Web(WebError::BadRequest(msg))) => {
-            let mut res = render_index(&state, &user, Some(input.raw()), false, Some(msg)).await?;
-            *res.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(res)
+            let r = render_index(&state, &user, Some(input.raw()), false, Some(msg));
+            r.await.map(|r| with_status(r, StatusCode::BAD_REQUEST))
         }
-        Err(e) => page_error(&state, &user, e),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// A letter produced before: download it again as it was, mark it 発送済
-
-fn parse_letter(s: &str) -> Result<i64, WebError> {
-    s.trim().parse::<i64>().map_err(|_| WebError::NotFound)
-}
-
-/// The kept document of a letter of this insurer, printed again for PDF (staff; audited).
-async fn download(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-    format: Format,
-) -> Result<HttpResponse, Failure> {
-    user.require(Role::Staff)?;
-    let a = acting(user);
-    let kept = run(state, move |c| app::download(c, &a, id, format)).await?;
-    let p = web::block(move || app::reprint(kept, format))
-        .await
-        .map_err(WebError::from)??;
-    Ok(respond(p))
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-pub struct DownloadQuery {
-    /// pdf (default) | html
-    pub format: Option<String>,
-}
-
-/// A letter produced before, exactly as it was (staff): the kept HTML document, or a PDF printed
-/// from it. 409 `not_kept` for letters produced before their wording was kept.
-#[utoipa::path(
-    get,
-    path = "/api/v1/letters/{id}",
-    tag = "letters",
-    params(("id" = i64, Path, description = "Database id of the letter (`letters[].id` of /api/v1/notices/{id}/letters)"), DownloadQuery),
-    responses(
-        (status = 200, description = "The letter as it was produced", content_type = "application/pdf"),
-        (status = 403, description = "Not staff", body = ErrorBody),
-        (status = 404, description = "No such letter for this insurer", body = ErrorBody),
-        (status = 409, description = "The letter's wording was not kept (produced before it was)", body = ErrorBody),
-        (status = 503, description = "PDF printing unavailable (Chromium missing)", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn api_download(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<String>,
-    q: web::Query<DownloadQuery>,
-) -> Result<HttpResponse, Failure> {
-    let id = parse_letter(&path)?;
-    download(&state, &user, id, parse_format(&q.format)?).await
-}
-
-/// The download links of the case page.
-pub async fn download_page(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<String>,
-    q: web::Query<DownloadQuery>,
-) -> Result<HttpResponse, PageError> {
-    let user = user.0;
-    let id = parse_letter(&path)?;
-    let format = parse_format(&q.format)?;
-    page_answer(&state, &user, download(&state, &user, id, format).await)
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct SentRequest {
-    /// The day the letter was mailed (default: today in Japan); not in the future, not before the
-    /// letter was produced
-    pub sent_on: Option<NaiveDate>,
-}
-
-/// Records a letter as 発送済 (staff), audited; 409 when it already is.
-async fn mark_sent(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-    sent_on: Option<NaiveDate>,
-) -> Result<(crate::store::letters::LetterRecord, bool), Failure> {
-    user.require(Role::Staff)?;
-    let a = acting(user);
-    run(state, move |c| app::mark_sent(c, &a, id, sent_on)).await
-}
-
-/// Records that a letter was mailed (発送済: the day and who), audited. Needs the staff role.
-#[utoipa::path(
-    post,
-    path = "/api/v1/letters/{id}/sent",
-    tag = "letters",
-    params(("id" = i64, Path, description = "Database id of the letter")),
-    request_body = SentRequest,
-    responses(
-        (status = 200, description = "Recorded; the letter", body = LetterRecordBody),
-        (status = 400, description = "The day is in the future or before the letter was produced", body = ErrorBody),
-        (status = 403, description = "Not staff, or CSRF token missing", body = ErrorBody),
-        (status = 404, description = "No such letter for this insurer", body = ErrorBody),
-        (status = 409, description = "Already recorded as sent (already_sent)", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn api_sent(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<String>,
-    body: web::Json<SentRequest>,
-) -> Result<HttpResponse, Failure> {
-    let id = parse_letter(&path)?;
-    let r = mark_sent(&state, &user, id, body.into_inner().sent_on).await?;
-    Ok(HttpResponse::Ok().json(LetterRecordBody::from(r)))
-}
-
-#[derive(Deserialize)]
-pub struct SentForm {
-    sent_on: Option<String>,
-}
-
-/// The 発送済 button of the case page.
-pub async fn sent_submit(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    post: PageForm<SentForm>,
-) -> Result<HttpResponse, PageError> {
-    let Csrf { user, form } = post.0;
-    let id = parse_letter(&path)?;
-    let sent_on = parse_day("発送日", &form.sent_on)?;
-    let r = mark_sent(&state, &user, id, sent_on).await;
-    let r = r.map(|(rec, _)| redirect(&format!("/notices/{}?sent=1#letters", rec.notice_id)));
+        Err(e) => Err(e),
+    };
     page_answer(&state, &user, r)
 }
 
@@ -792,48 +629,30 @@ pub async fn sent_submit(
 // Routes and OpenAPI
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::certificates::{api_issue, api_notice_letters, issue_submit};
-    cfg.route("/letters", web::get().to(index_page))
-        .route("/letters/sender", web::post().to(sender_submit))
-        .route("/letters/bulk", web::get().to(bulk_page))
-        .route("/letters/bulk", web::post().to(bulk_submit))
-        .route("/letters/bulk/preview", web::get().to(bulk_preview))
-        .route("/notices/{id}/certificates", web::post().to(issue_submit))
-        .route("/notices/{id}/letters/{kind}", web::get().to(letter_page))
-        .route(
-            "/notices/{id}/letters/{kind}",
-            web::post().to(letter_submit),
-        )
+    use super::certificates::{api_download, api_issue, api_notice_letters, api_sent};
+    use super::certificates::{download_page, issue_submit, sent_submit};
+    use web::{get, post};
+    let json = |path| web::resource(path).app_data(json_config());
+    cfg.route("/letters", get().to(index_page))
+        .route("/letters/sender", post().to(sender_submit))
+        .route("/letters/bulk", get().to(bulk_page))
+        .route("/letters/bulk", post().to(bulk_submit))
+        .route("/letters/bulk/preview", get().to(bulk_preview))
+        .route("/notices/{id}/certificates", post().to(issue_submit))
+        .route("/notices/{id}/letters/{kind}", get().to(letter_page))
+        .route("/notices/{id}/letters/{kind}", post().to(letter_submit))
         .route(
             "/notices/{id}/letters/{kind}/preview",
-            web::get().to(letter_preview),
+            get().to(letter_preview),
         )
-        .route(
-            "/api/v1/notices/{id}/letters",
-            web::get().to(api_notice_letters),
-        )
-        .route(
-            "/api/v1/notices/{id}/letters/{kind}",
-            web::get().to(api_letter),
-        )
-        .service(
-            web::resource("/api/v1/notices/{id}/certificates")
-                .app_data(json_config())
-                .route(web::post().to(api_issue)),
-        )
-        .service(
-            web::resource("/api/v1/letters/bulk")
-                .app_data(json_config())
-                .route(web::post().to(api_bulk)),
-        )
-        .route("/letters/{id}/download", web::get().to(download_page))
-        .route("/letters/{id}/sent", web::post().to(sent_submit))
-        .route("/api/v1/letters/{id}", web::get().to(api_download))
-        .service(
-            web::resource("/api/v1/letters/{id}/sent")
-                .app_data(json_config())
-                .route(web::post().to(api_sent)),
-        );
+        .route("/api/v1/notices/{id}/letters", get().to(api_notice_letters))
+        .route("/api/v1/notices/{id}/letters/{kind}", get().to(api_letter))
+        .service(json("/api/v1/notices/{id}/certificates").route(post().to(api_issue)))
+        .service(json("/api/v1/letters/bulk").route(post().to(api_bulk)))
+        .route("/letters/{id}/download", get().to(download_page))
+        .route("/letters/{id}/sent", post().to(sent_submit))
+        .route("/api/v1/letters/{id}", get().to(api_download))
+        .service(json("/api/v1/letters/{id}/sent").route(post().to(api_sent)));
 }
 
 #[derive(OpenApi)]
@@ -842,8 +661,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     super::certificates::api_notice_letters,
     super::certificates::api_issue,
     api_bulk,
-    api_download,
-    api_sent
+    super::certificates::api_download,
+    super::certificates::api_sent
 ))]
 struct LettersApi;
 
