@@ -585,7 +585,7 @@ async fn render_index(
     saved: bool,
     error: Option<String>,
 ) -> Result<HttpResponse, Failure> {
-    let i = run(state, user, move |c, a| app::index(c, a)).await?;
+    let i = run(state, user, app::index).await?;
     let f = fields.unwrap_or(i.sender);
     let mut view = IndexView::new(&i.insurer, f, i.runs, i.counts);
     (view.saved, view.error) = (saved, error);
