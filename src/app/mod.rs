@@ -5,6 +5,7 @@ pub mod cases;
 pub mod employers;
 pub mod error_causes;
 pub mod imports;
+pub mod letters;
 pub mod mail;
 pub mod profiles;
 pub mod settings;

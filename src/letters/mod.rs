@@ -2,6 +2,8 @@
 //! when a letter must be refused, the 資格確認書 validity rule, and the tera rendering of one A4 page
 //! per letter. The PDF is printed from that HTML by [`pdf`].
 pub mod pdf;
+pub mod views;
+pub mod workflow;
 
 use crate::domain::{InsurerKind, MyNumberStatus, NoticeKind};
 use crate::store::letters::{CertificateRow, LetterFacts, LetterSubject, SenderFields};

@@ -268,3 +268,21 @@ impl From<crate::app::error_causes::ErrorCausesError> for WebError {
         }
     }
 }
+
+/// The letter workflow's errors where only a [`WebError`] can be answered (the case page and
+/// list). The letters' own outcomes keep their code and status (409, 503) through
+/// `web::letters::Failure`; here a refusal is a 400 with its message, a PDF failure a 500.
+impl From<crate::app::letters::LetterError> for WebError {
+    fn from(e: crate::app::letters::LetterError) -> Self {
+        use crate::app::letters::LetterError as E;
+        match e {
+            E::NotFound => WebError::NotFound,
+            E::Invalid(m) => WebError::BadRequest(m),
+            E::Db(e) => e.into(),
+            E::Insurer(e) => e.into(),
+            E::Render(e) => e.into(),
+            E::Pdf(e) => WebError::Internal(e.into()),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}

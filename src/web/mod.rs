@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod cache;
 pub mod cases;
+pub mod certificates;
 pub mod checklist;
 pub mod employers;
 pub mod error;
