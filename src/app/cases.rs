@@ -2,7 +2,7 @@
 //! so both are audited (SPEC: who saw or took out what).
 use super::Acting;
 use crate::reports::cases::{self, ExportFormat, NoticeDetailBody};
-use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::audit::AuditAction;
 use crate::store::insurers::{self, Insurer};
 use crate::store::notices::{self, NoticeDbId, NoticeFilter};
 use crate::store::DbConn;
@@ -31,17 +31,7 @@ pub fn view_notice(
 ) -> Result<(Insurer, NoticeDetailBody), CasesError> {
     let insurer = insurers::get(conn, acting.insurer)?;
     let d = notices::get(conn, acting.insurer, id)?.ok_or(CasesError::NotFound)?;
-    audit::record(
-        conn,
-        &AuditEntry {
-            insurer: Some(acting.insurer),
-            user: acting.user,
-            actor: &acting.label,
-            action: AuditAction::ViewNotice,
-            target: Some(&d.row.notice_id),
-            detail: None,
-        },
-    )?;
+    acting.audit(conn, AuditAction::ViewNotice, Some(&d.row.notice_id), None)?;
     let body = NoticeDetailBody::new(d, &insurer.rules, as_of);
     Ok((insurer, body))
 }
@@ -71,16 +61,6 @@ pub fn export_notices(
         }
     };
     let detail = format!("{} 件（{}）{}", rows, format.label(), query);
-    audit::record(
-        conn,
-        &AuditEntry {
-            insurer: Some(acting.insurer),
-            user: acting.user,
-            actor: &acting.label,
-            action: AuditAction::ExportNotices,
-            target: None,
-            detail: Some(&detail),
-        },
-    )?;
+    acting.audit(conn, AuditAction::ExportNotices, None, Some(&detail))?;
     Ok(Export { bytes, rows })
 }

@@ -2,7 +2,7 @@
 //! 「マイナンバー提出遅延」 mark (SPEC §4.1) and the postal address, each audited in the transaction
 //! that makes it. The employer page's forms and `PUT /api/v1/employers/{id}` both come here.
 use super::Acting;
-use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::audit::AuditAction;
 use crate::store::employers::{self, EmployerId};
 use crate::store::users::Email;
 use crate::store::{write_tx, DbConn};
@@ -192,15 +192,5 @@ fn record(
     code: &str,
     detail: &str,
 ) -> Result<(), diesel::result::Error> {
-    audit::record(
-        c,
-        &AuditEntry {
-            insurer: Some(acting.insurer),
-            user: acting.user,
-            actor: &acting.label,
-            action,
-            target: Some(code),
-            detail: Some(detail),
-        },
-    )
+    acting.audit(c, action, Some(code), Some(detail))
 }

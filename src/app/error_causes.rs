@@ -2,7 +2,7 @@
 //! replaced as a whole, audited in the same transaction.
 use super::Acting;
 use crate::reports::analysis::Cause;
-use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::audit::AuditAction;
 use crate::store::error_causes;
 use crate::store::{write_tx, DbConn};
 
@@ -52,16 +52,11 @@ pub fn replace_all(
                 })
                 .collect::<Vec<_>>()
                 .join("、");
-            audit::record(
+            acting.audit(
                 c,
-                &AuditEntry {
-                    insurer: Some(acting.insurer),
-                    user: acting.user,
-                    actor: &acting.label,
-                    action: AuditAction::ErrorCausesSet,
-                    target: Some("要因分析のエラーコード"),
-                    detail: Some(&detail),
-                },
+                AuditAction::ErrorCausesSet,
+                Some("要因分析のエラーコード"),
+                Some(&detail),
             )?;
         }
         Ok(())

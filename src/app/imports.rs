@@ -6,7 +6,6 @@
 use super::Acting;
 use crate::ingest::{self, convert, FileProfile, Part, Profile};
 use crate::store::audit::AuditAction;
-use crate::store::audit::{self, AuditEntry};
 use crate::store::batches::{self, BatchId, BatchRow};
 use crate::store::import::{self, Actor, FileKind, ImportError, ImportSummary, Mode};
 use crate::store::insurers::InsurerId;
@@ -161,17 +160,7 @@ fn record(
     target: &str,
     detail: &str,
 ) -> Result<(), diesel::result::Error> {
-    audit::record(
-        conn,
-        &AuditEntry {
-            insurer: Some(acting.insurer),
-            user: acting.user,
-            actor: &acting.label,
-            action,
-            target: Some(target),
-            detail: Some(detail),
-        },
-    )
+    acting.audit(conn, action, Some(target), Some(detail))
 }
 
 /// A profile name: 1–100 characters, no control characters, trimmed.

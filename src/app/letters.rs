@@ -18,7 +18,7 @@ use crate::letters::{
     self, cert_mark, check_issue, latest_valid_until, CertMark, Letter, LetterKind, Mode, Refusal,
     Sender,
 };
-use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::audit::AuditAction;
 use crate::store::insurers::{self, Insurer, InsurerError};
 use crate::store::letters::{
     self as store, By, CertificateId, CertificateRow, LetterCounts, LetterRecord, NewLetter, Run,
@@ -113,17 +113,7 @@ fn audit(
     target: Option<&str>,
     detail: Option<&str>,
 ) -> Result<(), diesel::result::Error> {
-    audit::record(
-        conn,
-        &AuditEntry {
-            insurer: Some(acting.insurer),
-            user: acting.user,
-            actor: &acting.label,
-            action,
-            target,
-            detail,
-        },
-    )
+    acting.audit(conn, action, target, detail)
 }
 
 /// The acting insurer and the sender its letters print.

@@ -24,3 +24,26 @@ pub struct Acting {
     pub user: Option<UserId>,
     pub label: String,
 }
+
+impl Acting {
+    /// Writes the audit entry of what this actor did, in the caller's transaction.
+    pub fn audit(
+        &self,
+        conn: &mut crate::store::DbConn,
+        action: crate::store::audit::AuditAction,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<(), diesel::result::Error> {
+        crate::store::audit::record(
+            conn,
+            &crate::store::audit::AuditEntry {
+                insurer: Some(self.insurer),
+                user: self.user,
+                actor: &self.label,
+                action,
+                target,
+                detail,
+            },
+        )
+    }
+}

@@ -3,7 +3,7 @@
 use super::Acting;
 use crate::domain::settings::describe_change;
 use crate::domain::RuleSettings;
-use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::audit::AuditAction;
 use crate::store::import::{preview_deadline_changes, recompute_deadlines};
 use crate::store::{insurers, DbConn};
 
@@ -46,17 +46,7 @@ pub fn save(
         "{}（期限が変わった届書 {changed} 件）",
         describe_change(&insurer.rules, new)
     );
-    audit::record(
-        conn,
-        &AuditEntry {
-            insurer: Some(acting.insurer),
-            user: acting.user,
-            actor: &acting.label,
-            action: AuditAction::SettingsChanged,
-            target: None,
-            detail: Some(&detail),
-        },
-    )?;
+    acting.audit(conn, AuditAction::SettingsChanged, None, Some(&detail))?;
     tracing::info!(insurer = acting.insurer.0, changed, "settings changed");
     Ok(changed)
 }

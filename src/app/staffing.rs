@@ -2,7 +2,7 @@
 //! transaction.
 use super::Acting;
 use crate::domain::staffing::StaffingPeriod;
-use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::audit::AuditAction;
 use crate::store::staffing as store;
 use crate::store::{write_tx, DbConn};
 
@@ -90,15 +90,5 @@ fn record(
     target: &str,
     detail: &str,
 ) -> Result<(), diesel::result::Error> {
-    audit::record(
-        c,
-        &AuditEntry {
-            insurer: Some(acting.insurer),
-            user: acting.user,
-            actor: &acting.label,
-            action,
-            target: Some(target),
-            detail: Some(detail),
-        },
-    )
+    acting.audit(c, action, Some(target), Some(detail))
 }

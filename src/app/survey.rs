@@ -7,7 +7,7 @@ use crate::reports::bundle::{self, Period};
 use crate::reports::checklist::{self, ChecklistAnswer};
 use crate::reports::survey as followup;
 use crate::reports::survey_export::{Export, ExportError};
-use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::audit::AuditAction;
 use crate::store::survey::{self as store, PlanStatus};
 use crate::store::{insurers, write_tx, DbConn};
 use chrono::NaiveDate;
@@ -41,17 +41,7 @@ fn record(
     target: Option<&str>,
     detail: &str,
 ) -> Result<(), diesel::result::Error> {
-    audit::record(
-        c,
-        &AuditEntry {
-            insurer: Some(acting.insurer),
-            user: acting.user,
-            actor: &acting.label,
-            action,
-            target,
-            detail: Some(detail),
-        },
-    )
+    acting.audit(c, action, target, Some(detail))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! 利用者: adding a user and changing a role, each audited in the same transaction.
 use super::Acting;
-use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::audit::AuditAction;
 use crate::store::users::{self, Email, Role, UserError, UserId, UserSummary};
 use crate::store::{write_tx, DbConn};
 use secrecy::SecretString;
@@ -66,15 +66,5 @@ fn record(
     target: &str,
     detail: &str,
 ) -> Result<(), diesel::result::Error> {
-    audit::record(
-        c,
-        &AuditEntry {
-            insurer: Some(acting.insurer),
-            user: acting.user,
-            actor: &acting.label,
-            action,
-            target: Some(target),
-            detail: Some(detail),
-        },
-    )
+    acting.audit(c, action, Some(target), Some(detail))
 }
