@@ -1256,7 +1256,7 @@ fn write_server_results(
     let jst = |raw: &str| -> anyhow::Result<NaiveDateTime> {
         let at = crate::ingest::parse_timestamp(raw)
             .map_err(|e| anyhow::anyhow!("登録完了日時「{raw}」が読めません: {e}"))?;
-        Ok(at.utc + chrono::Duration::hours(9))
+        Ok(crate::time::to_jst(at.utc))
     };
     // The success of each notice: an error before it is dated between receipt and success.
     let mut success: std::collections::HashMap<&str, NaiveDateTime> = Default::default();

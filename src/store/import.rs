@@ -482,7 +482,7 @@ fn analyze_after(conn: &mut DbConn, summary: &ImportSummary, tables: &[&str]) {
 
 /// JST date of a UTC timestamp (SPEC §2.1: every rule counts Japan dates).
 pub fn jst_date(utc: NaiveDateTime) -> NaiveDate {
-    (utc + chrono::Duration::hours(9)).date()
+    crate::time::jst_date(utc)
 }
 
 /// What the insurer's tables held when the batch started (inside its transaction).

@@ -45,8 +45,7 @@ fn dummy_hash() -> &'static str {
 }
 
 fn jst_clock(utc: NaiveDateTime) -> String {
-    let jst = utc + Duration::hours(9);
-    jst.format("%Y-%m-%d %H:%M").to_string()
+    crate::time::jst_minute(utc)
 }
 
 /// Checks the password with the lockout rule (5 failures → 15 minutes) and, on success, opens a
