@@ -28,16 +28,11 @@ impl<W: Write> CsvExport<W> {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let cells: Vec<S> = cells.into_iter().collect();
-        self.w.write_record(
-            cells
-                .iter()
-                .map(|c| neutralise(c.as_ref()))
-                .map(|c| match c {
-                    Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
-                    Cow::Owned(o) => Cow::Owned(o.into_bytes()),
-                }),
-        )
+        for c in cells {
+            self.w.write_field(neutralise(c.as_ref()).as_bytes())?;
+        }
+        // An empty record ends the row of the fields written above.
+        self.w.write_record(None::<&[u8]>)
     }
 
     /// Flushes and hands back the output.

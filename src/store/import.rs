@@ -480,11 +480,6 @@ fn analyze_after(conn: &mut DbConn, summary: &ImportSummary, tables: &[&str]) {
     }
 }
 
-/// JST date of a UTC timestamp (SPEC §2.1: every rule counts Japan dates).
-pub fn jst_date(utc: NaiveDateTime) -> NaiveDate {
-    crate::time::jst_date(utc)
-}
-
 /// What the insurer's tables held when the batch started (inside its transaction).
 #[derive(Clone, Copy)]
 struct StartState {
