@@ -455,3 +455,65 @@ async fn failed_sign_ins_hold_back_only_that_address_from_that_source_and_reveal
     let r = login_from(&app, here, "staff@example.jp", "wrong-password-1").await;
     assert_eq!(r.status(), 401);
 }
+
+/// A My Number typed into free text of a form or an API call (an address, an action's title) is
+/// masked before anything keeps it; files were already masked.
+#[tokio::test]
+async fn a_my_number_in_free_text_from_a_form_or_the_api_is_masked() {
+    let app = app().await;
+    let token = app.login_token("staff@example.jp", PASSWORD).await;
+    let csv = format!("{HEADER}N-1,資格取得,E01,テスト商事,10,1,山田 太郎,2026-04-01,2026-04-02\n");
+    let r = app
+        .upload(&token, "/api/v1/imports/notices", "n.csv", csv.as_bytes())
+        .await;
+    assert!(r.status().is_success());
+    let (_, employers) = app.get_json(&token, "/api/v1/employers").await;
+    let id = employers["items"][0]["id"]
+        .as_i64()
+        .or_else(|| employers[0]["id"].as_i64())
+        .unwrap_or_else(|| panic!("{employers}"));
+    let r = app
+        .put_json(
+            Auth::Bearer(&token),
+            &format!("/api/v1/employers/{id}"),
+            serde_json::json!({"postal_code": "100-0001", "address": format!("千代田区千代田一丁目 {MY_NUMBER}")}),
+        )
+        .await;
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert!(status.is_success(), "{status} {body}");
+    assert!(!body.contains(MY_NUMBER), "{body}");
+    assert!(body.contains("千代田区千代田一丁目 ************"), "{body}");
+
+    let session = app.login_cookie("staff@example.jp", PASSWORD).await;
+    let title = format!("マイナンバー {MY_NUMBER_SPACED} の回収");
+    let r = app
+        .post_form(
+            &session,
+            "/plan/actions",
+            &[
+                ("title", &title),
+                ("owner", "総務課"),
+                ("checklist_item", ""),
+            ],
+        )
+        .await;
+    assert!(
+        r.status().is_redirection() || r.status().is_success(),
+        "{}",
+        r.status()
+    );
+    assert_eq!(rows_holding(&app, "plan_actions", &["title"], "の回収"), 1);
+    for (table, cols) in [
+        ("employers", &["address"][..]),
+        ("plan_actions", &["title", "owner"][..]),
+        ("audit_log", &["target", "detail"][..]),
+    ] {
+        assert_eq!(rows_holding(&app, table, cols, MY_NUMBER), 0, "{table}");
+        assert_eq!(rows_holding(&app, table, cols, "5678 9018"), 0, "{table}");
+    }
+    assert_eq!(
+        rows_holding(&app, "plan_actions", &["title"], "************"),
+        1
+    );
+}
