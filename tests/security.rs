@@ -6,6 +6,7 @@ mod common;
 
 use chrono::NaiveDate;
 use common::{Auth, TestApp};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use regwatch::domain::InsurerKind;
@@ -516,4 +517,83 @@ async fn a_my_number_in_free_text_from_a_form_or_the_api_is_masked() {
         rows_holding(&app, "plan_actions", &["title"], "************"),
         1
     );
+}
+
+#[derive(QueryableByName)]
+struct Waiting {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Statements of other sessions on this database that touch `insurers` (the import's first
+/// write) and are still running.
+fn running_imports(conn: &mut diesel::PgConnection) -> i64 {
+    diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND state = 'active' AND query ILIKE '%insurers%'",
+    )
+    .get_result::<Waiting>(conn)
+    .unwrap()
+    .n
+}
+
+/// Defect 9, second half: a killed import's statement went on running on the server (36 s and
+/// more). The import below waits on a row lock the test holds, so without the fix its statement
+/// would wait for as long as the test holds the lock; killed, it must be cancelled by the server
+/// (`client_connection_check_interval`) while the lock is still held.
+#[tokio::test]
+async fn a_killed_import_does_not_leave_its_statement_running_on_postgresql() {
+    let app = app().await;
+    if !app.db.is_postgres() {
+        eprintln!("SQLite has no server-side statement to cancel: checked on PostgreSQL only");
+        return;
+    }
+    let mut holder = diesel::PgConnection::establish(&app.db.url).unwrap();
+    let mut watcher = diesel::PgConnection::establish(&app.db.url).unwrap();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM insurers WHERE number = '{INSURER}' FOR UPDATE"
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("n.csv");
+    std::fs::write(
+        &file,
+        format!("{HEADER}K-1,資格取得,E01,テスト商事,10,1,山田 太郎,2026-04-01,2026-04-02\n"),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_regwatch"))
+        .args(["--database-url", &app.db.url, "import", "notices"])
+        .arg(&file)
+        .args(["--insurer", INSURER])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while running_imports(&mut watcher) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never reached the lock"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the import ended");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap(); // SIGKILL: no goodbye to the server
+    child.wait().unwrap();
+    let killed = std::time::Instant::now();
+    // The server checks every 2 s whether the client is still there; allow it several rounds.
+    while running_imports(&mut watcher) > 0 {
+        assert!(
+            killed.elapsed() < std::time::Duration::from_secs(30),
+            "the killed import's statement is still running while the lock is held"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    eprintln!(
+        "statement cancelled {:.1} s after the kill",
+        killed.elapsed().as_secs_f64()
+    );
+    holder.batch_execute("ROLLBACK").unwrap();
 }
