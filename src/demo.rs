@@ -1394,33 +1394,6 @@ pub fn sign_ins() -> Vec<(&'static DemoInsurer, String, Role)> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn e_gov_kana_and_dates() {
-        assert_eq!(halfwidth_kana("サトウ　ショウタ"), "ｻﾄｳ ｼｮｳﾀ");
-        assert_eq!(halfwidth_kana("ワタナベ ダイスケ"), "ﾜﾀﾅﾍﾞ ﾀﾞｲｽｹ");
-        assert_eq!(halfwidth_kana("ポール"), "ﾎﾟｰﾙ");
-        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(era_yymmdd(d("2026-12-01")), ("9", "081201".to_string()));
-        assert_eq!(era_yymmdd(d("2019-04-30")), ("7", "310430".to_string()));
-        assert_eq!(era_yymmdd(d("1975-08-11")), ("5", "500811".to_string()));
-    }
-
-    #[test]
-    fn the_demo_profiles_parse() {
-        for kind in [InsurerKind::Kenpo, InsurerKind::Kyosai] {
-            for (name, toml) in profile_tomls(kind) {
-                let p = Profile::from_toml_str(&toml).unwrap();
-                assert!(app_imports::profile_name(name).is_ok());
-                assert_eq!(Profile::from_toml_str(&p.to_toml()).unwrap(), p);
-            }
-        }
-    }
-}
-
 /// What a working insurer has done by the time of the demo, so that the pages that show work have
 /// some: 改善計画 actions with their reviews, the 登録期間 letters of the overdue notices produced
 /// a week ago, last week's reminder e-mails delivered (through `worker`: SMTP when configured,
@@ -1568,4 +1541,31 @@ fn overdue_letters(
     let printed = print(tera, &job)?;
     record(conn, acting, job, printed)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e_gov_kana_and_dates() {
+        assert_eq!(halfwidth_kana("サトウ　ショウタ"), "ｻﾄｳ ｼｮｳﾀ");
+        assert_eq!(halfwidth_kana("ワタナベ ダイスケ"), "ﾜﾀﾅﾍﾞ ﾀﾞｲｽｹ");
+        assert_eq!(halfwidth_kana("ポール"), "ﾎﾟｰﾙ");
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(era_yymmdd(d("2026-12-01")), ("9", "081201".to_string()));
+        assert_eq!(era_yymmdd(d("2019-04-30")), ("7", "310430".to_string()));
+        assert_eq!(era_yymmdd(d("1975-08-11")), ("5", "500811".to_string()));
+    }
+
+    #[test]
+    fn the_demo_profiles_parse() {
+        for kind in [InsurerKind::Kenpo, InsurerKind::Kyosai] {
+            for (name, toml) in profile_tomls(kind) {
+                let p = Profile::from_toml_str(&toml).unwrap();
+                assert!(app_imports::profile_name(name).is_ok());
+                assert_eq!(Profile::from_toml_str(&p.to_toml()).unwrap(), p);
+            }
+        }
+    }
 }
