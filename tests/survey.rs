@@ -668,6 +668,92 @@ async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey()
     assert_eq!(r.status(), 303);
     let html = app.page_text(&s, &format!("/plan?as_of={AS_OF}")).await;
     assert!(html.contains("期限超過") && html.contains("半数実施") && html.contains("<svg"));
+    // The schedule has a date axis: a label at each month's first day, and today.
+    assert!(html.contains("2026年2月") && html.contains("今日"));
+
+    // An action is edited (its review stays) and deleted, both audited.
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            "/plan/actions",
+            &[("csrf", csrf), ("title", "仮の取組"), ("owner", "総務課")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let temp = regwatch::store::survey::plan_actions(&mut c, k.insurer.id)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.title == "仮の取組")
+        .unwrap()
+        .id;
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            &format!("/plan/actions/{id}"),
+            &[
+                ("csrf", csrf),
+                ("title", "事業主向け説明会（年2回）"),
+                ("checklist_item", "3-②"),
+                ("owner", "適用課"),
+                ("start_on", "2026-01-05"),
+                ("due_on", "2026-03-31"),
+                ("status", "in_progress"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            &format!("/plan/actions/{id}"),
+            &[("csrf", csrf), ("title", ""), ("status", "planned")],
+        )
+        .await;
+    assert_eq!(r.status(), 400, "a blank title is refused");
+    let r = app
+        .post_form(
+            Auth::Cookie(&s.cookie),
+            &format!("/plan/actions/{temp}/delete"),
+            &[("csrf", csrf)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let actions = regwatch::store::survey::plan_actions(&mut c, k.insurer.id).unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0].title, "事業主向け説明会（年2回）");
+    assert_eq!(actions[0].due_on, Some(d("2026-03-31")));
+    assert_eq!(
+        regwatch::store::survey::plan_reviews(&mut c, k.insurer.id)
+            .unwrap()
+            .len(),
+        1,
+        "the review stays with the edited action"
+    );
+    {
+        use regwatch::store::schema::audit_log;
+        let actions: Vec<String> = audit_log::table
+            .filter(audit_log::action.eq_any(["plan_action_edit", "plan_action_delete"]))
+            .select(audit_log::action)
+            .load(&mut c)
+            .unwrap();
+        assert_eq!(actions, ["plan_action_edit", "plan_action_delete"]);
+    }
+    // Through the API too.
+    let r = app
+        .put_json(
+            &k.token,
+            &format!("/api/v1/plan/actions/{id}"),
+            serde_json::json!({
+                "title": "事業主向け説明会",
+                "owner": "適用課",
+                "checklist_item": "3-②",
+                "start_on": "2026-01-05",
+                "due_on": "2026-02-27",
+                "status": "in_progress"
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
     // Another insurer's action: not found, and left alone.
     let other = regwatch::store::insurers::find_by_number(
         &mut c,
@@ -700,12 +786,31 @@ async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey()
             format!("/plan/actions/{}/status", theirs + 1000),
             vec![("csrf", csrf), ("status", "done")],
         ),
+        (
+            format!("/plan/actions/{theirs}"),
+            vec![("csrf", csrf), ("title", "乗っ取り"), ("status", "done")],
+        ),
+        (
+            format!("/plan/actions/{theirs}/delete"),
+            vec![("csrf", csrf)],
+        ),
     ] {
         let r = app.post_form(Auth::Cookie(&s.cookie), &path, &form).await;
         assert_eq!(r.status(), 404, "{path}");
     }
     let theirs_now = regwatch::store::survey::plan_actions(&mut c, other.id).unwrap();
     assert_eq!(theirs_now[0].status, "planned");
+    assert_eq!(theirs_now[0].title, "他保険者の取組");
+    let r = app
+        .delete(&k.token, &format!("/api/v1/plan/actions/{theirs}"))
+        .await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        regwatch::store::survey::plan_actions(&mut c, other.id)
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(regwatch::store::survey::plan_reviews(&mut c, other.id)
         .unwrap()
         .is_empty());

@@ -176,21 +176,7 @@ pub fn add_action(
     acting: &Acting,
     input: NewPlanAction,
 ) -> Result<i64, SurveyError> {
-    let title = input.title.trim();
-    if title.is_empty() {
-        return Err(invalid("取組の内容を入力してください"));
-    }
-    if let (Some(s), Some(d)) = (input.start_on, input.due_on) {
-        if d < s {
-            return Err(invalid("期限が開始日より前になっています"));
-        }
-    }
-    let insurer = insurers::get(c, acting.insurer)?;
-    let item = Some(input.checklist_item.trim()).filter(|s| !s.is_empty());
-    if let Some(i) = item {
-        checklist::find(insurer.kind, i)
-            .ok_or_else(|| invalid(format!("チェック項目 {i} はありません")))?;
-    }
+    let (title, item) = checked_action(c, acting, &input)?;
     write_tx(c, |c| {
         let id = store::add_action(
             c,
@@ -233,6 +219,84 @@ pub fn set_action_status(
             AuditAction::PlanActionStatus,
             Some(&target),
             status.code(),
+        )?;
+        Ok(())
+    })
+}
+
+/// The title and checklist item of an action as given, checked: a title, a due date not before
+/// the start, an item of the insurer's checklist.
+fn checked_action<'a>(
+    c: &mut DbConn,
+    acting: &Acting,
+    input: &'a NewPlanAction,
+) -> Result<(&'a str, Option<&'a str>), SurveyError> {
+    let title = input.title.trim();
+    if title.is_empty() {
+        return Err(invalid("取組の内容を入力してください"));
+    }
+    if let (Some(s), Some(d)) = (input.start_on, input.due_on) {
+        if d < s {
+            return Err(invalid("期限が開始日より前になっています"));
+        }
+    }
+    let insurer = insurers::get(c, acting.insurer)?;
+    let item = Some(input.checklist_item.trim()).filter(|s| !s.is_empty());
+    if let Some(i) = item {
+        checklist::find(insurer.kind, i)
+            .ok_or_else(|| invalid(format!("チェック項目 {i} はありません")))?;
+    }
+    Ok((title, item))
+}
+
+/// Changes one of the insurer's actions (every field; its reviews stay). Audited.
+pub fn update_action(
+    c: &mut DbConn,
+    acting: &Acting,
+    action: i64,
+    input: NewPlanAction,
+) -> Result<(), SurveyError> {
+    let (title, item) = checked_action(c, acting, &input)?;
+    write_tx(c, |c| {
+        let found = store::update_action(
+            c,
+            acting.insurer,
+            action,
+            &store::NewAction {
+                title,
+                checklist_item: item,
+                owner: input.owner.trim(),
+                start_on: input.start_on,
+                due_on: input.due_on,
+                status: input.status.code(),
+            },
+        )?;
+        if !found {
+            return Err(SurveyError::NotFound);
+        }
+        record(
+            c,
+            acting,
+            AuditAction::PlanActionEdit,
+            Some(&action.to_string()),
+            title,
+        )?;
+        Ok(())
+    })
+}
+
+/// Deletes one of the insurer's actions with its reviews. Audited with the title it had.
+pub fn delete_action(c: &mut DbConn, acting: &Acting, action: i64) -> Result<(), SurveyError> {
+    write_tx(c, |c| {
+        let Some(title) = store::delete_action(c, acting.insurer, action)? else {
+            return Err(SurveyError::NotFound);
+        };
+        record(
+            c,
+            acting,
+            AuditAction::PlanActionDelete,
+            Some(&action.to_string()),
+            &title,
         )?;
         Ok(())
     })

@@ -5,7 +5,7 @@ use crate::reports::analysis::Analysis;
 use crate::reports::dashboard::{Dashboard, HISTOGRAM_DAYS};
 use crate::reports::plan::ActionView;
 use crate::store::survey::PlanStatus;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 #[derive(Serialize, Clone)]
@@ -429,12 +429,25 @@ pub struct Schedule {
     start: String,
     end: String,
     today_pct: f64,
+    /// Today as the axis labels it (`12/3`).
+    today: String,
     bars: Vec<ScheduleBar>,
+    /// The first day of every month in the span: the date axis.
+    ticks: Vec<ScheduleTick>,
+}
+
+#[derive(Serialize)]
+struct ScheduleTick {
+    pct: f64,
+    /// `9月`, with the year at January and at the first tick (`2026年9月`).
+    label: String,
 }
 
 #[derive(Serialize)]
 struct ScheduleBar {
     title: String,
+    /// `2026-09-19 ～ 2026-12-23`, for the bar's tooltip.
+    dates: String,
     left: f64,
     width: f64,
     overdue: bool,
@@ -451,10 +464,30 @@ pub fn schedule(plan: &[ActionView], today: NaiveDate) -> Option<Schedule> {
     let end = dated.iter().filter_map(|a| a.due_on).max()?.max(start);
     let span = ((end - start).num_days() + 1) as f64;
     let at = |d: NaiveDate| ((d - start).num_days() as f64 / span * 100.0).clamp(0.0, 100.0);
+    let mut ticks = Vec::new();
+    let mut month = start.with_day(1).unwrap_or(start);
+    while month <= end {
+        if month >= start {
+            let label = if ticks.is_empty() || month.month() == 1 {
+                format!("{}年{}月", month.year(), month.month())
+            } else {
+                format!("{}月", month.month())
+            };
+            ticks.push(ScheduleTick {
+                pct: at(month),
+                label,
+            });
+        }
+        month = month
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(end.succ_opt().unwrap_or(end));
+    }
     Some(Schedule {
         start: start.to_string(),
         end: end.to_string(),
         today_pct: at(today),
+        today: format!("{}/{}", today.month(), today.day()),
+        ticks,
         bars: dated
             .iter()
             .map(|a| {
@@ -462,6 +495,7 @@ pub fn schedule(plan: &[ActionView], today: NaiveDate) -> Option<Schedule> {
                 let e = a.due_on.unwrap_or(end).max(s);
                 ScheduleBar {
                     title: a.title.clone(),
+                    dates: format!("{s} ～ {e}"),
                     left: at(s),
                     width: (((e - s).num_days() + 1) as f64 / span * 100.0).max(1.0),
                     overdue: a.overdue,

@@ -69,6 +69,10 @@ pub enum AuditAction {
     PlanActionAdd,
     /// 改善計画の取組の状況変更
     PlanActionStatus,
+    /// 改善計画の取組の変更
+    PlanActionEdit,
+    /// 改善計画の取組の削除
+    PlanActionDelete,
     /// 改善計画の確認
     PlanReview,
     /// フォローアップ調査の回答
@@ -103,7 +107,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order the audit page's filter offers them.
-    pub const ALL: [AuditAction; 45] = {
+    pub const ALL: [AuditAction; 47] = {
         use AuditAction::*;
         [
             Login,
@@ -136,6 +140,8 @@ impl AuditAction {
             ChecklistAnswer,
             PlanActionAdd,
             PlanActionStatus,
+            PlanActionEdit,
+            PlanActionDelete,
             PlanReview,
             SurveyAnswer,
             SurveySubmit,
@@ -188,6 +194,8 @@ impl AuditAction {
             ChecklistAnswer => "checklist_answer",
             PlanActionAdd => "plan_action_add",
             PlanActionStatus => "plan_action_status",
+            PlanActionEdit => "plan_action_edit",
+            PlanActionDelete => "plan_action_delete",
             PlanReview => "plan_review",
             SurveyAnswer => "survey_answer",
             SurveySubmit => "survey_submit",
@@ -240,6 +248,8 @@ impl AuditAction {
             ChecklistAnswer => "チェックリストの回答",
             PlanActionAdd => "改善計画の取組の追加",
             PlanActionStatus => "改善計画の取組の状況変更",
+            PlanActionEdit => "改善計画の取組の変更",
+            PlanActionDelete => "改善計画の取組の削除",
             PlanReview => "改善計画の確認",
             SurveyAnswer => "フォローアップ調査の回答",
             SurveySubmit => "フォローアップ調査の提出記録",

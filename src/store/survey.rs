@@ -221,6 +221,61 @@ pub fn add_action(
         .map(|id| id.unwrap_or(0))
 }
 
+/// Replaces an action's fields; false when the action is not the insurer's. Its reviews stay.
+pub fn update_action(
+    c: &mut DbConn,
+    insurer: InsurerId,
+    action: i64,
+    a: &NewAction,
+) -> Result<bool, diesel::result::Error> {
+    let n = diesel::update(
+        plan_actions::table
+            .filter(plan_actions::insurer_id.eq(insurer.0))
+            .filter(plan_actions::id.eq(action)),
+    )
+    .set((
+        plan_actions::title.eq(a.title),
+        plan_actions::checklist_item.eq(a.checklist_item),
+        plan_actions::owner.eq(a.owner),
+        plan_actions::start_on.eq(a.start_on),
+        plan_actions::due_on.eq(a.due_on),
+        plan_actions::status.eq(a.status),
+        plan_actions::updated_at.eq(now_utc()),
+    ))
+    .execute(c)?;
+    Ok(n > 0)
+}
+
+/// Deletes an action and its reviews; the title when it was the insurer's (None otherwise).
+/// Run it inside a write transaction.
+pub fn delete_action(
+    c: &mut DbConn,
+    insurer: InsurerId,
+    action: i64,
+) -> Result<Option<String>, diesel::result::Error> {
+    let title: Option<String> = plan_actions::table
+        .filter(plan_actions::insurer_id.eq(insurer.0))
+        .filter(plan_actions::id.eq(action))
+        .select(plan_actions::title)
+        .first(c)
+        .optional()?;
+    if title.is_some() {
+        diesel::delete(
+            plan_reviews::table
+                .filter(plan_reviews::insurer_id.eq(insurer.0))
+                .filter(plan_reviews::action_id.eq(action)),
+        )
+        .execute(c)?;
+        diesel::delete(
+            plan_actions::table
+                .filter(plan_actions::insurer_id.eq(insurer.0))
+                .filter(plan_actions::id.eq(action)),
+        )
+        .execute(c)?;
+    }
+    Ok(title)
+}
+
 /// Sets an action's status; false when the action is not the insurer's.
 pub fn set_action_status(
     conn: &mut DbConn,

@@ -94,22 +94,131 @@ pub struct ActionForm {
     status: String,
 }
 
+impl ActionForm {
+    fn typed(self) -> Result<NewPlanAction, WebError> {
+        Ok(NewPlanAction {
+            start_on: opt_date("開始日", &self.start_on)?,
+            due_on: opt_date("期限", &self.due_on)?,
+            status: app::plan_status(&self.status)?,
+            title: self.title,
+            checklist_item: self.checklist_item,
+            owner: self.owner,
+        })
+    }
+}
+
 pub async fn action_submit(
     state: web::Data<AppState>,
     post: PageForm<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
     let Csrf { user, form: f } = post.0;
     user.require(Role::Staff)?;
-    let input = NewPlanAction {
-        start_on: opt_date("開始日", &f.start_on)?,
-        due_on: opt_date("期限", &f.due_on)?,
-        status: app::plan_status(&f.status).map_err(WebError::from)?,
-        title: f.title,
-        checklist_item: f.checklist_item,
-        owner: f.owner,
-    };
-    add_action(&state, &user, input).await?;
+    add_action(&state, &user, f.typed()?).await?;
     Ok(redirect("/plan"))
+}
+
+/// The edit form of an action on the plan page.
+pub async fn action_edit_submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    post: PageForm<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let Csrf { user, form: f } = post.0;
+    update_action(&state, &user, &path, f.typed()?).await?;
+    Ok(redirect("/plan"))
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+pub async fn action_delete_submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    post: PageForm<NoFields>,
+) -> Result<HttpResponse, PageError> {
+    let Csrf { user, .. } = post.0;
+    delete_action(&state, &user, &path).await?;
+    Ok(redirect("/plan"))
+}
+
+async fn update_action(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: NewPlanAction,
+) -> Result<(), WebError> {
+    user.require(Role::Staff)?;
+    let id = action_id(id)?;
+    let acting = acting(user);
+    db(state, move |c| {
+        Ok(app::update_action(c, &acting, id, input)?)
+    })
+    .await
+}
+
+async fn delete_action(state: &AppState, user: &CurrentUser, id: &str) -> Result<(), WebError> {
+    user.require(Role::Staff)?;
+    let id = action_id(id)?;
+    let acting = acting(user);
+    db(state, move |c| Ok(app::delete_action(c, &acting, id)?)).await
+}
+
+/// Changes a 改善計画 action (every field; its reviews stay). Needs the staff role; audited.
+#[utoipa::path(
+    put,
+    path = "/api/v1/plan/actions/{id}",
+    tag = "survey",
+    params(("id" = i64, Path, description = "Id of the action")),
+    request_body = ActionInputBody,
+    responses(
+        (status = 204, description = "Saved"),
+        (status = 400, description = "Missing title, due date before the start, unknown item or status", body = super::error::ErrorBody),
+        (status = 401, description = "Not signed in", body = super::error::ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = super::error::ErrorBody),
+        (status = 404, description = "No such action for this insurer", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_update_action(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<ActionInputBody>,
+) -> Result<HttpResponse, WebError> {
+    let b = body.into_inner();
+    let input = NewPlanAction {
+        status: app::plan_status(b.status.as_deref().unwrap_or_default())?,
+        title: b.title,
+        checklist_item: b.checklist_item.unwrap_or_default(),
+        owner: b.owner,
+        start_on: b.start_on,
+        due_on: b.due_on,
+    };
+    update_action(&state, &user, &path, input).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes a 改善計画 action with its reviews. Needs the staff role; audited.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/plan/actions/{id}",
+    tag = "survey",
+    params(("id" = i64, Path, description = "Id of the action")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = super::error::ErrorBody),
+        (status = 403, description = "Not staff, or CSRF token missing", body = super::error::ErrorBody),
+        (status = 404, description = "No such action for this insurer", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_delete_action(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    delete_action(&state, &user, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Deserialize)]
@@ -293,6 +402,11 @@ pub async fn api_add_review(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/plan", web::get().to(plan_page))
         .route("/plan/actions", web::post().to(action_submit))
+        .route("/plan/actions/{id}", web::post().to(action_edit_submit))
+        .route(
+            "/plan/actions/{id}/delete",
+            web::post().to(action_delete_submit),
+        )
         .route(
             "/plan/actions/{id}/status",
             web::post().to(action_status_submit),
@@ -302,6 +416,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/api/v1/plan/actions")
                 .app_data(super::params::json_config())
                 .route(web::post().to(api_add_action)),
+        )
+        .service(
+            web::resource("/api/v1/plan/actions/{id}")
+                .app_data(super::params::json_config())
+                .route(web::put().to(api_update_action))
+                .route(web::delete().to(api_delete_action)),
         )
         .service(
             web::resource("/api/v1/plan/actions/{id}/status")
@@ -317,7 +437,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(api_add_action, api_action_status, api_add_review),
+    paths(
+        api_add_action,
+        api_update_action,
+        api_delete_action,
+        api_action_status,
+        api_add_review
+    ),
     components(schemas(ActionInputBody, CreatedBody, StatusInput, ReviewInput))
 )]
 struct PlanApi;
