@@ -176,20 +176,10 @@ pub fn add_action(
     acting: &Acting,
     input: NewPlanAction,
 ) -> Result<i64, SurveyError> {
-    let (title, item) = checked_action(c, acting, &input)?;
+    let action = checked_action(c, acting, &input)?;
+    let (title, item) = (action.title, action.checklist_item);
     write_tx(c, |c| {
-        let id = store::add_action(
-            c,
-            acting.insurer,
-            &store::NewAction {
-                title,
-                checklist_item: item,
-                owner: input.owner.trim(),
-                start_on: input.start_on,
-                due_on: input.due_on,
-                status: input.status.code(),
-            },
-        )?;
+        let id = store::add_action(c, acting.insurer, &action)?;
         record(
             c,
             acting,
@@ -224,13 +214,13 @@ pub fn set_action_status(
     })
 }
 
-/// The title and checklist item of an action as given, checked: a title, a due date not before
-/// the start, an item of the insurer's checklist.
+/// An action as given, checked (a title, a due date not before the start, an item of the
+/// insurer's checklist) and trimmed, as the store keeps it.
 fn checked_action<'a>(
     c: &mut DbConn,
     acting: &Acting,
     input: &'a NewPlanAction,
-) -> Result<(&'a str, Option<&'a str>), SurveyError> {
+) -> Result<store::NewAction<'a>, SurveyError> {
     let title = input.title.trim();
     if title.is_empty() {
         return Err(invalid("取組の内容を入力してください"));
@@ -246,7 +236,14 @@ fn checked_action<'a>(
         checklist::find(insurer.kind, i)
             .ok_or_else(|| invalid(format!("チェック項目 {i} はありません")))?;
     }
-    Ok((title, item))
+    Ok(store::NewAction {
+        title,
+        checklist_item: item,
+        owner: input.owner.trim(),
+        start_on: input.start_on,
+        due_on: input.due_on,
+        status: input.status.code(),
+    })
 }
 
 /// Changes one of the insurer's actions (every field; its reviews stay). Audited.
@@ -256,22 +253,10 @@ pub fn update_action(
     action: i64,
     input: NewPlanAction,
 ) -> Result<(), SurveyError> {
-    let (title, item) = checked_action(c, acting, &input)?;
+    let checked = checked_action(c, acting, &input)?;
+    let title = checked.title;
     write_tx(c, |c| {
-        let found = store::update_action(
-            c,
-            acting.insurer,
-            action,
-            &store::NewAction {
-                title,
-                checklist_item: item,
-                owner: input.owner.trim(),
-                start_on: input.start_on,
-                due_on: input.due_on,
-                status: input.status.code(),
-            },
-        )?;
-        if !found {
+        if !store::update_action(c, acting.insurer, action, &checked)? {
             return Err(SurveyError::NotFound);
         }
         record(

@@ -185,16 +185,7 @@ pub async fn api_update_action(
     path: web::Path<String>,
     body: web::Json<ActionInputBody>,
 ) -> Result<HttpResponse, WebError> {
-    let b = body.into_inner();
-    let input = NewPlanAction {
-        status: app::plan_status(b.status.as_deref().unwrap_or_default())?,
-        title: b.title,
-        checklist_item: b.checklist_item.unwrap_or_default(),
-        owner: b.owner,
-        start_on: b.start_on,
-        due_on: b.due_on,
-    };
-    update_action(&state, &user, &path, input).await?;
+    update_action(&state, &user, &path, body.into_inner().typed()?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -284,6 +275,19 @@ pub struct ActionInputBody {
     pub status: Option<String>,
 }
 
+impl ActionInputBody {
+    fn typed(self) -> Result<NewPlanAction, WebError> {
+        Ok(NewPlanAction {
+            status: app::plan_status(self.status.as_deref().unwrap_or_default())?,
+            title: self.title,
+            checklist_item: self.checklist_item.unwrap_or_default(),
+            owner: self.owner,
+            start_on: self.start_on,
+            due_on: self.due_on,
+        })
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CreatedBody {
     pub id: i64,
@@ -308,16 +312,7 @@ pub async fn api_add_action(
     body: web::Json<ActionInputBody>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Role::Staff)?;
-    let b = body.into_inner();
-    let input = NewPlanAction {
-        status: app::plan_status(b.status.as_deref().unwrap_or_default())?,
-        title: b.title,
-        checklist_item: b.checklist_item.unwrap_or_default(),
-        owner: b.owner,
-        start_on: b.start_on,
-        due_on: b.due_on,
-    };
-    let id = add_action(&state, &user, input).await?;
+    let id = add_action(&state, &user, body.into_inner().typed()?).await?;
     Ok(HttpResponse::Created().json(CreatedBody { id }))
 }
 
