@@ -180,8 +180,10 @@ async fn download(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DownloadQuery {
     /// pdf (default) | html
+    #[param(schema_with = crate::web::openapi::letter_format)]
     pub format: Option<String>,
 }
 

@@ -21,6 +21,11 @@ pub enum WebError {
     Login(String),
     #[error("{0}")]
     Locked(String),
+    /// Another method on an API path; holds the `Allow` value (`GET, PUT`).
+    #[error("この URL ではこのメソッドは使えません（使えるメソッド: {0}）")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    TooLarge(String),
     #[error("データベースに接続できません。しばらくしてからもう一度お試しください")]
     Unavailable(#[source] anyhow::Error),
     #[error("サーバー内部でエラーが発生しました")]
@@ -37,6 +42,8 @@ impl WebError {
             WebError::Csrf => "csrf",
             WebError::Login(_) => "invalid_credentials",
             WebError::Locked(_) => "account_locked",
+            WebError::MethodNotAllowed(_) => "method_not_allowed",
+            WebError::TooLarge(_) => "payload_too_large",
             WebError::Unavailable(_) => "unavailable",
             WebError::Internal(_) => "internal",
         }
@@ -108,7 +115,7 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | account_locked | unavailable | internal
+    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | account_locked | method_not_allowed | payload_too_large | unavailable | internal, and an area's own (import_failed, already_sent, …)
     pub code: String,
     pub message: String,
 }
@@ -121,6 +128,8 @@ impl ResponseError for WebError {
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::Login(_) | WebError::Locked(_) => StatusCode::UNAUTHORIZED,
+            WebError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -129,8 +138,14 @@ impl ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         self.log("request");
         let mut r = HttpResponse::build(self.status_code());
-        if let WebError::Unavailable(_) = self {
-            r.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+        match self {
+            WebError::Unavailable(_) => {
+                r.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+            }
+            WebError::MethodNotAllowed(allow) => {
+                r.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
+            }
+            _ => {}
         }
         r.json(
             serde_json::json!({"error": {"code": self.code(), "message": self.public_message()}}),

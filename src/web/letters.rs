@@ -232,13 +232,17 @@ async fn produce(state: &AppState, user: &CurrentUser, job: app::Job) -> Result<
 // One letter from a case page
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LetterQuery {
     /// pdf (default) | html
+    #[param(schema_with = crate::web::openapi::letter_format)]
     pub format: Option<String>,
     /// Date printed on the letter, YYYY-MM-DD (default: today in Japan)
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub date: Option<String>,
     /// 1: produce the letter although one of this kind was already produced for the notice
     /// (without it that is a 409 `already_produced`)
+    #[param(value_type = Option<bool>)]
     pub again: Option<String>,
 }
 
@@ -273,7 +277,7 @@ async fn one_letter(
     tag = "letters",
     params(
         ("id" = i64, Path, description = "Database id of the notice"),
-        ("kind" = String, Path, description = "registration-period | qualification-info | certificate"),
+        ("kind" = String, Path, pattern = "^(registration-period|qualification-info|certificate)$", description = "registration-period | qualification-info | certificate"),
         LetterQuery
     ),
     responses(
