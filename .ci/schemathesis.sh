@@ -120,10 +120,11 @@ for report in reports:
                     failed[check["name"]] = failed.get(check["name"], 0) + 1
 panics = sum(1 for line in open(log, errors="replace") if "panicked at" in line)
 operations.discard(None)
+by_check = "".join(f" {name}: {n}" for name, n in sorted(failed.items()))
 print(
     f"schemathesis: {len(operations)} operations, {requests} requests; "
     f"{server_errors} server errors, {failed.get('response_schema_conformance', 0)} schema violations, "
-    f"{sum(failed.values())} failed checks {failed or ''}, {panics} panics in the server log"
+    f"{sum(failed.values())} failed checks{by_check}, {panics} panics in the server log"
 )
 sys.exit(1 if status or server_errors or failed or panics else 0)
 PY

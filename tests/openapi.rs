@@ -49,6 +49,11 @@ fn query_param<'a>(doc: &'a Value, path: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("GET {path} has the query parameter {name}"))
 }
 
+async fn put_staffing(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    let path = "/api/v1/analysis/staffing";
+    app.call_json(token, reqwest::Method::PUT, path, body).await
+}
+
 fn strings(v: &Value) -> Vec<&str> {
     v.as_array()
         .unwrap_or_else(|| panic!("an array: {v}"))
@@ -203,14 +208,7 @@ async fn every_operation_documents_the_errors_it_can_answer_with_the_body_sent()
     }
     // A JSON body over the limit is the documented 413, not a 400.
     let big = serde_json::json!({"entries": [{"period": "2025-04", "staff": 1, "note": "x".repeat(300 * 1024)}]});
-    let (status, body) = app
-        .call_json(
-            &token,
-            reqwest::Method::PUT,
-            "/api/v1/analysis/staffing",
-            big,
-        )
-        .await;
+    let (status, body) = put_staffing(&app, &token, big).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
 }
@@ -264,14 +262,7 @@ async fn timestamps_in_responses_are_rfc_3339_with_their_offset_as_documented() 
     at(&r["loaded_at"]);
 
     let entries = serde_json::json!({"entries": [{"period": "2025-04", "staff": 2.5}]});
-    let (status, saved) = app
-        .call_json(
-            &token,
-            reqwest::Method::PUT,
-            "/api/v1/analysis/staffing",
-            entries,
-        )
-        .await;
+    let (status, saved) = put_staffing(&app, &token, entries).await;
     assert_eq!(status, 200, "{saved}");
     let (status, staffing) = app.get_json(&token, "/api/v1/analysis/staffing").await;
     assert_eq!(status, 200, "{staffing}");
