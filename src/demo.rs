@@ -386,8 +386,6 @@ fn ensure_users(
         diesel::update(users_table::table.filter(users_table::email.eq(email.as_str())))
             .set((
                 users_table::password_hash.eq(password_hash),
-                users_table::failed_logins.eq(0),
-                users_table::locked_until.eq(None::<chrono::NaiveDateTime>),
                 users_table::updated_at.eq(store::now_utc()),
             ))
             .execute(conn)?;

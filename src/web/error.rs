@@ -19,8 +19,9 @@ pub enum WebError {
     Csrf,
     #[error("{0}")]
     Login(String),
-    #[error("{0}")]
-    Locked(String),
+    /// Sign-in failures in a row from this source for this address: wait `retry_after` seconds.
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
     /// Another method on an API path; holds the `Allow` value (`GET, PUT`).
     #[error("この URL ではこのメソッドは使えません（使えるメソッド: {0}）")]
     MethodNotAllowed(String),
@@ -41,7 +42,7 @@ impl WebError {
             WebError::Forbidden => "forbidden",
             WebError::Csrf => "csrf",
             WebError::Login(_) => "invalid_credentials",
-            WebError::Locked(_) => "account_locked",
+            WebError::Throttled { .. } => "too_many_attempts",
             WebError::MethodNotAllowed(_) => "method_not_allowed",
             WebError::TooLarge(_) => "payload_too_large",
             WebError::Unavailable(_) => "unavailable",
@@ -115,7 +116,7 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | account_locked | method_not_allowed | payload_too_large | unavailable | internal, and an area's own (import_failed, already_sent, …)
+    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | too_many_attempts | method_not_allowed | payload_too_large | unavailable | internal, and an area's own (import_failed, already_sent, …)
     pub code: String,
     pub message: String,
 }
@@ -127,7 +128,8 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
-            WebError::Login(_) | WebError::Locked(_) => StatusCode::UNAUTHORIZED,
+            WebError::Login(_) => StatusCode::UNAUTHORIZED,
+            WebError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -141,6 +143,12 @@ impl ResponseError for WebError {
         match self {
             WebError::Unavailable(_) => {
                 r.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+            }
+            WebError::Throttled { retry_after, .. } => {
+                r.insert_header((
+                    actix_web::http::header::RETRY_AFTER,
+                    retry_after.to_string(),
+                ));
             }
             WebError::MethodNotAllowed(allow) => {
                 r.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
@@ -196,7 +204,13 @@ impl From<crate::app::account::AccountError> for WebError {
         use crate::app::account::AccountError;
         match e {
             AccountError::Login(m) => WebError::Login(m),
-            AccountError::Locked(m) => WebError::Locked(m),
+            AccountError::Throttled {
+                message,
+                retry_after,
+            } => WebError::Throttled {
+                message,
+                retry_after,
+            },
             AccountError::Invalid(m) => WebError::BadRequest(m),
             AccountError::Db(e) => e.into(),
         }
