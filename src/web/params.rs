@@ -48,6 +48,18 @@ pub fn json_config() -> web::JsonConfig {
         })
 }
 
+/// A request body that could not be read whole: 413 over the limit, 400 otherwise.
+pub fn body_error(e: &actix_web::Error) -> WebError {
+    use actix_web::error::PayloadError;
+    match e.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => WebError::TooLarge(format!(
+            "本文が大きすぎます（{} KiB まで）",
+            JSON_LIMIT / 1024
+        )),
+        _ => WebError::BadRequest(format!("本文を読み取れません（{e}）")),
+    }
+}
+
 /// The largest JSON body an API call reads.
 pub const JSON_LIMIT: usize = 256 * 1024;
 
