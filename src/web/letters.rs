@@ -281,7 +281,7 @@ async fn one_letter(
         LetterQuery
     ),
     responses(
-        (status = 200, description = "The letter: one A4 page (PDF with embedded Japanese font, or printable HTML)", content_type = "application/pdf"),
+        (status = 200, description = "The letter: one A4 page (PDF with embedded Japanese font, or printable HTML)", content(("application/pdf"), ("text/html"))),
         (status = 400, description = "Bad format or date", body = ErrorBody),
         (status = 403, description = "Not staff", body = ErrorBody),
         (status = 404, description = "No such notice for this insurer, or unknown kind", body = ErrorBody),
@@ -479,7 +479,7 @@ pub struct BulkRequest {
     tag = "letters",
     request_body = BulkRequest,
     responses(
-        (status = 200, description = "The letters; X-Letters-Count and X-Letters-Skipped give the counts", content_type = "application/pdf"),
+        (status = 200, description = "The letters; X-Letters-Count and X-Letters-Skipped give the counts", content(("application/pdf"), ("text/html"))),
         (status = 400, description = "Bad filter, kind, format, date, or more than 2,000 notices", body = ErrorBody),
         (status = 403, description = "Not staff, or CSRF token missing", body = ErrorBody),
         (status = 409, description = "No letter can be produced for the selected notices", body = ErrorBody),
