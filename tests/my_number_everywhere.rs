@@ -167,10 +167,17 @@ impl Server {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
+        // Dropped (killed and waited for) if it never becomes ready.
+        let server = Server { child, base, http };
         for _ in 0..300 {
-            if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
+            if let Ok(r) = server
+                .http
+                .get(format!("{}/readyz", server.base))
+                .send()
+                .await
+            {
                 if r.status() == 200 {
-                    return Server { child, base, http };
+                    return server;
                 }
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
