@@ -33,19 +33,34 @@ pub fn jst_second(utc: NaiveDateTime) -> String {
     to_jst(utc).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// Serde for a stored (naive UTC) timestamp in a JSON body: RFC 3339 in UTC
+/// (`2026-10-21T00:30:00Z`), as a `DateTime<Utc>` is written — what the OpenAPI document's
+/// `date-time` promises. `#[serde(serialize_with = "crate::time::utc")]`.
+pub fn utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&t.and_utc(), s)
+}
+
+/// [`utc`] for an optional timestamp (`null` when absent).
+pub fn utc_opt<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&t.map(|t| t.and_utc()), s)
+}
+
 /// `2026年10月21日` — dates in e-mails and other running text.
 pub fn date_ja(d: NaiveDate) -> String {
     d.format("%Y年%-m月%-d日").to_string()
 }
 
-/// Tera filter `jst`: a UTC timestamp (`2026-10-21T00:30:00` or `2026-10-21 00:30:00`, as serde
-/// writes a `NaiveDateTime`) → `2026-10-21 09:30`; anything else passes through unchanged.
+/// Tera filter `jst`: a UTC timestamp (`2026-10-21T00:30:00Z` as [`utc`] writes it, or
+/// `2026-10-21T00:30:00` / `2026-10-21 00:30:00`) → `2026-10-21 09:30`; anything else passes
+/// through unchanged.
 pub fn tera_jst(
     v: &tera::Value,
     _: &std::collections::HashMap<String, tera::Value>,
 ) -> tera::Result<tera::Value> {
     let parsed = v.as_str().and_then(|s| {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| t.naive_utc())
+            .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
             .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
             .ok()
     });
@@ -71,11 +86,33 @@ mod tests {
     }
 
     #[test]
+    fn json_timestamps_are_rfc3339_in_utc() {
+        #[derive(serde::Serialize)]
+        struct T {
+            #[serde(serialize_with = "utc")]
+            at: NaiveDateTime,
+            #[serde(serialize_with = "utc_opt")]
+            none: Option<NaiveDateTime>,
+        }
+        let at = NaiveDate::from_ymd_opt(2026, 10, 21)
+            .unwrap()
+            .and_hms_opt(0, 30, 0)
+            .unwrap();
+        let json = serde_json::to_string(&T { at, none: None }).unwrap();
+        assert_eq!(json, r#"{"at":"2026-10-21T00:30:00Z","none":null}"#);
+    }
+
+    #[test]
     fn the_filter_formats_serde_timestamps_and_leaves_other_values() {
         let args = std::collections::HashMap::new();
         let v = tera::Value::String("2026-10-21T00:30:00".into());
         assert_eq!(
             tera_jst(&v, &args).unwrap(),
+            tera::Value::String("2026-10-21 09:30".into())
+        );
+        let z = tera::Value::String("2026-10-21T00:30:00.5Z".into());
+        assert_eq!(
+            tera_jst(&z, &args).unwrap(),
             tera::Value::String("2026-10-21 09:30".into())
         );
         let other = tera::Value::String("未登録".into());

@@ -19,6 +19,7 @@ pub struct CertificateBody {
     /// Who recorded it (an e-mail)
     pub issued_by: String,
     /// UTC
+    #[serde(serialize_with = "crate::time::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -52,6 +53,7 @@ pub struct LetterRecordBody {
     pub run_id: String,
     pub created_by: String,
     /// UTC
+    #[serde(serialize_with = "crate::time::utc")]
     pub created_at: NaiveDateTime,
     /// `created_at` in Japan time
     pub created_at_jst: String,

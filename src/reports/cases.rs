@@ -69,6 +69,7 @@ pub struct NoticeItem {
     pub event_date: NaiveDate,
     pub received_on: NaiveDate,
     /// Earliest successful registration, UTC.
+    #[serde(serialize_with = "crate::time::utc_opt")]
     pub registered_at: Option<NaiveDateTime>,
     /// Its Japan date.
     pub registered_on: Option<NaiveDate>,
@@ -313,11 +314,13 @@ pub struct MemberBody {
 pub struct RegistrationBody {
     /// ok | error
     pub result: String,
+    #[serde(serialize_with = "crate::time::utc_opt")]
     pub registered_at: Option<chrono::NaiveDateTime>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub batch_id: Option<i64>,
     pub line: Option<i64>,
+    #[serde(serialize_with = "crate::time::utc")]
     pub loaded_at: chrono::NaiveDateTime,
 }
 

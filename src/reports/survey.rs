@@ -314,6 +314,7 @@ pub struct Submission {
     pub period_to: NaiveDate,
     pub submitted_by: String,
     /// UTC
+    #[serde(serialize_with = "crate::time::utc")]
     pub created_at: NaiveDateTime,
     /// The questions as they were answered (same shape as `QuestionView`).
     #[schema(value_type = Vec<Object>)]

@@ -341,7 +341,7 @@ pub fn page(
     let total: i64 = filtered().count().get_result(c)?;
     let records: Vec<AuditRecord> = filtered()
         .order((audit_log::created_at.desc(), audit_log::id.desc()))
-        .offset((page - 1) * per_page)
+        .offset((page - 1).saturating_mul(per_page))
         .limit(per_page)
         .select((
             audit_log::id,

@@ -49,7 +49,7 @@ pub fn list(
     let rows = import_batches::table
         .filter(import_batches::insurer_id.eq(insurer.0))
         .order((import_batches::created_at.desc(), import_batches::id.desc()))
-        .offset((page.max(1) - 1) * per_page)
+        .offset((page.max(1) - 1).saturating_mul(per_page))
         .limit(per_page)
         .select(BatchRow::as_select())
         .load(conn)?;

@@ -89,7 +89,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(
         title = "regwatch API",
-        description = "マイナ保険証のデータ登録状況（5日以内の提出・登録）を保険者ごとに確認する API。すべての呼び出しはログインした利用者の保険者のデータに限られます。Errors are JSON: {\"error\": {\"code\", \"message\"}}."
+        description = "マイナ保険証のデータ登録状況（5日以内の提出・登録）を保険者ごとに確認する API。すべての呼び出しはログインした利用者の保険者のデータに限られます。Errors are JSON: {\"error\": {\"code\", \"message\"}}. Timestamps (`date-time`) are UTC with `Z`; dates (`date`) are days in Japan. A method a path does not have is answered 405 with `Allow`."
     ),
     paths(
         login,
@@ -110,6 +110,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     for part in super::area_docs() {
         doc.merge(part);
     }
+    super::openapi::add_error_responses(&mut doc);
     doc
 }
 

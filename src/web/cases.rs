@@ -36,12 +36,16 @@ fn blank(v: &Option<String>) -> Option<&str> {
 // Dashboard
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
     /// First day of receipt (default: 12 months before `to`).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     from: Option<String>,
     /// Last day of receipt (default: today in Japan).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     to: Option<String>,
     /// Evaluate statuses as of this date (default: today in Japan).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     as_of: Option<String>,
 }
 
@@ -141,34 +145,48 @@ pub async fn dashboard_page(
 
 /// Filters of the case list (all optional).
 #[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NoticeQuery {
     /// met | breached | at_risk | open | not_applicable (of `rule`, or of either rule when `rule` is empty)
+    #[param(schema_with = crate::web::openapi::status)]
     pub status: Option<String>,
     /// submission | registration | five_day | standard | loss
+    #[param(schema_with = crate::web::openapi::rule)]
     pub rule: Option<String>,
     /// acquisition | dependent | loss
+    #[param(schema_with = crate::web::openapi::kind)]
     pub kind: Option<String>,
     /// 事業所記号
     pub employer: Option<String>,
     /// Month of receipt, YYYY-MM
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: Option<String>,
     /// Received on or after (YYYY-MM-DD)
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub received_from: Option<String>,
     /// Received on or before (YYYY-MM-DD)
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub received_to: Option<String>,
     /// valid | invalid | missing
+    #[param(schema_with = crate::web::openapi::my_number)]
     pub my_number: Option<String>,
     /// 1 / true: only notices not yet registered
+    #[param(value_type = Option<bool>)]
     pub pending: Option<String>,
     /// 1 / true: only notices that need a 資格確認書
+    #[param(value_type = Option<bool>)]
     pub ex_officio: Option<String>,
     /// -received_on (default) | received_on | -event_date | event_date | registration_deadline | -registration_deadline | notice_id
+    #[param(schema_with = crate::web::openapi::sort)]
     pub sort: Option<String>,
     /// 1-based page (default 1)
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub page: Option<String>,
     /// Rows per page (default 50, at most 500)
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub per_page: Option<String>,
     /// Evaluate as of this date (default: today in Japan)
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub as_of: Option<String>,
 }
 
@@ -285,7 +303,8 @@ async fn list_for(
                 n
             }
         };
-        let rows = notices::rows(c, iid, &insurer.rules, &f, (page - 1) * per_page, per_page)?;
+        let offset = (page - 1).saturating_mul(per_page);
+        let rows = notices::rows(c, iid, &insurer.rules, &f, offset, per_page)?;
         let employers = notices::employer_refs(c, iid, rows.iter().map(|r| r.employer_id))?;
         let items = rows
             .iter()
@@ -468,8 +487,10 @@ async fn detail_for(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AsOfQuery {
     /// Evaluate as of this date (default: today in Japan)
+    #[param(value_type = Option<chrono::NaiveDate>)]
     as_of: Option<String>,
 }
 

@@ -180,8 +180,10 @@ async fn download(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DownloadQuery {
     /// pdf (default) | html
+    #[param(schema_with = crate::web::openapi::letter_format)]
     pub format: Option<String>,
 }
 
@@ -193,7 +195,7 @@ pub struct DownloadQuery {
     tag = "letters",
     params(("id" = i64, Path, description = "Database id of the letter (`letters[].id` of /api/v1/notices/{id}/letters)"), DownloadQuery),
     responses(
-        (status = 200, description = "The letter as it was produced", content_type = "application/pdf"),
+        (status = 200, description = "The letter as it was produced", content(("application/pdf"), ("text/html"))),
         (status = 403, description = "Not staff", body = ErrorBody),
         (status = 404, description = "No such letter for this insurer", body = ErrorBody),
         (status = 409, description = "The letter's wording was not kept (produced before it was)", body = ErrorBody),

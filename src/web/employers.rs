@@ -104,14 +104,18 @@ pub struct EmployerList {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EmployerQuery {
     /// Part of the 事業所記号 or name
     pub q: Option<String>,
     /// 1-based page (default 1)
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub page: Option<String>,
     /// Rows per page (default 50, at most 500)
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub per_page: Option<String>,
     /// Evaluate the open counts as of this date (default: today in Japan)
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub as_of: Option<String>,
 }
 
@@ -161,7 +165,7 @@ async fn list_for(
         let total = all.len() as i64;
         let items = all
             .into_iter()
-            .skip(((page - 1) * per_page) as usize)
+            .skip((page - 1).saturating_mul(per_page) as usize)
             .take(per_page as usize)
             .map(EmployerBody::from)
             .collect();
@@ -451,8 +455,10 @@ pub async fn api_list(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AsOfQuery {
     /// Evaluate the open counts as of this date (default: today in Japan)
+    #[param(value_type = Option<chrono::NaiveDate>)]
     as_of: Option<String>,
 }
 

@@ -22,6 +22,11 @@ pub enum WebError {
     /// Sign-in failures in a row from this source for this address: wait `retry_after` seconds.
     #[error("{message}")]
     Throttled { message: String, retry_after: u64 },
+    /// Another method on an API path; holds the `Allow` value (`GET, PUT`).
+    #[error("この URL ではこのメソッドは使えません（使えるメソッド: {0}）")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    TooLarge(String),
     #[error("データベースに接続できません。しばらくしてからもう一度お試しください")]
     Unavailable(#[source] anyhow::Error),
     #[error("サーバー内部でエラーが発生しました")]
@@ -38,6 +43,8 @@ impl WebError {
             WebError::Csrf => "csrf",
             WebError::Login(_) => "invalid_credentials",
             WebError::Throttled { .. } => "too_many_attempts",
+            WebError::MethodNotAllowed(_) => "method_not_allowed",
+            WebError::TooLarge(_) => "payload_too_large",
             WebError::Unavailable(_) => "unavailable",
             WebError::Internal(_) => "internal",
         }
@@ -109,7 +116,7 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | too_many_attempts | unavailable | internal
+    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | too_many_attempts | method_not_allowed | payload_too_large | unavailable | internal, and an area's own (import_failed, already_sent, …)
     pub code: String,
     pub message: String,
 }
@@ -123,6 +130,8 @@ impl ResponseError for WebError {
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::Login(_) => StatusCode::UNAUTHORIZED,
             WebError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -140,6 +149,9 @@ impl ResponseError for WebError {
                     actix_web::http::header::RETRY_AFTER,
                     retry_after.to_string(),
                 ));
+            }
+            WebError::MethodNotAllowed(allow) => {
+                r.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
             }
             _ => {}
         }

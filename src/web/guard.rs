@@ -47,18 +47,19 @@ pub async fn guard(
             path = %shown,
             "refused: the URL holds a possible My Number"
         );
-        let error = WebError::BadRequest(MY_NUMBER_IN_URL.into());
-        let mut response = if req.path().starts_with("/api/") {
-            error.error_response()
-        } else {
-            PageError(error).error_response()
-        };
-        secure(response.headers_mut());
+        let response = refusal(&req, WebError::BadRequest(MY_NUMBER_IN_URL.into()));
         return Ok(req.into_response(response).map_into_right_body());
     }
     let mut req = req;
     if let Some(kind) = BodyKind::of(&req) {
-        let body = req.extract::<actix_web::web::Bytes>().await?;
+        let body = match req.extract::<actix_web::web::Bytes>().await {
+            Ok(body) => body,
+            // Too large (413) or cut off (400).
+            Err(e) => {
+                let response = refusal(&req, super::params::body_error(&e));
+                return Ok(req.into_response(response).map_into_right_body());
+            }
+        };
         let body = match kind.masked(&body) {
             Some(masked) => actix_web::web::Bytes::from(masked),
             None => body,
@@ -68,6 +69,17 @@ pub async fn guard(
     let mut res = next.call(req).await?;
     secure(res.headers_mut());
     Ok(res.map_into_left_body())
+}
+
+/// A request refused here: the API's JSON error or the error page, with the headers.
+fn refusal(req: &ServiceRequest, error: WebError) -> actix_web::HttpResponse {
+    let mut response = if req.path().starts_with("/api/") {
+        error.error_response()
+    } else {
+        PageError(error).error_response()
+    };
+    secure(response.headers_mut());
+    response
 }
 
 /// The request bodies whose text values are masked: a form or JSON sent to change something.

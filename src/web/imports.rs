@@ -88,10 +88,13 @@ async fn load(
 // Pages
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1-based page (default 1)
+    #[param(value_type = Option<i64>, minimum = 1)]
     page: Option<String>,
     /// Rows per page (default 50, at most 500)
+    #[param(value_type = Option<i64>, minimum = 1)]
     per_page: Option<String>,
 }
 
@@ -326,14 +329,17 @@ pub async fn api_list(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// File name to record for a raw CSV body (a multipart upload carries its own)
     file_name: Option<String>,
     /// An import profile of the insurer, by name, for a file in its own layout (SPEC §3.1)
     profile: Option<String>,
     /// e-Gov files: the day the file was received (YYYY-MM-DD; default today in Japan)
+    #[param(value_type = Option<chrono::NaiveDate>)]
     received_on: Option<String>,
     /// `1`: only tell what the file would change (new / changed / unchanged / rejected); nothing is stored
+    #[param(value_type = Option<String>, pattern = "^[01]$")]
     dry_run: Option<String>,
 }
 

@@ -232,13 +232,17 @@ async fn produce(state: &AppState, user: &CurrentUser, job: app::Job) -> Result<
 // One letter from a case page
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LetterQuery {
     /// pdf (default) | html
+    #[param(schema_with = crate::web::openapi::letter_format)]
     pub format: Option<String>,
     /// Date printed on the letter, YYYY-MM-DD (default: today in Japan)
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub date: Option<String>,
     /// 1: produce the letter although one of this kind was already produced for the notice
     /// (without it that is a 409 `already_produced`)
+    #[param(value_type = Option<bool>)]
     pub again: Option<String>,
 }
 
@@ -273,11 +277,11 @@ async fn one_letter(
     tag = "letters",
     params(
         ("id" = i64, Path, description = "Database id of the notice"),
-        ("kind" = String, Path, description = "registration-period | qualification-info | certificate"),
+        ("kind" = String, Path, pattern = "^(registration-period|qualification-info|certificate)$", description = "registration-period | qualification-info | certificate"),
         LetterQuery
     ),
     responses(
-        (status = 200, description = "The letter: one A4 page (PDF with embedded Japanese font, or printable HTML)", content_type = "application/pdf"),
+        (status = 200, description = "The letter: one A4 page (PDF with embedded Japanese font, or printable HTML)", content(("application/pdf"), ("text/html"))),
         (status = 400, description = "Bad format or date", body = ErrorBody),
         (status = 403, description = "Not staff", body = ErrorBody),
         (status = 404, description = "No such notice for this insurer, or unknown kind", body = ErrorBody),
@@ -475,7 +479,7 @@ pub struct BulkRequest {
     tag = "letters",
     request_body = BulkRequest,
     responses(
-        (status = 200, description = "The letters; X-Letters-Count and X-Letters-Skipped give the counts", content_type = "application/pdf"),
+        (status = 200, description = "The letters; X-Letters-Count and X-Letters-Skipped give the counts", content(("application/pdf"), ("text/html"))),
         (status = 400, description = "Bad filter, kind, format, date, or more than 2,000 notices", body = ErrorBody),
         (status = 403, description = "Not staff, or CSRF token missing", body = ErrorBody),
         (status = 409, description = "No letter can be produced for the selected notices", body = ErrorBody),

@@ -16,6 +16,7 @@ pub mod health;
 pub mod imports;
 pub mod letters;
 pub mod mail;
+pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod plan;
@@ -169,11 +170,15 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let employer_figures = web::Data::new(employers::new_figures_cache());
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(openapi::methods))
             .wrap(tracing_actix_web::TracingLogger::default())
             // Outermost: a URL with a My Number is refused before the logger records it.
             .wrap(actix_web::middleware::from_fn(guard::guard))
             .app_data(data.clone())
             .app_data(employer_figures.clone())
+            .app_data(params::json_config())
+            .app_data(params::query_config())
+            .app_data(params::path_config())
             .configure(routes)
     })
     .shutdown_timeout(10)

@@ -30,11 +30,61 @@ pub fn page_count(total: i64, per_page: i64) -> i64 {
     ((total + per_page - 1) / per_page.max(1)).max(1)
 }
 
-/// JSON bodies that do not parse get the usual JSON error body (actix's default is plain text).
+/// JSON bodies that do not parse get the usual JSON error body (actix's default is plain text); one
+/// over the limit is a 413.
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(256 * 1024)
+        .limit(JSON_LIMIT)
         .error_handler(|e, _| {
-            WebError::BadRequest(format!("JSON の内容を読み取れません（{e}）")).into()
+            use actix_web::error::JsonPayloadError as E;
+            match e {
+                E::OverflowKnownLength { .. } | E::Overflow { .. } => WebError::TooLarge(format!(
+                    "JSON が大きすぎます（{} KiB まで）",
+                    JSON_LIMIT / 1024
+                )),
+                e => WebError::BadRequest(format!("JSON の内容を読み取れません（{e}）")),
+            }
+            .into()
         })
+}
+
+/// A request body that could not be read whole: 413 over the limit, 400 otherwise.
+pub fn body_error(e: &actix_web::Error) -> WebError {
+    use actix_web::error::PayloadError;
+    match e.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => WebError::TooLarge(format!(
+            "本文が大きすぎます（{} KiB まで）",
+            JSON_LIMIT / 1024
+        )),
+        _ => WebError::BadRequest(format!("本文を読み取れません（{e}）")),
+    }
+}
+
+/// The largest JSON body an API call reads.
+pub const JSON_LIMIT: usize = 256 * 1024;
+
+/// A query string or path that does not fit its handler's parameters: the usual JSON error body
+/// under `/api/` (a path 404, a query 400); pages keep actix's answer.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|e, req| {
+        if is_api(req) {
+            WebError::BadRequest(format!("クエリ文字列を読み取れません（{e}）")).into()
+        } else {
+            e.into()
+        }
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|e, req| {
+        if is_api(req) {
+            WebError::NotFound.into()
+        } else {
+            e.into()
+        }
+    })
+}
+
+fn is_api(req: &actix_web::HttpRequest) -> bool {
+    req.path().starts_with("/api/")
 }

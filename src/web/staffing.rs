@@ -27,6 +27,7 @@ pub struct StaffingView {
     pub staff: f64,
     pub note: String,
     pub updated_by: String,
+    #[serde(serialize_with = "crate::time::utc")]
     pub updated_at: NaiveDateTime,
 }
 

@@ -22,12 +22,16 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 /// The period the survey and the analysis look at (dates of receipt / of letters).
 #[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// First day (default: 12 months before `to`).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub from: Option<String>,
     /// Last day (default: `as_of`).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub to: Option<String>,
     /// Evaluate statuses as of this date (default: today in Japan).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub as_of: Option<String>,
 }
 

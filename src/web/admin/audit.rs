@@ -34,12 +34,16 @@ pub struct AuditList {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only this action (e.g. login, import, settings_changed)
+    #[param(schema_with = crate::web::openapi::audit_action)]
     pub action: Option<String>,
     /// 1-based page (default 1)
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub page: Option<String>,
     /// Rows per page (default 100, at most 500)
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub per_page: Option<String>,
 }
 

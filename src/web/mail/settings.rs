@@ -324,7 +324,7 @@ pub async fn preview_page(
     get,
     path = "/api/v1/mail/preview",
     tag = "mail",
-    params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD (default: today, JST)")),
+    params(("as_of" = Option<chrono::NaiveDate>, Query, description = "YYYY-MM-DD (default: today, JST)")),
     responses(
         (status = 200, description = "The messages that would be queued", body = MailPreviewBody),
         (status = 400, description = "A bad date", body = ErrorBody),
