@@ -38,3 +38,10 @@ pub fn json_config() -> web::JsonConfig {
             WebError::BadRequest(format!("JSON の内容を読み取れません（{e}）")).into()
         })
 }
+
+/// A `Content-Disposition` that downloads as `name` (RFC 6266: `filename*` in UTF-8 for the
+/// Japanese name, `ascii` as the `filename` of clients that know only that).
+pub fn attachment(ascii: &str, name: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
