@@ -227,7 +227,9 @@ fn the_user_admin_migration_keeps_existing_users_active_with_no_display_name() {
     let applied = store::migrate(&mut c).unwrap();
     assert!(applied.iter().any(|m| m == "20261202000016"), "{applied:?}");
     let insurer = regwatch::store::insurers::InsurerId(101);
-    let user = users::get(&mut c, insurer, users::UserId(7)).unwrap().unwrap();
+    let user = users::get(&mut c, insurer, users::UserId(7))
+        .unwrap()
+        .unwrap();
     assert_eq!(user.display_name, "");
     assert_eq!(user.deactivated_at, None);
     assert!(!user.must_change_password);

@@ -127,7 +127,12 @@ async fn a_display_name_is_shown_in_the_header_the_user_list_and_the_audit_log()
 
     let path = format!("/api/v1/users/{staff}");
     let (s, body) = app
-        .call_json(&admin, Method::PATCH, &path, json!({"display_name": "  鈴木 健太 "}))
+        .call_json(
+            &admin,
+            Method::PATCH,
+            &path,
+            json!({"display_name": "  鈴木 健太 "}),
+        )
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["display_name"], "鈴木 健太");
@@ -135,7 +140,12 @@ async fn a_display_name_is_shown_in_the_header_the_user_list_and_the_audit_log()
     assert_eq!(body["email"], STAFF);
     let too_long = "あ".repeat(41);
     let (s, e) = app
-        .call_json(&admin, Method::PATCH, &path, json!({"display_name": too_long}))
+        .call_json(
+            &admin,
+            Method::PATCH,
+            &path,
+            json!({"display_name": too_long}),
+        )
         .await;
     assert_eq!(s, 400);
     assert!(error_code(&e) == "bad_request", "{e}");
@@ -156,7 +166,9 @@ async fn a_display_name_is_shown_in_the_header_the_user_list_and_the_audit_log()
     let session = app.login_cookie(STAFF, PASSWORD).await;
     let html = app.page_text(&session, "/dashboard").await;
     assert!(html.contains("鈴木 健太（担当者）"), "header");
-    let users_page = app.page_text(&app.login_cookie(ADMIN, PASSWORD).await, "/users").await;
+    let users_page = app
+        .page_text(&app.login_cookie(ADMIN, PASSWORD).await, "/users")
+        .await;
     assert!(users_page.contains("鈴木 健太") && users_page.contains("高橋 由美"));
 
     // The audit log names the staff member's entries by the 表示名, the e-mail kept as recorded.
@@ -287,7 +299,10 @@ async fn the_last_active_admin_can_be_neither_deactivated_nor_demoted() {
         )
         .await;
     assert_eq!(s, 400, "{e}");
-    assert!(e["error"]["message"].as_str().unwrap().contains("最後の管理者"));
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("最後の管理者"));
 
     // Whoever acts (here without a signed-in user, as the CLI would), the store keeps one.
     let mut c = app.conn();
@@ -300,12 +315,8 @@ async fn the_last_active_admin_can_be_neither_deactivated_nor_demoted() {
         active: Some(false),
         ..Default::default()
     };
-    let r = regwatch::app::users::update(
-        &mut c,
-        &acting,
-        regwatch::store::users::UserId(me),
-        change,
-    );
+    let r =
+        regwatch::app::users::update(&mut c, &acting, regwatch::store::users::UserId(me), change);
     assert!(
         matches!(
             r,
@@ -346,7 +357,11 @@ async fn a_password_reset_forces_a_change_before_anything_else() {
     // Signed in with it, the API answers 403 password_change_required…
     let token = app.login_token(STAFF, &temporary).await;
     let (s, e) = app.get_json(&token, "/api/v1/dashboard").await;
-    assert_eq!((s, error_code(&e)), (403, "password_change_required"), "{e}");
+    assert_eq!(
+        (s, error_code(&e)),
+        (403, "password_change_required"),
+        "{e}"
+    );
     let (s, e) = app.get_json(&token, "/api/v1/notices").await;
     assert_eq!((s, error_code(&e)), (403, "password_change_required"));
 
@@ -519,12 +534,17 @@ async fn the_audit_log_filters_by_japan_dates_user_and_action_and_exports_csv() 
         .to_str()
         .unwrap()
         .starts_with("text/csv"));
-    let disposition = r.headers()[CONTENT_DISPOSITION].to_str().unwrap().to_string();
+    let disposition = r.headers()[CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(
         file_name(&disposition),
         "監査ログ_06123456_2025-04-01_2025-04-02.csv"
     );
-    assert!(disposition.starts_with("attachment; filename=\"audit.csv\"; filename*=UTF-8''%E7%9B%A3"));
+    assert!(
+        disposition.starts_with("attachment; filename=\"audit.csv\"; filename*=UTF-8''%E7%9B%A3")
+    );
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with("\u{feff}".as_bytes()));
     let text = String::from_utf8(bytes.to_vec()).unwrap();
@@ -534,26 +554,43 @@ async fn the_audit_log_filters_by_japan_dates_user_and_action_and_exports_csv() 
         "日時（日本時間）,利用者,ログインID,操作,操作コード,対象,内容"
     );
     assert_eq!(lines.len(), 3, "{text}");
-    assert!(lines[1].starts_with("2025-04-02 00:00:00,cli,cli,設定の変更,settings_changed,四月二日"));
-    assert!(lines[2].contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{}", lines[2]);
+    assert!(
+        lines[1].starts_with("2025-04-02 00:00:00,cli,cli,設定の変更,settings_changed,四月二日")
+    );
+    assert!(
+        lines[2].contains("\"'=HYPERLINK(\"\"http://x\"\")\""),
+        "{}",
+        lines[2]
+    );
     assert!(!text.contains("other-insurer-entry"));
 
     // The whole log as the page exports it (cookie), named up to today; the exports are audited.
     let session = app.login_cookie(ADMIN, PASSWORD).await;
     let r = app.get_as(&session, "/audit.csv?action=login").await;
     assert_eq!(r.status(), 200);
-    let disposition = r.headers()[CONTENT_DISPOSITION].to_str().unwrap().to_string();
+    let disposition = r.headers()[CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_string();
     let today = regwatch::time::today_jst().format("%Y-%m-%d").to_string();
-    assert!(file_name(&disposition).ends_with(&format!("_{today}.csv")), "{disposition}");
+    assert!(
+        file_name(&disposition).ends_with(&format!("_{today}.csv")),
+        "{disposition}"
+    );
     let text = r.text().await.unwrap();
     assert!(text.contains(",ログイン,login,") && !text.contains(ADMIN_B));
-    let (_, exports) = app.get_json(&admin, "/api/v1/audit?action=export_audit").await;
+    let (_, exports) = app
+        .get_json(&admin, "/api/v1/audit?action=export_audit")
+        .await;
     assert_eq!(exports["total"], 2);
     assert_eq!(exports["items"][0]["action_label"], "監査ログの出力");
 
     // The page: filters as select lists and dates, the pager and export keep them.
     let html = app
-        .page_text(&session, &format!("/audit?user={staff}&action=login&from=2025-04-01"))
+        .page_text(
+            &session,
+            &format!("/audit?user={staff}&action=login&from=2025-04-01"),
+        )
         .await;
     assert!(html.contains(&format!("<option value=\"{staff}\" selected>")));
     assert!(html.contains("<option value=\"login\" selected>ログイン</option>"));
@@ -574,7 +611,12 @@ async fn only_an_admin_of_the_same_insurer_manages_users_and_reads_the_audit_log
     let patch = format!("/api/v1/users/{other}");
     let reset = format!("/api/v1/users/{other}/password-reset");
     let (s, _) = app
-        .call_json(&staff_token, Method::PATCH, &patch, json!({"active": false}))
+        .call_json(
+            &staff_token,
+            Method::PATCH,
+            &patch,
+            json!({"active": false}),
+        )
         .await;
     assert_eq!(s, 403);
     assert_eq!(
@@ -606,7 +648,12 @@ async fn only_an_admin_of_the_same_insurer_manages_users_and_reads_the_audit_log
     // Another insurer's admin cannot reach these users at all.
     let admin_b = app.login_token(ADMIN_B, PASSWORD).await;
     let (s, _) = app
-        .call_json(&admin_b, Method::PATCH, &patch, json!({"display_name": "x"}))
+        .call_json(
+            &admin_b,
+            Method::PATCH,
+            &patch,
+            json!({"display_name": "x"}),
+        )
         .await;
     assert_eq!(s, 404);
     assert_eq!(

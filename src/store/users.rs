@@ -90,10 +90,7 @@ impl DisplayName {
     pub fn parse(s: &str) -> Result<DisplayName, String> {
         let t = s.trim();
         if t.chars().count() > Self::MAX_CHARS {
-            return Err(format!(
-                "表示名は{}文字以内にしてください",
-                Self::MAX_CHARS
-            ));
+            return Err(format!("表示名は{}文字以内にしてください", Self::MAX_CHARS));
         }
         if t.chars().any(char::is_control) {
             return Err("表示名に改行や制御文字は使えません".into());
