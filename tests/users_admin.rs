@@ -87,13 +87,10 @@ async fn session_from_account(app: &TestApp, cookie: String) -> CookieSession {
         .text()
         .await
         .unwrap();
-    let csrf = html
-        .split("<meta name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("csrf meta tag")
-        .to_string();
-    CookieSession { cookie, csrf }
+    CookieSession {
+        cookie,
+        csrf: common::csrf_meta(&html),
+    }
 }
 
 /// The UTF-8 file name of a `Content-Disposition` (its RFC 6266 `filename*`), decoded.
