@@ -74,6 +74,18 @@ pub const INSURERS: [DemoInsurer; 2] = [
 /// The roles every demo insurer gets a user for.
 pub const ROLES: [Role; 3] = [Role::Admin, Role::Staff, Role::Viewer];
 
+/// The 表示名 of a demo insurer's user of `role` (pages and the audit log show it).
+pub fn user_display_name(insurer: &DemoInsurer, role: Role) -> &'static str {
+    match (insurer.kind, role) {
+        (InsurerKind::Kyosai, Role::Admin) => "田中 誠",
+        (InsurerKind::Kyosai, Role::Staff) => "伊藤 美咲",
+        (InsurerKind::Kyosai, Role::Viewer) => "渡辺 翔",
+        (_, Role::Admin) => "佐藤 恵子",
+        (_, Role::Staff) => "鈴木 健太",
+        (_, Role::Viewer) => "高橋 由美",
+    }
+}
+
 /// `kenpo-admin@example.jp` and so on.
 pub fn user_email(insurer: &DemoInsurer, role: Role) -> String {
     format!("{}-{}@example.jp", insurer.user_prefix, role.code())
@@ -383,12 +395,23 @@ fn ensure_users(
                 Err(e) => return Err(e.into()),
             },
         }
+        // Every start makes the demo users usable again with the demo password.
         diesel::update(users_table::table.filter(users_table::email.eq(email.as_str())))
             .set((
                 users_table::password_hash.eq(password_hash),
+                users_table::must_change_password.eq(false),
+                users_table::deactivated_at.eq(None::<chrono::NaiveDateTime>),
                 users_table::updated_at.eq(store::now_utc()),
             ))
             .execute(conn)?;
+        // A 表示名 an admin gave in the demo is kept.
+        diesel::update(
+            users_table::table
+                .filter(users_table::email.eq(email.as_str()))
+                .filter(users_table::display_name.eq("")),
+        )
+        .set(users_table::display_name.eq(user_display_name(demo, role)))
+        .execute(conn)?;
     }
     Ok(())
 }

@@ -23,6 +23,13 @@ pub fn jst_date(utc: NaiveDateTime) -> NaiveDate {
     to_jst(utc).date()
 }
 
+/// The UTC instant at which a Japan date begins (00:00 JST): the bound a range of JST dates
+/// filters stored timestamps by.
+pub fn jst_day_start_utc(d: NaiveDate) -> NaiveDateTime {
+    // JST has no daylight saving: midnight always exists and is 9 hours ahead of UTC.
+    d.and_hms_opt(0, 0, 0).expect("midnight exists") - chrono::Duration::hours(9)
+}
+
 /// `2026-10-21 09:30` (JST) — timestamps on pages, in exports and the audit log.
 pub fn jst_minute(utc: NaiveDateTime) -> String {
     to_jst(utc).format("%Y-%m-%d %H:%M").to_string()

@@ -385,7 +385,85 @@ async fn visit_pages(
 
     profile_editor(&c, &base, dir.path(), today).await;
     collect_errors(&driver, &session, "/imports/profiles/edit", &mut errors).await;
+
+    users_and_audit(&c, &base).await;
+    collect_errors(&driver, &session, "/users, /audit", &mut errors).await;
     errors
+}
+
+/// 利用者 with 表示名 and a password reset through the page (its one-time password shown), then
+/// 監査ログ with its filters.
+async fn users_and_audit(c: &Client, base: &str) {
+    c.goto(&format!("{base}/users")).await.expect("open /users");
+    let h1 = h1_text(c).await;
+    assert!(h1.contains("利用者"), "users <h1>: {h1:?}");
+    let row = c
+        .find(Locator::XPath(
+            "//tr[td[contains(., 'browser-staff@example.jp')]]",
+        ))
+        .await
+        .expect("the staff member's row");
+    row.find(Locator::Css("summary"))
+        .await
+        .expect("the row's 変更")
+        .click()
+        .await
+        .unwrap();
+    screenshot(c, "users.png").await;
+    row.find(Locator::Css("form[action$='/password-reset'] button"))
+        .await
+        .expect("the reset button")
+        .click()
+        .await
+        .unwrap();
+    let shown = wait_until("the one-time password", || async {
+        let e = c.find(Locator::Css("#temporary-password")).await.ok()?;
+        e.text().await.ok().filter(|t| t.len() >= 10)
+    })
+    .await;
+    assert!(!shown.is_empty());
+    screenshot(c, "users-reset.png").await;
+
+    c.goto(&format!("{base}/audit")).await.expect("open /audit");
+    let h1 = h1_text(c).await;
+    assert!(h1.contains("監査ログ"), "audit <h1>: {h1:?}");
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for label in ["パスワードの再設定（管理者）", "ログイン", "佐藤 恵子"] {
+        assert!(body.contains(label), "/audit shows {label}");
+    }
+    screenshot(c, "audit.png").await;
+}
+
+/// A 表示名 for the admin and a staff member with one, both through the app (so audited).
+fn seed_users(conn: &mut regwatch::store::DbConn, ins: &[regwatch::store::insurers::Insurer]) {
+    use regwatch::app::users as app;
+    use regwatch::store::users::{self, DisplayName, Email, Role};
+    let me = users::find_by_email(conn, &Email::parse(EMAIL).unwrap())
+        .unwrap()
+        .unwrap();
+    let acting = regwatch::app::Acting {
+        insurer: ins[0].id,
+        user: Some(users::UserId(me.id)),
+        label: EMAIL.into(),
+    };
+    let change = app::UserChange {
+        display_name: Some(DisplayName::parse("佐藤 恵子").unwrap()),
+        ..Default::default()
+    };
+    app::update(conn, &acting, users::UserId(me.id), change).unwrap();
+    let staff = app::NewUser {
+        email: Email::parse("browser-staff@example.jp").unwrap(),
+        display_name: DisplayName::parse("鈴木 健太").unwrap(),
+        role: Role::Staff,
+        password: secrecy::SecretString::from("browser-staff-password".to_string()),
+    };
+    app::add(conn, &acting, staff).unwrap();
 }
 
 /// The insurer's own export (a title, its headers, kind codes) mapped in the profile editor,
@@ -622,6 +700,7 @@ async fn browser_sign_in_dashboard_cases_case_and_upload() {
             let (n, r) = common::load_generated(conn, &ins[0], 400, 7, today);
             assert_eq!((n.rejected, r.rejected), (0, 0));
         })
+        .with_seed(seed_users)
         .spawn()
         .await;
     let base = app.address.clone();

@@ -204,3 +204,49 @@ fn the_mail_off_migration_keeps_existing_insurers_sending_and_new_ones_start_off
     assert!(!stored.prefs.reminders_enabled);
     assert_eq!(stored.updated_by, None);
 }
+
+#[test]
+fn the_user_admin_migration_keeps_existing_users_active_with_no_display_name() {
+    use regwatch::store::{sessions, users};
+    let db = TestDb::new();
+    let url = store::DatabaseUrl::parse(&db.url).unwrap();
+    let mut c = store::establish(&url).unwrap();
+    migrate_up_to(&mut c, "2026-12-02-000014");
+    let hash = users::hash_password(&secrecy::SecretString::from("long-enough-password")).unwrap();
+    exec(
+        &mut c,
+        &format!(
+            "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
+             VALUES (101, '06123456', '既存の健保', 'kenpo', '', '2025-03-01 00:00:00', '2025-03-01 00:00:00', 1);
+             INSERT INTO users (id, insurer_id, email, role, password_hash, created_at, updated_at) \
+             VALUES (7, 101, 'old@example.jp', 'admin', '{hash}', '2025-03-01 00:00:00', '2025-03-01 00:00:00');
+             INSERT INTO audit_log (insurer_id, user_id, actor, action, created_at) \
+             VALUES (101, 7, 'old@example.jp', 'login', '2025-03-02 00:00:00');"
+        ),
+    );
+    let applied = store::migrate(&mut c).unwrap();
+    assert!(applied.iter().any(|m| m == "20261202000016"), "{applied:?}");
+    let insurer = regwatch::store::insurers::InsurerId(101);
+    let user = users::get(&mut c, insurer, users::UserId(7))
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.display_name, "");
+    assert_eq!(user.deactivated_at, None);
+    assert!(!user.must_change_password);
+    let session = sessions::login(
+        &mut c,
+        "old@example.jp",
+        "127.0.0.1",
+        &secrecy::SecretString::from("long-enough-password"),
+        1,
+    )
+    .unwrap();
+    assert!(!session.must_change_password);
+    assert_eq!(session.shown_name(), "old@example.jp");
+    let q = regwatch::reports::audit::AuditQuery {
+        user: Some(users::UserId(7)),
+        ..Default::default()
+    };
+    let (lines, total) = regwatch::reports::audit::page(&mut c, insurer, &q, 1, 10).unwrap();
+    assert_eq!((total, lines[0].action_label.as_str()), (1, "ログイン"));
+}

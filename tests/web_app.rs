@@ -806,6 +806,16 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             Some(serde_json::json!({"role": "viewer"})),
         ),
         (
+            "PATCH",
+            format!("/api/v1/users/{user_b}"),
+            Some(serde_json::json!({"display_name": "x", "active": false})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/users/{user_b}/password-reset"),
+            Some(serde_json::json!({})),
+        ),
+        (
             "PUT",
             format!("/api/v1/plan/actions/{action_b}/status"),
             Some(serde_json::json!({"status": "done"})),
@@ -857,6 +867,21 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             "POST",
             format!("/users/{user_b}/role"),
             vec![("role", "viewer".into()), ("csrf", csrf.clone())],
+        ),
+        (
+            "POST",
+            format!("/users/{user_b}/display-name"),
+            vec![("display_name", "x".into()), ("csrf", csrf.clone())],
+        ),
+        (
+            "POST",
+            format!("/users/{user_b}/active"),
+            vec![("active", "false".into()), ("csrf", csrf.clone())],
+        ),
+        (
+            "POST",
+            format!("/users/{user_b}/password-reset"),
+            vec![("csrf", csrf.clone())],
         ),
         (
             "POST",

@@ -104,6 +104,11 @@ pub fn change_password(
             "新しいパスワードと確認用の入力が一致しません".into(),
         ));
     }
+    if change.new.expose_secret() == change.current.expose_secret() {
+        return Err(AccountError::Invalid(
+            "新しいパスワードは現在のパスワードと別のものにしてください".into(),
+        ));
+    }
     let uid = acting.user.ok_or(diesel::result::Error::NotFound)?;
     sessions::change_password(conn, uid, &change.current, &change.new).map_err(|e| match e {
         UserError::Db(e) => AccountError::Db(e),

@@ -1,6 +1,7 @@
 //! Use cases between the web (and CLI) and the store: typed input and the acting user in, the
 //! transaction and the audit entry here, a per-area error out.
 pub mod account;
+pub mod audit;
 pub mod cases;
 pub mod employers;
 pub mod error_causes;

@@ -1,6 +1,7 @@
 //! Reports built on evaluated notices: the stateless `check`, dashboard figures, case items, the
 //! checklist, survey and 改善計画 views, chart geometry, exports.
 pub mod analysis;
+pub mod audit;
 pub mod bundle;
 pub mod cases;
 pub mod charts;

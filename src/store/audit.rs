@@ -101,13 +101,23 @@ pub enum AuditAction {
     RoleChanged,
     /// 利用者の追加（CLI）
     UserAddCli,
+    /// 表示名の変更
+    DisplayNameChanged,
+    /// 利用者の無効化（ログイン不可、すべてのセッションを終了）
+    UserDeactivated,
+    /// 利用者の再有効化
+    UserReactivated,
+    /// 管理者によるパスワードの再設定（次回ログイン時に変更を求める）
+    PasswordReset,
+    /// 監査ログの出力
+    ExportAudit,
     /// 保険者の登録（CLI）
     InsurerAddCli,
 }
 
 impl AuditAction {
     /// Every action, in the order the audit page's filter offers them.
-    pub const ALL: [AuditAction; 47] = {
+    pub const ALL: [AuditAction; 52] = {
         use AuditAction::*;
         [
             Login,
@@ -156,6 +166,11 @@ impl AuditAction {
             UserAdded,
             RoleChanged,
             UserAddCli,
+            DisplayNameChanged,
+            UserDeactivated,
+            UserReactivated,
+            PasswordReset,
+            ExportAudit,
             InsurerAddCli,
         ]
     };
@@ -210,6 +225,11 @@ impl AuditAction {
             UserAdded => "user_added",
             RoleChanged => "role_changed",
             UserAddCli => "user.add",
+            DisplayNameChanged => "display_name_changed",
+            UserDeactivated => "user_deactivated",
+            UserReactivated => "user_reactivated",
+            PasswordReset => "password_reset",
+            ExportAudit => "export_audit",
             InsurerAddCli => "insurer.add",
         }
     }
@@ -264,6 +284,11 @@ impl AuditAction {
             UserAdded => "利用者の追加",
             RoleChanged => "役割の変更",
             UserAddCli => "利用者の追加（CLI）",
+            DisplayNameChanged => "表示名の変更",
+            UserDeactivated => "利用者の無効化",
+            UserReactivated => "利用者の再有効化",
+            PasswordReset => "パスワードの再設定（管理者）",
+            ExportAudit => "監査ログの出力",
             InsurerAddCli => "保険者の登録（CLI）",
         }
     }
@@ -313,6 +338,8 @@ pub struct AuditRecord {
     pub id: i64,
     /// UTC
     pub at: chrono::NaiveDateTime,
+    /// The user who acted, when it was a signed-in user (or the account a failed sign-in named).
+    pub user_id: Option<i64>,
     pub actor: String,
     /// The stored code (a code this version no longer knows stays readable).
     pub action: String,
@@ -320,39 +347,83 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
-/// One page (1-based) of the insurer's audit log, newest first, optionally one action only, and the
-/// total of entries that match. A read of one table by the insurer index.
+/// Which entries of an insurer's log: each part optional. Times are UTC bounds, `from` included
+/// and `until` excluded (the web turns a range of Japan dates into them).
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub action: Option<AuditAction>,
+    pub user: Option<UserId>,
+    pub from: Option<chrono::NaiveDateTime>,
+    pub until: Option<chrono::NaiveDateTime>,
+}
+
+fn filtered<'a>(
+    insurer: InsurerId,
+    f: &AuditFilter,
+) -> audit_log::BoxedQuery<'a, super::MultiBackend> {
+    let mut q = audit_log::table
+        .filter(audit_log::insurer_id.eq(insurer.0))
+        .into_boxed();
+    if let Some(a) = f.action {
+        q = q.filter(audit_log::action.eq(a.code()));
+    }
+    if let Some(u) = f.user {
+        q = q.filter(audit_log::user_id.eq(u.0));
+    }
+    if let Some(t) = f.from {
+        q = q.filter(audit_log::created_at.ge(t));
+    }
+    if let Some(t) = f.until {
+        q = q.filter(audit_log::created_at.lt(t));
+    }
+    q
+}
+
+/// One page (1-based) of the insurer's audit log that matches `f`, newest first, and the total of
+/// entries that match. A read of one table by the insurer index.
 pub fn page(
     c: &mut DbConn,
     insurer: InsurerId,
-    action: Option<&str>,
+    f: &AuditFilter,
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<AuditRecord>, i64), diesel::result::Error> {
-    let filtered = || {
-        let q = audit_log::table
-            .filter(audit_log::insurer_id.eq(insurer.0))
-            .into_boxed();
-        match action {
-            Some(a) => q.filter(audit_log::action.eq(a.to_string())),
-            None => q,
-        }
-    };
-    let total: i64 = filtered().count().get_result(c)?;
-    let records: Vec<AuditRecord> = filtered()
+    let total: i64 = filtered(insurer, f).count().get_result(c)?;
+    let records = load(c, insurer, f, (page - 1).saturating_mul(per_page), per_page)?;
+    Ok((records, total))
+}
+
+/// Up to `limit` entries of the insurer's log that match `f`, newest first (the export).
+pub fn matching(
+    c: &mut DbConn,
+    insurer: InsurerId,
+    f: &AuditFilter,
+    limit: i64,
+) -> Result<Vec<AuditRecord>, diesel::result::Error> {
+    load(c, insurer, f, 0, limit)
+}
+
+fn load(
+    c: &mut DbConn,
+    insurer: InsurerId,
+    f: &AuditFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<AuditRecord>, diesel::result::Error> {
+    filtered(insurer, f)
         .order((audit_log::created_at.desc(), audit_log::id.desc()))
-        .offset((page - 1).saturating_mul(per_page))
-        .limit(per_page)
+        .offset(offset)
+        .limit(limit)
         .select((
             audit_log::id,
             audit_log::created_at,
+            audit_log::user_id,
             audit_log::actor,
             audit_log::action,
             audit_log::target,
             audit_log::detail,
         ))
-        .load(c)?;
-    Ok((records, total))
+        .load(c)
 }
 
 #[cfg(test)]

@@ -26,6 +26,9 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        display_name -> Text,
+        deactivated_at -> Nullable<Timestamp>,
+        must_change_password -> Bool,
     }
 }
 

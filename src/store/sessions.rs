@@ -25,7 +25,19 @@ pub struct SessionUser {
     pub user_id: UserId,
     pub insurer_id: InsurerId,
     pub email: String,
+    /// The 表示名 (empty when none).
+    pub display_name: String,
     pub role: Role,
+    /// An admin reset the password: until the user changes it, only the account page and
+    /// sign-out are open.
+    pub must_change_password: bool,
+}
+
+impl SessionUser {
+    /// How pages name the user: the 表示名, else the e-mail.
+    pub fn shown_name(&self) -> &str {
+        super::users::shown_name(&self.display_name, &self.email)
+    }
 }
 
 /// Why a sign-in failed. Neither answer tells whether the address belongs to an account: an
@@ -129,7 +141,9 @@ pub fn login(
     write_tx(
         conn,
         |conn| -> Result<Result<SessionUser, LoginError>, LoginError> {
-            let Some(user) = user.filter(|_| ok) else {
+            // A deactivated user is answered exactly like a wrong password (and counts as a
+            // failure), so the answer never tells that the account exists.
+            let Some(user) = user.filter(|u| ok && u.deactivated_at.is_none()) else {
                 return Ok(Err(record_failure(conn, &key, now)?));
             };
             diesel::delete(login_throttle::table.find(&key)).execute(conn)?;
@@ -148,7 +162,9 @@ pub fn login(
                 user_id: UserId(user.id),
                 insurer_id: InsurerId(user.insurer_id),
                 email: user.email.clone(),
+                display_name: user.display_name.clone(),
                 role: Role::parse(&user.role).unwrap_or(Role::Viewer),
+                must_change_password: user.must_change_password,
             }))
         },
     )?
@@ -202,33 +218,41 @@ fn new_session_id() -> String {
     hex::encode(b)
 }
 
-/// The live session `id`: not revoked, not expired, user still present. Role and insurer are read
-/// from the database, so a role change applies at once.
+/// The live session `id`: not revoked, not expired, user still present and not deactivated. Role,
+/// insurer and the forced password change are read from the database, so a change applies at once.
 pub fn active(conn: &mut DbConn, id: &str) -> Result<Option<SessionUser>, diesel::result::Error> {
+    type Row = (String, i64, i64, String, String, String, bool);
     let now = now_utc();
-    let row: Option<(String, i64, i64, String, String)> = sessions::table
+    let row: Option<Row> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
+        .filter(users::deactivated_at.is_null())
         .select((
             sessions::id,
             users::id,
             users::insurer_id,
             users::email,
+            users::display_name,
             users::role,
+            users::must_change_password,
         ))
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|(session_id, user, insurer, email, role)| {
-        Some(SessionUser {
-            session_id,
-            user_id: UserId(user),
-            insurer_id: InsurerId(insurer),
-            email,
-            role: Role::parse(&role).ok()?,
-        })
-    }))
+    Ok(row.and_then(
+        |(session_id, user, insurer, email, display_name, role, must_change_password)| {
+            Some(SessionUser {
+                session_id,
+                user_id: UserId(user),
+                insurer_id: InsurerId(insurer),
+                email,
+                display_name,
+                role: Role::parse(&role).ok()?,
+                must_change_password,
+            })
+        },
+    ))
 }
 
 /// Sign-out: this session's token stops working.
@@ -239,7 +263,7 @@ pub fn revoke(conn: &mut DbConn, id: &str) -> Result<(), diesel::result::Error> 
         .map(|_| ())
 }
 
-/// Every session of a user (password change, role removal).
+/// Every session of a user (password change or reset, role change, deactivation).
 pub fn revoke_all(conn: &mut DbConn, user: UserId) -> Result<u64, diesel::result::Error> {
     diesel::update(
         sessions::table
@@ -251,8 +275,8 @@ pub fn revoke_all(conn: &mut DbConn, user: UserId) -> Result<u64, diesel::result
     .map(|n| n as u64)
 }
 
-/// Changes a password after checking the current one; revokes every session of the user (the
-/// caller signs in again).
+/// Changes a password after checking the current one (which ends a forced change after an
+/// admin's reset); revokes every session of the user (the caller signs in again).
 pub fn change_password(
     conn: &mut DbConn,
     user: UserId,
@@ -271,6 +295,7 @@ pub fn change_password(
         diesel::update(users::table.find(user.0))
             .set((
                 users::password_hash.eq(&new_hash),
+                users::must_change_password.eq(false),
                 users::updated_at.eq(now_utc()),
             ))
             .execute(conn)?;

@@ -78,6 +78,39 @@ impl Email {
     }
 }
 
+/// A user's 表示名 (e.g. 「山田 花子」): trimmed, at most [`DisplayName::MAX_CHARS`] characters, no
+/// control characters. Empty means none (the e-mail is shown instead).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 40;
+
+    pub fn parse(s: &str) -> Result<DisplayName, String> {
+        let t = s.trim();
+        if t.chars().count() > Self::MAX_CHARS {
+            return Err(format!("表示名は{}文字以内にしてください", Self::MAX_CHARS));
+        }
+        if t.chars().any(char::is_control) {
+            return Err("表示名に改行や制御文字は使えません".into());
+        }
+        Ok(DisplayName(t.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How pages and the audit log name a user: the 表示名 when there is one, else the e-mail.
+pub fn shown_name<'a>(display_name: &'a str, email: &'a str) -> &'a str {
+    if display_name.trim().is_empty() {
+        email
+    } else {
+        display_name
+    }
+}
+
 pub const MIN_PASSWORD_LEN: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +127,8 @@ pub enum UserError {
     NotFound,
     #[error("最後の管理者の役割は変更できません")]
     LastAdmin,
+    #[error("最後の有効な管理者は無効にできません")]
+    LastActiveAdmin,
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -106,6 +141,9 @@ pub struct UserRow {
     pub email: String,
     pub role: String,
     pub password_hash: String,
+    pub display_name: String,
+    pub deactivated_at: Option<chrono::NaiveDateTime>,
+    pub must_change_password: bool,
 }
 
 pub fn hash_password(password: &SecretString) -> Result<String, UserError> {
@@ -138,7 +176,9 @@ pub fn create(
     password: &SecretString,
 ) -> Result<UserId, UserError> {
     let hash = hash_password(password)?;
-    super::write_tx(conn, |conn| insert_in_tx(conn, insurer, email, role, &hash))
+    super::write_tx(conn, |conn| {
+        insert_in_tx(conn, insurer, email, &DisplayName::default(), role, &hash)
+    })
 }
 
 /// Adds a user whose password is already hashed ([`hash_password`], slow: before the transaction).
@@ -147,6 +187,7 @@ pub fn insert_in_tx(
     conn: &mut DbConn,
     insurer: InsurerId,
     email: &Email,
+    display_name: &DisplayName,
     role: Role,
     hash: &str,
 ) -> Result<UserId, UserError> {
@@ -162,6 +203,7 @@ pub fn insert_in_tx(
         .values((
             users::insurer_id.eq(insurer.0),
             users::email.eq(email.as_str()),
+            users::display_name.eq(display_name.as_str()),
             users::role.eq(role.code()),
             users::password_hash.eq(hash),
             users::created_at.eq(now),
@@ -191,8 +233,26 @@ pub fn find_by_email(
 pub struct UserSummary {
     pub id: UserId,
     pub email: String,
+    /// Empty when none was given.
+    pub display_name: String,
     pub role: Role,
     pub created_at: chrono::NaiveDateTime,
+    /// UTC; None for an active user.
+    pub deactivated_at: Option<chrono::NaiveDateTime>,
+    /// An admin reset the password; the user has not chosen a new one yet.
+    pub must_change_password: bool,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct SummaryRow {
+    id: i64,
+    email: String,
+    display_name: String,
+    role: String,
+    created_at: chrono::NaiveDateTime,
+    deactivated_at: Option<chrono::NaiveDateTime>,
+    must_change_password: bool,
 }
 
 /// The users of one insurer, by e-mail.
@@ -211,20 +271,23 @@ fn list_where(
     let mut q = users::table
         .filter(users::insurer_id.eq(insurer.0))
         .order(users::email.asc())
-        .select((users::id, users::email, users::role, users::created_at))
+        .select(SummaryRow::as_select())
         .into_boxed();
     if let Some(u) = only {
         q = q.filter(users::id.eq(u.0));
     }
-    let rows: Vec<(i64, String, String, chrono::NaiveDateTime)> = q.load(conn)?;
+    let rows: Vec<SummaryRow> = q.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, email, role, created_at)| UserSummary {
-            id: UserId(id),
-            email,
+        .map(|r| UserSummary {
+            id: UserId(r.id),
+            email: r.email,
+            display_name: r.display_name,
             // A role this version does not know gets the least rights.
-            role: Role::parse(&role).unwrap_or(Role::Viewer),
-            created_at,
+            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
+            created_at: r.created_at,
+            deactivated_at: r.deactivated_at,
+            must_change_password: r.must_change_password,
         })
         .collect())
 }
@@ -258,10 +321,7 @@ pub fn set_role_in_tx(
     user: UserId,
     role: Role,
 ) -> Result<Role, UserError> {
-    use super::schema::insurers;
-    diesel::update(insurers::table.find(insurer.0))
-        .set(insurers::id.eq(insurers::id))
-        .execute(conn)?;
+    lock_insurer(conn, insurer)?;
     let current: String = users::table
         .filter(users::insurer_id.eq(insurer.0))
         .filter(users::id.eq(user.0))
@@ -273,21 +333,121 @@ pub fn set_role_in_tx(
     if current == role {
         return Ok(current);
     }
-    if current == Role::Admin {
-        let admins: i64 = users::table
-            .filter(users::insurer_id.eq(insurer.0))
-            .filter(users::role.eq(Role::Admin.code()))
-            .count()
-            .get_result(conn)?;
-        if admins <= 1 {
-            return Err(UserError::LastAdmin);
-        }
+    if current == Role::Admin && is_active(conn, user)? && active_admins(conn, insurer)? <= 1 {
+        return Err(UserError::LastAdmin);
     }
     diesel::update(users::table.find(user.0))
         .set((users::role.eq(role.code()), users::updated_at.eq(now_utc())))
         .execute(conn)?;
     super::sessions::revoke_all(conn, user)?;
     Ok(current)
+}
+
+/// Locks the insurer row: changes that must keep one active admin run one at a time per insurer,
+/// so two admins demoting or deactivating each other at once cannot both succeed.
+fn lock_insurer(conn: &mut DbConn, insurer: InsurerId) -> Result<(), diesel::result::Error> {
+    use super::schema::insurers;
+    diesel::update(insurers::table.find(insurer.0))
+        .set(insurers::id.eq(insurers::id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn is_active(conn: &mut DbConn, user: UserId) -> Result<bool, diesel::result::Error> {
+    users::table
+        .find(user.0)
+        .select(users::deactivated_at.is_null())
+        .first(conn)
+}
+
+fn active_admins(conn: &mut DbConn, insurer: InsurerId) -> Result<i64, diesel::result::Error> {
+    users::table
+        .filter(users::insurer_id.eq(insurer.0))
+        .filter(users::role.eq(Role::Admin.code()))
+        .filter(users::deactivated_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// The user of `insurer` (NotFound for another insurer's).
+fn get_in_tx(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    user: UserId,
+) -> Result<UserSummary, UserError> {
+    get(conn, insurer, user)?.ok_or(UserError::NotFound)
+}
+
+/// Sets the 表示名 of a user of `insurer`, in the caller's write transaction. Returns the previous
+/// one.
+pub fn set_display_name_in_tx(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    user: UserId,
+    name: &DisplayName,
+) -> Result<String, UserError> {
+    let before = get_in_tx(conn, insurer, user)?.display_name;
+    if before != name.as_str() {
+        diesel::update(users::table.find(user.0))
+            .set((
+                users::display_name.eq(name.as_str()),
+                users::updated_at.eq(now_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(before)
+}
+
+/// Deactivates (`active = false`) or reactivates a user of `insurer`, in the caller's write
+/// transaction. Deactivating revokes every session of the user at once and refuses to leave the
+/// insurer without an active admin. Returns whether anything changed.
+pub fn set_active_in_tx(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    user: UserId,
+    active: bool,
+) -> Result<bool, UserError> {
+    lock_insurer(conn, insurer)?;
+    let current = get_in_tx(conn, insurer, user)?;
+    let was_active = current.deactivated_at.is_none();
+    if was_active == active {
+        return Ok(false);
+    }
+    if !active && current.role == Role::Admin && active_admins(conn, insurer)? <= 1 {
+        return Err(UserError::LastActiveAdmin);
+    }
+    let now = now_utc();
+    diesel::update(users::table.find(user.0))
+        .set((
+            users::deactivated_at.eq((!active).then_some(now)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if !active {
+        super::sessions::revoke_all(conn, user)?;
+    }
+    Ok(true)
+}
+
+/// An admin's password reset of a user of `insurer`, in the caller's write transaction: the new
+/// (temporary) password's hash, the user must change it at the next sign-in, and every session of
+/// the user is revoked.
+pub fn reset_password_in_tx(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    user: UserId,
+    hash: &str,
+) -> Result<UserSummary, UserError> {
+    get_in_tx(conn, insurer, user)?;
+    diesel::update(users::table.find(user.0))
+        .set((
+            users::password_hash.eq(hash),
+            users::must_change_password.eq(true),
+            users::updated_at.eq(now_utc()),
+        ))
+        .execute(conn)?;
+    super::sessions::revoke_all(conn, user)?;
+    get_in_tx(conn, insurer, user)
 }
 
 #[cfg(test)]
@@ -303,6 +463,19 @@ mod tests {
         assert!(Email::parse("no-at-sign").is_err());
         assert!(Email::parse("a@b").is_err());
         assert!(Email::parse("a b@example.jp").is_err());
+    }
+
+    #[test]
+    fn display_name_is_trimmed_bounded_and_single_line() {
+        assert_eq!(
+            DisplayName::parse("  山田 花子 ").unwrap().as_str(),
+            "山田 花子"
+        );
+        assert_eq!(DisplayName::parse("").unwrap().as_str(), "");
+        assert!(DisplayName::parse(&"あ".repeat(41)).is_err());
+        assert!(DisplayName::parse("山田\n花子").is_err());
+        assert_eq!(shown_name("", "a@example.jp"), "a@example.jp");
+        assert_eq!(shown_name("山田", "a@example.jp"), "山田");
     }
 
     #[test]

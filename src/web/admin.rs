@@ -29,7 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     users::api_users,
     users::api_user_add,
     users::api_user_role,
-    audit::api_audit
+    users::api_user_patch,
+    users::api_user_password_reset,
+    audit::api_audit,
+    audit::api_audit_csv
 ))]
 struct AdminApi;
 

@@ -206,6 +206,10 @@ impl FromRequest for UploadUser {
     }
 }
 
+/// The paths a user whose password an admin reset may use before changing it.
+const OPEN_UNTIL_PASSWORD_CHANGED: [&str; 4] =
+    ["/account", "/account/password", "/logout", "/api/v1/logout"];
+
 /// Where a state-changing request's CSRF token is checked when it rides on the session cookie.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum TokenIn {
@@ -241,6 +245,10 @@ async fn authenticate(req: HttpRequest, token_in: TokenIn) -> Result<CurrentUser
     .ok_or(WebError::Unauthorized)?;
     if user.user_id.0.to_string() != claims.sub || user.insurer_id.0 != claims.ins {
         return Err(WebError::Unauthorized);
+    }
+    // After an admin's password reset, only changing the password and signing out are open.
+    if user.must_change_password && !OPEN_UNTIL_PASSWORD_CHANGED.contains(&req.path()) {
+        return Err(WebError::PasswordChangeRequired);
     }
     let csrf = csrf_token(&state, &user.session_id);
     let current = CurrentUser { user, via, csrf };

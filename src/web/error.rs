@@ -13,6 +13,9 @@ pub enum WebError {
     Unauthorized,
     #[error("この操作の権限がありません")]
     Forbidden,
+    /// An admin reset the password: only the account page (to change it) and sign-out are open.
+    #[error("管理者がパスワードを再設定しました。アカウント画面（/account）で新しいパスワードに変更してください")]
+    PasswordChangeRequired,
     #[error(
         "フォームの有効期限が切れたか、不正な送信です。画面を開き直してからもう一度お試しください"
     )]
@@ -40,6 +43,7 @@ impl WebError {
             WebError::BadRequest(_) => "bad_request",
             WebError::Unauthorized => "unauthorized",
             WebError::Forbidden => "forbidden",
+            WebError::PasswordChangeRequired => "password_change_required",
             WebError::Csrf => "csrf",
             WebError::Login(_) => "invalid_credentials",
             WebError::Throttled { .. } => "too_many_attempts",
@@ -116,7 +120,7 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | too_many_attempts | method_not_allowed | payload_too_large | unavailable | internal, and an area's own (import_failed, already_sent, …)
+    /// not_found | bad_request | unauthorized | forbidden | password_change_required | csrf | invalid_credentials | too_many_attempts | method_not_allowed | payload_too_large | unavailable | internal, and an area's own (import_failed, already_sent, …)
     pub code: String,
     pub message: String,
 }
@@ -127,7 +131,9 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
-            WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::Csrf | WebError::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
             WebError::Login(_) => StatusCode::UNAUTHORIZED,
             WebError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -260,6 +266,19 @@ impl From<crate::app::users::UsersError> for WebError {
                 UserError::Hash => WebError::Internal(anyhow::anyhow!("password hashing failed")),
                 other => WebError::BadRequest(other.to_string()),
             },
+            e @ (crate::app::users::UsersError::DeactivateSelf
+            | crate::app::users::UsersError::ResetSelf) => WebError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::app::audit::AuditError> for WebError {
+    fn from(e: crate::app::audit::AuditError) -> Self {
+        use crate::app::audit::AuditError;
+        match e {
+            e @ AuditError::TooMany(_) => WebError::BadRequest(e.to_string()),
+            AuditError::Csv(e) => WebError::Internal(e.into()),
+            AuditError::Db(e) => e.into(),
         }
     }
 }

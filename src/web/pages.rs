@@ -54,7 +54,7 @@ fn error_tera() -> &'static tera::Tera {
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self.0 {
-            WebError::Unauthorized => StatusCode::SEE_OTHER,
+            WebError::Unauthorized | WebError::PasswordChangeRequired => StatusCode::SEE_OTHER,
             ref e => e.status_code(),
         }
     }
@@ -62,6 +62,11 @@ impl ResponseError for PageError {
         if let WebError::Unauthorized = self.0 {
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/login"))
+                .finish();
+        }
+        if let WebError::PasswordChangeRequired = self.0 {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/account"))
                 .finish();
         }
         self.0.log("page");
@@ -141,6 +146,10 @@ pub fn base_context(user: &CurrentUser, insurer: &Insurer, nav: &str) -> tera::C
         "me",
         &serde_json::json!({
             "email": user.email,
+            // The 表示名, else the e-mail: what the header calls the user.
+            "name": user.shown_name(),
+            "display_name": user.display_name,
+            "must_change_password": user.must_change_password,
             "role": user.role.code(),
             "role_label": user.role.label_ja(),
             "is_admin": user.role >= Role::Admin,

@@ -759,13 +759,19 @@ pub async fn login_cookie(app: &TestApp, email: &str, password: &str) -> CookieS
         .text()
         .await
         .unwrap();
-    let csrf = html
-        .split("<meta name=\"csrf-token\" content=\"")
+    CookieSession {
+        cookie,
+        csrf: csrf_meta(&html),
+    }
+}
+
+/// The session's CSRF token in a page's `<meta name="csrf-token">`.
+pub fn csrf_meta(html: &str) -> String {
+    html.split("<meta name=\"csrf-token\" content=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("csrf meta tag")
-        .to_string();
-    CookieSession { cookie, csrf }
+        .to_string()
 }
 
 /// A `multipart/form-data` body of (field name, file name, bytes) parts, and its content type.
