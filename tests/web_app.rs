@@ -826,6 +826,12 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             Some(serde_json::json!({"progress": 50, "note": "x"})),
         ),
         (
+            "PUT",
+            format!("/api/v1/plan/actions/{action_b}"),
+            Some(serde_json::json!({"title": "x", "owner": ""})),
+        ),
+        ("DELETE", format!("/api/v1/plan/actions/{action_b}"), None),
+        (
             "GET",
             format!("/api/v1/survey/submissions/{submission_b}"),
             None,
@@ -892,6 +898,16 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             "POST",
             format!("/plan/actions/{action_b}/reviews"),
             vec![("note", "x".into()), ("csrf", csrf.clone())],
+        ),
+        (
+            "POST",
+            format!("/plan/actions/{action_b}"),
+            vec![("title", "x".into()), ("csrf", csrf.clone())],
+        ),
+        (
+            "POST",
+            format!("/plan/actions/{action_b}/delete"),
+            vec![("csrf", csrf.clone())],
         ),
         ("GET", format!("/survey/submissions/{submission_b}"), vec![]),
         (
