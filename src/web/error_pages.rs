@@ -26,7 +26,7 @@ pub async fn with_navigation(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let http = req.request().clone();
+    // The request is cloned only once routed: a clone held during routing would stop it.
     let res = next.call(req).await?;
     let failure = res
         .response()
@@ -40,6 +40,7 @@ pub async fn with_navigation(
     let Some((status, message)) = failure else {
         return Ok(res.map_into_left_body());
     };
+    let http = res.request().clone();
     let Some(page) = page_with_navigation(&http, status.as_u16(), &message).await else {
         return Ok(res.map_into_left_body());
     };
