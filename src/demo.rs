@@ -920,7 +920,9 @@ fn prepare_files(
         let Some((code, message, dated)) = demo_error(i, f.my_number) else {
             continue;
         };
-        let id = renamed.get(f.id.as_str()).map_or(f.id.as_str(), String::as_str);
+        let id = renamed
+            .get(f.id.as_str())
+            .map_or(f.id.as_str(), String::as_str);
         // A dated error came the working day after receipt (never after today).
         let at = (f.received + Days::new(1)).min(today);
         let at = if dated {
@@ -955,11 +957,9 @@ fn demo_error(i: usize, my_number: MyNumberStatus) -> Option<(&'static str, &'st
             "基本4情報（氏名・生年月日・性別・住所）が住民基本台帳と一致しません",
             true,
         )),
-        (MyNumberStatus::Valid, 3) => Some((
-            "E0310",
-            "被保険者記号・番号が既に登録されています",
-            false,
-        )),
+        (MyNumberStatus::Valid, 3) => {
+            Some(("E0310", "被保険者記号・番号が既に登録されています", false))
+        }
         (MyNumberStatus::Valid, _) => None,
         (_, 5) => None,
         (_, n) => Some(("E0101", "J-LIS照会結果不一致", n % 2 == 0)),

@@ -454,9 +454,16 @@ async fn search(c: &Client, base: &str, notice_id: &str) {
     let family = name.split_whitespace().next().unwrap_or(&name).to_string();
     let found = search_for(c, base, &family).await;
     assert!(!found.is_empty(), "「{family}」 finds its notices");
-    for n in c.find_all(Locator::Css("#cases .member-name")).await.unwrap() {
+    for n in c
+        .find_all(Locator::Css("#cases .member-name"))
+        .await
+        .unwrap()
+    {
         let shown = n.text().await.unwrap_or_default();
-        assert!(shown.starts_with(&family), "{shown:?} found by 「{family}」");
+        assert!(
+            shown.starts_with(&family),
+            "{shown:?} found by 「{family}」"
+        );
     }
     let value = c
         .find(Locator::Css("#f-q"))
@@ -465,7 +472,11 @@ async fn search(c: &Client, base: &str, notice_id: &str) {
         .prop("value")
         .await
         .unwrap();
-    assert_eq!(value.as_deref(), Some(family.as_str()), "the box keeps the text");
+    assert_eq!(
+        value.as_deref(),
+        Some(family.as_str()),
+        "the box keeps the text"
+    );
     screenshot(c, "notices-search.png").await;
 
     let found = search_for(c, base, notice_id).await;
@@ -522,9 +533,16 @@ async fn worklist(c: &Client, base: &str) {
         .unwrap();
     assert_eq!(total, counted, "the card counts the list it opens");
     let rows = c.find_all(Locator::Css("#cases .reg-error")).await.unwrap();
-    assert_eq!(rows.len() as i64, total.min(50), "every row shows its error");
+    assert_eq!(
+        rows.len() as i64,
+        total.min(50),
+        "every row shows its error"
+    );
     let first = rows[0].text().await.unwrap();
-    assert!(first.contains("E0101") || first.contains("E0203"), "{first}");
+    assert!(
+        first.contains("E0101") || first.contains("E0203"),
+        "{first}"
+    );
     screenshot(c, "worklist.png").await;
     c.execute("document.querySelector('#cases').scrollIntoView()", vec![])
         .await
@@ -564,9 +582,11 @@ async fn not_found(c: &Client, base: &str) {
         .expect("open /no-such-page");
     let h1 = h1_text(c).await;
     assert!(h1.contains("見つかりません"), "404 <h1>: {h1:?}");
-    c.find(Locator::Css("nav[aria-label=メインメニュー] a[href='/notices']"))
-        .await
-        .expect("the navigation on the 404 page");
+    c.find(Locator::Css(
+        "nav[aria-label=メインメニュー] a[href='/notices']",
+    ))
+    .await
+    .expect("the navigation on the 404 page");
     screenshot(c, "not-found.png").await;
 }
 
@@ -784,7 +804,10 @@ fn seed_registration_errors(
     let mut csv = String::from("受付番号,登録完了日時,処理結果,エラーコード,エラー内容\n");
     for (i, r) in rows.iter().enumerate() {
         if i % 2 == 0 {
-            csv.push_str(&format!("{},,エラー,E0101,J-LIS照会結果不一致\n", r.notice_id));
+            csv.push_str(&format!(
+                "{},,エラー,E0101,J-LIS照会結果不一致\n",
+                r.notice_id
+            ));
         } else {
             csv.push_str(&format!(
                 "{},{}T10:30:00+09:00,エラー,E0203,基本4情報の不一致\n",

@@ -251,6 +251,10 @@ fn the_case_search_migration_folds_the_names_of_members_already_stored() {
     for q in ["山田", "やまだ たろう", "100 1"] {
         let mut f = NoticeFilter::new(NaiveDate::from_ymd_opt(2025, 3, 31).unwrap());
         f.search = Some(notices::search(&mut c, insurer, q).unwrap());
-        assert_eq!(notices::count(&mut c, insurer, &rules, &f).unwrap(), 1, "{q}");
+        assert_eq!(
+            notices::count(&mut c, insurer, &rules, &f).unwrap(),
+            1,
+            "{q}"
+        );
     }
 }

@@ -138,14 +138,19 @@ async fn q_finds_a_notice_by_its_members_name_kana_symbol_and_number_and_by_its_
 
     // With the other filters.
     assert_eq!(
-        sorted(ids(&list(&app, &t, "q=%E5%B1%B1%E7%94%B0&reg_error=1").await)),
+        sorted(ids(
+            &list(&app, &t, "q=%E5%B1%B1%E7%94%B0&reg_error=1").await
+        )),
         ["N-2"]
     );
 
     // The page: the search box keeps the text, the member columns show.
     let s = login_cookie(&app, "staff@a.example.jp", PASSWORD).await;
     let html = app
-        .page_text(&s, &format!("/notices?as_of={AS_OF}&q=%E3%82%84%E3%81%BE%E3%81%A0"))
+        .page_text(
+            &s,
+            &format!("/notices?as_of={AS_OF}&q=%E3%82%84%E3%81%BE%E3%81%A0"),
+        )
         .await;
     assert!(html.contains(r#"value="やまだ""#), "the search box keeps q");
     assert!(html.contains(">N-1</a>") && html.contains(">N-2</a>"));
@@ -243,9 +248,7 @@ async fn reg_error_lists_exactly_the_unregistered_notices_whose_latest_result_is
     let link = format!("/notices?reg_error=1&amp;as_of={AS_OF}");
     assert!(html.contains(&format!(r#"href="{link}""#)), "{html}");
     assert!(html.contains("登録エラー（中間サーバー）"));
-    let page = app
-        .page_text(&s, &link.replace("&amp;", "&"))
-        .await;
+    let page = app.page_text(&s, &link.replace("&amp;", "&")).await;
     assert!(page.contains("登録エラー一覧"));
     assert!(page.contains(r#"<strong id="total">2</strong>"#), "{page}");
     assert!(page.contains("E0203") && page.contains("基本4情報の不一致"));
@@ -291,7 +294,10 @@ async fn the_case_page_orders_results_by_file_and_time_and_shows_them_in_jst() {
         .await;
     assert!(!html.contains("UTC"));
     // 10:00 JST is stored as 01:00 UTC; the page shows JST.
-    assert!(html.contains("2025-06-05 10:00"), "registration time in JST");
+    assert!(
+        html.contains("2025-06-05 10:00"),
+        "registration time in JST"
+    );
     assert!(!html.contains("2025-06-05 01:00"));
     let timeline = &html[html.find(r#"class="timeline""#).unwrap()..];
     let undated = timeline.find("E0101 J-LIS照会結果不一致").unwrap();
@@ -305,7 +311,10 @@ async fn the_case_page_orders_results_by_file_and_time_and_shows_them_in_jst() {
         .page_text(&s, &format!("/notices/{id2}?as_of={AS_OF}"))
         .await;
     assert!(html.contains(r#"id="registration-error""#));
-    assert!(html.contains("2025-06-12 10:00"), "a naive timestamp is JST");
+    assert!(
+        html.contains("2025-06-12 10:00"),
+        "a naive timestamp is JST"
+    );
 }
 
 #[tokio::test]
@@ -356,18 +365,19 @@ async fn a_my_number_is_never_searched_for_nor_echoed() {
     let t = login_token(&app, "staff@a.example.jp", PASSWORD).await;
     for path in [
         format!("/api/v1/notices?q={MY_NUMBER}"),
-        format!("/api/v1/notices?q=1234+5678+9018"),
+        "/api/v1/notices?q=1234+5678+9018".to_string(),
         format!("/api/v1/notices.csv?q={MY_NUMBER}"),
     ] {
         let r = app.get_as(&t, &path).await;
         assert_eq!(r.status(), 400, "{path}");
         let body = r.text().await.unwrap();
-        assert!(!body.contains(MY_NUMBER) && !body.contains("5678"), "{body}");
+        assert!(
+            !body.contains(MY_NUMBER) && !body.contains("5678"),
+            "{body}"
+        );
     }
     let s = login_cookie(&app, "staff@a.example.jp", PASSWORD).await;
-    let r = app
-        .get_as(&s, &format!("/notices?q={MY_NUMBER}"))
-        .await;
+    let r = app.get_as(&s, &format!("/notices?q={MY_NUMBER}")).await;
     assert_eq!(r.status(), 400);
     assert!(!r.text().await.unwrap().contains(MY_NUMBER));
 }
@@ -378,10 +388,16 @@ async fn exports_carry_members_real_dates_an_autofilter_and_their_filter_and_dat
     let t = login_token(&app, "staff@a.example.jp", PASSWORD).await;
 
     let r = app
-        .get_as(&t, &format!("/api/v1/notices.csv?as_of={AS_OF}&reg_error=1&sort=notice_id"))
+        .get_as(
+            &t,
+            &format!("/api/v1/notices.csv?as_of={AS_OF}&reg_error=1&sort=notice_id"),
+        )
         .await;
     assert_eq!(r.status(), 200);
-    let cd = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(
         cd,
         "attachment; filename=\"cases_06123456_2025-06-30.csv\"; \
@@ -404,13 +420,20 @@ async fn exports_carry_members_real_dates_an_autofilter_and_their_filter_and_dat
     assert!(!text.contains(MY_NUMBER));
 
     let r = app
-        .get_as(&t, &format!("/api/v1/notices.xlsx?as_of={AS_OF}&reg_error=1&sort=notice_id"))
+        .get_as(
+            &t,
+            &format!("/api/v1/notices.xlsx?as_of={AS_OF}&reg_error=1&sort=notice_id"),
+        )
         .await;
     assert_eq!(r.status(), 200);
-    let cd = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(
-        cd.contains("filename*=UTF-8''%E6%A1%88%E4%BB%B6%E4%B8%80%E8%A6%A7_06123456_2025-06-30.xlsx")
-            && cd.contains("filename=\"cases_06123456_2025-06-30.xlsx\""),
+        cd.contains(
+            "filename*=UTF-8''%E6%A1%88%E4%BB%B6%E4%B8%80%E8%A6%A7_06123456_2025-06-30.xlsx"
+        ) && cd.contains("filename=\"cases_06123456_2025-06-30.xlsx\""),
         "{cd}"
     );
     let bytes = r.bytes().await.unwrap().to_vec();
@@ -430,7 +453,9 @@ async fn exports_carry_members_real_dates_an_autofilter_and_their_filter_and_dat
     assert!(cell(0, 0).to_string().starts_with("06123456 "));
     let cover = cell(1, 0).to_string();
     assert!(
-        cover.contains("登録エラー") && cover.contains("基準日: 2025-06-30") && cover.contains("2 件"),
+        cover.contains("登録エラー")
+            && cover.contains("基準日: 2025-06-30")
+            && cover.contains("2 件"),
         "{cover}"
     );
     let header: Vec<String> = (0..25).map(|c| cell(3, c).to_string()).collect();
@@ -438,7 +463,10 @@ async fn exports_carry_members_real_dates_an_autofilter_and_their_filter_and_dat
     assert_eq!(cell(4, col("受付番号")).to_string(), "N-2");
     assert_eq!(cell(4, col("氏名")).to_string(), "山田 花子");
     let received = cell(4, col("受付日"));
-    assert!(received.is_datetime(), "受付日 is a date cell: {received:?}");
+    assert!(
+        received.is_datetime(),
+        "受付日 is a date cell: {received:?}"
+    );
     assert_eq!(
         received.as_date(),
         Some(chrono::NaiveDate::from_ymd_opt(2025, 6, 11).unwrap())
@@ -463,8 +491,14 @@ async fn an_unknown_page_is_a_japanese_404_with_the_navigation_and_the_api_keeps
             .starts_with("text/html"));
         let html = r.text().await.unwrap();
         assert!(html.contains("見つかりません"), "{path}: {html}");
-        assert!(html.contains(r#"aria-label="メインメニュー""#), "{path}: navigation");
-        assert!(html.contains("staff@a.example.jp"), "{path}: who is signed in");
+        assert!(
+            html.contains(r#"aria-label="メインメニュー""#),
+            "{path}: navigation"
+        );
+        assert!(
+            html.contains("staff@a.example.jp"),
+            "{path}: who is signed in"
+        );
     }
     // A 403 keeps it too.
     let v = login_cookie(&app, "viewer@a.example.jp", PASSWORD).await;
@@ -511,7 +545,9 @@ async fn employers_are_addressed_by_their_code_and_row_id_links_redirect() {
     // Another insurer's code or row id is not found.
     let b_row = common::employer_db_id(&mut c, app.insurer(B), "K01");
     assert_eq!(
-        app.get_as(&s, &format!("/employers/{b_row}")).await.status(),
+        app.get_as(&s, &format!("/employers/{b_row}"))
+            .await
+            .status(),
         404
     );
     assert_eq!(app.get_as(&s, "/employers/K01").await.status(), 404);

@@ -46,10 +46,7 @@ mod tests {
     #[test]
     fn an_undated_error_stays_before_the_success_that_follows_it_in_the_file() {
         // Line 2: an undated error; line 3: the success. Loaded together, long after both.
-        let r = [
-            (at("2026-04-10 10:00"), place(5, 3)),
-            (None, place(5, 2)),
-        ];
+        let r = [(at("2026-04-10 10:00"), place(5, 3)), (None, place(5, 2))];
         assert_eq!(order(&r), vec![1, 0]);
     }
 
@@ -68,7 +65,11 @@ mod tests {
 
     #[test]
     fn without_any_date_the_file_order_stands() {
-        let r = [(None, place(2, 1)), (None, place(1, 9)), (None, place(1, 3))];
+        let r = [
+            (None, place(2, 1)),
+            (None, place(1, 9)),
+            (None, place(1, 3)),
+        ];
         assert_eq!(order(&r), vec![2, 1, 0]);
     }
 }

@@ -63,8 +63,8 @@ fn mark_of(c: char) -> Option<Mark> {
 /// カ + ゛ → ガ, ハ + ゜ → パ, ウ + ゛ → ヴ (on folded, full-width katakana).
 fn join(prev: char, mark: Mark) -> Option<char> {
     let p = prev as u32;
-    let voiced_base = matches!(p, 0x30AB..=0x30C2 if p % 2 == 1)
-        || matches!(p, 0x30C4 | 0x30C6 | 0x30C8);
+    let voiced_base =
+        matches!(p, 0x30AB..=0x30C2 if p % 2 == 1) || matches!(p, 0x30C4 | 0x30C6 | 0x30C8);
     let hv = matches!(p, 0x30CF | 0x30D2 | 0x30D5 | 0x30D8 | 0x30DB);
     match mark {
         Mark::Voiced if voiced_base || hv => char::from_u32(p + 1),

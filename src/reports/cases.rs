@@ -7,8 +7,8 @@ use crate::domain::{Calendar, InsurerKind, RegistrationRule, RuleSettings, Statu
 use crate::reports::check::{rule_label, status_label};
 use crate::store::insurers::Insurer;
 use crate::store::notices::{
-    self, EmployerRef, MemberRef, NoticeDetail, NoticeFilter, NoticeRow, RegistrationView,
-    RuleSel, Sort,
+    self, EmployerRef, MemberRef, NoticeDetail, NoticeFilter, NoticeRow, RegistrationView, RuleSel,
+    Sort,
 };
 use crate::store::DbConn;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
@@ -235,7 +235,14 @@ pub fn page(
     page: i64,
     per_page: i64,
 ) -> Result<Vec<NoticeItem>, diesel::result::Error> {
-    let rows = notices::rows(c, insurer.id, &insurer.rules, f, (page - 1) * per_page, per_page)?;
+    let rows = notices::rows(
+        c,
+        insurer.id,
+        &insurer.rules,
+        f,
+        (page - 1) * per_page,
+        per_page,
+    )?;
     items(c, insurer, &rows, f.as_of)
 }
 
@@ -374,8 +381,17 @@ impl ExportFormat {
 
 /// The export's file name, `案件一覧_{保険者番号}_{as-of}.xlsx`, and an ASCII stand-in for
 /// clients that cannot read an encoded one (`cases_{保険者番号}_{as-of}.xlsx`).
-pub fn export_file_names(insurer: &Insurer, as_of: NaiveDate, format: ExportFormat) -> (String, String) {
-    let stem = format!("{}_{}.{}", insurer.number.as_str(), as_of, format.extension());
+pub fn export_file_names(
+    insurer: &Insurer,
+    as_of: NaiveDate,
+    format: ExportFormat,
+) -> (String, String) {
+    let stem = format!(
+        "{}_{}.{}",
+        insurer.number.as_str(),
+        as_of,
+        format.extension()
+    );
     (format!("案件一覧_{stem}"), format!("cases_{stem}"))
 }
 
@@ -424,7 +440,11 @@ pub fn describe(
     }
     if f.received_from.is_some() || f.received_to.is_some() {
         let d = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-        parts.push(format!("受付日 {}〜{}", d(f.received_from), d(f.received_to)));
+        parts.push(format!(
+            "受付日 {}〜{}",
+            d(f.received_from),
+            d(f.received_to)
+        ));
     }
     if let Some(m) = f.my_number {
         parts.push(format!("個人番号 {}", m.label_ja()));
@@ -475,7 +495,9 @@ pub fn export_rows(
 pub fn export_csv(cells: &[Vec<Cell>]) -> csv::Result<Vec<u8>> {
     super::export::csv_bytes(
         EXPORT_COLUMNS.iter().map(|(h, _)| h.to_string()),
-        cells.iter().map(|r| r.iter().map(Cell::text).collect::<Vec<_>>()),
+        cells
+            .iter()
+            .map(|r| r.iter().map(Cell::text).collect::<Vec<_>>()),
     )
 }
 
@@ -526,7 +548,12 @@ pub fn export_xlsx(
         ws.set_column_width(col as u16, *width)?;
     }
     let last_row = xlsx::HEADER_ROW + cells.len() as u32;
-    ws.autofilter(xlsx::HEADER_ROW, 0, last_row, EXPORT_COLUMNS.len() as u16 - 1)?;
+    ws.autofilter(
+        xlsx::HEADER_ROW,
+        0,
+        last_row,
+        EXPORT_COLUMNS.len() as u16 - 1,
+    )?;
     ws.set_freeze_panes(xlsx::HEADER_ROW + 1, 1)?;
     ws.set_landscape();
     ws.set_paper_size(9); // A4

@@ -309,7 +309,10 @@ fn fill_member_search(conn: &mut DbConn) -> Result<(), StoreError> {
         })?;
     }
     if filled > 0 {
-        tracing::info!(members = filled, "member names folded for the case list search");
+        tracing::info!(
+            members = filled,
+            "member names folded for the case list search"
+        );
     }
     Ok(())
 }

@@ -36,7 +36,10 @@ mod tests {
     #[test]
     fn the_name_is_encoded_with_an_ascii_fallback() {
         assert_eq!(
-            attachment("案件一覧_06123456_2026-04-30.xlsx", "cases_06123456_2026-04-30.xlsx"),
+            attachment(
+                "案件一覧_06123456_2026-04-30.xlsx",
+                "cases_06123456_2026-04-30.xlsx"
+            ),
             "attachment; filename=\"cases_06123456_2026-04-30.xlsx\"; \
              filename*=UTF-8''%E6%A1%88%E4%BB%B6%E4%B8%80%E8%A6%A7_06123456_2026-04-30.xlsx"
         );

@@ -455,7 +455,6 @@ pub fn drop_repeats(conn: &mut DbConn, batch: &mut Batch) -> Result<(), Error> {
     drop_temp_table(conn, "import_repeats")
 }
 
-
 /// Runs one statement; `$1`, where used, is the batch's timestamp. Each statement's time is
 /// logged at debug level (`REGWATCH_LOG=regwatch::store=debug`): where an import spends its time.
 fn exec(conn: &mut DbConn, sql: &str, now: Option<NaiveDateTime>) -> Result<u64, Error> {
