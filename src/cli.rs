@@ -338,15 +338,24 @@ fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         println!("デモデータを準備しています…");
         let ready = app.state.ready.clone();
         let pool = app.state.pool.clone();
+        let tera = app.state.tera.clone();
+        // The demo's e-mails go where `serve`'s would: SMTP when configured, else ./outbox/.
+        let settings = crate::mail::transport::MailSettings::from_config(&config)?
+            .with_token_key(app.state.jwt_key.clone());
+        let worker = crate::mail::worker::Worker::new(
+            crate::mail::transport::Transport::from_config(&config)?,
+            settings,
+        );
         let server = tokio::spawn(app.run_until_stopped());
         let started = std::time::Instant::now();
-        let loaded = tokio::task::spawn_blocking(move || {
+        let loaded = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let mut conn = pool.get().map_err(store::StoreError::from)?;
-            crate::demo::load(
-                &mut conn,
-                today_jst(),
-                &SecretString::from(password),
-            )
+            let today = today_jst();
+            let loaded = crate::demo::load(&mut conn, today, &SecretString::from(password))?;
+            for l in &loaded {
+                crate::demo::ensure_activity(&mut conn, &l.insurer, today, &tera, &worker)?;
+            }
+            Ok(loaded)
         })
         .await
         .context("デモデータの準備が異常終了しました")?

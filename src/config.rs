@@ -38,6 +38,9 @@ pub struct Config {
     /// one-click unsubscribe link in e-mails. Without it only the mailto form is sent.
     pub public_url: Option<String>,
     pub log_format: LogFormat,
+    /// The service runs behind a reverse proxy that appends the client's address to
+    /// `X-Forwarded-For`: sign-in throttling then counts per that address instead of the proxy's.
+    pub behind_proxy: bool,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             mail_max_attempts: 12,
             public_url: None,
             log_format: LogFormat::Text,
+            behind_proxy: false,
         }
     }
 }
@@ -77,6 +81,7 @@ struct FileConfig {
     mail_max_attempts: Option<u32>,
     public_url: Option<String>,
     log_format: Option<LogFormat>,
+    behind_proxy: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +148,9 @@ impl Config {
         if let Some(v) = file.log_format {
             c.log_format = v;
         }
+        if let Some(v) = file.behind_proxy {
+            c.behind_proxy = v;
+        }
 
         let env_nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
         if let Some(v) = env_nonempty("REGWATCH_DATABASE_URL") {
@@ -180,6 +188,9 @@ impl Config {
         }
         if let Some(v) = env_nonempty("REGWATCH_PUBLIC_URL") {
             c.public_url = Some(v);
+        }
+        if let Some(v) = env_nonempty("REGWATCH_BEHIND_PROXY") {
+            c.behind_proxy = parse_env("REGWATCH_BEHIND_PROXY", &v)?;
         }
         if c.mail_schedule_hour > 23 {
             return Err(ConfigError::Env {

@@ -388,8 +388,6 @@ fn ensure_users(
         diesel::update(users_table::table.filter(users_table::email.eq(email.as_str())))
             .set((
                 users_table::password_hash.eq(password_hash),
-                users_table::failed_logins.eq(0),
-                users_table::locked_until.eq(None::<chrono::NaiveDateTime>),
                 users_table::updated_at.eq(store::now_utc()),
             ))
             .execute(conn)?;
@@ -1440,6 +1438,159 @@ pub fn sign_ins() -> Vec<(&'static DemoInsurer, String, Role)> {
         .iter()
         .flat_map(|d| ROLES.iter().map(move |r| (d, user_email(d, *r), *r)))
         .collect()
+}
+
+/// What a working insurer has done by the time of the demo, so that the pages that show work have
+/// some: 改善計画 actions with their reviews, the 登録期間 letters of the overdue notices produced
+/// a week ago, last week's reminder e-mails delivered (through `worker`: SMTP when configured,
+/// else `.eml` files in `./outbox/`) and today's queued. Each part only when the insurer has none
+/// yet, so a reused demo database is left as it is.
+pub fn ensure_activity(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    today: NaiveDate,
+    tera: &tera::Tera,
+    worker: &crate::mail::worker::Worker,
+) -> anyhow::Result<()> {
+    let acting = demo_acting(insurer);
+    if crate::store::survey::plan_actions(conn, insurer.id)?.is_empty() {
+        plan_actions(conn, &acting, insurer, today)?;
+    }
+    let letters_made: i64 = crate::store::schema::letters::table
+        .filter(crate::store::schema::letters::insurer_id.eq(insurer.id.0))
+        .count()
+        .get_result(conn)?;
+    if letters_made == 0 {
+        overdue_letters(conn, &acting, today, tera)?;
+    }
+    let queued: i64 = crate::store::schema::outbox::table
+        .filter(crate::store::schema::outbox::insurer_id.eq(insurer.id.0))
+        .count()
+        .get_result(conn)?;
+    if queued == 0 {
+        let week_ago = today - Days::new(7);
+        let now = store::now_utc();
+        crate::mail::evaluate::evaluate_insurer(conn, insurer, week_ago, now)?;
+        worker.drain(conn, now)?;
+        crate::mail::evaluate::evaluate_insurer(conn, insurer, today, now)?;
+    }
+    Ok(())
+}
+
+/// Three actions of the 改善計画, on checklist items of the insurer's kind: one done, one under
+/// way with two reviews, one planned.
+fn plan_actions(
+    conn: &mut DbConn,
+    acting: &Acting,
+    insurer: &Insurer,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    use crate::app::survey::{add_action, add_review, NewPlanAction, NewReview};
+    use crate::store::survey::PlanStatus;
+    let item = |id: &'static str| {
+        crate::reports::checklist::find(insurer.kind, id)
+            .map(|_| id.to_string())
+            .unwrap_or_default()
+    };
+    let day = |back: u64| today - Days::new(back);
+    let actions = [
+        (
+            "J-LIS照会で不一致となった場合の対応フローを文書にし、担当者全員で共有する",
+            item("2-③"),
+            "資格管理係",
+            day(75),
+            today + Days::new(20),
+            PlanStatus::InProgress,
+            vec![
+                (day(45), 30, "フロー案を作成し、係内で確認した"),
+                (
+                    day(10),
+                    60,
+                    "事業所への照会文例を追加。来月の係会で決定する",
+                ),
+            ],
+        ),
+        (
+            "事業所への届出督促メールを自動送信にする",
+            item("4-②"),
+            "適用係",
+            day(120),
+            day(60),
+            PlanStatus::Done,
+            vec![(day(55), 100, "全事業所の連絡先を登録し、自動送信を開始した")],
+        ),
+        (
+            "中間サーバーへの登録を毎営業日午前に行う運用に改める",
+            item("2-⑤"),
+            "資格管理係",
+            today + Days::new(10),
+            today + Days::new(70),
+            PlanStatus::Planned,
+            vec![],
+        ),
+    ];
+    for (title, checklist_item, owner, start_on, due_on, status, reviews) in actions {
+        let id = add_action(
+            conn,
+            acting,
+            NewPlanAction {
+                title: title.into(),
+                checklist_item,
+                owner: owner.into(),
+                start_on: Some(start_on),
+                due_on: Some(due_on),
+                status,
+            },
+        )?;
+        for (on, progress, note) in reviews {
+            add_review(
+                conn,
+                acting,
+                id,
+                NewReview {
+                    reviewed_on: Some(on),
+                    progress: Some(progress),
+                    note: note.into(),
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The 登録期間のお知らせ of every overdue, unregistered notice, produced (as the letters page
+/// would, in HTML; the PDF is printed again from it on download) and dated a week ago.
+fn overdue_letters(
+    conn: &mut DbConn,
+    acting: &Acting,
+    today: NaiveDate,
+    tera: &tera::Tera,
+) -> anyhow::Result<()> {
+    use crate::app::letters::{prepare_bulk_run, print, record, BulkRun, LetterError, Selection};
+    let date = today - Days::new(7);
+    let mut filter = NoticeFilter::new(date);
+    filter.rule = Some(RuleSel::Registration);
+    filter.status = Some(Status::Breached);
+    filter.pending = true;
+    let run = BulkRun {
+        selection: Selection {
+            filter,
+            kind: crate::letters::LetterKind::RegistrationPeriod,
+            date,
+            again: false,
+        },
+        format: crate::letters::workflow::Format::Html,
+        issue_until: None,
+        filter_query: "status=breached&rule=registration&pending=1".into(),
+    };
+    let job = match prepare_bulk_run(conn, acting, run) {
+        Ok(job) => job,
+        Err(LetterError::NoLetters(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let printed = print(tera, &job)?;
+    record(conn, acting, job, printed)?;
+    Ok(())
 }
 
 #[cfg(test)]

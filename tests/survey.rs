@@ -555,54 +555,81 @@ async fn staff_answer_the_checklist_keep_a_plan_and_edit_and_submit_the_survey()
     let s = login_cookie(app, "staff@example.jp", "correct horse 1").await;
     let csrf = s.csrf.as_str();
 
-    // Checklist answer with a note.
+    // The checklist page saves every answer of its one form in one submit.
     let r = app
         .post_form(
             Auth::Cookie(&s.cookie),
             "/checklist",
             &[
                 ("csrf", csrf),
-                ("item_id", "2-③"),
-                ("answer", "partly"),
-                ("note", "フロー案あり"),
+                ("answer:2-③", "partly"),
+                ("note:2-③", "フロー案あり"),
+                ("answer:1-①", "done"),
+                ("note:1-①", ""),
+                ("note:1-②", ""),
             ],
         )
         .await;
     assert_eq!(r.status(), 303);
-    // Answered again: updated, not duplicated.
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/checklist?saved=2"), "{location}");
+    // Submitted again with one change: only that item is written (and audited).
     let r = app
         .post_form(
             Auth::Cookie(&s.cookie),
             "/checklist",
             &[
                 ("csrf", csrf),
-                ("item_id", "2-③"),
-                ("answer", "done"),
-                ("note", "策定済み"),
+                ("answer:2-③", "done"),
+                ("note:2-③", "策定済み"),
+                ("answer:1-①", "done"),
+                ("note:1-①", ""),
+                ("from", "2026-01-01"),
             ],
         )
         .await;
     assert_eq!(r.status(), 303);
-    let html = app.page_text(&s, "/checklist").await;
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(location, "/checklist?saved=1&from=2026-01-01");
+    let html = app.page_text(&s, &location).await;
+    assert!(html.contains("1 件の回答を保存しました"));
     assert!(html.contains("策定済み"));
     assert!(html.contains(checklist::KENPO[6].text));
-    // An unknown item or a missing CSRF token is refused.
-    let r = app
-        .post_form(
-            Auth::Cookie(&s.cookie),
-            "/checklist",
-            &[("csrf", csrf), ("item_id", "9-①"), ("answer", "done")],
-        )
-        .await;
-    assert_eq!(r.status(), 400);
-    let r = app
-        .post_form(
-            Auth::Cookie(&s.cookie),
-            "/checklist",
-            &[("csrf", "x"), ("item_id", "2-③"), ("answer", "done")],
-        )
-        .await;
-    assert_ne!(r.status(), 303);
+    {
+        use regwatch::store::schema::audit_log;
+        let mut c = app.db.conn();
+        let n: i64 = audit_log::table
+            .filter(audit_log::action.eq("checklist_answer"))
+            .count()
+            .get_result(&mut c)
+            .unwrap();
+        assert_eq!(n, 3, "two answers, then one change");
+    }
+    // An unknown item, a note without an answer, or a missing CSRF token is refused, and
+    // nothing of that submit is saved.
+    for fields in [
+        vec![
+            ("csrf", csrf),
+            ("answer:1-①", "not_done"),
+            ("answer:9-①", "done"),
+        ],
+        vec![
+            ("csrf", csrf),
+            ("answer:1-①", "not_done"),
+            ("note:1-③", "メモ"),
+        ],
+        vec![("csrf", "x"), ("answer:1-①", "not_done")],
+    ] {
+        let r = app
+            .post_form(Auth::Cookie(&s.cookie), "/checklist", &fields)
+            .await;
+        assert_ne!(r.status(), 303, "{fields:?}");
+    }
+    let html = app.page_text(&s, "/checklist").await;
+    assert!(
+        !html.contains("value=\"not_done\" checked"),
+        "nothing of a refused submit is saved"
+    );
 
     // A plan action with a schedule, overdue as of today, and a dated review.
     let r = app
@@ -783,11 +810,7 @@ async fn viewers_may_read_but_not_answer() {
         .post_form(
             Auth::Cookie(&s.cookie),
             "/checklist",
-            &[
-                ("csrf", s.csrf.as_str()),
-                ("item_id", "2-③"),
-                ("answer", "done"),
-            ],
+            &[("csrf", s.csrf.as_str()), ("answer:2-③", "done")],
         )
         .await;
     assert_eq!(r.status(), 403);

@@ -13,9 +13,9 @@ pub enum AccountError {
     /// Wrong e-mail or password.
     #[error("{0}")]
     Login(String),
-    /// Too many failures in a row.
-    #[error("{0}")]
-    Locked(String),
+    /// Too many failures in a row from this source for this address: try again later.
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
     /// The change cannot be made; the message is for the user.
     #[error("{0}")]
     Invalid(String),
@@ -23,16 +23,18 @@ pub enum AccountError {
     Db(#[from] diesel::result::Error),
 }
 
-/// Checks the password (lockout included) and opens a session of `hours`. A failed sign-in to a
-/// known account goes into that insurer's audit log, so its admins see attempts on their users;
-/// an unknown address is recorded without an insurer.
+/// Checks the password (with the throttling per address and source of `sessions::login`) and
+/// opens a session of `hours`. `source` is the client's address. A failed sign-in to a known
+/// account goes into that insurer's audit log, so its admins see attempts on their users; an
+/// unknown address is recorded without an insurer.
 pub fn sign_in(
     conn: &mut DbConn,
     email: &str,
+    source: &str,
     password: &SecretString,
     hours: u32,
 ) -> Result<SessionUser, AccountError> {
-    let r = sessions::login(conn, email, password, hours);
+    let r = sessions::login(conn, email, source, password, hours);
     let known = |c: &mut DbConn| -> Result<(Option<UserId>, Option<InsurerId>), AccountError> {
         let found = Email::parse(email)
             .ok()
@@ -46,7 +48,7 @@ pub fn sign_in(
     };
     let (action, user, insurer) = match &r {
         Ok(u) => (AuditAction::Login, Some(u.user_id), Some(u.insurer_id)),
-        Err(LoginError::Locked { .. }) => {
+        Err(LoginError::Throttled { .. }) => {
             let (u, i) = known(conn)?;
             (AuditAction::LoginLocked, u, i)
         }
@@ -70,7 +72,10 @@ pub fn sign_in(
     }
     r.map_err(|e| match e {
         e @ LoginError::BadCredentials => AccountError::Login(e.to_string()),
-        e @ LoginError::Locked { .. } => AccountError::Locked(e.to_string()),
+        e @ LoginError::Throttled { retry_after, .. } => AccountError::Throttled {
+            message: e.to_string(),
+            retry_after,
+        },
         LoginError::Db(e) => AccountError::Db(e),
     })
 }

@@ -80,29 +80,71 @@ pub fn save_checklist_answer(
     let item = checklist::find(insurer.kind, item_id)
         .ok_or_else(|| invalid(format!("チェック項目 {item_id} はありません")))?;
     let (answer, note) = (input.answer, input.note.trim());
-    write_tx(c, |c| {
-        store::set_checklist_answer(
-            c,
-            acting.insurer,
-            item.id,
-            answer.code(),
-            note,
-            &acting.label,
-        )?;
-        record(
-            c,
-            acting,
-            AuditAction::ChecklistAnswer,
-            Some(item.id),
-            answer.label_ja(),
-        )
-    })?;
+    write_tx(c, |c| write_answer(c, acting, item.id, answer, note))?;
     Ok(SavedChecklistAnswer {
         item_id: item.id,
         answer,
         note: note.into(),
         updated_by: acting.label.clone(),
     })
+}
+
+/// Answers several items at once (the checklist page's one form): every item is checked first;
+/// then only the items whose answer or note changed are written, each with its audit entry, in
+/// one transaction. Returns how many changed.
+pub fn save_checklist_answers(
+    c: &mut DbConn,
+    acting: &Acting,
+    inputs: Vec<SetChecklistAnswer>,
+) -> Result<usize, SurveyError> {
+    let insurer = insurers::get(c, acting.insurer)?;
+    let mut items = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let id = input.item_id.trim();
+        let item = checklist::find(insurer.kind, id)
+            .ok_or_else(|| invalid(format!("チェック項目 {id} はありません")))?;
+        items.push((item.id, input.answer, input.note.trim()));
+    }
+    write_tx(c, |c| {
+        let current = store::checklist_answers(c, acting.insurer)?;
+        let mut changed = 0;
+        for (id, answer, note) in items {
+            let same = current
+                .iter()
+                .any(|r| r.item_id == id && r.answer == answer.code() && r.note == note);
+            if !same {
+                write_answer(c, acting, id, answer, note)?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    })
+}
+
+/// Writes one answer and its audit entry (inside the caller's transaction).
+fn write_answer(
+    c: &mut DbConn,
+    acting: &Acting,
+    item_id: &'static str,
+    answer: ChecklistAnswer,
+    note: &str,
+) -> Result<(), SurveyError> {
+    store::set_checklist_answer(
+        c,
+        acting.insurer,
+        item_id,
+        answer.code(),
+        note,
+        &acting.label,
+    )?;
+    record(
+        c,
+        acting,
+        AuditAction::ChecklistAnswer,
+        Some(item_id),
+        answer.label_ja(),
+    )?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

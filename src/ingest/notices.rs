@@ -1125,7 +1125,8 @@ mod tests {
             ",,,,,,,,\n",
             "A2,資格取得,E1,10,2,2024-04-01,bad,,\n",
         ));
-        assert_eq!(rows[0].as_ref().unwrap().line, 2);
+        // A line break belongs in no 氏名: the row is refused, at its first line.
+        assert_eq!(rows[0].as_ref().unwrap_err().line, 2);
         assert_eq!(rows[1].as_ref().unwrap_err().line, 6);
         assert_eq!(stats.unwrap().blank_lines, 1);
     }
@@ -1328,7 +1329,7 @@ mod tests {
         let text = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,氏名カナ,事実発生日,受付日,個人番号,遅延理由,保険者番号\n\
                     A1,資格取得,E1,株式会社　テスト,10,1,01,山田 太郎,ヤマダ,2024-04-01,2024-04-03,123456789018,遅れ123456789018,06123456\n\
                     Ａ２,被扶養者,Ｅ１,,１０,２,,,,R6.4.1,令和6年4月3日,,,\n\
-                    A3,資格喪失,E1,ＡＢＣ,10,3,,\"山田\n花子\",,2024-04-01,2024-04-03,1234,,\n";
+                    A3,資格喪失,E1,ＡＢＣ,10,3,,山田 花子,,2024-04-01,2024-04-03,1234,\"書類\n不備\",\n";
         let opts = NoticeReadOptions {
             as_of: day(2024, 6, 30),
         };

@@ -51,6 +51,8 @@ pub(crate) struct RecordBuf {
     data: Vec<u8>,
     ends: Vec<usize>,
     spans: Vec<(usize, usize)>,
+    /// The record was ended by the end of the file inside a quoted field (see [`Record`]).
+    open_quote: bool,
 }
 
 impl Default for RecordBuf {
@@ -59,6 +61,7 @@ impl Default for RecordBuf {
             data: vec![0; 1024],
             ends: vec![0; 32],
             spans: Vec::with_capacity(32),
+            open_quote: false,
         }
     }
 }
@@ -80,6 +83,7 @@ impl RecordBuf {
         Record {
             bytes: &self.data[..end],
             spans: &self.spans,
+            open_quote: self.open_quote,
         }
     }
 
@@ -89,6 +93,7 @@ impl RecordBuf {
         Record {
             bytes: line,
             spans: &self.spans,
+            open_quote: false,
         }
     }
 
@@ -108,6 +113,10 @@ impl RecordBuf {
 pub(crate) struct Record<'a> {
     bytes: &'a [u8],
     spans: &'a [(usize, usize)],
+    /// A `"` opened a field that no `"` closed: the end of the file ended the record, and the
+    /// last field holds everything from the quote on, the file's final line break included
+    /// (every record ends with one, see `Decoded`).
+    open_quote: bool,
 }
 
 impl<'a> Record<'a> {
@@ -126,6 +135,12 @@ impl<'a> Record<'a> {
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let bytes = self.bytes;
         self.spans.iter().map(move |&(a, b)| &bytes[a..b])
+    }
+
+    /// Line breaks inside the record's fields (quoted ones), the file's final line break
+    /// swallowed by an open quote not counted.
+    fn inner_line_breaks(&self) -> u64 {
+        count(self.bytes, b'\n') - u64::from(self.open_quote)
     }
 }
 
@@ -197,6 +212,10 @@ impl Parser {
                     rec.ends.resize(n * 2, 0);
                 }
                 R::Record => {
+                    // Only a quoted field still open makes the end of the data end a record:
+                    // any other record ends at its line break.
+                    rec.open_quote =
+                        rest.is_empty() && eof && rec.data[..self.out].ends_with(b"\n");
                     rec.parsed(std::mem::take(&mut self.nend));
                     self.out = 0;
                     return (Step::Record, used);
@@ -217,10 +236,12 @@ impl Lines {
     /// Every record ends with exactly one `\n` (see `Decoded`), which the parser has consumed:
     /// its line is one past the record's last line. Count back over line breaks inside quoted
     /// fields to the first. A record that moved the parser by one line (nearly all) has none.
+    /// A record ended by an open quote consumed no line break of its own: the file's last one is
+    /// inside its last field, and not counted as inner.
     fn record_line(&mut self, parser_line: u64, rec: Record<'_>) -> u64 {
         let moved = parser_line - std::mem::replace(&mut self.next_line, parser_line);
         let inner = if moved > 1 {
-            rec.bytes.iter().filter(|&&b| b == b'\n').count() as u64
+            rec.inner_line_breaks()
         } else {
             0
         };
@@ -302,6 +323,7 @@ impl<R: Read> Stream<R> {
             Some((a, b)) => Record {
                 bytes: &self.buf[a..b],
                 spans: &self.rec.spans,
+                open_quote: false,
             },
             None => self.rec.view(),
         }
@@ -419,6 +441,7 @@ impl<R: Read> Records<R> {
                         Some((a, b)) => Record {
                             bytes: &buf[a..b],
                             spans: &rec.spans,
+                            open_quote: false,
                         },
                         None => rec.view(),
                     };
@@ -822,16 +845,72 @@ impl<'a> Row<'a> {
 
     /// Too few fields (a truncated line) or extra non-empty ones (an unquoted comma) would put
     /// values in the wrong columns. Trailing empty fields are harmless spreadsheet residue.
+    /// A record over several lines is a quoted line break: only free-text columns may hold
+    /// one; anywhere else it is a `"` left open until a later one (named with the lines).
     pub fn check_width(&self) -> Result<(), RowError> {
         let rec = &self.rec;
+        if rec.open_quote {
+            return Err(self.open_quote());
+        }
         let width = self.layout.width;
         let n = rec.len();
+        let several_lines = memchr::memchr(b'\n', rec.bytes).is_some();
         if n < self.layout.named_width || (n > width && !rec.iter().skip(width).all(is_blank)) {
-            return Err(self.error(format!(
-                "列の数が見出しと合いません（見出し {width} 列、この行 {n} 列）"
-            )));
+            let mut reason =
+                format!("列の数が見出しと合いません（見出し {width} 列、この行 {n} 列）");
+            if several_lines {
+                reason.push_str(&self.quote_hint());
+            }
+            return Err(self.error(reason));
+        }
+        if several_lines {
+            for (column, spec) in self.layout.specs.iter().enumerate() {
+                if MULTI_LINE_COLUMNS.contains(&spec.en) {
+                    continue;
+                }
+                let broken = self.layout.cols.positions(column).iter().any(|&pos| {
+                    rec.get(pos)
+                        .is_some_and(|f| memchr::memchr(b'\n', f).is_some())
+                });
+                if broken {
+                    return Err(self.error(format!(
+                        "{} に改行があります{}",
+                        self.label(column),
+                        self.quote_hint()
+                    )));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// For a record read over several lines: which lines became one.
+    fn quote_hint(&self) -> String {
+        format!(
+            "。{}〜{}行目が「\"」で囲まれた1つの行として読まれています: 引用符の閉じ忘れがないか確認してください",
+            self.line,
+            self.line + self.rec.inner_line_breaks()
+        )
+    }
+
+    /// The end of the file came inside a quoted field: name the line of the quote, and the
+    /// lines it swallowed (they are not read as rows).
+    fn open_quote(&self) -> RowError {
+        let rec = &self.rec;
+        let last_start = rec.spans.last().map_or(0, |s| s.0);
+        let quote_line = self.line + count(&rec.bytes[..last_start], b'\n');
+        let end = self.line + rec.inner_line_breaks();
+        let rest = if end > quote_line {
+            format!(
+                "ファイルの終わり（{end}行目）までが1つの値として読まれ、{}〜{end}行目は取り込まれていません",
+                quote_line + 1
+            )
+        } else {
+            "ファイルの終わりまでに閉じる「\"」がありません".to_string()
+        };
+        self.error(format!(
+            "{quote_line}行目で開いた引用符「\"」が閉じられていません: {rest}。引用符を閉じるか取り除いてから取り込み直してください"
+        ))
     }
 
     /// The trimmed value of logical column `column`, `""` when the file has no such column.
@@ -951,6 +1030,9 @@ impl<'a> Row<'a> {
         ))
     }
 }
+
+/// Free-text columns, where a quoted value may hold a line break (a cell with several lines).
+const MULTI_LINE_COLUMNS: [&str; 3] = ["delay_cause", "error_message", "address"];
 
 /// A value quoted back to the user, with any My Number-like digit run masked (SPEC §6).
 pub(crate) fn echo(raw: &str) -> String {

@@ -13,7 +13,7 @@ pub enum AuditAction {
     Login,
     /// ログイン失敗
     LoginFailed,
-    /// ログイン失敗（ロック中）
+    /// ログイン失敗（一時停止中: 同じ接続元から同じアドレスへの失敗が続いた）
     LoginLocked,
     /// ログアウト
     Logout,
@@ -212,7 +212,7 @@ impl AuditAction {
         match self {
             Login => "ログイン",
             LoginFailed => "ログイン失敗",
-            LoginLocked => "ログイン失敗（ロック中）",
+            LoginLocked => "ログイン失敗（一時停止中）",
             Logout => "ログアウト",
             PasswordChanged => "パスワード変更",
             ViewNotice => "案件の閲覧",

@@ -24,8 +24,6 @@ diesel::table! {
         email -> Text,
         role -> Text,
         password_hash -> Text,
-        failed_logins -> Integer,
-        locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -392,6 +390,15 @@ diesel::joinable!(outbox -> employers (employer_id));
 diesel::joinable!(outbox_notices -> outbox (outbox_id));
 diesel::joinable!(plan_reviews -> plan_actions (action_id));
 diesel::joinable!(mail_settings -> insurers (insurer_id));
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        blocked_until -> Nullable<Timestamp>,
+        last_failure_at -> Timestamp,
+    }
+}
 
 diesel::allow_tables_to_appear_in_same_query!(
     insurers,

@@ -1,17 +1,22 @@
-//! Sign-in sessions and the sign-in checks (password, lockout). Each issued token's id (jti) is a
+//! Sign-in sessions and the sign-in checks (password, throttling per address and source). Each issued token's id (jti) is a
 //! row here, so sign-out and a password change revoke tokens before they expire.
 use super::insurers::InsurerId;
-use super::schema::{sessions, users};
-use super::users::{verify_password, Email, Role, UserId, UserRow};
+use super::schema::{login_throttle, sessions, users};
+use super::users::{verify_password, Email, Role, UserId};
 use super::{now_utc, write_tx, DbConn};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use rand::RngCore;
 use secrecy::SecretString;
 
-/// Failed sign-ins in a row that lock an account, and for how long.
-pub const MAX_FAILED_LOGINS: i32 = 5;
-pub const LOCKOUT_MINUTES: i64 = 15;
+/// Failed sign-ins in a row, from one source for one address, before that pair has to wait.
+pub const FREE_FAILURES: i32 = 5;
+/// The wait after the 5th failure in a row; it doubles with each further failure, up to
+/// [`MAX_WAIT_MINUTES`].
+pub const FIRST_WAIT_MINUTES: i64 = 1;
+pub const MAX_WAIT_MINUTES: i64 = 15;
+/// A pair's failures are forgotten a day after the last one.
+const FORGET_AFTER_HOURS: i64 = 24;
 
 /// The signed-in user as every handler sees it: ids come from the database, never from the client.
 #[derive(Clone, Debug)]
@@ -23,12 +28,19 @@ pub struct SessionUser {
     pub role: Role,
 }
 
+/// Why a sign-in failed. Neither answer tells whether the address belongs to an account: an
+/// unknown address fails and is held back exactly like a known one.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error("メールアドレスまたはパスワードが正しくありません")]
     BadCredentials,
-    #[error("ログインに{MAX_FAILED_LOGINS}回続けて失敗したため、このアカウントは {until} までロックされています")]
-    Locked { until: String },
+    #[error("ログインの失敗が続いたため、このメールアドレスでのこの接続元からのログインを {until} まで受け付けません")]
+    Throttled {
+        /// Japan time, to the minute.
+        until: String,
+        /// Seconds until the next try is accepted (Retry-After).
+        retry_after: u64,
+    },
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -44,64 +56,83 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-fn jst_clock(utc: NaiveDateTime) -> String {
-    crate::time::jst_minute(utc)
+/// The throttle row of an address as typed (trimmed, lower-cased) and a source (the client's
+/// IP address): a SHA-256, so neither is kept in clear.
+fn throttle_key(email: &str, source: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(email.trim().to_lowercase().as_bytes());
+    h.update([0]);
+    h.update(source.as_bytes());
+    hex::encode(h.finalize())
 }
 
-/// Checks the password with the lockout rule (5 failures → 15 minutes) and, on success, opens a
-/// session of `hours`. Returns the session's user with its new session id.
+/// The wait after `failures` failures in a row: none before [`FREE_FAILURES`], then 1, 2, 4, 8
+/// minutes, then 15.
+pub fn wait_after(failures: i32) -> Option<Duration> {
+    let beyond = failures - FREE_FAILURES;
+    if beyond < 0 {
+        return None;
+    }
+    let minutes = FIRST_WAIT_MINUTES
+        .checked_shl(beyond.min(16) as u32)
+        .unwrap_or(MAX_WAIT_MINUTES)
+        .min(MAX_WAIT_MINUTES);
+    Some(Duration::minutes(minutes))
+}
+
+fn throttled(until: NaiveDateTime, now: NaiveDateTime) -> LoginError {
+    LoginError::Throttled {
+        until: crate::time::jst_minute(until),
+        retry_after: (until - now).num_seconds().max(1) as u64,
+    }
+}
+
+/// Checks the password and, on success, opens a session of `hours`. `source` is the client's
+/// address: after [`FREE_FAILURES`] failures in a row for one address from one source, that
+/// pair waits (growing, at most [`MAX_WAIT_MINUTES`]); the account itself is never locked, so
+/// a stranger elsewhere cannot keep its user out. Returns the session's user with its new
+/// session id.
 pub fn login(
     conn: &mut DbConn,
     email: &str,
+    source: &str,
     password: &SecretString,
     hours: u32,
 ) -> Result<SessionUser, LoginError> {
-    let Ok(email) = Email::parse(email) else {
-        verify_password(password, dummy_hash());
-        return Err(LoginError::BadCredentials);
-    };
-    let Some(user) = super::users::find_by_email(conn, &email)? else {
-        verify_password(password, dummy_hash());
-        return Err(LoginError::BadCredentials);
-    };
+    let key = throttle_key(email, source);
     let now = now_utc();
-    if let Some(until) = user.locked_until.filter(|u| *u > now) {
-        return Err(LoginError::Locked {
-            until: jst_clock(until),
-        });
+    let blocked: Option<NaiveDateTime> = login_throttle::table
+        .find(&key)
+        .select(login_throttle::blocked_until)
+        .first::<Option<NaiveDateTime>>(conn)
+        .optional()?
+        .flatten();
+    if let Some(until) = blocked.filter(|u| *u > now) {
+        return Err(throttled(until, now));
     }
-    // argon2 runs outside the write transaction so a slow hash never holds the write lock.
-    let ok = verify_password(password, &user.password_hash);
-    // The failure counter must be committed even though the sign-in fails, so the transaction
-    // returns the outcome as a value (an Err would roll the counter back).
+    let user = match Email::parse(email) {
+        Ok(e) => super::users::find_by_email(conn, &e)?,
+        Err(_) => None,
+    };
+    // argon2 runs outside the write transaction so a slow hash never holds the write lock. An
+    // unknown address is checked against a dummy hash: it takes as long as a wrong password.
+    let ok = match &user {
+        Some(u) => verify_password(password, &u.password_hash),
+        None => {
+            verify_password(password, dummy_hash());
+            false
+        }
+    };
+    // The failure count must be committed even though the sign-in fails, so the transaction
+    // returns the outcome as a value (an Err would roll it back).
     write_tx(
         conn,
         |conn| -> Result<Result<SessionUser, LoginError>, LoginError> {
-            if !ok {
-                let failed = current_failures(conn, &user)? + 1;
-                if failed >= MAX_FAILED_LOGINS {
-                    let until = now + Duration::minutes(LOCKOUT_MINUTES);
-                    diesel::update(users::table.find(user.id))
-                        .set((
-                            users::failed_logins.eq(0),
-                            users::locked_until.eq(Some(until)),
-                        ))
-                        .execute(conn)?;
-                    return Ok(Err(LoginError::Locked {
-                        until: jst_clock(until),
-                    }));
-                }
-                diesel::update(users::table.find(user.id))
-                    .set(users::failed_logins.eq(failed))
-                    .execute(conn)?;
-                return Ok(Err(LoginError::BadCredentials));
-            }
-            diesel::update(users::table.find(user.id))
-                .set((
-                    users::failed_logins.eq(0),
-                    users::locked_until.eq(None::<NaiveDateTime>),
-                ))
-                .execute(conn)?;
+            let Some(user) = user.filter(|_| ok) else {
+                return Ok(Err(record_failure(conn, &key, now)?));
+            };
+            diesel::delete(login_throttle::table.find(&key)).execute(conn)?;
             let id = new_session_id();
             diesel::insert_into(sessions::table)
                 .values((
@@ -123,12 +154,46 @@ pub fn login(
     )?
 }
 
-/// The failure count read inside the write transaction, so two wrong passwords at once both count.
-fn current_failures(conn: &mut DbConn, user: &UserRow) -> Result<i32, diesel::result::Error> {
-    users::table
-        .find(user.id)
-        .select(users::failed_logins)
+/// Counts one more failure for the pair (read inside the write transaction, so two wrong
+/// passwords at once both count) and says what to answer: the wait, once there is one.
+fn record_failure(
+    conn: &mut DbConn,
+    key: &str,
+    now: NaiveDateTime,
+) -> Result<LoginError, diesel::result::Error> {
+    let forget = now - Duration::hours(FORGET_AFTER_HOURS);
+    diesel::delete(login_throttle::table.filter(login_throttle::last_failure_at.lt(forget)))
+        .execute(conn)?;
+    let before: i32 = login_throttle::table
+        .find(key)
+        .select(login_throttle::failures)
         .first(conn)
+        .optional()?
+        .unwrap_or(0);
+    let failures = before.saturating_add(1);
+    let until = wait_after(failures).map(|w| now + w);
+    if before == 0 {
+        diesel::insert_into(login_throttle::table)
+            .values((
+                login_throttle::key.eq(key),
+                login_throttle::failures.eq(failures),
+                login_throttle::blocked_until.eq(until),
+                login_throttle::last_failure_at.eq(now),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(login_throttle::table.find(key))
+            .set((
+                login_throttle::failures.eq(failures),
+                login_throttle::blocked_until.eq(until),
+                login_throttle::last_failure_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(match until {
+        Some(until) => throttled(until, now),
+        None => LoginError::BadCredentials,
+    })
 }
 
 fn new_session_id() -> String {
@@ -212,4 +277,32 @@ pub fn change_password(
         revoke_all(conn, user)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_grow_to_fifteen_minutes() {
+        let minutes = |f| wait_after(f).map(|d| d.num_minutes());
+        assert_eq!(minutes(1), None);
+        assert_eq!(minutes(4), None);
+        assert_eq!(minutes(5), Some(1));
+        assert_eq!(minutes(6), Some(2));
+        assert_eq!(minutes(7), Some(4));
+        assert_eq!(minutes(8), Some(8));
+        assert_eq!(minutes(9), Some(15));
+        assert_eq!(minutes(40), Some(15));
+        assert_eq!(minutes(i32::MAX), Some(15));
+    }
+
+    #[test]
+    fn the_key_keeps_neither_address_nor_source_and_ignores_case() {
+        let k = throttle_key(" Staff@Example.jp ", "10.0.0.1");
+        assert_eq!(k, throttle_key("staff@example.jp", "10.0.0.1"));
+        assert_ne!(k, throttle_key("staff@example.jp", "10.0.0.2"));
+        assert_eq!(k.len(), 64);
+        assert!(!k.contains("example"));
+    }
 }

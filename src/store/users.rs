@@ -106,8 +106,6 @@ pub struct UserRow {
     pub email: String,
     pub role: String,
     pub password_hash: String,
-    pub failed_logins: i32,
-    pub locked_until: Option<chrono::NaiveDateTime>,
 }
 
 pub fn hash_password(password: &SecretString) -> Result<String, UserError> {
@@ -166,7 +164,6 @@ pub fn insert_in_tx(
             users::email.eq(email.as_str()),
             users::role.eq(role.code()),
             users::password_hash.eq(hash),
-            users::failed_logins.eq(0),
             users::created_at.eq(now),
             users::updated_at.eq(now),
         ))
@@ -195,7 +192,6 @@ pub struct UserSummary {
     pub id: UserId,
     pub email: String,
     pub role: Role,
-    pub locked_until: Option<chrono::NaiveDateTime>,
     pub created_at: chrono::NaiveDateTime,
 }
 
@@ -215,32 +211,19 @@ fn list_where(
     let mut q = users::table
         .filter(users::insurer_id.eq(insurer.0))
         .order(users::email.asc())
-        .select((
-            users::id,
-            users::email,
-            users::role,
-            users::locked_until,
-            users::created_at,
-        ))
+        .select((users::id, users::email, users::role, users::created_at))
         .into_boxed();
     if let Some(u) = only {
         q = q.filter(users::id.eq(u.0));
     }
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        Option<chrono::NaiveDateTime>,
-        chrono::NaiveDateTime,
-    )> = q.load(conn)?;
+    let rows: Vec<(i64, String, String, chrono::NaiveDateTime)> = q.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, email, role, locked_until, created_at)| UserSummary {
+        .map(|(id, email, role, created_at)| UserSummary {
             id: UserId(id),
             email,
             // A role this version does not know gets the least rights.
             role: Role::parse(&role).unwrap_or(Role::Viewer),
-            locked_until,
             created_at,
         })
         .collect())

@@ -34,6 +34,27 @@ struct Claims {
     exp: i64,
 }
 
+/// The client's address, the "source" of sign-in throttling: the TCP peer, or behind a reverse
+/// proxy (`behind_proxy = true`) the last `X-Forwarded-For` entry, the one the proxy itself
+/// appended (entries before it come from the client and prove nothing).
+pub fn client_address(req: &HttpRequest, config: &crate::config::Config) -> String {
+    let forwarded = config
+        .behind_proxy
+        .then(|| req.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    match forwarded {
+        Some(ip) => ip.to_string(),
+        None => req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default(),
+    }
+}
+
 /// Signs a token for a new session.
 pub fn issue_token(state: &AppState, user: &SessionUser) -> Result<String, WebError> {
     let now = chrono::Utc::now().timestamp();
@@ -316,5 +337,31 @@ where
             })?;
             Ok(Csrf { user, form })
         })
+    }
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use super::client_address;
+    use crate::config::Config;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_peer_unless_behind_a_proxy_then_the_entry_the_proxy_appended() {
+        let peer = "192.0.2.7:51000".parse().unwrap();
+        let req = TestRequest::default()
+            .peer_addr(peer)
+            .insert_header(("x-forwarded-for", "203.0.113.9, 198.51.100.4"))
+            .to_http_request();
+        let direct = Config::default();
+        assert_eq!(client_address(&req, &direct), "192.0.2.7");
+        let proxied = Config {
+            behind_proxy: true,
+            ..Config::default()
+        };
+        // The client wrote 203.0.113.9 itself; the proxy appended 198.51.100.4.
+        assert_eq!(client_address(&req, &proxied), "198.51.100.4");
+        let bare = TestRequest::default().peer_addr(peer).to_http_request();
+        assert_eq!(client_address(&bare, &proxied), "192.0.2.7");
     }
 }

@@ -22,15 +22,23 @@ fn answer_choices() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// `saved=N` after the page's form was saved: how many answers changed.
+#[derive(Deserialize)]
+pub struct SavedFlag {
+    saved: Option<usize>,
+}
+
 pub async fn checklist_page(
     state: web::Data<AppState>,
     user: PageUser,
     q: web::Query<PeriodQuery>,
+    flag: web::Query<SavedFlag>,
 ) -> Result<HttpResponse, PageError> {
     let user = user.0;
     let b = bundle(&state, &user, period(&q)?).await?;
     let mut ctx = base_context(&user, &b.insurer, "survey");
     period_ctx(&mut ctx, b.period);
+    ctx.insert("saved", &flag.saved);
     ctx.insert("title", checklist::title_for(b.insurer.kind));
     ctx.insert("annex", checklist::annex_for(b.insurer.kind));
     ctx.insert("items", &b.checklist);
@@ -107,22 +115,57 @@ async fn save_answer(
     })
 }
 
-#[derive(Deserialize)]
-pub struct ChecklistForm {
-    #[serde(default)]
-    item_id: String,
-    answer: String,
-    #[serde(default)]
-    note: String,
-}
-
+/// The checklist page's one form: `answer:{item}` and `note:{item}` for every item, and the
+/// period shown (`from`, `to`), so the page comes back as it was.
 pub async fn checklist_submit(
     state: web::Data<AppState>,
-    post: PageForm<ChecklistForm>,
+    post: PageForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let Csrf { user, form: f } = post.0;
-    save_answer(&state, &user, f.item_id, &f.answer, f.note).await?;
-    Ok(redirect("/checklist"))
+    let Csrf { user, form: fields } = post.0;
+    user.require(Role::Staff)?;
+    let value = |key: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let mut inputs = Vec::new();
+    for (key, answer) in &fields {
+        let Some(item_id) = key.strip_prefix("answer:") else {
+            continue;
+        };
+        inputs.push(SetChecklistAnswer {
+            item_id: item_id.to_string(),
+            answer: app::checklist_answer(answer).map_err(WebError::from)?,
+            note: value(&format!("note:{item_id}"))
+                .unwrap_or_default()
+                .to_string(),
+        });
+    }
+    // A note typed for an item without an answer would be lost: say so instead.
+    for (key, note) in &fields {
+        if let Some(item_id) = key.strip_prefix("note:") {
+            if !note.trim().is_empty() && value(&format!("answer:{item_id}")).is_none() {
+                return Err(WebError::BadRequest(format!(
+                    "{item_id} の備考を保存するには回答を選んでください"
+                ))
+                .into());
+            }
+        }
+    }
+    let acting = acting(&user);
+    let changed = super::pages::db(&state, move |c| {
+        Ok(app::save_checklist_answers(c, &acting, inputs)?)
+    })
+    .await?;
+    let mut back = vec![("saved", changed.to_string())];
+    for key in ["from", "to"] {
+        if let Some(v) = value(key).filter(|v| !v.is_empty()) {
+            back.push((key, v.to_string()));
+        }
+    }
+    let query = serde_urlencoded::to_string(&back).unwrap_or_default();
+    Ok(redirect(&format!("/checklist?{query}")))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -19,8 +19,9 @@ pub enum WebError {
     Csrf,
     #[error("{0}")]
     Login(String),
-    #[error("{0}")]
-    Locked(String),
+    /// Sign-in failures in a row from this source for this address: wait `retry_after` seconds.
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
     #[error("データベースに接続できません。しばらくしてからもう一度お試しください")]
     Unavailable(#[source] anyhow::Error),
     #[error("サーバー内部でエラーが発生しました")]
@@ -36,7 +37,7 @@ impl WebError {
             WebError::Forbidden => "forbidden",
             WebError::Csrf => "csrf",
             WebError::Login(_) => "invalid_credentials",
-            WebError::Locked(_) => "account_locked",
+            WebError::Throttled { .. } => "too_many_attempts",
             WebError::Unavailable(_) => "unavailable",
             WebError::Internal(_) => "internal",
         }
@@ -108,7 +109,7 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | account_locked | unavailable | internal
+    /// not_found | bad_request | unauthorized | forbidden | csrf | invalid_credentials | too_many_attempts | unavailable | internal
     pub code: String,
     pub message: String,
 }
@@ -120,7 +121,8 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
-            WebError::Login(_) | WebError::Locked(_) => StatusCode::UNAUTHORIZED,
+            WebError::Login(_) => StatusCode::UNAUTHORIZED,
+            WebError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -129,8 +131,17 @@ impl ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         self.log("request");
         let mut r = HttpResponse::build(self.status_code());
-        if let WebError::Unavailable(_) = self {
-            r.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+        match self {
+            WebError::Unavailable(_) => {
+                r.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+            }
+            WebError::Throttled { retry_after, .. } => {
+                r.insert_header((
+                    actix_web::http::header::RETRY_AFTER,
+                    retry_after.to_string(),
+                ));
+            }
+            _ => {}
         }
         r.json(
             serde_json::json!({"error": {"code": self.code(), "message": self.public_message()}}),
@@ -181,7 +192,13 @@ impl From<crate::app::account::AccountError> for WebError {
         use crate::app::account::AccountError;
         match e {
             AccountError::Login(m) => WebError::Login(m),
-            AccountError::Locked(m) => WebError::Locked(m),
+            AccountError::Throttled {
+                message,
+                retry_after,
+            } => WebError::Throttled {
+                message,
+                retry_after,
+            },
             AccountError::Invalid(m) => WebError::BadRequest(m),
             AccountError::Db(e) => e.into(),
         }

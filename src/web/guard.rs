@@ -1,5 +1,8 @@
 //! What every request passes first (outside the request logger): a URL that holds a My Number is
-//! refused before it can be logged, echoed or used (SPEC §6), and every response carries the
+//! refused before it can be logged, echoed or used (SPEC §6); a form or JSON body has any My
+//! Number in its text values masked before a handler sees it (free text such as an address or an
+//! action's title is kept, the number is not; passwords and tokens are left as sent); every
+//! response carries the
 //! security headers — a Content-Security-Policy that allows only our own scripts, no framing, no
 //! MIME sniffing, no referrer to other sites, and `no-store`, because nearly every response
 //! carries personal data (a response that sets its own `Cache-Control` keeps it).
@@ -53,9 +56,108 @@ pub async fn guard(
         secure(response.headers_mut());
         return Ok(req.into_response(response).map_into_right_body());
     }
+    let mut req = req;
+    if let Some(kind) = BodyKind::of(&req) {
+        let body = req.extract::<actix_web::web::Bytes>().await?;
+        let body = match kind.masked(&body) {
+            Some(masked) => actix_web::web::Bytes::from(masked),
+            None => body,
+        };
+        req.set_payload(actix_web::dev::Payload::from(body));
+    }
     let mut res = next.call(req).await?;
     secure(res.headers_mut());
     Ok(res.map_into_left_body())
+}
+
+/// The request bodies whose text values are masked: a form or JSON sent to change something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyKind {
+    Form,
+    Json,
+}
+
+/// Values never masked: secrets that are only hashed or compared, never shown or stored as
+/// sent (a password may contain any digits).
+const SECRET_FIELDS: [&str; 5] = ["password", "current", "new", "confirm", "csrf"];
+
+impl BodyKind {
+    fn of(req: &ServiceRequest) -> Option<BodyKind> {
+        if req.method().is_safe() {
+            return None;
+        }
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)?
+            .to_str()
+            .ok()?
+            .to_ascii_lowercase();
+        if ct.starts_with("application/x-www-form-urlencoded") {
+            Some(BodyKind::Form)
+        } else if ct.starts_with("application/json") {
+            Some(BodyKind::Json)
+        } else {
+            None
+        }
+    }
+
+    /// The body with every text value that holds a valid My Number masked; `None` when there is
+    /// none (nearly always) or the body does not parse (the handler's extractor says why).
+    fn masked(self, body: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            BodyKind::Form => {
+                let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+                let mut changed = false;
+                let pairs: Vec<(String, String)> = pairs
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = mask_value(&k, v, &mut changed);
+                        (k, v)
+                    })
+                    .collect();
+                changed.then(|| {
+                    serde_urlencoded::to_string(pairs)
+                        .ok()
+                        .map(String::into_bytes)
+                })?
+            }
+            BodyKind::Json => {
+                let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+                let mut changed = false;
+                mask_json(None, &mut value, &mut changed);
+                changed.then(|| serde_json::to_vec(&value).ok())?
+            }
+        }
+    }
+}
+
+fn mask_value(key: &str, value: String, changed: &mut bool) -> String {
+    if SECRET_FIELDS.contains(&key) || !crate::domain::my_number::contains_valid(&value) {
+        return value;
+    }
+    *changed = true;
+    crate::ingest::mask_digits(&value).into_owned()
+}
+
+fn mask_json(key: Option<&str>, value: &mut serde_json::Value, changed: &mut bool) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            let taken = std::mem::take(s);
+            *s = mask_value(key.unwrap_or_default(), taken, changed);
+        }
+        Value::Array(items) => {
+            for item in items {
+                mask_json(key, item, changed);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                mask_json(Some(k), v, changed);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn secure(h: &mut header::HeaderMap) {
@@ -74,6 +176,34 @@ fn secure(h: &mut header::HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_values_of_forms_and_json_are_masked_but_not_secrets() {
+        let form = BodyKind::Form
+            .masked("title=%E5%AF%BE%E5%BF%9C+123456789018&password=123456789018&csrf=x".as_bytes())
+            .unwrap();
+        let form = String::from_utf8(form).unwrap();
+        assert!(
+            !form.contains("title=%E5%AF%BE%E5%BF%9C+123456789018"),
+            "{form}"
+        );
+        assert!(
+            form.contains("title=%E5%AF%BE%E5%BF%9C+************"),
+            "{form}"
+        );
+        assert!(form.contains("password=123456789018"), "{form}");
+        let json = BodyKind::Json
+            .masked(br#"{"address":"1234 5678 9018","contact_emails":["a@b.jp"],"n":{"note":"No.123456789018"},"password":"123456789018"}"#)
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json["address"], "************");
+        assert_eq!(json["n"]["note"], "No.************");
+        assert_eq!(json["password"], "123456789018");
+        assert_eq!(json["contact_emails"][0], "a@b.jp");
+        // Nothing to mask (an invalid check digit, or no number): the body is passed on as sent.
+        assert!(BodyKind::Json.masked(br#"{"a":"123456789010"}"#).is_none());
+        assert!(BodyKind::Form.masked(b"a=b").is_none());
+    }
 
     #[test]
     fn finds_a_number_in_any_encoding_of_the_url() {

@@ -278,15 +278,16 @@ pub async fn login_submit(
         )?);
     }
     let email = form.email.clone();
-    match sign_in(&state, form.email, form.password).await {
+    let source = auth::client_address(&req, &state.config);
+    match sign_in(&state, form.email, source, form.password).await {
         Ok(token) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/dashboard"))
             .cookie(auth::session_cookie(&state, token))
             .cookie(auth::expired_cookie(LOGIN_CSRF_COOKIE))
             .finish()),
-        Err(e @ (WebError::Login(_) | WebError::Locked(_))) => Ok(render_login(
+        Err(e @ (WebError::Login(_) | WebError::Throttled { .. })) => Ok(render_login(
             &state,
-            StatusCode::UNAUTHORIZED,
+            e.status_code(),
             Some(&e.to_string()),
             &email,
         )?),
@@ -294,15 +295,17 @@ pub async fn login_submit(
     }
 }
 
-/// Checks the password (lockout included), opens a session, audits it and returns its token.
+/// Checks the password (with throttling per address and `source`, the client's address), opens a
+/// session, audits it and returns its token.
 pub async fn sign_in(
     state: &AppState,
     email: String,
+    source: String,
     password: SecretString,
 ) -> Result<String, WebError> {
     let hours = state.config.session_hours;
     let user = db(state, move |c| {
-        Ok(account::sign_in(c, &email, &password, hours)?)
+        Ok(account::sign_in(c, &email, &source, &password, hours)?)
     })
     .await?;
     auth::issue_token(state, &user)

@@ -23,20 +23,16 @@ pub struct UserBody {
     /// admin | staff | viewer
     pub role: String,
     pub role_label: String,
-    /// Set while the account is locked after failed sign-ins
-    pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
 impl From<UserSummary> for UserBody {
     fn from(u: UserSummary) -> Self {
-        let now = crate::store::now_utc();
         UserBody {
             id: u.id.0,
             email: u.email,
             role: u.role.code().into(),
             role_label: u.role.label_ja().into(),
-            locked_until: u.locked_until.filter(|t| *t > now).map(|t| t.and_utc()),
             created_at: u.created_at.and_utc(),
         }
     }
@@ -48,7 +44,6 @@ struct UserRowView {
     #[serde(flatten)]
     body: UserBody,
     created_at_jst: String,
-    locked_until_jst: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -134,9 +129,6 @@ async fn render_users(
         .into_iter()
         .map(|b| UserRowView {
             created_at_jst: crate::time::jst_minute(b.created_at.naive_utc()),
-            locked_until_jst: b
-                .locked_until
-                .map(|t| crate::time::jst_minute(t.naive_utc())),
             body: b,
         })
         .collect();
