@@ -44,6 +44,21 @@ fn migrate_up_to(conn: &mut DbConn, last: &str) {
     }
 }
 
+/// A fresh database (dropped with the returned `TestDb`) migrated up to `last`.
+fn database_up_to(last: &str) -> (TestDb, DbConn) {
+    let db = TestDb::new();
+    let url = store::DatabaseUrl::parse(&db.url).unwrap();
+    let mut c = store::establish(&url).unwrap();
+    migrate_up_to(&mut c, last);
+    (db, c)
+}
+
+/// Insurer 1 with its employer E01, as the schema has stored them from the start.
+const INSURER_1_WITH_E01: &str = "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
+     VALUES (1, '06123456', '移行テスト健保', 'kenpo', '', '2025-03-01 00:00:00', '2025-03-01 00:00:00', 1);
+     INSERT INTO employers (id, insurer_id, code, name, contact_emails, opt_out, created_at, updated_at) \
+     VALUES (1, 1, 'E01', '株式会社テスト', '', false, '2025-03-01 00:00:00', '2025-03-01 00:00:00');";
+
 fn exec(conn: &mut DbConn, sql: &str) {
     use diesel::connection::SimpleConnection;
     conn.batch_execute(sql)
@@ -64,21 +79,15 @@ struct Row {
 
 #[test]
 fn the_loss_rule_migration_keeps_every_row_and_moves_stored_loss_notices_to_their_rule() {
-    let db = TestDb::new();
-    let url = store::DatabaseUrl::parse(&db.url).unwrap();
-    let mut c = store::establish(&url).unwrap();
-    migrate_up_to(&mut c, BEFORE);
+    let (_db, mut c) = database_up_to(BEFORE);
 
     // Data as the previous version stored it: a 資格喪失届 without a number under the standard
     // rule (received Monday 2025-03-03, + 14 = 03-17), an acquisition with one, and a letter
     // that references the loss notice.
+    exec(&mut c, INSURER_1_WITH_E01);
     exec(
         &mut c,
-        "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
-         VALUES (1, '06123456', '移行テスト健保', 'kenpo', '', '2025-03-01 00:00:00', '2025-03-01 00:00:00', 1);
-         INSERT INTO employers (id, insurer_id, code, name, contact_emails, opt_out, created_at, updated_at) \
-         VALUES (1, 1, 'E01', '株式会社テスト', '', false, '2025-03-01 00:00:00', '2025-03-01 00:00:00');
-         INSERT INTO members (id, insurer_id, employer_id, symbol, number, dependent_seq, member_key, created_at, updated_at) \
+        "INSERT INTO members (id, insurer_id, employer_id, symbol, number, dependent_seq, member_key, created_at, updated_at) \
          VALUES (1, 1, 1, '100', '1', '', 'k1', '2025-03-01 00:00:00', '2025-03-01 00:00:00'), \
                 (2, 1, 1, '100', '2', '', 'k2', '2025-03-01 00:00:00', '2025-03-01 00:00:00');
          INSERT INTO notices (id, insurer_id, notice_id, kind, employer_id, member_id, event_date, received_on, \
@@ -180,10 +189,7 @@ struct FkOn {
 #[test]
 fn the_mail_off_migration_keeps_existing_insurers_sending_and_new_ones_start_off() {
     use regwatch::store::mail_settings;
-    let db = TestDb::new();
-    let url = store::DatabaseUrl::parse(&db.url).unwrap();
-    let mut c = store::establish(&url).unwrap();
-    migrate_up_to(&mut c, "2026-12-02-000010");
+    let (_db, mut c) = database_up_to("2026-12-02-000010");
     exec(
         &mut c,
         "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
@@ -211,17 +217,11 @@ fn the_mail_off_migration_keeps_existing_insurers_sending_and_new_ones_start_off
 #[test]
 fn the_case_search_migration_folds_the_names_of_members_already_stored() {
     use regwatch::store::notices::{self, NoticeFilter};
-    let db = TestDb::new();
-    let url = store::DatabaseUrl::parse(&db.url).unwrap();
-    let mut c = store::establish(&url).unwrap();
-    migrate_up_to(&mut c, "2026-12-02-000013");
+    let (_db, mut c) = database_up_to("2026-12-02-000013");
+    exec(&mut c, INSURER_1_WITH_E01);
     exec(
         &mut c,
-        "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
-         VALUES (1, '06123456', '移行テスト健保', 'kenpo', '', '2025-03-01 00:00:00', '2025-03-01 00:00:00', 1);
-         INSERT INTO employers (id, insurer_id, code, name, contact_emails, opt_out, created_at, updated_at) \
-         VALUES (1, 1, 'E01', '株式会社テスト', '', false, '2025-03-01 00:00:00', '2025-03-01 00:00:00');
-         INSERT INTO members (id, insurer_id, employer_id, symbol, number, dependent_seq, member_key, name, name_kana, \
+        "INSERT INTO members (id, insurer_id, employer_id, symbol, number, dependent_seq, member_key, name, name_kana, \
              created_at, updated_at) \
          VALUES (1, 1, 1, '100', '1', '', 'k1', '山田　太郎', 'ﾔﾏﾀﾞ ﾀﾛｳ', '2025-03-01 00:00:00', '2025-03-01 00:00:00'), \
                 (2, 1, 1, '100', '2', '', 'k2', NULL, NULL, '2025-03-01 00:00:00', '2025-03-01 00:00:00');

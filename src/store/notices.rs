@@ -205,22 +205,21 @@ pub fn search(
     let mut truncated = false;
     if let Some(low) = fold(&text) {
         if let Some(high) = upper_bound(&low) {
-            let by_name: Vec<i64> = members::table
-                .filter(members::insurer_id.eq(insurer.0))
-                .filter(members::search_name.ge(&low))
-                .filter(members::search_name.lt(&high))
-                .order((members::search_name.asc(), members::id.asc()))
-                .select(members::id)
-                .limit(limit)
-                .load(conn)?;
-            let by_kana: Vec<i64> = members::table
-                .filter(members::insurer_id.eq(insurer.0))
-                .filter(members::search_kana.ge(&low))
-                .filter(members::search_kana.lt(&high))
-                .order((members::search_kana.asc(), members::id.asc()))
-                .select(members::id)
-                .limit(limit)
-                .load(conn)?;
+            // The members whose folded column starts with the text, in its order (index range).
+            macro_rules! starting_with {
+                ($column:expr) => {
+                    members::table
+                        .filter(members::insurer_id.eq(insurer.0))
+                        .filter($column.ge(&low))
+                        .filter($column.lt(&high))
+                        .order(($column.asc(), members::id.asc()))
+                        .select(members::id)
+                        .limit(limit)
+                        .load::<i64>(conn)?
+                };
+            }
+            let by_name = starting_with!(members::search_name);
+            let by_kana = starting_with!(members::search_kana);
             truncated |= by_name.len() > SEARCH_MEMBERS_MAX || by_kana.len() > SEARCH_MEMBERS_MAX;
             ids.extend(by_name);
             ids.extend(by_kana);
@@ -540,7 +539,7 @@ impl NoticeRow {
 }
 
 /// The employer of a row, for display.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Queryable)]
 pub struct EmployerRef {
     pub id: i64,
     pub code: String,
@@ -630,26 +629,36 @@ pub fn rows_after(
         .load(conn)
 }
 
-pub fn employer_refs(
-    conn: &mut DbConn,
-    insurer: InsurerId,
+/// Rows by id, `load` reading 500 ids a query (a page of the list, or a chunk of an export).
+fn by_id<T>(
     ids: impl Iterator<Item = i64>,
-) -> Result<std::collections::HashMap<i64, EmployerRef>, diesel::result::Error> {
+    mut load: impl FnMut(&[i64]) -> Result<Vec<T>, diesel::result::Error>,
+    id_of: impl Fn(&T) -> i64,
+) -> Result<std::collections::HashMap<i64, T>, diesel::result::Error> {
     let mut ids: Vec<i64> = ids.collect();
     ids.sort_unstable();
     ids.dedup();
     let mut out = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
-        let found: Vec<(i64, String, Option<String>)> = employers::table
+        out.extend(load(chunk)?.into_iter().map(|row| (id_of(&row), row)));
+    }
+    Ok(out)
+}
+
+/// The employers of these ids, of this insurer.
+pub fn employer_refs(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    ids: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, EmployerRef>, diesel::result::Error> {
+    let load = |chunk: &[i64]| {
+        employers::table
             .filter(employers::insurer_id.eq(insurer.0))
             .filter(employers::id.eq_any(chunk))
             .select((employers::id, employers::code, employers::name))
-            .load(conn)?;
-        for (id, code, name) in found {
-            out.insert(id, EmployerRef { id, code, name });
-        }
-    }
-    Ok(out)
+            .load(conn)
+    };
+    by_id(ids, load, |e: &EmployerRef| e.id)
 }
 
 /// The employer id for a code of this insurer.
@@ -683,12 +692,8 @@ pub fn member_refs(
     insurer: InsurerId,
     ids: impl Iterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, MemberRef>, diesel::result::Error> {
-    let mut ids: Vec<i64> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out = std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
-        let found: Vec<MemberRef> = members::table
+    let load = |chunk: &[i64]| {
+        members::table
             .filter(members::insurer_id.eq(insurer.0))
             .filter(members::id.eq_any(chunk))
             .select((
@@ -699,10 +704,9 @@ pub fn member_refs(
                 members::name,
                 members::name_kana,
             ))
-            .load(conn)?;
-        out.extend(found.into_iter().map(|m| (m.id, m)));
-    }
-    Ok(out)
+            .load(conn)
+    };
+    by_id(ids, load, |m: &MemberRef| m.id)
 }
 
 /// A registration result row of a notice.
