@@ -363,7 +363,7 @@ fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         for l in &loaded {
             let c = l.counts;
             println!(
-                "  {} {}: 届書 {} 件（{}）— 期限超過（未登録）{} 件、期限間近 {} 件、対応中 {} 件、資格確認書の交付対象 {} 件",
+                "  {} {}: 届書 {} 件（{}）— 期限超過（未登録）{} 件、期限間近 {} 件、対応中 {} 件、資格確認書の交付対象 {} 件、登録エラー {} 件",
                 l.insurer.number,
                 l.insurer.name,
                 c.notices,
@@ -371,7 +371,8 @@ fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
                 c.open_breached,
                 c.at_risk,
                 c.open,
-                c.ex_officio
+                c.ex_officio,
+                c.registration_errors
             );
             if let Some(until) = l.data_until.filter(|d| l.reused && *d < today_jst()) {
                 println!(

@@ -1,6 +1,8 @@
 //! The web app in a real browser: headless Chromium driven through chromedriver (WebDriver).
 //!
-//! Signs in, reads the dashboard, filters the case list, opens a case, uploads a file (preview,
+//! Signs in, reads the dashboard, filters the case list, opens a case, searches the list by a
+//! member's name and by a 受付番号, follows the dashboard's 登録エラー card to the worklist and
+//! one of its cases, meets the 404 page, uploads a file (preview,
 //! then commit), maps an insurer's own export in the import-profile editor and uploads it with the
 //! saved profile, saving a
 //! screenshot of each page under `target/browser/`, and fails on any console error (level SEVERE).
@@ -316,6 +318,21 @@ async fn visit_pages(
     screenshot(&c, "notice.png").await;
     collect_errors(&driver, &session, "/notices/{id}", &mut errors).await;
 
+    search(&c, &base, notice_id.trim()).await;
+    collect_errors(&driver, &session, "/notices?q=", &mut errors).await;
+    worklist(&c, &base).await;
+    collect_errors(&driver, &session, "/notices?reg_error=1", &mut errors).await;
+    not_found(&c, &base).await;
+    // The page's own 404 is reported as a failed load: expected here, anything else is not.
+    for entry in console(&driver, &session).await {
+        let message = entry["message"].as_str().unwrap_or("");
+        eprintln!("[console /no-such-page] {}: {message}", entry["level"]);
+        let expected = message.contains("/no-such-page") && message.contains("404");
+        if entry["level"] == "SEVERE" && !expected {
+            errors.push(format!("/no-such-page: {message}"));
+        }
+    }
+
     // Upload a small notices file.
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("browser-upload.csv");
@@ -464,6 +481,191 @@ fn seed_users(conn: &mut regwatch::store::DbConn, ins: &[regwatch::store::insure
         password: secrecy::SecretString::from("browser-staff-password".to_string()),
     };
     app::add(conn, &acting, staff).unwrap();
+}
+
+/// Types `text` into the case list's search box and submits it; the list that comes back.
+async fn search_for(c: &Client, base: &str, text: &str) -> Vec<String> {
+    c.goto(&format!("{base}/notices"))
+        .await
+        .expect("open /notices");
+    let input = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#f-q"))
+        .await
+        .expect("the search box #f-q");
+    input.send_keys(text).await.unwrap();
+    c.find(Locator::Css("#filters [type=submit]"))
+        .await
+        .expect("the filter button")
+        .click()
+        .await
+        .unwrap();
+    wait_until("the search result", || async {
+        c.current_url()
+            .await
+            .ok()
+            .filter(|u| u.query().unwrap_or("").contains("q="))
+    })
+    .await;
+    let mut ids = Vec::new();
+    for a in c.find_all(Locator::Css("a.case-link")).await.unwrap() {
+        ids.push(a.text().await.unwrap_or_default().trim().to_string());
+    }
+    ids
+}
+
+/// The case list searched by a member's family name (from the list itself) and by a 受付番号.
+async fn search(c: &Client, base: &str, notice_id: &str) {
+    c.goto(&format!("{base}/notices?sort=notice_id"))
+        .await
+        .expect("open /notices");
+    let name = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#cases .member-name"))
+        .await
+        .expect("a member name in the list")
+        .text()
+        .await
+        .unwrap();
+    let family = name.split_whitespace().next().unwrap_or(&name).to_string();
+    let found = search_for(c, base, &family).await;
+    assert!(!found.is_empty(), "「{family}」 finds its notices");
+    for n in c
+        .find_all(Locator::Css("#cases .member-name"))
+        .await
+        .unwrap()
+    {
+        let shown = n.text().await.unwrap_or_default();
+        assert!(
+            shown.starts_with(&family),
+            "{shown:?} found by 「{family}」"
+        );
+    }
+    let value = c
+        .find(Locator::Css("#f-q"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        value.as_deref(),
+        Some(family.as_str()),
+        "the box keeps the text"
+    );
+    screenshot(c, "notices-search.png").await;
+
+    let found = search_for(c, base, notice_id).await;
+    assert_eq!(found, [notice_id.to_string()], "受付番号 {notice_id}");
+    screenshot(c, "notices-search-id.png").await;
+}
+
+/// The dashboard's 登録エラー card opens the worklist with as many rows as it counts; a case on it
+/// shows the error.
+async fn worklist(c: &Client, base: &str) {
+    c.goto(&format!("{base}/dashboard"))
+        .await
+        .expect("open /dashboard");
+    let link = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#registration-errors a"))
+        .await
+        .expect("the 登録エラー card's link");
+    let counted: i64 = link
+        .text()
+        .await
+        .unwrap()
+        .replace(['件', ',', ' '], "")
+        .parse()
+        .expect("a count on the card");
+    assert!(counted > 0, "the seeded errors are counted");
+    c.execute(
+        "document.querySelector('#registration-errors').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(c, "dashboard-errors.png").await;
+    link.click().await.unwrap();
+    wait_until("the worklist", || async {
+        c.current_url()
+            .await
+            .ok()
+            .filter(|u| u.query().unwrap_or("").contains("reg_error=1"))
+    })
+    .await;
+    let h1 = h1_text(c).await;
+    assert!(h1.contains("登録エラー一覧"), "worklist <h1>: {h1:?}");
+    let total: i64 = c
+        .find(Locator::Css("#total"))
+        .await
+        .expect("#total")
+        .text()
+        .await
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap();
+    assert_eq!(total, counted, "the card counts the list it opens");
+    let rows = c.find_all(Locator::Css("#cases .reg-error")).await.unwrap();
+    assert_eq!(
+        rows.len() as i64,
+        total.min(50),
+        "every row shows its error"
+    );
+    let first = rows[0].text().await.unwrap();
+    assert!(
+        first.contains("E0101") || first.contains("E0203"),
+        "{first}"
+    );
+    screenshot(c, "worklist.png").await;
+    c.execute("document.querySelector('#cases').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    screenshot(c, "worklist-table.png").await;
+
+    c.find(Locator::Css("a.case-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let banner = wait_until("the case page's error banner", || async {
+        c.find(Locator::Css("#registration-error"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    })
+    .await;
+    assert!(banner.contains("登録エラー"), "{banner}");
+    screenshot(c, "notice-error.png").await;
+    c.execute(
+        "document.querySelector('#registrations').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(c, "notice-error-results.png").await;
+}
+
+/// An unknown address: the Japanese 404 page inside the navigation.
+async fn not_found(c: &Client, base: &str) {
+    c.goto(&format!("{base}/no-such-page"))
+        .await
+        .expect("open /no-such-page");
+    let h1 = h1_text(c).await;
+    assert!(h1.contains("見つかりません"), "404 <h1>: {h1:?}");
+    c.find(Locator::Css(
+        "nav[aria-label=メインメニュー] a[href='/notices']",
+    ))
+    .await
+    .expect("the navigation on the 404 page");
+    screenshot(c, "not-found.png").await;
 }
 
 /// The insurer's own export (a title, its headers, kind codes) mapped in the profile editor,
@@ -665,6 +867,36 @@ async fn profile_editor(c: &Client, base: &str, dir: &Path, today: chrono::Naive
     screenshot(c, "import-with-profile.png").await;
 }
 
+/// Errors from the intermediate server for a few notices not yet registered (the generated year
+/// has errors only before successes): the 登録エラー worklist's content.
+fn seed_registration_errors(
+    conn: &mut regwatch::store::DbConn,
+    insurer: &regwatch::store::insurers::Insurer,
+    today: chrono::NaiveDate,
+) {
+    use regwatch::store::notices::{self, NoticeFilter};
+    let mut open = NoticeFilter::new(today);
+    open.pending = true;
+    let rows = notices::rows(conn, insurer.id, &insurer.rules, &open, 0, 4).unwrap();
+    assert!(rows.len() >= 2, "pending notices in the generated year");
+    let mut csv = String::from("受付番号,登録完了日時,処理結果,エラーコード,エラー内容\n");
+    for (i, r) in rows.iter().enumerate() {
+        if i % 2 == 0 {
+            csv.push_str(&format!(
+                "{},,エラー,E0101,J-LIS照会結果不一致\n",
+                r.notice_id
+            ));
+        } else {
+            csv.push_str(&format!(
+                "{},{}T10:30:00+09:00,エラー,E0203,基本4情報の不一致\n",
+                r.notice_id, r.received_on
+            ));
+        }
+    }
+    let s = common::import_registrations_csv(conn, insurer, "errors.csv", &csv);
+    assert_eq!(s.rejected, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(regwatch_browser_test),
@@ -699,6 +931,7 @@ async fn browser_sign_in_dashboard_cases_case_and_upload() {
         .with_seed(move |conn, ins| {
             let (n, r) = common::load_generated(conn, &ins[0], 400, 7, today);
             assert_eq!((n.rejected, r.rejected), (0, 0));
+            seed_registration_errors(conn, &ins[0], today);
         })
         .with_seed(seed_users)
         .spawn()

@@ -35,6 +35,11 @@ fn demo_data_shows_every_case_and_reloading_adds_nothing() {
         assert!(c.open_breached > 0, "{}: open breaches {c:?}", d.number);
         assert!(c.breached > 0, "{}: breaches {c:?}", d.number);
         assert!(c.ex_officio > 0, "{}: 資格確認書 due {c:?}", d.number);
+        assert!(
+            c.registration_errors > 0,
+            "{}: the 登録エラー worklist has content {c:?}",
+            d.number
+        );
         assert_eq!(l.notices.as_ref().unwrap().rejected, 0);
         assert_eq!(l.registrations.as_ref().unwrap().rejected, 0);
         // Staffing for 要因分析: every month of the year, and the reinforced first weeks of April.

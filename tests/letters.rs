@@ -1406,7 +1406,7 @@ async fn staff_set_and_clear_the_mark_on_the_employer_page() {
     let e01 = employer_db_id(&mut app.conn(), &s.a, "E01");
     let cs = login_cookie(&app, STAFF, PASSWORD).await;
     let body = app
-        .get_as(&cs, &format!("/employers/{e01}"))
+        .get_as(&cs, "/employers/E01")
         .await
         .text()
         .await
@@ -1427,7 +1427,7 @@ async fn staff_set_and_clear_the_mark_on_the_employer_page() {
         .await;
     assert_eq!(r.status(), 303);
     let body = app
-        .get_as(&cs, &format!("/employers/{e01}"))
+        .get_as(&cs, "/employers/E01")
         .await
         .text()
         .await
@@ -1448,7 +1448,7 @@ async fn staff_set_and_clear_the_mark_on_the_employer_page() {
     assert_eq!(r.status(), 400);
     let vs = login_cookie(&app, VIEWER, PASSWORD).await;
     let body = app
-        .get_as(&vs, &format!("/employers/{e01}"))
+        .get_as(&vs, "/employers/E01")
         .await
         .text()
         .await
@@ -1470,7 +1470,7 @@ async fn staff_set_and_clear_the_mark_on_the_employer_page() {
         .await;
     assert_eq!(r.status(), 303);
     let body = app
-        .get_as(&cs, &format!("/employers/{e01}"))
+        .get_as(&cs, "/employers/E01")
         .await
         .text()
         .await
@@ -2249,7 +2249,7 @@ A-2,資格取得,E02,テスト商事,200,7,,渡辺六郎,2025-06-20,2025-06-23,1
         .await;
     assert_eq!(r.status(), 303);
     let body = app
-        .get_as(&staff, &format!("/employers/{e01}"))
+        .get_as(&staff, "/employers/E01")
         .await
         .text()
         .await

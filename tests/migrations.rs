@@ -1,6 +1,7 @@
 //! Migrations applied to a database that already holds data (both backends): the `loss` rule
 //! migration rebuilds the SQLite notices table (ids, rows and the references to them kept) and the
-//! loss notices stored before it get the `loss` rule and deadline.
+//! loss notices stored before it get the `loss` rule and deadline; members stored before the case
+//! search get their folded names.
 mod common;
 
 use chrono::NaiveDate;
@@ -43,6 +44,21 @@ fn migrate_up_to(conn: &mut DbConn, last: &str) {
     }
 }
 
+/// A fresh database (dropped with the returned `TestDb`) migrated up to `last`.
+fn database_up_to(last: &str) -> (TestDb, DbConn) {
+    let db = TestDb::new();
+    let url = store::DatabaseUrl::parse(&db.url).unwrap();
+    let mut c = store::establish(&url).unwrap();
+    migrate_up_to(&mut c, last);
+    (db, c)
+}
+
+/// Insurer 1 with its employer E01, as the schema has stored them from the start.
+const INSURER_1_WITH_E01: &str = "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
+     VALUES (1, '06123456', '移行テスト健保', 'kenpo', '', '2025-03-01 00:00:00', '2025-03-01 00:00:00', 1);
+     INSERT INTO employers (id, insurer_id, code, name, contact_emails, opt_out, created_at, updated_at) \
+     VALUES (1, 1, 'E01', '株式会社テスト', '', false, '2025-03-01 00:00:00', '2025-03-01 00:00:00');";
+
 fn exec(conn: &mut DbConn, sql: &str) {
     use diesel::connection::SimpleConnection;
     conn.batch_execute(sql)
@@ -63,21 +79,15 @@ struct Row {
 
 #[test]
 fn the_loss_rule_migration_keeps_every_row_and_moves_stored_loss_notices_to_their_rule() {
-    let db = TestDb::new();
-    let url = store::DatabaseUrl::parse(&db.url).unwrap();
-    let mut c = store::establish(&url).unwrap();
-    migrate_up_to(&mut c, BEFORE);
+    let (_db, mut c) = database_up_to(BEFORE);
 
     // Data as the previous version stored it: a 資格喪失届 without a number under the standard
     // rule (received Monday 2025-03-03, + 14 = 03-17), an acquisition with one, and a letter
     // that references the loss notice.
+    exec(&mut c, INSURER_1_WITH_E01);
     exec(
         &mut c,
-        "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
-         VALUES (1, '06123456', '移行テスト健保', 'kenpo', '', '2025-03-01 00:00:00', '2025-03-01 00:00:00', 1);
-         INSERT INTO employers (id, insurer_id, code, name, contact_emails, opt_out, created_at, updated_at) \
-         VALUES (1, 1, 'E01', '株式会社テスト', '', false, '2025-03-01 00:00:00', '2025-03-01 00:00:00');
-         INSERT INTO members (id, insurer_id, employer_id, symbol, number, dependent_seq, member_key, created_at, updated_at) \
+        "INSERT INTO members (id, insurer_id, employer_id, symbol, number, dependent_seq, member_key, created_at, updated_at) \
          VALUES (1, 1, 1, '100', '1', '', 'k1', '2025-03-01 00:00:00', '2025-03-01 00:00:00'), \
                 (2, 1, 1, '100', '2', '', 'k2', '2025-03-01 00:00:00', '2025-03-01 00:00:00');
          INSERT INTO notices (id, insurer_id, notice_id, kind, employer_id, member_id, event_date, received_on, \
@@ -179,10 +189,7 @@ struct FkOn {
 #[test]
 fn the_mail_off_migration_keeps_existing_insurers_sending_and_new_ones_start_off() {
     use regwatch::store::mail_settings;
-    let db = TestDb::new();
-    let url = store::DatabaseUrl::parse(&db.url).unwrap();
-    let mut c = store::establish(&url).unwrap();
-    migrate_up_to(&mut c, "2026-12-02-000010");
+    let (_db, mut c) = database_up_to("2026-12-02-000010");
     exec(
         &mut c,
         "INSERT INTO insurers (id, number, name, kind, rules_toml, created_at, updated_at, data_version) \
@@ -249,4 +256,51 @@ fn the_user_admin_migration_keeps_existing_users_active_with_no_display_name() {
     };
     let (lines, total) = regwatch::reports::audit::page(&mut c, insurer, &q, 1, 10).unwrap();
     assert_eq!((total, lines[0].action_label.as_str()), (1, "ログイン"));
+}
+
+/// Issue 18: members stored before the case-list search get their folded 氏名 and カナ, so that
+/// `q=` finds them as it finds members loaded afterwards.
+#[test]
+fn the_case_search_migration_folds_the_names_of_members_already_stored() {
+    use regwatch::store::notices::{self, NoticeFilter};
+    let (_db, mut c) = database_up_to("2026-12-02-000013");
+    exec(&mut c, INSURER_1_WITH_E01);
+    exec(
+        &mut c,
+        "INSERT INTO members (id, insurer_id, employer_id, symbol, number, dependent_seq, member_key, name, name_kana, \
+             created_at, updated_at) \
+         VALUES (1, 1, 1, '100', '1', '', 'k1', '山田　太郎', 'ﾔﾏﾀﾞ ﾀﾛｳ', '2025-03-01 00:00:00', '2025-03-01 00:00:00'), \
+                (2, 1, 1, '100', '2', '', 'k2', NULL, NULL, '2025-03-01 00:00:00', '2025-03-01 00:00:00');
+         INSERT INTO notices (id, insurer_id, notice_id, kind, employer_id, member_id, event_date, received_on, \
+             my_number_status, content_hash, submission_deadline, registration_deadline, registration_rule, \
+             created_at, updated_at, line) \
+         VALUES (7, 1, 'A-1', 'acquisition', 1, 1, '2025-03-01', '2025-03-03', 'valid', 1, '2025-03-06', '2025-03-10', \
+                 'five_day', '2025-03-03 00:00:00', '2025-03-03 00:00:00', 2);",
+    );
+    let applied = store::migrate(&mut c).unwrap();
+    assert!(applied.iter().any(|m| m == "20261202000015"), "{applied:?}");
+    use regwatch::store::schema::members;
+    let folded: Vec<(Option<String>, Option<String>)> = members::table
+        .order(members::id)
+        .select((members::search_name, members::search_kana))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(
+        folded,
+        vec![
+            (Some("山田太郎".into()), Some("ヤマダタロウ".into())),
+            (None, None)
+        ]
+    );
+    let insurer = regwatch::store::insurers::InsurerId(1);
+    let rules = regwatch::domain::RuleSettings::default();
+    for q in ["山田", "やまだ たろう", "100 1"] {
+        let mut f = NoticeFilter::new(NaiveDate::from_ymd_opt(2025, 3, 31).unwrap());
+        f.search = Some(notices::search(&mut c, insurer, q).unwrap());
+        assert_eq!(
+            notices::count(&mut c, insurer, &rules, &f).unwrap(),
+            1,
+            "{q}"
+        );
+    }
 }

@@ -560,7 +560,8 @@ async fn exports_are_the_filtered_list_without_any_my_number() {
     use calamine::{Reader, Xlsx};
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
     let range = wb.worksheet_range("案件一覧").unwrap();
-    assert_eq!(range.get_value((2, 0)).unwrap().to_string(), "受付番号");
+    // The insurer in A1, what the list is in A2, the headers in row 4.
+    assert_eq!(range.get_value((3, 0)).unwrap().to_string(), "受付番号");
     let cells: Vec<String> = range
         .rows()
         .flat_map(|r| r.iter().map(|c| c.to_string()))

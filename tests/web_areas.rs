@@ -977,7 +977,7 @@ async fn employers_are_listed_worst_first_with_counts_that_match_the_case_list()
     let (status, html) = page(&w.app, &s, "/employers").await;
     assert_eq!(status, 200);
     assert!(html.contains("事業所") && html.contains("/notices?employer=E01"));
-    let (status, html) = page(&w.app, &s, &format!("/employers/{id}")).await;
+    let (status, html) = page(&w.app, &s, "/employers/E01").await;
     assert_eq!(status, 200);
     assert!(html.contains("/notices?employer=E01"));
     assert!(

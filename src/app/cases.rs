@@ -40,6 +40,9 @@ pub fn view_notice(
 pub struct Export {
     pub bytes: Vec<u8>,
     pub rows: usize,
+    /// `案件一覧_{保険者番号}_{as-of}.xlsx` and its ASCII stand-in.
+    pub file_name: String,
+    pub ascii_file_name: String,
 }
 
 /// Every notice the filter selects, written as CSV or xlsx. Audited with the row count, the
@@ -57,10 +60,18 @@ pub fn export_notices(
     let bytes = match format {
         ExportFormat::Csv => cases::export_csv(&cells).map_err(|e| CasesError::Export(e.into()))?,
         ExportFormat::Xlsx => {
-            cases::export_xlsx(insurer, &cells).map_err(|e| CasesError::Export(e.into()))?
+            let cover = cases::describe(conn, insurer, filter)?;
+            cases::export_xlsx(insurer, filter.as_of, &cover, &cells)
+                .map_err(|e| CasesError::Export(e.into()))?
         }
     };
     let detail = format!("{} 件（{}）{}", rows, format.label(), query);
     acting.audit(conn, AuditAction::ExportNotices, None, Some(&detail))?;
-    Ok(Export { bytes, rows })
+    let (file_name, ascii_file_name) = cases::export_file_names(insurer, filter.as_of, format);
+    Ok(Export {
+        bytes,
+        rows,
+        file_name,
+        ascii_file_name,
+    })
 }

@@ -2,7 +2,9 @@
 pub mod calendar;
 pub mod limits;
 pub mod my_number;
+pub mod results;
 pub mod rules;
+pub mod search;
 pub mod settings;
 pub mod staffing;
 pub mod types;

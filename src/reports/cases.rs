@@ -1,10 +1,17 @@
 //! One notice as the case list, the API and the exports show it: the fields of
-//! `check --format jsonl` plus the database id, the employer and the dates.
+//! `check --format jsonl` plus the database id, the employer, the member, the dates and the
+//! 登録エラー that keeps it on the worklist; the case list's CSV and xlsx; the case page.
+use super::xlsx::{self, XlsxError};
 use crate::domain::rules::{self, Explanation};
-use crate::domain::{Calendar, RegistrationRule, RuleSettings, Status};
+use crate::domain::{Calendar, InsurerKind, RegistrationRule, RuleSettings, Status};
 use crate::reports::check::{rule_label, status_label};
-use crate::store::notices::{EmployerRef, NoticeRow};
-use chrono::{NaiveDate, NaiveDateTime};
+use crate::store::insurers::Insurer;
+use crate::store::notices::{
+    self, EmployerRef, MemberRef, NoticeDetail, NoticeFilter, NoticeRow, RegistrationView, RuleSel,
+    Sort,
+};
+use crate::store::DbConn;
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -55,6 +62,60 @@ pub struct EmployerItem {
     pub name: Option<String>,
 }
 
+/// The member of a notice (被保険者記号・番号・枝番, 氏名).
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct MemberItem {
+    /// 被保険者記号
+    pub symbol: String,
+    /// 被保険者番号
+    pub number: String,
+    /// 枝番 (empty for the insured person)
+    pub dependent_seq: String,
+    /// 氏名
+    pub name: Option<String>,
+    /// 氏名カナ
+    pub name_kana: Option<String>,
+}
+
+impl From<&MemberRef> for MemberItem {
+    fn from(m: &MemberRef) -> Self {
+        MemberItem {
+            symbol: m.symbol.clone(),
+            number: m.number.clone(),
+            dependent_seq: m.dependent_seq.clone(),
+            name: m.name.clone(),
+            name_kana: m.name_kana.clone(),
+        }
+    }
+}
+
+/// The intermediate server's error that keeps a notice on the 登録エラー worklist: its latest
+/// result, the notice not registered.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RegistrationErrorItem {
+    /// エラーコード
+    pub code: Option<String>,
+    /// エラー内容
+    pub message: Option<String>,
+    /// When the server reported it, UTC (often not given).
+    pub at: Option<NaiveDateTime>,
+    /// The import batch and line it came from.
+    pub batch_id: Option<i64>,
+    pub line: Option<i64>,
+}
+
+impl From<&RegistrationView> for RegistrationErrorItem {
+    fn from(r: &RegistrationView) -> Self {
+        RegistrationErrorItem {
+            code: r.error_code.clone(),
+            message: r.error_message.clone(),
+            at: r.registered_at,
+            batch_id: r.batch_id,
+            line: r.line,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct NoticeItem {
     /// Database id (use it in `/api/v1/notices/{id}`).
@@ -66,6 +127,7 @@ pub struct NoticeItem {
     /// valid | invalid | missing (the number itself is never stored)
     pub my_number_status: String,
     pub employer: EmployerItem,
+    pub member: MemberItem,
     pub event_date: NaiveDate,
     pub received_on: NaiveDate,
     /// Earliest successful registration, UTC.
@@ -76,6 +138,9 @@ pub struct NoticeItem {
     pub delay_cause: Option<String>,
     pub submission: RuleItem,
     pub registration: RegistrationItem,
+    /// Set when the notice is on the 登録エラー worklist as of `as_of`: not registered, and its
+    /// latest registration result is this error.
+    pub registration_error: Option<RegistrationErrorItem>,
     pub ex_officio_card: ExOfficioItem,
     pub e2e_days: Option<i64>,
     pub explanation: ExplanationItem,
@@ -83,15 +148,24 @@ pub struct NoticeItem {
     pub as_of: NaiveDate,
 }
 
+/// What a notice is shown with besides its own row.
+#[derive(Clone, Copy, Default)]
+pub struct Related<'a> {
+    pub employer: Option<&'a EmployerRef>,
+    pub member: Option<&'a MemberRef>,
+    pub error: Option<&'a RegistrationView>,
+}
+
 impl NoticeItem {
     pub fn new(
         row: &NoticeRow,
-        employer: Option<&EmployerRef>,
+        related: Related<'_>,
         settings: &RuleSettings,
         as_of: NaiveDate,
     ) -> NoticeItem {
         let ev = row.evaluate(settings, as_of);
         let explanation = rules::explain(&row.facts(), settings, Calendar::get());
+        let employer = related.employer;
         NoticeItem {
             id: row.id,
             notice_id: row.notice_id.clone(),
@@ -102,6 +176,7 @@ impl NoticeItem {
                 code: employer.map(|e| e.code.clone()).unwrap_or_default(),
                 name: employer.and_then(|e| e.name.clone()),
             },
+            member: related.member.map(MemberItem::from).unwrap_or_default(),
             event_date: row.event_date,
             received_on: row.received_on,
             registered_at: row.registered_at,
@@ -118,6 +193,7 @@ impl NoticeItem {
                 deadline: ev.registration.deadline,
                 days_over: ev.registration.days_over,
             },
+            registration_error: related.error.map(RegistrationErrorItem::from),
             ex_officio_card: ExOfficioItem {
                 required: ev.ex_officio_required,
             },
@@ -128,65 +204,147 @@ impl NoticeItem {
     }
 }
 
-/// Column headers of the CSV and xlsx exports of the case list (Japanese: for insurer staff).
-pub const EXPORT_HEADERS: [&str; 17] = [
-    "受付番号",
-    "届書",
-    "事業所記号",
-    "事業所名称",
-    "事実発生日",
-    "受付日",
-    "個人番号の記載",
-    "提出期限",
-    "提出",
-    "提出超過日数",
-    "登録ルール",
-    "登録期限",
-    "登録完了日",
-    "登録",
-    "登録超過日数",
-    "資格確認書",
-    "遅延理由",
+/// The list items of `rows` (a page of the case list, or a chunk of an export), with their
+/// employers, members and worklist errors read in one query each.
+pub fn items(
+    c: &mut DbConn,
+    insurer: &Insurer,
+    rows: &[NoticeRow],
+    as_of: NaiveDate,
+) -> Result<Vec<NoticeItem>, diesel::result::Error> {
+    let employers = notices::employer_refs(c, insurer.id, rows.iter().map(|r| r.employer_id))?;
+    let members = notices::member_refs(c, insurer.id, rows.iter().map(|r| r.member_id))?;
+    let errors = notices::latest_errors(c, insurer.id, rows, as_of)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let related = Related {
+                employer: employers.get(&r.employer_id),
+                member: members.get(&r.member_id),
+                error: errors.get(&r.notice_id),
+            };
+            NoticeItem::new(r, related, &insurer.rules, as_of)
+        })
+        .collect())
+}
+
+/// One page of the filtered case list (`page` from 1).
+pub fn page(
+    c: &mut DbConn,
+    insurer: &Insurer,
+    f: &NoticeFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Vec<NoticeItem>, diesel::result::Error> {
+    let rows = notices::rows(
+        c,
+        insurer.id,
+        &insurer.rules,
+        f,
+        (page - 1).saturating_mul(per_page),
+        per_page,
+    )?;
+    items(c, insurer, &rows, f.as_of)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exports of the case list
+
+/// One cell of an export: text, or a date / day count that the xlsx keeps typed (so Excel sorts,
+/// filters and sums it) and the CSV writes as ISO text / a number.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Date(Option<NaiveDate>),
+    Days(Option<i64>),
+}
+
+impl Cell {
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Date(d) => d.map(|d| d.to_string()).unwrap_or_default(),
+            Cell::Days(n) => n.map(|n| n.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Column headers of the CSV and xlsx exports of the case list (Japanese: for insurer staff),
+/// with the xlsx column widths.
+pub const EXPORT_COLUMNS: [(&str, f64); 25] = [
+    ("受付番号", 14.0),
+    ("届書", 11.0),
+    ("事業所記号", 10.0),
+    ("事業所名称", 20.0),
+    ("被保険者記号", 8.0),
+    ("被保険者番号", 10.0),
+    ("枝番", 5.0),
+    ("氏名", 14.0),
+    ("氏名カナ", 16.0),
+    ("事実発生日", 11.0),
+    ("受付日", 11.0),
+    ("個人番号の記載", 9.0),
+    ("提出期限", 11.0),
+    ("提出", 8.0),
+    ("提出超過日数", 7.0),
+    ("登録ルール", 6.0),
+    ("登録期限", 11.0),
+    ("登録完了日", 11.0),
+    ("登録", 8.0),
+    ("登録超過日数", 7.0),
+    ("資格確認書", 6.0),
+    ("遅延理由", 20.0),
+    ("登録エラーコード", 9.0),
+    ("登録エラー内容", 24.0),
+    ("登録エラー日時", 16.0),
 ];
 
-/// One export row, in the order of `EXPORT_HEADERS`.
-pub fn export_cells(item: &NoticeItem) -> [String; 17] {
-    let opt = |v: Option<i64>| v.map(|d| d.to_string()).unwrap_or_default();
-    let date = |v: Option<NaiveDate>| v.map(|d| d.to_string()).unwrap_or_default();
+/// One export row, in the order of `EXPORT_COLUMNS`.
+pub fn export_cells(item: &NoticeItem) -> Vec<Cell> {
+    let t = |s: &str| Cell::Text(s.to_string());
+    let opt = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
     let kind = crate::domain::NoticeKind::parse(&item.kind)
         .map(|k| k.label_ja())
         .unwrap_or("");
     let mn = crate::domain::MyNumberStatus::parse_code(&item.my_number_status)
         .map(|m| m.label_ja())
         .unwrap_or("");
-    [
-        item.notice_id.clone(),
-        kind.to_string(),
-        item.employer.code.clone(),
-        item.employer.name.clone().unwrap_or_default(),
-        item.event_date.to_string(),
-        item.received_on.to_string(),
-        mn.to_string(),
-        date(item.submission.deadline),
-        status_label(item.submission.status).to_string(),
-        opt(item.submission.days_over),
-        rule_label(item.registration.rule).to_string(),
-        date(item.registration.deadline),
-        date(item.registered_on),
-        status_label(item.registration.status).to_string(),
-        opt(item.registration.days_over),
-        if item.ex_officio_card.required {
+    let err = item.registration_error.as_ref();
+    vec![
+        t(&item.notice_id),
+        t(kind),
+        t(&item.employer.code),
+        opt(&item.employer.name),
+        t(&item.member.symbol),
+        t(&item.member.number),
+        t(&item.member.dependent_seq),
+        opt(&item.member.name),
+        opt(&item.member.name_kana),
+        Cell::Date(Some(item.event_date)),
+        Cell::Date(Some(item.received_on)),
+        t(mn),
+        Cell::Date(item.submission.deadline),
+        t(status_label(item.submission.status)),
+        Cell::Days(item.submission.days_over),
+        t(rule_label(item.registration.rule)),
+        Cell::Date(item.registration.deadline),
+        Cell::Date(item.registered_on),
+        t(status_label(item.registration.status)),
+        Cell::Days(item.registration.days_over),
+        t(if item.ex_officio_card.required {
             "要"
         } else {
             ""
-        }
-        .to_string(),
-        item.delay_cause.clone().unwrap_or_default(),
+        }),
+        opt(&item.delay_cause),
+        opt(&err.and_then(|e| e.code.clone())),
+        opt(&err.and_then(|e| e.message.clone())),
+        t(&err
+            .and_then(|e| e.at)
+            .map(crate::time::jst_minute)
+            .unwrap_or_default()),
     ]
 }
-
-// ---------------------------------------------------------------------------------------------
-// Exports of the case list
 
 /// Rows per query while gathering an export: memory per query stays flat for any size of list.
 const EXPORT_CHUNK: i64 = 5_000;
@@ -210,9 +368,7 @@ impl ExportFormat {
     pub fn content_type(self) -> &'static str {
         match self {
             ExportFormat::Csv => "text/csv; charset=utf-8",
-            ExportFormat::Xlsx => {
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            }
+            ExportFormat::Xlsx => super::xlsx::CONTENT_TYPE,
         }
     }
 
@@ -224,14 +380,105 @@ impl ExportFormat {
     }
 }
 
-/// Every notice the filter selects, as export rows (in the order of `EXPORT_HEADERS`).
+/// The export's file name, `案件一覧_{保険者番号}_{as-of}.xlsx`, and an ASCII stand-in for
+/// clients that cannot read an encoded one (`cases_{保険者番号}_{as-of}.xlsx`).
+pub fn export_file_names(
+    insurer: &Insurer,
+    as_of: NaiveDate,
+    format: ExportFormat,
+) -> (String, String) {
+    let stem = format!(
+        "{}_{}.{}",
+        insurer.number.as_str(),
+        as_of,
+        format.extension()
+    );
+    (format!("案件一覧_{stem}"), format!("cases_{stem}"))
+}
+
+/// What an export holds, in words for its cover line: the filter, the as-of date, the order.
+pub fn describe(
+    c: &mut DbConn,
+    insurer: &Insurer,
+    f: &NoticeFilter,
+) -> Result<String, diesel::result::Error> {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(s) = &f.search {
+        parts.push(format!("検索「{}」", s.text));
+    }
+    if f.reg_error {
+        parts.push("登録エラー（未登録）".into());
+    }
+    if let Some(s) = f.status {
+        let rule = match f.rule {
+            None => "提出・登録のいずれか",
+            Some(RuleSel::Submission) => "提出",
+            Some(RuleSel::Registration) => "登録",
+            Some(RuleSel::FiveDay) => "登録（5日ルール）",
+            Some(RuleSel::Standard) => "登録（標準処理日数）",
+            Some(RuleSel::Loss) => "登録（資格喪失届）",
+        };
+        parts.push(format!("{rule}が{}", status_label(s)));
+    } else if let Some(r) = f.rule {
+        parts.push(format!("ルール {}", r.code()));
+    }
+    if let Some(k) = f.kind {
+        parts.push(k.label_ja().to_string());
+    }
+    if let Some(e) = f.employer {
+        let code = notices::employer_refs(c, insurer.id, std::iter::once(e))?
+            .remove(&e)
+            .map(|e| e.code)
+            .unwrap_or_else(|| "（該当なし）".into());
+        let word = match insurer.kind {
+            InsurerKind::Kenpo => "事業所",
+            InsurerKind::Kyosai => "所属所",
+        };
+        parts.push(format!("{word} {code}"));
+    }
+    if let Some((first, _)) = f.month {
+        parts.push(format!("受付月 {}", first.format("%Y-%m")));
+    }
+    if f.received_from.is_some() || f.received_to.is_some() {
+        let d = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        parts.push(format!(
+            "受付日 {}〜{}",
+            d(f.received_from),
+            d(f.received_to)
+        ));
+    }
+    if let Some(m) = f.my_number {
+        parts.push(format!("個人番号 {}", m.label_ja()));
+    }
+    if f.pending {
+        parts.push("未登録のみ".into());
+    }
+    if f.ex_officio {
+        parts.push("資格確認書が必要".into());
+    }
+    let filter = if parts.is_empty() {
+        "すべての届書".to_string()
+    } else {
+        parts.join("・")
+    };
+    let order = Sort::ALL
+        .iter()
+        .find(|t| t.0 == f.sort)
+        .map(|t| t.2)
+        .unwrap_or("");
+    Ok(format!(
+        "条件: {filter}　基準日: {}　並び順: {order}",
+        f.as_of
+    ))
+}
+
+/// Every notice the filter selects, as export rows (in the order of `EXPORT_COLUMNS`).
 pub fn export_rows(
-    c: &mut crate::store::DbConn,
-    insurer: &crate::store::insurers::Insurer,
-    f: &crate::store::notices::NoticeFilter,
-) -> Result<Vec<[String; 17]>, diesel::result::Error> {
-    use crate::store::notices;
-    let mut cells: Vec<[String; 17]> = Vec::new();
+    c: &mut DbConn,
+    insurer: &Insurer,
+    f: &NoticeFilter,
+) -> Result<Vec<Vec<Cell>>, diesel::result::Error> {
+    let mut cells: Vec<Vec<Cell>> = Vec::new();
     let mut offset = 0;
     loop {
         let rows = notices::rows(c, insurer.id, &insurer.rules, f, offset, EXPORT_CHUNK)?;
@@ -239,54 +486,87 @@ pub fn export_rows(
             break;
         }
         offset += rows.len() as i64;
-        let emps = notices::employer_refs(c, insurer.id, rows.iter().map(|r| r.employer_id))?;
-        for r in &rows {
-            let item = NoticeItem::new(r, emps.get(&r.employer_id), &insurer.rules, f.as_of);
-            cells.push(export_cells(&item));
-        }
+        cells.extend(items(c, insurer, &rows, f.as_of)?.iter().map(export_cells));
     }
     Ok(cells)
 }
 
-/// The export rows as CSV (UTF-8 with BOM, through the one CSV writer).
-pub fn export_csv(cells: &[[String; 17]]) -> csv::Result<Vec<u8>> {
+/// The export rows as CSV (UTF-8 with BOM, through the one CSV writer); the header row first, so
+/// that the file stays a plain table.
+pub fn export_csv(cells: &[Vec<Cell>]) -> csv::Result<Vec<u8>> {
     super::export::csv_bytes(
-        EXPORT_HEADERS.iter().map(|h| h.to_string()),
-        cells.iter().map(|r| r.to_vec()),
+        EXPORT_COLUMNS.iter().map(|(h, _)| h.to_string()),
+        cells
+            .iter()
+            .map(|r| r.iter().map(Cell::text).collect::<Vec<_>>()),
     )
 }
 
-/// The export rows as an xlsx workbook: the insurer in the first row, the headers in the third,
-/// day counts as numbers (so they sum and sort in Excel), panes frozen below the headers.
+/// The export rows as an xlsx workbook: the insurer in A1; in A2 what the list is (the filter,
+/// the as-of date, the order, the count and when it was written); the headers in row 4 with an
+/// autofilter and the panes frozen below them; dates as date cells and day counts as numbers;
+/// printed landscape on A4, one page wide, the headers repeated on every page.
 pub fn export_xlsx(
-    insurer: &crate::store::insurers::Insurer,
-    cells: &[[String; 17]],
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
+    insurer: &Insurer,
+    as_of: NaiveDate,
+    cover: &str,
+    cells: &[Vec<Cell>],
+) -> Result<Vec<u8>, XlsxError> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let headers: Vec<&str> = EXPORT_COLUMNS.iter().map(|(h, _)| *h).collect();
+    let title = format!(
+        "案件一覧　{cover}　{} 件　出力: {}（日本時間）",
+        cells.len(),
+        crate::time::jst_minute(crate::time::now_utc())
+    );
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("案件一覧")?;
-    let bold = Format::new().set_bold();
-    ws.write_string_with_format(
-        0,
-        0,
-        format!("{} {}", insurer.number.as_str(), insurer.name),
-        &bold,
-    )?;
-    for (c, h) in EXPORT_HEADERS.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, *h, &bold)?;
-    }
+    let ws = xlsx::sheet(&mut wb, "案件一覧", insurer, &title, &headers)?;
+    let date_format = Format::new().set_num_format("yyyy-mm-dd");
     for (r, row) in cells.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            let rr = r as u32 + 3;
-            // Day counts as numbers so they sum and sort in Excel.
-            match (c, v.parse::<f64>()) {
-                (9 | 14, Ok(n)) => ws.write_number(rr, c as u16, n)?,
-                _ => ws.write_string(rr, c as u16, v)?,
-            };
+        let rr = r as u32 + xlsx::HEADER_ROW + 1;
+        for (col, v) in row.iter().enumerate() {
+            let col = col as u16;
+            match v {
+                Cell::Text(s) => {
+                    ws.write_string(rr, col, s)?;
+                }
+                Cell::Date(Some(d)) => {
+                    let xd = ExcelDateTime::from_ymd(
+                        u16::try_from(d.year()).unwrap_or(1900),
+                        d.month() as u8,
+                        d.day() as u8,
+                    )?;
+                    ws.write_date_with_format(rr, col, &xd, &date_format)?;
+                }
+                Cell::Days(Some(n)) => {
+                    ws.write_number(rr, col, *n as f64)?;
+                }
+                Cell::Date(None) | Cell::Days(None) => {}
+            }
         }
     }
-    ws.set_freeze_panes(3, 1)?;
+    for (col, (_, width)) in EXPORT_COLUMNS.iter().enumerate() {
+        ws.set_column_width(col as u16, *width)?;
+    }
+    let last_row = xlsx::HEADER_ROW + cells.len() as u32;
+    ws.autofilter(
+        xlsx::HEADER_ROW,
+        0,
+        last_row,
+        EXPORT_COLUMNS.len() as u16 - 1,
+    )?;
+    ws.set_freeze_panes(xlsx::HEADER_ROW + 1, 1)?;
+    ws.set_landscape();
+    ws.set_paper_size(9); // A4
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(xlsx::HEADER_ROW, xlsx::HEADER_ROW)?;
+    ws.set_header(format!(
+        "&L{} {}&R案件一覧（基準日 {}）",
+        insurer.number.as_str(),
+        insurer.name.replace('&', "&&"),
+        as_of
+    ));
+    ws.set_footer("&C&P / &N ページ");
     wb.save_to_buffer()
 }
 
@@ -297,49 +577,39 @@ pub fn export_xlsx(
 pub struct NoticeDetailBody {
     #[serde(flatten)]
     pub item: NoticeItem,
-    pub member: MemberBody,
+    /// The intermediate server's results for this notice, oldest first: a result without a
+    /// timestamp is placed by its file (after the result before it), not by when it was loaded.
     pub registrations: Vec<RegistrationBody>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MemberBody {
-    pub symbol: String,
-    pub number: String,
-    pub dependent_seq: String,
-    pub name: Option<String>,
-    pub name_kana: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct RegistrationBody {
     /// ok | error
     pub result: String,
+    /// When the server registered it (or reported the error), UTC; often absent for errors.
     #[serde(serialize_with = "crate::time::utc_opt")]
-    pub registered_at: Option<chrono::NaiveDateTime>,
+    pub registered_at: Option<NaiveDateTime>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// The import batch and its line the result came from.
     pub batch_id: Option<i64>,
     pub line: Option<i64>,
+    /// When that file was loaded, UTC.
     #[serde(serialize_with = "crate::time::utc")]
-    pub loaded_at: chrono::NaiveDateTime,
+    pub loaded_at: NaiveDateTime,
 }
 
 impl NoticeDetailBody {
     /// A stored notice with its member and registration results, evaluated as of a date.
-    pub fn new(
-        d: crate::store::notices::NoticeDetail,
-        settings: &RuleSettings,
-        as_of: NaiveDate,
-    ) -> NoticeDetailBody {
+    pub fn new(d: NoticeDetail, settings: &RuleSettings, as_of: NaiveDate) -> NoticeDetailBody {
+        let error = latest_error(&d, as_of);
+        let related = Related {
+            employer: Some(&d.employer),
+            member: Some(&d.member),
+            error: error.as_ref(),
+        };
         NoticeDetailBody {
-            item: NoticeItem::new(&d.row, Some(&d.employer), settings, as_of),
-            member: MemberBody {
-                symbol: d.member.symbol,
-                number: d.member.number,
-                dependent_seq: d.member.dependent_seq,
-                name: d.member.name,
-                name_kana: d.member.name_kana,
-            },
+            item: NoticeItem::new(&d.row, related, settings, as_of),
             registrations: d
                 .registrations
                 .into_iter()
@@ -357,70 +627,99 @@ impl NoticeDetailBody {
     }
 }
 
+/// The error that puts the notice on the 登録エラー worklist as of `as_of`, the same way the list
+/// decides it (`store::notices::latest_errors`).
+fn latest_error(d: &NoticeDetail, as_of: NaiveDate) -> Option<RegistrationView> {
+    let open = d.row.received_on <= as_of && d.row.registered_on.is_none_or(|r| r > as_of);
+    if !open {
+        return None;
+    }
+    d.registrations
+        .iter()
+        .rev()
+        .find(|r| r.counts(d.row.received_on, as_of))
+        .filter(|r| r.result == "error")
+        .cloned()
+}
+
 #[derive(Serialize)]
 pub struct TimelineEntry {
     date: String,
     label: String,
     note: String,
     tone: &'static str,
+    /// Where the entry sorts: its date, or its JST minute.
+    #[serde(skip)]
+    key: String,
 }
 
-/// Event, receipt, deadlines and registration results in date order.
-pub fn timeline(n: &NoticeDetailBody) -> Vec<TimelineEntry> {
-    let mut t = vec![
+impl TimelineEntry {
+    fn on(date: NaiveDate, label: &str, note: String, tone: &'static str) -> TimelineEntry {
         TimelineEntry {
-            date: n.item.event_date.to_string(),
-            label: "事実発生日".into(),
-            note: String::new(),
-            tone: "",
-        },
-        TimelineEntry {
-            date: n.item.received_on.to_string(),
-            label: "受付".into(),
-            note: String::new(),
-            tone: "",
-        },
-    ];
-    if let Some(d) = n.item.submission.deadline {
-        t.push(TimelineEntry {
-            date: d.to_string(),
-            label: "提出期限".into(),
-            note: n.item.explanation.submission.clone(),
-            tone: "deadline",
-        });
-    }
-    if let Some(d) = n.item.registration.deadline {
-        t.push(TimelineEntry {
-            date: d.to_string(),
-            label: "登録期限".into(),
-            note: n.item.explanation.registration.clone(),
-            tone: "deadline",
-        });
-    }
-    for r in &n.registrations {
-        let jst = r.registered_at.map(crate::time::jst_minute);
-        if r.result == "ok" {
-            t.push(TimelineEntry {
-                date: jst.unwrap_or_default(),
-                label: "中間サーバー登録完了".into(),
-                note: String::new(),
-                tone: "ok",
-            });
-        } else {
-            t.push(TimelineEntry {
-                date: jst.unwrap_or_else(|| crate::time::jst_minute(r.loaded_at)),
-                label: "登録エラー".into(),
-                note: format!(
-                    "{} {}",
-                    r.error_code.clone().unwrap_or_default(),
-                    r.error_message.clone().unwrap_or_default()
-                )
-                .trim()
-                .to_string(),
-                tone: "bad",
-            });
+            date: date.to_string(),
+            label: label.into(),
+            note,
+            tone,
+            key: date.to_string(),
         }
     }
-    t.sort_by(|a, b| a.date.cmp(&b.date));
+}
+
+/// Event, receipt, deadlines and registration results in time order, in JST. The results keep
+/// their order (`registrations` is oldest first): an undated one sorts with the result before it,
+/// or, when none is dated, right after the receipt.
+pub fn timeline(n: &NoticeDetailBody) -> Vec<TimelineEntry> {
+    let mut t = vec![
+        TimelineEntry::on(n.item.event_date, "事実発生日", String::new(), ""),
+        TimelineEntry::on(n.item.received_on, "受付", String::new(), ""),
+    ];
+    if let Some(d) = n.item.submission.deadline {
+        let note = n.item.explanation.submission.clone();
+        t.push(TimelineEntry::on(d, "提出期限", note, "deadline"));
+    }
+    if let Some(d) = n.item.registration.deadline {
+        let note = n.item.explanation.registration.clone();
+        t.push(TimelineEntry::on(d, "登録期限", note, "deadline"));
+    }
+    let first_dated = n
+        .registrations
+        .iter()
+        .find_map(|r| r.registered_at.map(crate::time::jst_minute));
+    let mut carried = first_dated.unwrap_or_else(|| format!("{} ~", n.item.received_on));
+    for r in &n.registrations {
+        let jst = r.registered_at.map(crate::time::jst_minute);
+        if let Some(at) = &jst {
+            carried = at.clone();
+        }
+        let from_file = match (r.batch_id, r.line) {
+            (Some(b), Some(l)) => format!("取込 #{b} の {l} 行目"),
+            (Some(b), None) => format!("取込 #{b}"),
+            _ => String::new(),
+        };
+        let (label, tone, mut note) = if r.result == "ok" {
+            ("中間サーバー登録完了", "ok", String::new())
+        } else {
+            let what = format!(
+                "{} {}",
+                r.error_code.as_deref().unwrap_or_default(),
+                r.error_message.as_deref().unwrap_or_default()
+            );
+            ("登録エラー", "bad", what.trim().to_string())
+        };
+        if jst.is_none() {
+            note = format!("{note}（日時の記載なし。{from_file}の順に表示）")
+                .trim_start()
+                .to_string();
+        }
+        t.push(TimelineEntry {
+            date: jst.unwrap_or_else(|| "日時なし".into()),
+            label: label.into(),
+            note,
+            tone,
+            key: carried.clone(),
+        });
+    }
+    // Stable: entries with the same key keep the order they were added in.
+    t.sort_by(|a, b| a.key.cmp(&b.key));
     t
 }

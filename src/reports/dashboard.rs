@@ -360,6 +360,9 @@ pub struct Dashboard {
     pub at_risk: i64,
     /// 資格確認書 to issue ex officio (SPEC §2.4).
     pub ex_officio_required: i64,
+    /// The 登録エラー worklist: not registered, the latest registration result an error (any
+    /// period; the count of `/notices?reg_error=1&as_of=…`).
+    pub registration_errors: i64,
     /// The insurer's data version the figures were computed from.
     pub data_version: i64,
 }
@@ -408,11 +411,15 @@ pub fn compute(
     let mut ex = NoticeFilter::new(as_of);
     ex.ex_officio = true;
     let ex_officio_required = notice_store::count(conn, insurer.id, &insurer.rules, &ex)?;
+    let mut errors = NoticeFilter::new(as_of);
+    errors.reg_error = true;
+    let registration_errors = notice_store::count(conn, insurer.id, &insurer.rules, &errors)?;
     Ok(Dashboard {
         figures,
         open_breached,
         at_risk,
         ex_officio_required,
+        registration_errors,
         data_version,
     })
 }

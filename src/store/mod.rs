@@ -259,7 +259,62 @@ pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
     {
         recompute_loss_rules(conn)?;
     }
+    if applied
+        .iter()
+        .any(|m| m.replace('-', "").starts_with(CASE_SEARCH_MIGRATION))
+    {
+        fill_member_search(conn)?;
+    }
     Ok(applied)
+}
+
+/// The migration that gave members their folded name and kana for the case list's search.
+const CASE_SEARCH_MIGRATION: &str = "20261202000015";
+
+/// Members stored before [`CASE_SEARCH_MIGRATION`] get their folded name and kana (the import
+/// writes them for every member since), a chunk of ids per transaction.
+fn fill_member_search(conn: &mut DbConn) -> Result<(), StoreError> {
+    use crate::domain::search::fold;
+    use schema::members;
+    const CHUNK: i64 = 5_000;
+    let mut after = 0i64;
+    let mut filled = 0usize;
+    loop {
+        let rows: Vec<(i64, Option<String>, Option<String>)> = members::table
+            .filter(members::id.gt(after))
+            .order(members::id.asc())
+            .limit(CHUNK)
+            .select((members::id, members::name, members::name_kana))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        write_tx(conn, |c| {
+            for (id, name, kana) in &rows {
+                let folded = (
+                    name.as_deref().and_then(fold),
+                    kana.as_deref().and_then(fold),
+                );
+                if folded.0.is_none() && folded.1.is_none() {
+                    continue;
+                }
+                diesel::update(members::table.filter(members::id.eq(id)))
+                    .set((
+                        members::search_name.eq(folded.0),
+                        members::search_kana.eq(folded.1),
+                    ))
+                    .execute(c)?;
+                filled += 1;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+    }
+    if filled > 0 {
+        tracing::info!(
+            members = filled,
+            "member names folded for the case list search"
+        );
+    }
+    Ok(())
 }
 
 /// The migration that gave every 資格喪失届 the rule `loss` (SPEC §2.3), as diesel reports its
@@ -283,6 +338,46 @@ fn recompute_loss_rules(conn: &mut DbConn) -> Result<(), StoreError> {
         tracing::info!(insurer = %insurer.number, changed, "loss notices moved to the loss rule");
     }
     Ok(())
+}
+
+/// SQL that differs between the two engines.
+pub(crate) struct Dialect {
+    pub pg: bool,
+}
+
+impl Dialect {
+    pub fn of(conn: &DbConn) -> Dialect {
+        Dialect {
+            pg: matches!(conn, DbConn::Pg(_)),
+        }
+    }
+
+    /// The Japan date of a UTC timestamp expression (SPEC §2.1).
+    pub fn jst_date(&self, ts: &str) -> String {
+        if self.pg {
+            format!("CAST(({ts}) + INTERVAL '9 hours' AS DATE)")
+        } else {
+            format!("date({ts}, '+9 hours')")
+        }
+    }
+
+    /// A date as an SQL literal (our own value, never user text).
+    pub fn date(&self, d: chrono::NaiveDate) -> String {
+        if self.pg {
+            format!("DATE '{d}'")
+        } else {
+            format!("'{d}'")
+        }
+    }
+
+    /// Days from date expression `from` to date expression `to` (`to - from`).
+    pub fn days_between(&self, from: &str, to: &str) -> String {
+        if self.pg {
+            format!("(({to}) - ({from}))")
+        } else {
+            format!("CAST(julianday({to}) - julianday({from}) AS INTEGER)")
+        }
+    }
 }
 
 /// Opens (creating if needed), migrates and pools the database.

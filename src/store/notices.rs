@@ -6,7 +6,8 @@
 //! stored deadlines, so a filtered list and the statuses it shows always agree.
 use super::insurers::InsurerId;
 use super::schema::{employers, members, notices, registration_results};
-use super::{DbConn, MultiBackend};
+use super::{DbConn, Dialect, MultiBackend};
+use crate::domain::results::{order, FilePlace};
 use crate::domain::rules::{self, Deadlines, NoticeFacts, EX_OFFICIO_FROM};
 use crate::domain::{
     Evaluation, MyNumberStatus, NoticeKind, RegistrationRule, RuleSettings, Status,
@@ -66,11 +67,15 @@ pub enum Sort {
     EventAsc,
     RegistrationDeadlineAsc,
     RegistrationDeadlineDesc,
+    /// Days past the registration deadline as of the date (done late: days it was late), most first.
+    RegistrationDaysOver,
+    /// Days the notice reached the insurer after its submission deadline, most first.
+    SubmissionDaysOver,
     NoticeId,
 }
 
 impl Sort {
-    pub const ALL: [(Sort, &'static str, &'static str); 7] = [
+    pub const ALL: [(Sort, &'static str, &'static str); 9] = [
         (Sort::ReceivedDesc, "-received_on", "受付日（新しい順）"),
         (Sort::ReceivedAsc, "received_on", "受付日（古い順）"),
         (Sort::EventDesc, "-event_date", "事実発生日（新しい順）"),
@@ -84,6 +89,16 @@ impl Sort {
             Sort::RegistrationDeadlineDesc,
             "-registration_deadline",
             "登録期限（遠い順）",
+        ),
+        (
+            Sort::RegistrationDaysOver,
+            "-registration_days_over",
+            "登録の超過日数（多い順）",
+        ),
+        (
+            Sort::SubmissionDaysOver,
+            "-submission_days_over",
+            "提出の超過日数（多い順）",
         ),
         (Sort::NoticeId, "notice_id", "受付番号順"),
     ];
@@ -119,6 +134,10 @@ pub struct NoticeFilter {
     pub pending: bool,
     /// Only notices that need a 資格確認書 (SPEC §2.4).
     pub ex_officio: bool,
+    /// Only the 登録エラー worklist: not registered, and the latest result is an error.
+    pub reg_error: bool,
+    /// Only the notices a search found (氏名 / カナ / 記号番号 / 受付番号).
+    pub search: Option<Search>,
     pub sort: Sort,
 }
 
@@ -136,9 +155,128 @@ impl NoticeFilter {
             my_number: None,
             pending: false,
             ex_officio: false,
+            reg_error: false,
+            search: None,
             sort: Sort::ReceivedDesc,
         }
     }
+}
+
+/// Members one search finds at most. A name of one or two letters matches thousands; the list
+/// then holds the notices of the first ones in name order and says so (`Search::truncated`).
+pub const SEARCH_MEMBERS_MAX: usize = 1_000;
+
+/// What a search text found, resolved once per request through the member indexes: the members
+/// whose folded 氏名 or カナ starts with it (`domain::search`), or whose 記号・番号 (・枝番) it is
+/// (`1010 123`, `1010-123-01`, or the 番号 alone), and the notice whose 受付番号 it is. The list
+/// then filters on those ids, so a search never reads the insurer's whole table.
+#[derive(Clone)]
+pub struct Search {
+    /// The text as typed, trimmed.
+    pub text: String,
+    member_ids: Vec<i64>,
+    /// The row of the notice whose 受付番号 the text is.
+    notice_row: Option<i64>,
+    /// More than [`SEARCH_MEMBERS_MAX`] members matched.
+    pub truncated: bool,
+}
+
+/// The case-list count cache keys on the filter's `Debug`: the text (with the data version it
+/// is cached under) identifies the search, the ids need not be spelled out.
+impl std::fmt::Debug for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Search")
+            .field("text", &self.text)
+            .field("members", &self.member_ids.len())
+            .finish()
+    }
+}
+
+/// Looks `text` up among this insurer's members and 受付番号 (see [`Search`]).
+pub fn search(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    text: &str,
+) -> Result<Search, diesel::result::Error> {
+    use crate::domain::search::{fold, upper_bound};
+    let text = text.trim().to_string();
+    let limit = SEARCH_MEMBERS_MAX as i64 + 1;
+    let mut ids: Vec<i64> = Vec::new();
+    let mut truncated = false;
+    if let Some(low) = fold(&text) {
+        if let Some(high) = upper_bound(&low) {
+            // The members whose folded column starts with the text, in its order (index range).
+            macro_rules! starting_with {
+                ($column:expr) => {
+                    members::table
+                        .filter(members::insurer_id.eq(insurer.0))
+                        .filter($column.ge(&low))
+                        .filter($column.lt(&high))
+                        .order(($column.asc(), members::id.asc()))
+                        .select(members::id)
+                        .limit(limit)
+                        .load::<i64>(conn)?
+                };
+            }
+            let by_name = starting_with!(members::search_name);
+            let by_kana = starting_with!(members::search_kana);
+            truncated |= by_name.len() > SEARCH_MEMBERS_MAX || by_kana.len() > SEARCH_MEMBERS_MAX;
+            ids.extend(by_name);
+            ids.extend(by_kana);
+        }
+    }
+    let half: String = text
+        .chars()
+        .map(crate::domain::types::halfwidth_ascii)
+        .collect();
+    let parts: Vec<&str> = half
+        .split(|c: char| c.is_whitespace() || matches!(c, '-' | '‐' | '−' | '・'))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut by_code = members::table
+        .filter(members::insurer_id.eq(insurer.0))
+        .select(members::id)
+        .order(members::id.asc())
+        .limit(limit)
+        .into_boxed::<MultiBackend>();
+    by_code = match parts.as_slice() {
+        [number] => by_code.filter(members::number.eq(number.to_string())),
+        [symbol, number] => by_code
+            .filter(members::number.eq(number.to_string()))
+            .filter(members::symbol.eq(symbol.to_string())),
+        [symbol, number, seq] => by_code
+            .filter(members::number.eq(number.to_string()))
+            .filter(members::symbol.eq(symbol.to_string()))
+            .filter(members::dependent_seq.eq(seq.to_string())),
+        _ => by_code.filter(diesel::dsl::sql::<Bool>("1 = 0")),
+    };
+    if (1..=3).contains(&parts.len()) {
+        let found: Vec<i64> = by_code.load(conn)?;
+        truncated |= found.len() > SEARCH_MEMBERS_MAX;
+        ids.extend(found);
+    }
+    // The first of each member, in the order found (names, kana, then codes, each in order).
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    if ids.len() > SEARCH_MEMBERS_MAX {
+        truncated = true;
+        ids.truncate(SEARCH_MEMBERS_MAX);
+    }
+    let notice_row = match crate::domain::NoticeId::parse(&text) {
+        Ok(id) => notices::table
+            .filter(notices::insurer_id.eq(insurer.0))
+            .filter(notices::notice_id.eq(id.as_str()))
+            .select(notices::id)
+            .first(conn)
+            .optional()?,
+        Err(_) => None,
+    };
+    Ok(Search {
+        text,
+        member_ids: ids,
+        notice_row,
+        truncated,
+    })
 }
 
 type Cond = Box<dyn BoxableExpression<notices::table, MultiBackend, SqlType = Bool>>;
@@ -242,8 +380,70 @@ fn ex_officio_cond(as_of: NaiveDate, ex_officio_days: u32) -> Cond {
     ])
 }
 
-fn filter_cond(insurer: InsurerId, f: &NoticeFilter, settings: &RuleSettings) -> Cond {
-    let mut c: Vec<Cond> = vec![Box::new(notices::insurer_id.eq(insurer.0))];
+/// The notices a search found, as row ids from a subquery that takes the insurer. It stands in
+/// for the list's `insurer_id = ?`: with that term beside it SQLite (which keeps no statistics)
+/// walks the insurer's whole received-date index to save a sort, instead of fetching the few
+/// rows found. The ids are our own integers, written into the SQL.
+fn search_cond(insurer: InsurerId, s: &Search) -> Cond {
+    let join = |ids: &[i64]| {
+        ids.iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let ins = insurer.0;
+    let mut parts: Vec<String> = Vec::new();
+    if !s.member_ids.is_empty() {
+        parts.push(format!(
+            "SELECT n.id FROM notices n WHERE n.insurer_id = {ins} AND n.member_id IN ({})",
+            join(&s.member_ids)
+        ));
+    }
+    if let Some(row) = s.notice_row {
+        parts.push(format!(
+            "SELECT n.id FROM notices n WHERE n.insurer_id = {ins} AND n.id = {row}"
+        ));
+    }
+    if parts.is_empty() {
+        return any_of(vec![]);
+    }
+    Box::new(diesel::dsl::sql::<Bool>(&format!(
+        "notices.id IN ({})",
+        parts.join(" UNION ALL ")
+    )))
+}
+
+/// The 登録エラー worklist as of `as_of`: received, not registered, with an error result that
+/// counts then — undated, or dated (in JST) from its receipt to `as_of`. A success that counts
+/// would have registered the notice, so that error is necessarily its latest result.
+fn reg_error_cond(sql: &Dialect, as_of: NaiveDate) -> Cond {
+    let at = sql.jst_date("r.registered_at");
+    let until = sql.date(as_of);
+    all_of(vec![
+        not_registered_by(as_of),
+        Box::new(notices::received_on.le(as_of)),
+        Box::new(diesel::dsl::sql::<Bool>(&format!(
+            "EXISTS (SELECT 1 FROM registration_results r \
+             WHERE r.insurer_id = notices.insurer_id AND r.notice_id = notices.notice_id \
+             AND r.result = 'error' \
+             AND (r.registered_at IS NULL OR {at} BETWEEN notices.received_on AND {until}))"
+        ))),
+    ])
+}
+
+fn filter_cond(
+    sql: &Dialect,
+    insurer: InsurerId,
+    f: &NoticeFilter,
+    settings: &RuleSettings,
+) -> Cond {
+    let mut c: Vec<Cond> = vec![match &f.search {
+        Some(s) => search_cond(insurer, s),
+        None => Box::new(notices::insurer_id.eq(insurer.0)),
+    }];
+    if f.reg_error {
+        c.push(reg_error_cond(sql, f.as_of));
+    }
     if let Some(k) = f.kind {
         c.push(Box::new(notices::kind.eq(k.code())));
     }
@@ -339,7 +539,7 @@ impl NoticeRow {
 }
 
 /// The employer of a row, for display.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Queryable)]
 pub struct EmployerRef {
     pub id: i64,
     pub code: String,
@@ -352,8 +552,9 @@ pub fn count(
     settings: &RuleSettings,
     f: &NoticeFilter,
 ) -> Result<i64, diesel::result::Error> {
+    let sql = Dialect::of(conn);
     notices::table
-        .filter(filter_cond(insurer, f, settings))
+        .filter(filter_cond(&sql, insurer, f, settings))
         .select(count_star())
         .first(conn)
 }
@@ -368,10 +569,14 @@ pub fn rows(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<NoticeRow>, diesel::result::Error> {
+    let sql = Dialect::of(conn);
     let q = notices::table
-        .filter(filter_cond(insurer, f, settings))
+        .filter(filter_cond(&sql, insurer, f, settings))
         .select(NoticeRow::as_select())
         .into_boxed::<MultiBackend>();
+    let days_over = |deadline: &str, done: &str| {
+        diesel::dsl::sql::<diesel::sql_types::BigInt>(&sql.days_between(deadline, done))
+    };
     let q = match f.sort {
         Sort::ReceivedDesc => q.order((notices::received_on.desc(), notices::id.desc())),
         Sort::ReceivedAsc => q.order((notices::received_on.asc(), notices::id.asc())),
@@ -383,6 +588,22 @@ pub fn rows(
         Sort::RegistrationDeadlineDesc => {
             q.order((notices::registration_deadline.desc(), notices::id.desc()))
         }
+        Sort::RegistrationDaysOver => {
+            // Done by the date: its completion; otherwise the date itself (SPEC §2.2 days_over).
+            let until = sql.date(f.as_of);
+            let done = format!(
+                "CASE WHEN notices.registered_on IS NOT NULL AND notices.registered_on <= {until} \
+                 THEN notices.registered_on ELSE {until} END"
+            );
+            q.order((
+                days_over("notices.registration_deadline", &done).desc(),
+                notices::id.desc(),
+            ))
+        }
+        Sort::SubmissionDaysOver => q.order((
+            days_over("notices.submission_deadline", "notices.received_on").desc(),
+            notices::id.desc(),
+        )),
         Sort::NoticeId => q.order(notices::notice_id.asc()),
     };
     q.offset(offset.max(0)).limit(limit.max(0)).load(conn)
@@ -398,8 +619,9 @@ pub fn rows_after(
     after: i64,
     limit: i64,
 ) -> Result<Vec<NoticeRow>, diesel::result::Error> {
+    let sql = Dialect::of(conn);
     notices::table
-        .filter(filter_cond(insurer, f, settings))
+        .filter(filter_cond(&sql, insurer, f, settings))
         .filter(notices::id.gt(after))
         .order(notices::id.asc())
         .limit(limit)
@@ -407,26 +629,36 @@ pub fn rows_after(
         .load(conn)
 }
 
-pub fn employer_refs(
-    conn: &mut DbConn,
-    insurer: InsurerId,
+/// Rows by id, `load` reading 500 ids a query (a page of the list, or a chunk of an export).
+fn by_id<T>(
     ids: impl Iterator<Item = i64>,
-) -> Result<std::collections::HashMap<i64, EmployerRef>, diesel::result::Error> {
+    mut load: impl FnMut(&[i64]) -> Result<Vec<T>, diesel::result::Error>,
+    id_of: impl Fn(&T) -> i64,
+) -> Result<std::collections::HashMap<i64, T>, diesel::result::Error> {
     let mut ids: Vec<i64> = ids.collect();
     ids.sort_unstable();
     ids.dedup();
     let mut out = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
-        let found: Vec<(i64, String, Option<String>)> = employers::table
+        out.extend(load(chunk)?.into_iter().map(|row| (id_of(&row), row)));
+    }
+    Ok(out)
+}
+
+/// The employers of these ids, of this insurer.
+pub fn employer_refs(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    ids: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, EmployerRef>, diesel::result::Error> {
+    let load = |chunk: &[i64]| {
+        employers::table
             .filter(employers::insurer_id.eq(insurer.0))
             .filter(employers::id.eq_any(chunk))
             .select((employers::id, employers::code, employers::name))
-            .load(conn)?;
-        for (id, code, name) in found {
-            out.insert(id, EmployerRef { id, code, name });
-        }
-    }
-    Ok(out)
+            .load(conn)
+    };
+    by_id(ids, load, |e: &EmployerRef| e.id)
 }
 
 /// The employer id for a code of this insurer.
@@ -443,9 +675,10 @@ pub fn employer_id_by_code(
         .optional()
 }
 
-/// A member as the case page shows it (personal data: viewing it is audited).
+/// The member of a notice as the case list and the case page show it.
 #[derive(Clone, Debug, Serialize, Queryable)]
-pub struct MemberView {
+pub struct MemberRef {
+    pub id: i64,
     pub symbol: String,
     pub number: String,
     pub dependent_seq: String,
@@ -453,7 +686,30 @@ pub struct MemberView {
     pub name_kana: Option<String>,
 }
 
-/// A registration result row for the case timeline.
+/// The members of these ids, of this insurer.
+pub fn member_refs(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    ids: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, MemberRef>, diesel::result::Error> {
+    let load = |chunk: &[i64]| {
+        members::table
+            .filter(members::insurer_id.eq(insurer.0))
+            .filter(members::id.eq_any(chunk))
+            .select((
+                members::id,
+                members::symbol,
+                members::number,
+                members::dependent_seq,
+                members::name,
+                members::name_kana,
+            ))
+            .load(conn)
+    };
+    by_id(ids, load, |m: &MemberRef| m.id)
+}
+
+/// A registration result row of a notice.
 #[derive(Clone, Debug, Serialize, Queryable)]
 pub struct RegistrationView {
     pub result: String,
@@ -465,10 +721,102 @@ pub struct RegistrationView {
     pub created_at: NaiveDateTime,
 }
 
+impl RegistrationView {
+    fn place(&self) -> (Option<NaiveDateTime>, FilePlace) {
+        (
+            self.registered_at,
+            FilePlace {
+                batch: self.batch_id.unwrap_or(i64::MAX),
+                line: self.line.unwrap_or(0),
+            },
+        )
+    }
+
+    /// Whether the result counts for a notice received on `received_on`, as of `as_of`: undated,
+    /// or dated (in JST) from the receipt to that date.
+    pub fn counts(&self, received_on: NaiveDate, as_of: NaiveDate) -> bool {
+        self.registered_at
+            .map(crate::time::jst_date)
+            .is_none_or(|d| received_on <= d && d <= as_of)
+    }
+}
+
+/// Results in the order they happened, oldest first (`domain::results::order`).
+fn in_order(results: Vec<RegistrationView>) -> Vec<RegistrationView> {
+    let places: Vec<_> = results.iter().map(RegistrationView::place).collect();
+    let mut slots: Vec<Option<RegistrationView>> = results.into_iter().map(Some).collect();
+    order(&places)
+        .into_iter()
+        .filter_map(|i| slots[i].take())
+        .collect()
+}
+
+type ResultRow = (String, RegistrationView);
+
+fn results_of(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    notice_ids: &[&str],
+) -> Result<Vec<ResultRow>, diesel::result::Error> {
+    registration_results::table
+        .filter(registration_results::insurer_id.eq(insurer.0))
+        .filter(registration_results::notice_id.eq_any(notice_ids))
+        .order(registration_results::id.asc())
+        .select((
+            registration_results::notice_id,
+            (
+                registration_results::result,
+                registration_results::registered_at,
+                registration_results::error_code,
+                registration_results::error_message,
+                registration_results::batch_id,
+                registration_results::line,
+                registration_results::created_at,
+            ),
+        ))
+        .load(conn)
+}
+
+/// For the rows on the 登録エラー worklist as of `as_of` (not registered, an error result that
+/// counts), that latest error, by 受付番号. Registered rows are not looked up.
+pub fn latest_errors(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    rows: &[NoticeRow],
+    as_of: NaiveDate,
+) -> Result<std::collections::HashMap<String, RegistrationView>, diesel::result::Error> {
+    let open: std::collections::HashMap<&str, NaiveDate> = rows
+        .iter()
+        .filter(|r| r.received_on <= as_of && r.registered_on.is_none_or(|d| d > as_of))
+        .map(|r| (r.notice_id.as_str(), r.received_on))
+        .collect();
+    let mut by_notice: std::collections::HashMap<String, Vec<RegistrationView>> =
+        std::collections::HashMap::new();
+    let ids: Vec<&str> = open.keys().copied().collect();
+    for chunk in ids.chunks(500) {
+        for (id, r) in results_of(conn, insurer, chunk)? {
+            if open
+                .get(id.as_str())
+                .is_some_and(|&rec| r.counts(rec, as_of))
+            {
+                by_notice.entry(id).or_default().push(r);
+            }
+        }
+    }
+    Ok(by_notice
+        .into_iter()
+        .filter_map(|(id, results)| {
+            let last = in_order(results).pop()?;
+            (last.result == "error").then_some((id, last))
+        })
+        .collect())
+}
+
 pub struct NoticeDetail {
     pub row: NoticeRow,
     pub employer: EmployerRef,
-    pub member: MemberView,
+    pub member: MemberRef,
+    /// Oldest first (`domain::results::order`).
     pub registrations: Vec<RegistrationView>,
 }
 
@@ -491,34 +839,15 @@ pub fn get(
     let employer = employer_refs(conn, insurer, std::iter::once(row.employer_id))?
         .remove(&row.employer_id)
         .ok_or(diesel::result::Error::NotFound)?;
-    let member: MemberView = members::table
-        .filter(members::insurer_id.eq(insurer.0))
-        .filter(members::id.eq(row.member_id))
-        .select((
-            members::symbol,
-            members::number,
-            members::dependent_seq,
-            members::name,
-            members::name_kana,
-        ))
-        .first(conn)?;
-    let registrations: Vec<RegistrationView> = registration_results::table
-        .filter(registration_results::insurer_id.eq(insurer.0))
-        .filter(registration_results::notice_id.eq(&row.notice_id))
-        .order((
-            registration_results::created_at.asc(),
-            registration_results::id.asc(),
-        ))
-        .select((
-            registration_results::result,
-            registration_results::registered_at,
-            registration_results::error_code,
-            registration_results::error_message,
-            registration_results::batch_id,
-            registration_results::line,
-            registration_results::created_at,
-        ))
-        .load(conn)?;
+    let member = member_refs(conn, insurer, std::iter::once(row.member_id))?
+        .remove(&row.member_id)
+        .ok_or(diesel::result::Error::NotFound)?;
+    let registrations = in_order(
+        results_of(conn, insurer, &[row.notice_id.as_str()])?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect(),
+    );
     Ok(Some(NoticeDetail {
         row,
         employer,

@@ -65,6 +65,8 @@ diesel::table! {
         birth_date -> Nullable<Date>,
         postal_code -> Nullable<Text>,
         address -> Nullable<Text>,
+        search_name -> Nullable<Text>,
+        search_kana -> Nullable<Text>,
     }
 }
 

@@ -273,6 +273,12 @@ async fn authenticate(req: HttpRequest, token_in: TokenIn) -> Result<CurrentUser
     Ok(current)
 }
 
+/// Who is signed in, only to show the navigation (an error page): nothing changes, so no CSRF
+/// token is asked for; `None` without a valid session.
+pub async fn viewer(req: &HttpRequest) -> Option<CurrentUser> {
+    authenticate(req.clone(), TokenIn::Form).await.ok()
+}
+
 impl FromRequest for CurrentUser {
     type Error = WebError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;

@@ -147,6 +147,13 @@ pub async fn dashboard_page(
 #[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NoticeQuery {
+    /// Search: 氏名 or 氏名カナ by prefix (spaces, width, hiragana/katakana ignored), 記号・番号
+    /// (`1010 123`, `1010-123-01` or the 番号 alone) or the exact 受付番号. Never a My Number.
+    pub q: Option<String>,
+    /// 1 / true: only the 登録エラー worklist — not registered, and the latest registration result
+    /// is an error
+    #[param(value_type = Option<bool>)]
+    pub reg_error: Option<String>,
     /// met | breached | at_risk | open | not_applicable (of `rule`, or of either rule when `rule` is empty)
     #[param(schema_with = crate::web::openapi::status)]
     pub status: Option<String>,
@@ -176,7 +183,7 @@ pub struct NoticeQuery {
     /// 1 / true: only notices that need a 資格確認書
     #[param(value_type = Option<bool>)]
     pub ex_officio: Option<String>,
-    /// -received_on (default) | received_on | -event_date | event_date | registration_deadline | -registration_deadline | notice_id
+    /// -received_on (default) | received_on | -event_date | event_date | registration_deadline | -registration_deadline | -registration_days_over | -submission_days_over | notice_id
     #[param(schema_with = crate::web::openapi::sort)]
     pub sort: Option<String>,
     /// 1-based page (default 1)
@@ -271,6 +278,14 @@ pub(crate) fn filter_of(
     }
     f.pending = flag(&q.pending);
     f.ex_officio = flag(&q.ex_officio);
+    f.reg_error = flag(&q.reg_error);
+    if let Some(text) = blank(&q.q) {
+        // The request guard refuses such a URL already; a search is never run on one either.
+        if crate::domain::my_number::contains_valid(text) {
+            return Err(WebError::BadRequest(super::guard::MY_NUMBER_IN_URL.into()));
+        }
+        f.search = Some(notices::search(c, insurer.id, text)?);
+    }
     let page = parse_int("page", &q.page, 1)?;
     let per_page = parse_int("per_page", &q.per_page, DEFAULT_PER_PAGE)?.min(MAX_PER_PAGE);
     Ok((f, page, per_page))
@@ -282,6 +297,9 @@ pub struct NoticeList {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+    /// `q` matched more members than a search takes (`store::notices::SEARCH_MEMBERS_MAX`): the
+    /// list holds the notices of the first ones in name order; a longer text narrows it.
+    pub search_truncated: bool,
 }
 
 async fn list_for(
@@ -303,13 +321,7 @@ async fn list_for(
                 n
             }
         };
-        let offset = (page - 1).saturating_mul(per_page);
-        let rows = notices::rows(c, iid, &insurer.rules, &f, offset, per_page)?;
-        let employers = notices::employer_refs(c, iid, rows.iter().map(|r| r.employer_id))?;
-        let items = rows
-            .iter()
-            .map(|r| NoticeItem::new(r, employers.get(&r.employer_id), &insurer.rules, f.as_of))
-            .collect();
+        let items = cases::page(c, &insurer, &f, page, per_page)?;
         Ok((
             insurer,
             NoticeList {
@@ -317,6 +329,7 @@ async fn list_for(
                 total,
                 page,
                 per_page,
+                search_truncated: f.search.as_ref().is_some_and(|s| s.truncated),
             },
         ))
     })
@@ -409,7 +422,7 @@ async fn export(
         .content_type(format.content_type())
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"notices.{}\"", format.extension()),
+            super::download::attachment(&out.file_name, &out.ascii_file_name),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(out.bytes))

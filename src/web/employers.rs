@@ -136,6 +136,52 @@ fn parse_id(s: &str) -> Result<EmployerId, WebError> {
         .map_err(|_| WebError::NotFound)
 }
 
+/// The employer a page's path names: its 事業所記号 (`/employers/1010`, what staff know), or — in
+/// links made before — its row id, which the page answers with a redirect to the code's address.
+struct PageEmployer {
+    id: EmployerId,
+    code: String,
+    by_code: bool,
+}
+
+impl PageEmployer {
+    /// `/employers/{code}` (the code percent-encoded as one path segment).
+    fn url(&self) -> String {
+        format!(
+            "/employers/{}",
+            percent_encoding::utf8_percent_encode(&self.code, percent_encoding::NON_ALPHANUMERIC)
+        )
+    }
+}
+
+async fn page_employer(
+    state: &AppState,
+    user: &CurrentUser,
+    segment: String,
+) -> Result<PageEmployer, WebError> {
+    use crate::store::notices::{employer_id_by_code, employer_refs};
+    let iid = user.insurer_id;
+    db(state, move |c| {
+        if let Some(id) = employer_id_by_code(c, iid, &segment)? {
+            return Ok(PageEmployer {
+                id: EmployerId(id),
+                code: segment.trim().to_string(),
+                by_code: true,
+            });
+        }
+        let id = parse_id(&segment)?;
+        let e = employer_refs(c, iid, std::iter::once(id.0))?
+            .remove(&id.0)
+            .ok_or(WebError::NotFound)?;
+        Ok(PageEmployer {
+            id,
+            code: e.code,
+            by_code: false,
+        })
+    })
+    .await
+}
+
 async fn list_for(
     state: &AppState,
     cache: &web::Data<FiguresCache>,
@@ -307,10 +353,22 @@ pub async fn employer_page(
     user: PageUser,
     path: web::Path<String>,
     q: web::Query<DetailQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let id = parse_id(&path)?;
+    let e = page_employer(&state, &user.0, path.into_inner()).await?;
+    if !e.by_code {
+        let query = req.query_string();
+        let to = if query.is_empty() {
+            e.url()
+        } else {
+            format!("{}?{query}", e.url())
+        };
+        return Ok(HttpResponse::PermanentRedirect()
+            .insert_header((actix_web::http::header::LOCATION, to))
+            .finish());
+    }
     let d = as_of(&q.as_of)?;
-    Ok(render_detail(&state, &cache, &user.0, id, d, q.saved.is_some(), None).await?)
+    Ok(render_detail(&state, &cache, &user.0, e.id, d, q.saved.is_some(), None).await?)
 }
 
 #[derive(Deserialize)]
@@ -328,7 +386,8 @@ pub async fn employer_submit(
     post: PageForm<EmployerForm>,
 ) -> Result<HttpResponse, PageError> {
     let Csrf { user, form } = post.0;
-    let id = parse_id(&path)?;
+    let e = page_employer(&state, &user, path.into_inner()).await?;
+    let id = e.id;
     user.require(Role::Staff)?;
     let opt_out = form.opt_out.is_some();
     match employers::parse_contacts(&form.contact_emails) {
@@ -339,7 +398,7 @@ pub async fn employer_submit(
                 ..Default::default()
             };
             update(&state, &user, id, changes).await?;
-            Ok(redirect(&format!("/employers/{}?saved=1", id.0)))
+            Ok(redirect(&format!("{}?saved=1", e.url())))
         }
         Err(msg) => {
             let mut res = render_detail(
@@ -372,7 +431,8 @@ pub async fn late_submit(
     post: PageForm<LateForm>,
 ) -> Result<HttpResponse, PageError> {
     let Csrf { user, form } = post.0;
-    let id = parse_id(&path)?;
+    let e = page_employer(&state, &user, path.into_inner()).await?;
+    let id = e.id;
     let since = match form
         .my_number_late_since
         .as_deref()
@@ -396,10 +456,7 @@ pub async fn late_submit(
         ..Default::default()
     };
     update(&state, &user, id, changes).await?;
-    Ok(redirect(&format!(
-        "/employers/{}?saved=1#my-number-late",
-        id.0
-    )))
+    Ok(redirect(&format!("{}?saved=1#my-number-late", e.url())))
 }
 
 #[derive(Deserialize)]
@@ -417,7 +474,8 @@ pub async fn address_submit(
     post: PageForm<AddressForm>,
 ) -> Result<HttpResponse, PageError> {
     let Csrf { user, form } = post.0;
-    let id = parse_id(&path)?;
+    let e = page_employer(&state, &user, path.into_inner()).await?;
+    let id = e.id;
     user.require(Role::Staff)?;
     let changes = EmployerChanges {
         postal_code: Some(form.postal_code),
@@ -425,7 +483,7 @@ pub async fn address_submit(
         ..Default::default()
     };
     update(&state, &user, id, changes).await?;
-    Ok(redirect(&format!("/employers/{}?saved=1#address", id.0)))
+    Ok(redirect(&format!("{}?saved=1#address", e.url())))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -555,13 +613,14 @@ pub async fn api_update(
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/employers", web::get().to(employers_page))
-        .route("/employers/{id}", web::get().to(employer_page))
-        .route("/employers/{id}", web::post().to(employer_submit))
+        // {code}: the 事業所記号; a row id (older links) still works (GET redirects to the code).
+        .route("/employers/{code}", web::get().to(employer_page))
+        .route("/employers/{code}", web::post().to(employer_submit))
         .route(
-            "/employers/{id}/my-number-late",
+            "/employers/{code}/my-number-late",
             web::post().to(late_submit),
         )
-        .route("/employers/{id}/address", web::post().to(address_submit))
+        .route("/employers/{code}/address", web::post().to(address_submit))
         .route("/api/v1/employers", web::get().to(api_list))
         .service(
             web::resource("/api/v1/employers/{id}")

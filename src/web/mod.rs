@@ -8,9 +8,11 @@ pub mod cache;
 pub mod cases;
 pub mod certificates;
 pub mod checklist;
+pub mod download;
 pub mod employers;
 pub mod error;
 pub mod error_causes;
+pub mod error_pages;
 pub mod guard;
 pub mod health;
 pub mod imports;
@@ -170,6 +172,9 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let employer_figures = web::Data::new(employers::new_figures_cache());
     let server = HttpServer::new(move || {
         App::new()
+            // Innermost: a page's error is shown inside the signed-in user's layout.
+            .wrap(actix_web::middleware::from_fn(error_pages::with_navigation))
+            // An API path asked with a method it does not have: 405 with Allow.
             .wrap(actix_web::middleware::from_fn(openapi::methods))
             .wrap(tracing_actix_web::TracingLogger::default())
             // Outermost: a URL with a My Number is refused before the logger records it.
@@ -229,6 +234,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     survey::configure(cfg);
     staffing::configure(cfg);
     mail::configure(cfg);
+    cfg.default_service(web::to(error_pages::not_found));
 }
 
 /// The OpenAPI parts of the areas that keep their own (merged into `/api/v1/openapi.json`).

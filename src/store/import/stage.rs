@@ -14,9 +14,9 @@
 //!   successful registration already stored for their 受付番号.
 use super::{member_key, rule_code, Batch, StartState};
 use crate::domain::rules::{self, NoticeFacts};
-use crate::domain::{Calendar, RuleSettings};
+use crate::domain::{search, Calendar, RuleSettings};
 use crate::ingest::{duplicate_message, mask_digits, NoticeRef};
-use crate::store::{now_utc, DbConn};
+use crate::store::{now_utc, DbConn, Dialect};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::Error;
@@ -52,6 +52,8 @@ diesel::table! {
         birth_date -> Nullable<Date>,
         postal_code -> Nullable<Text>,
         address -> Nullable<Text>,
+        search_name -> Nullable<Text>,
+        search_kana -> Nullable<Text>,
     }
 }
 
@@ -61,7 +63,8 @@ const STAGE_COLUMNS: &str = "notice_id TEXT NOT NULL, kind TEXT NOT NULL, \
     name_kana TEXT, event_date DATE NOT NULL, received_on DATE NOT NULL, \
     my_number_status TEXT NOT NULL, delay_cause TEXT, content_hash BIGINT NOT NULL, \
     submission_deadline DATE NOT NULL, registration_deadline DATE NOT NULL, \
-    registration_rule TEXT NOT NULL, birth_date DATE, postal_code TEXT, address TEXT";
+    registration_rule TEXT NOT NULL, birth_date DATE, postal_code TEXT, address TEXT, \
+    search_name TEXT, search_kana TEXT";
 
 /// One accepted row as the stage holds it: the reader's values plus what the merge needs computed
 /// in Rust (member key, deadlines). Borrowed from the reader's record on the reader thread; owned
@@ -89,6 +92,9 @@ pub struct StageRow<'a> {
     birth_date: Option<NaiveDate>,
     postal_code: Option<Cow<'a, str>>,
     address: Option<Cow<'a, str>>,
+    /// The name and kana as the case list's search compares them (`domain::search::fold`).
+    search_name: Option<String>,
+    search_kana: Option<String>,
 }
 
 impl<'a> StageRow<'a> {
@@ -125,6 +131,8 @@ impl<'a> StageRow<'a> {
             birth_date: r.birth_date,
             postal_code: r.postal_code.map(Cow::Borrowed),
             address: r.address.map(Cow::Borrowed),
+            search_name: r.name.and_then(search::fold),
+            search_kana: r.name_kana.and_then(search::fold),
         }
     }
 
@@ -155,6 +163,8 @@ impl<'a> StageRow<'a> {
             birth_date: self.birth_date,
             postal_code: self.postal_code.map(own),
             address: self.address.map(own),
+            search_name: self.search_name,
+            search_kana: self.search_kana,
         }
     }
 }
@@ -314,6 +324,8 @@ fn insert_rows(c: &mut SqliteConnection, rows: &[StageRow<'static>]) -> Result<(
                     s::birth_date.eq(r.birth_date),
                     s::postal_code.eq(r.postal_code.as_deref()),
                     s::address.eq(r.address.as_deref()),
+                    s::search_name.eq(r.search_name.as_deref()),
+                    s::search_kana.eq(r.search_kana.as_deref()),
                 ),
             ))
             .execute(c)?;
@@ -355,7 +367,12 @@ fn copy_row(buf: &mut Vec<u8>, r: &StageRow<'_>) {
     );
     // The appended columns: the line ends after the date above, so reopen it.
     buf.pop();
-    for v in [r.postal_code.as_deref(), r.address.as_deref()] {
+    for v in [
+        r.postal_code.as_deref(),
+        r.address.as_deref(),
+        r.search_name.as_deref(),
+        r.search_kana.as_deref(),
+    ] {
         buf.push(b'\t');
         copy_text(buf, v);
     }
@@ -436,22 +453,6 @@ pub fn drop_repeats(conn: &mut DbConn, batch: &mut Batch) -> Result<(), Error> {
         )?;
     }
     drop_temp_table(conn, "import_repeats")
-}
-
-/// SQL that differs between the two engines.
-struct Dialect {
-    pg: bool,
-}
-
-impl Dialect {
-    /// The Japan date of a UTC timestamp expression (SPEC §2.1).
-    fn jst_date(&self, ts: &str) -> String {
-        if self.pg {
-            format!("CAST(({ts}) + INTERVAL '9 hours' AS DATE)")
-        } else {
-            format!("date({ts}, '+9 hours')")
-        }
-    }
 }
 
 /// Runs one statement; `$1`, where used, is the batch's timestamp. Each statement's time is
@@ -549,9 +550,10 @@ pub fn merge(
         conn,
         &format!(
             "INSERT INTO members (insurer_id, employer_id, symbol, number, dependent_seq, member_key, \
-                                  name, name_kana, birth_date, postal_code, address, created_at, updated_at) \
+                                  name, name_kana, birth_date, postal_code, address, search_name, search_kana, \
+                                  created_at, updated_at) \
              SELECT {ins}, e.id, f.symbol, f.number, f.dependent_seq, g.member_key, n.name, k.name_kana, b.birth_date, \
-                    a.postal_code, a.address, $1, $1 \
+                    a.postal_code, a.address, n.search_name, k.search_kana, $1, $1 \
              FROM (SELECT member_key, MIN(line) AS first_line, \
                           MAX(CASE WHEN name IS NOT NULL THEN line END) AS name_line, \
                           MAX(CASE WHEN name_kana IS NOT NULL THEN line END) AS kana_line, \
@@ -568,6 +570,8 @@ pub fn merge(
              ON CONFLICT (insurer_id, member_key) DO UPDATE \
              SET name = COALESCE(excluded.name, members.name), \
                  name_kana = COALESCE(excluded.name_kana, members.name_kana), \
+                 search_name = CASE WHEN excluded.name IS NOT NULL THEN excluded.search_name ELSE members.search_name END, \
+                 search_kana = CASE WHEN excluded.name_kana IS NOT NULL THEN excluded.search_kana ELSE members.search_kana END, \
                  birth_date = COALESCE(excluded.birth_date, members.birth_date), \
                  postal_code = CASE WHEN excluded.address IS NOT NULL THEN excluded.postal_code ELSE members.postal_code END, \
                  address = COALESCE(excluded.address, members.address), \
