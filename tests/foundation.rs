@@ -71,7 +71,7 @@ async fn readyz_is_503_when_the_database_goes_away() {
     let (admin, name) = {
         let url = url::Url::parse(&app.db.url).unwrap();
         let name = url.path().trim_start_matches('/').to_string();
-        (std::env::var("REGWATCH_TEST_POSTGRES_URL").unwrap(), name)
+        (common::postgres_admin_url().unwrap(), name)
     };
     use diesel::prelude::*;
     let mut c = diesel::PgConnection::establish(&admin).unwrap();

@@ -869,10 +869,22 @@ pub fn on_path(bin: &str) -> bool {
 }
 
 /// The admin URL of the PostgreSQL server to test against, when `REGWATCH_TEST_POSTGRES_URL` is set.
+/// REGWATCH_TEST_POSTGRES_URL. On loopback without an `sslmode` of its own it gets
+/// `sslmode=disable`: TLS to 127.0.0.1 proves nothing, and OpenSSL's clean-up at process exit
+/// can race with the connections of a test server still running and abort the test binary after
+/// every test passed ("double free or corruption").
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("REGWATCH_TEST_POSTGRES_URL")
+    let url = std::env::var("REGWATCH_TEST_POSTGRES_URL")
         .ok()
-        .filter(|u| !u.trim().is_empty())
+        .filter(|u| !u.trim().is_empty())?;
+    let Ok(mut parsed) = url::Url::parse(&url) else {
+        return Some(url);
+    };
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if loopback && !parsed.query_pairs().any(|(k, _)| k == "sslmode") {
+        parsed.query_pairs_mut().append_pair("sslmode", "disable");
+    }
+    Some(parsed.to_string())
 }
 
 /// Fails the test (it only runs under `REGWATCH_BROWSER_TEST=1` / `REGWATCH_SMTP_TEST=1` or
