@@ -98,6 +98,7 @@ pub struct RegistrationErrorItem {
     /// エラー内容
     pub message: Option<String>,
     /// When the server reported it, UTC (often not given).
+    #[serde(serialize_with = "crate::time::utc_opt")]
     pub at: Option<NaiveDateTime>,
     /// The import batch and line it came from.
     pub batch_id: Option<i64>,
