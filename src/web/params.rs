@@ -88,24 +88,3 @@ pub fn path_config() -> web::PathConfig {
 fn is_api(req: &actix_web::HttpRequest) -> bool {
     req.path().starts_with("/api/")
 }
-
-/// A `Content-Disposition` that downloads as `name` (RFC 6266: `filename*` in UTF-8 for the
-/// Japanese name, `ascii` as the `filename` of clients that know only that).
-pub fn attachment(ascii: &str, name: &str) -> String {
-    // RFC 5987 attr-char: letters, digits and `!#$&+-.^_`|~` stay as they are.
-    const NOT_ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'!')
-        .remove(b'#')
-        .remove(b'$')
-        .remove(b'&')
-        .remove(b'+')
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'^')
-        .remove(b'_')
-        .remove(b'`')
-        .remove(b'|')
-        .remove(b'~');
-    let encoded = percent_encoding::utf8_percent_encode(name, NOT_ATTR_CHAR);
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}

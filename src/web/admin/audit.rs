@@ -7,7 +7,7 @@ use crate::store::users::{self, Role, UserId};
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ErrorBody, WebError};
 use crate::web::pages::{acting, base_context, db, html, insurer_of, PageError, PageUser};
-use crate::web::params::{attachment, page_args, page_count};
+use crate::web::params::{page_args, page_count};
 use crate::web::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -268,7 +268,10 @@ async fn audit_csv(
     let name = view::file_name(insurer.number.as_str(), export.from, export.to);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, attachment("audit.csv", &name)))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            crate::web::download::attachment(&name, "audit.csv"),
+        ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(export.bytes))
 }
