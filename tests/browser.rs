@@ -1,11 +1,12 @@
 //! The web app in a real browser: headless Chromium driven through chromedriver (WebDriver).
 //!
-//! Signs in, reads the dashboard, filters the case list, opens a case, searches the list by a
+//! Signs in from a deep link (and lands back on it), reads the dashboard, filters the case list, opens a case, searches the list by a
 //! member's name and by a 受付番号, follows the dashboard's 登録エラー card to the worklist and
 //! one of its cases, meets the 404 page, uploads a file (preview,
 //! then commit), maps an insurer's own export in the import-profile editor and uploads it with the
-//! saved profile, saving a
-//! screenshot of each page under `target/browser/`, and fails on any console error (level SEVERE).
+//! saved profile, manages users and the audit log, and opens every page at 390 px (a phone) to
+//! check that none is wider than the screen, saving a
+//! screenshot of each page under `target/browser/` (`phone-*.png` at 390 px), and fails on any console error (level SEVERE).
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`). It runs
 //! under `REGWATCH_BROWSER_TEST=1` (CI), where their absence is a failure, and is listed as ignored
@@ -215,7 +216,11 @@ async fn visit_pages(
                 .contains("regwatch-console-probe")),
         "the browser log does not show console errors: {probe:?}"
     );
-    c.goto(&format!("{base}/login")).await.expect("open /login");
+    // Signed out, a link to a filtered list leads through the sign-in page and back to it.
+    c.goto(&format!("{base}/notices?status=at_risk"))
+        .await
+        .expect("open a deep link");
+    wait_for_path(&c, "/login").await;
     collect_errors(&driver, &session, "/login", &mut errors).await;
     c.find(Locator::Css("#email"))
         .await
@@ -236,7 +241,17 @@ async fn visit_pages(
         .await
         .unwrap();
 
+    let back = wait_for_path(&c, "/notices").await;
+    assert_eq!(
+        back.query(),
+        Some("status=at_risk"),
+        "back at the deep link"
+    );
+
     // The dashboard: a heading and an inline SVG chart.
+    c.goto(&format!("{base}/dashboard"))
+        .await
+        .expect("open /dashboard");
     wait_for_path(&c, "/dashboard").await;
     let h1 = h1_text(&c).await;
     assert!(h1.contains("ダッシュボード"), "dashboard <h1>: {h1:?}");
@@ -405,7 +420,90 @@ async fn visit_pages(
 
     users_and_audit(&c, &base).await;
     collect_errors(&driver, &session, "/users, /audit", &mut errors).await;
+    phone(&c, &base).await;
+    collect_errors(&driver, &session, "390 px", &mut errors).await;
     errors
+}
+
+/// What is wider than the window at the top level of the page (a table may scroll sideways inside
+/// its own `.table-wrap`; the page itself must not).
+const OVERFLOW_SCRIPT: &str = r#"
+const width = document.documentElement.clientWidth;
+const clipped = (el) => {
+  for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+    const x = getComputedStyle(p).overflowX;
+    if (x === 'auto' || x === 'scroll' || x === 'hidden') return true;
+  }
+  return false;
+};
+const wide = [];
+for (const el of document.querySelectorAll('body *')) {
+  const r = el.getBoundingClientRect();
+  if (r.width > 0 && r.right > width + 1 && !clipped(el)) {
+    const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\s+/).join('.') : '';
+    wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + cls + ' → ' + Math.round(r.right) + 'px');
+  }
+}
+return { width, scroll: document.documentElement.scrollWidth, wide: wide.slice(0, 6) };
+"#;
+
+/// Every page a member of staff opens, at 390 px (a phone held upright): nothing runs off the
+/// screen, so nobody has to scroll the whole page sideways.
+async fn phone(c: &Client, base: &str) {
+    c.set_window_size(390, 844)
+        .await
+        .expect("resize the window");
+    c.goto(&format!("{base}/notices"))
+        .await
+        .expect("open /notices");
+    let case = c
+        .find(Locator::Css("a.case-link"))
+        .await
+        .expect("a.case-link in the list")
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("the case link's href");
+    let pages = [
+        "/dashboard",
+        "/notices",
+        case.as_str(),
+        "/employers",
+        "/letters",
+        "/checklist",
+        "/plan",
+        "/analysis",
+        "/survey",
+        "/mail",
+        "/imports",
+        "/settings",
+        "/users",
+        "/audit",
+        "/account",
+    ];
+    let mut overflowing = Vec::new();
+    for page in pages {
+        c.goto(&format!("{base}{page}")).await.expect("open a page");
+        let h1 = h1_text(c).await;
+        assert!(!h1.is_empty(), "{page} at 390 px has a heading");
+        let found = c.execute(OVERFLOW_SCRIPT, vec![]).await.expect("measure");
+        let (width, scroll) = (found["width"].as_i64(), found["scroll"].as_i64());
+        assert!(width.is_some_and(|w| w <= 400), "{page}: window {found}");
+        if scroll > width {
+            overflowing.push(format!("{page}: {found}"));
+        }
+        let name = match page.trim_start_matches('/') {
+            p if p.starts_with("notices/") => "case".to_string(),
+            p => p.to_string(),
+        };
+        screenshot(c, &format!("phone-{name}.png")).await;
+    }
+    c.set_window_size(1280, 900).await.expect("resize back");
+    assert!(
+        overflowing.is_empty(),
+        "pages wider than 390 px:\n{}",
+        overflowing.join("\n")
+    );
 }
 
 /// 利用者 with 表示名 and a password reset through the page (its one-time password shown), then

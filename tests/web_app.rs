@@ -1073,3 +1073,89 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             .is_some()
     );
 }
+
+/// A link opened while signed out (a bookmark, a link in a colleague's message) comes back after
+/// the sign-in; a `next` that leads off the site is ignored.
+#[tokio::test]
+async fn a_deep_link_survives_the_sign_in_and_next_never_leaves_the_site() {
+    let (app, (a, _)) = seeded().await;
+    let c = bare_client();
+    let r = c
+        .get(format!(
+            "{}/notices?status=breached&rule=submission",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(
+        location,
+        "/login?next=%2Fnotices%3Fstatus%3Dbreached%26rule%3Dsubmission"
+    );
+
+    let sign_in = |next: String| {
+        let c = c.clone();
+        let address = app.address.clone();
+        let email = a.admin.clone();
+        async move {
+            let page = c
+                .get(format!("{address}/login?next={}", urlencode(&next)))
+                .send()
+                .await
+                .unwrap();
+            let login_cookie = set_cookie_value(&page, "regwatch_login_csrf").unwrap();
+            let html = page.text().await.unwrap();
+            let csrf = hidden_csrf(&html);
+            let r = c
+                .post(format!("{address}/login"))
+                .header("Cookie", format!("regwatch_login_csrf={login_cookie}"))
+                .form(&[
+                    ("email", email.as_str()),
+                    ("password", PASSWORD),
+                    ("csrf", &csrf),
+                    ("next", &next),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303);
+            (html, r.headers()["location"].to_str().unwrap().to_string())
+        }
+    };
+    let (html, back) = sign_in("/notices?status=breached&rule=submission".into()).await;
+    assert!(
+        html.contains(r#"name="next" value="&#x2F;notices?status=breached&amp;rule=submission""#),
+        "the sign-in page carries the link"
+    );
+    assert!(html.contains("開こうとしたページに戻ります"));
+    assert_eq!(back, "/notices?status=breached&rule=submission");
+
+    for outside in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/login?next=/x",
+        "",
+    ] {
+        let (html, back) = sign_in(outside.into()).await;
+        assert_eq!(back, "/dashboard", "{outside:?}");
+        assert!(!html.contains("evil.example"), "{outside:?}");
+    }
+
+    // A form post while signed out cannot be repeated: plain sign-in page.
+    let r = c
+        .post(format!("{}/logout", app.address))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+}
+
+fn urlencode(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}

@@ -6,6 +6,7 @@ use crate::domain::RuleSettings;
 use crate::store::audit::AuditAction;
 use crate::store::import::{preview_deadline_changes, recompute_deadlines};
 use crate::store::{insurers, DbConn};
+use crate::time::DateStyle;
 
 /// Settings arrive parsed ([`RuleSettings::from_json`], `from_toml_str`): what can fail here is the
 /// database.
@@ -49,4 +50,27 @@ pub fn save(
     acting.audit(conn, AuditAction::SettingsChanged, None, Some(&detail))?;
     tracing::info!(insurer = acting.insurer.0, changed, "settings changed");
     Ok(changed)
+}
+
+/// Sets how the insurer's pages show dates (設定 → 表示), audited as a settings change. Nothing is
+/// written when the style is the one stored.
+pub fn set_date_style(
+    conn: &mut DbConn,
+    acting: &Acting,
+    style: DateStyle,
+) -> Result<(), SettingsSaveError> {
+    crate::store::write_tx(conn, |conn| {
+        let insurer = insurers::get(conn, acting.insurer)?;
+        if insurer.date_style == style {
+            return Ok(());
+        }
+        insurers::set_date_style(conn, acting.insurer, style)?;
+        let detail = format!(
+            "日付の表示: {} → {}",
+            insurer.date_style.label_ja(),
+            style.label_ja()
+        );
+        acting.audit(conn, AuditAction::SettingsChanged, None, Some(&detail))?;
+        Ok(())
+    })
 }

@@ -368,28 +368,8 @@ pub fn cert_mark(certs: &[CertificateRow], required: bool, day: NaiveDate) -> Ce
     }
 }
 
-/// 令和7年6月30日 (元年 for the first year). Letters to members use the Japanese era.
-pub fn wareki(d: NaiveDate) -> String {
-    const ERAS: [(&str, i32, u32, u32); 4] = [
-        ("令和", 2019, 5, 1),
-        ("平成", 1989, 1, 8),
-        ("昭和", 1926, 12, 25),
-        ("大正", 1912, 7, 30),
-    ];
-    for (name, y, m, day) in ERAS {
-        let start = NaiveDate::from_ymd_opt(y, m, day).expect("era start dates are valid");
-        if d >= start {
-            let n = d.year() - y + 1;
-            let year = if n == 1 {
-                "元".to_string()
-            } else {
-                n.to_string()
-            };
-            return format!("{name}{year}年{}月{}日", d.month(), d.day());
-        }
-    }
-    format!("{}年{}月{}日", d.year(), d.month(), d.day())
-}
+/// 令和7年6月30日: letters to members always use the Japanese era.
+pub use crate::time::wareki;
 
 /// The insurer as the letters print it.
 #[derive(Clone, Debug, Serialize)]

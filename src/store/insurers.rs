@@ -2,6 +2,7 @@
 use super::schema::insurers;
 use super::{now_utc, DbConn};
 use crate::domain::{InsurerKind, InsurerNumber, RuleSettings};
+use crate::time::DateStyle;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -21,6 +22,7 @@ struct InsurerRow {
     address: Option<String>,
     contact: Option<String>,
     data_version: i64,
+    date_style: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +36,8 @@ pub struct Insurer {
     pub contact: Option<String>,
     /// Bumped by every write to the insurer's notices or settings: the key of cached figures.
     pub data_version: i64,
+    /// How its pages show dates (設定 → 表示).
+    pub date_style: DateStyle,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +68,8 @@ impl TryFrom<InsurerRow> for Insurer {
             address: r.address,
             contact: r.contact,
             data_version: r.data_version,
+            date_style: DateStyle::parse(&r.date_style)
+                .ok_or_else(|| bad(format!("日付の表示 {:?} は使えません", r.date_style)))?,
         })
     }
 }
@@ -126,6 +132,21 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Insurer>, InsurerError> {
         .into_iter()
         .map(Insurer::try_from)
         .collect()
+}
+
+/// Sets how the insurer's pages show dates. Figures do not change: the data version stays.
+pub fn set_date_style(
+    conn: &mut DbConn,
+    id: InsurerId,
+    style: DateStyle,
+) -> Result<(), diesel::result::Error> {
+    diesel::update(insurers::table.find(id.0))
+        .set((
+            insurers::date_style.eq(style.code()),
+            insurers::updated_at.eq(now_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The current data version alone (one indexed read; cheap enough for every dashboard request).

@@ -14,6 +14,7 @@ diesel::table! {
         seal_text -> Nullable<Text>,
         issuer_word -> Nullable<Text>,
         representative -> Nullable<Text>,
+        date_style -> Text,
     }
 }
 

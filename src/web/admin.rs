@@ -26,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     settings::api_settings,
     settings::api_settings_put,
     settings::api_settings_preview,
+    settings::api_display,
+    settings::api_display_put,
     users::api_users,
     users::api_user_add,
     users::api_user_role,

@@ -28,6 +28,20 @@ pub async fn with_navigation(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     // The request is cloned only once routed: a clone held during routing would stop it.
     let res = next.call(req).await?;
+    let signed_out = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<PageError>())
+        .is_some_and(|e| matches!(e.0, WebError::Unauthorized));
+    if signed_out && res.request().method() == actix_web::http::Method::GET {
+        // A bookmarked or shared link survives the sign-in: the sign-in page returns to it.
+        let http = res.request().clone();
+        let target = http.uri().path_and_query().map_or("/", |p| p.as_str());
+        let response = HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, super::pages::login_location(target)))
+            .finish();
+        return Ok(ServiceResponse::new(http, response).map_into_right_body());
+    }
     let failure = res
         .response()
         .error()

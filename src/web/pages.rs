@@ -169,6 +169,8 @@ pub fn base_context(user: &CurrentUser, insurer: &Insurer, nav: &str) -> tera::C
     );
     ctx.insert("csrf", &user.csrf);
     ctx.insert("nav", nav);
+    // The insurer's date style for the `day` and `jst` filters (`| day(style=date_style)`).
+    ctx.insert("date_style", insurer.date_style.code());
     ctx
 }
 
@@ -205,13 +207,45 @@ fn login_csrf_cookie(value: String) -> Cookie<'static> {
         .finish()
 }
 
+/// Where a signed-out request for `target` (a path with its query) is sent: the sign-in page,
+/// which returns to `target` afterwards.
+pub fn login_location(target: &str) -> String {
+    match local_target(target) {
+        Some(t) if t != "/" && t != "/dashboard" => {
+            let mut query = form_urlencoded_pair("next", t);
+            query.insert_str(0, "/login?");
+            query
+        }
+        _ => "/login".into(),
+    }
+}
+
+fn form_urlencoded_pair(key: &str, value: &str) -> String {
+    serde_urlencoded::to_string([(key, value)]).unwrap_or_default()
+}
+
+/// `next` when it is a path of this site (`/…`, not `//host` or `/\host`, no scheme, no control
+/// characters, not the sign-in page itself): anything else could send a user elsewhere after
+/// signing in (an open redirect).
+pub fn local_target(next: &str) -> Option<&str> {
+    let bytes = next.as_bytes();
+    let local = bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/') | Some(b'\\'))
+        && !next.chars().any(|c| c.is_control() || c == '\\')
+        && next.len() <= 2000
+        && !next.starts_with("/login")
+        && !next.starts_with("/logout");
+    local.then_some(next)
+}
+
 fn render_login(
     state: &AppState,
     status: StatusCode,
     error: Option<&str>,
     email: &str,
+    next: Option<&str>,
 ) -> Result<HttpResponse, WebError> {
-    render_login_with(state, status, error, None, email)
+    render_login_with(state, status, error, None, email, next)
 }
 
 fn render_login_with(
@@ -220,12 +254,14 @@ fn render_login_with(
     error: Option<&str>,
     info: Option<&str>,
     email: &str,
+    next: Option<&str>,
 ) -> Result<HttpResponse, WebError> {
     let token = random_token();
     let mut ctx = tera::Context::new();
     ctx.insert("error", &error);
     ctx.insert("info", &info);
     ctx.insert("email", email);
+    ctx.insert("next", &next.and_then(local_target));
     ctx.insert("csrf", &token);
     let body = state.tera.render("pages/login.html", &ctx)?;
     Ok(HttpResponse::build(status)
@@ -240,12 +276,13 @@ pub async fn root(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     if req.cookie(SESSION_COOKIE).is_some() {
         return Ok(redirect("/dashboard"));
     }
-    Ok(render_login(&state, StatusCode::OK, None, "")?)
+    Ok(render_login(&state, StatusCode::OK, None, "", None)?)
 }
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
     changed: Option<String>,
+    next: Option<String>,
 }
 
 pub async fn login_page(
@@ -256,7 +293,14 @@ pub async fn login_page(
         .changed
         .as_ref()
         .map(|_| "パスワードを変更しました。新しいパスワードでログインしてください。");
-    Ok(render_login_with(&state, StatusCode::OK, None, info, "")?)
+    Ok(render_login_with(
+        &state,
+        StatusCode::OK,
+        None,
+        info,
+        "",
+        q.next.as_deref(),
+    )?)
 }
 
 #[derive(Deserialize)]
@@ -265,6 +309,9 @@ pub struct LoginForm {
     password: SecretString,
     #[serde(default)]
     csrf: String,
+    /// The page asked for before signing in (see [`login_location`]).
+    #[serde(default)]
+    next: String,
 }
 
 /// Signs in with the lockout rule; a signed-in user gets the session cookie and the dashboard.
@@ -284,13 +331,18 @@ pub async fn login_submit(
             StatusCode::FORBIDDEN,
             Some(&WebError::Csrf.to_string()),
             &form.email,
+            Some(&form.next),
         )?);
     }
     let email = form.email.clone();
+    let next = form.next.clone();
     let source = auth::client_address(&req, &state.config);
     match sign_in(&state, form.email, source, form.password).await {
         Ok(token) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/dashboard"))
+            .insert_header((
+                header::LOCATION,
+                local_target(&next).unwrap_or("/dashboard"),
+            ))
             .cookie(auth::session_cookie(&state, token))
             .cookie(auth::expired_cookie(LOGIN_CSRF_COOKIE))
             .finish()),
@@ -299,6 +351,7 @@ pub async fn login_submit(
             e.status_code(),
             Some(&e.to_string()),
             &email,
+            Some(&next),
         )?),
         Err(e) => Err(e.into()),
     }

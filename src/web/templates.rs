@@ -13,6 +13,7 @@ pub fn load() -> tera::Result<Tera> {
     tera.register_filter("num", num);
     tera.register_filter("dec1", dec1);
     tera.register_filter("jst", crate::time::tera_jst);
+    tera.register_filter("day", crate::time::tera_day);
     Ok(tera)
 }
 

@@ -4,6 +4,7 @@ use crate::app::settings as app;
 use crate::domain::settings::{Policy, RuleConfig};
 use crate::domain::RuleSettings;
 use crate::store::users::Role;
+use crate::time::DateStyle;
 use crate::web::auth::{Csrf, CurrentUser};
 use crate::web::error::{ErrorBody, WebError};
 use crate::web::pages::{
@@ -167,6 +168,7 @@ struct PolicyOption {
 struct SettingsView {
     form: SettingsForm,
     saved: Option<String>,
+    display_saved: bool,
     preview: Option<u64>,
     error: Option<String>,
 }
@@ -190,6 +192,17 @@ async fn render_settings(
             })
             .collect::<Vec<_>>(),
     );
+    ctx.insert(
+        "date_styles",
+        &DateStyle::ALL
+            .iter()
+            .map(|s| PolicyOption {
+                code: s.code(),
+                label: s.label_ja(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert("display_saved", &view.display_saved);
     ctx.insert("saved", &view.saved);
     ctx.insert("preview", &view.preview);
     ctx.insert("error", &view.error);
@@ -199,6 +212,7 @@ async fn render_settings(
 #[derive(Deserialize)]
 pub struct SettingsPageQuery {
     saved: Option<String>,
+    display: Option<String>,
 }
 
 pub async fn settings_page(
@@ -211,6 +225,7 @@ pub async fn settings_page(
     let view = SettingsView {
         form: SettingsForm::of(&insurer.rules),
         saved: q.saved.clone(),
+        display_saved: q.display.is_some(),
         preview: None,
         error: None,
     };
@@ -227,6 +242,7 @@ async fn form_error(
     let view = SettingsView {
         form,
         saved: None,
+        display_saved: false,
         preview: None,
         error: Some(error),
     };
@@ -248,6 +264,7 @@ pub async fn settings_preview_submit(
     let view = SettingsView {
         form,
         saved: None,
+        display_saved: false,
         preview: Some(preview(&state, &user, new).await?),
         error: None,
     };
@@ -353,8 +370,120 @@ pub async fn api_settings_preview(
     Ok(HttpResponse::Ok().json(PreviewBody { changed }))
 }
 
+async fn save_date_style(
+    state: &AppState,
+    user: &CurrentUser,
+    style: DateStyle,
+) -> Result<(), WebError> {
+    user.require(Role::Admin)?;
+    let acting = acting(user);
+    db(state, move |c| Ok(app::set_date_style(c, &acting, style)?)).await
+}
+
+#[derive(Deserialize)]
+pub struct DisplayForm {
+    #[serde(default)]
+    date_style: String,
+}
+
+/// 設定 → 表示: how this insurer's pages show dates. Admin only; audited.
+pub async fn display_submit(
+    state: web::Data<AppState>,
+    post: PageForm<DisplayForm>,
+) -> Result<HttpResponse, PageError> {
+    let Csrf { user, form } = post.0;
+    let style = DateStyle::parse(&form.date_style).ok_or_else(|| {
+        WebError::BadRequest(format!(
+            "日付の表示 {:?} は選べません（iso または wareki）",
+            form.date_style
+        ))
+    })?;
+    save_date_style(&state, &user, style).await?;
+    Ok(redirect("/settings?display=1"))
+}
+
+/// How the insurer's pages show dates. Files and the API always use ISO 8601.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DisplayBody {
+    /// iso (2026-10-21) | wareki (令和8年10月21日)
+    pub date_style: DateStyleCode,
+}
+
+/// The `date_style` codes (an enum in the OpenAPI document).
+#[derive(Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DateStyleCode {
+    Iso,
+    Wareki,
+}
+
+impl From<DateStyle> for DateStyleCode {
+    fn from(s: DateStyle) -> Self {
+        match s {
+            DateStyle::Iso => DateStyleCode::Iso,
+            DateStyle::Wareki => DateStyleCode::Wareki,
+        }
+    }
+}
+
+impl From<DateStyleCode> for DateStyle {
+    fn from(s: DateStyleCode) -> Self {
+        match s {
+            DateStyleCode::Iso => DateStyle::Iso,
+            DateStyleCode::Wareki => DateStyle::Wareki,
+        }
+    }
+}
+
+/// How the insurer's pages show dates.
+#[utoipa::path(
+    get,
+    path = "/api/v1/settings/display",
+    tag = "settings",
+    responses(
+        (status = 200, description = "The display settings", body = DisplayBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_display(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, WebError> {
+    let insurer = insurer_of(&state, &user).await?;
+    Ok(HttpResponse::Ok().json(DisplayBody {
+        date_style: insurer.date_style.into(),
+    }))
+}
+
+/// Sets how the insurer's pages show dates; audited. Admin only.
+#[utoipa::path(
+    put,
+    path = "/api/v1/settings/display",
+    tag = "settings",
+    request_body = DisplayBody,
+    responses(
+        (status = 200, description = "Saved", body = DisplayBody),
+        (status = 400, description = "Not one of the styles", body = ErrorBody),
+        (status = 403, description = "Not an admin, or CSRF token missing", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn api_display_put(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: web::Json<DisplayBody>,
+) -> Result<HttpResponse, WebError> {
+    let style = DateStyle::from(body.date_style);
+    save_date_style(&state, &user, style).await?;
+    Ok(HttpResponse::Ok().json(DisplayBody {
+        date_style: style.into(),
+    }))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings", web::get().to(settings_page))
+        .route("/settings/display", web::post().to(display_submit))
         .route("/settings", web::post().to(settings_submit))
         .route("/settings/preview", web::post().to(settings_preview_submit))
         .service(
@@ -362,6 +491,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(json_config())
                 .route(web::get().to(api_settings))
                 .route(web::put().to(api_settings_put)),
+        )
+        .service(
+            web::resource("/api/v1/settings/display")
+                .app_data(json_config())
+                .route(web::get().to(api_display))
+                .route(web::put().to(api_display_put)),
         )
         .service(
             web::resource("/api/v1/settings/preview")

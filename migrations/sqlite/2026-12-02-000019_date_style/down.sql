@@ -1,0 +1,1 @@
+ALTER TABLE insurers DROP COLUMN date_style;
