@@ -159,6 +159,10 @@ fn load_insurer(
             let i = insurers::create(conn, &number, demo.name, demo.kind, &rules)?;
             // A new insurer's automatic reminders start off (SPEC §5); the demo shows them on.
             crate::mail::prefs::set_reminders(conn, i.id, true, "demo", store::now_utc())?;
+            // The 共済組合 shows its pages in 和暦 (設定 → 表示), as its own forms write dates.
+            if demo.kind == InsurerKind::Kyosai {
+                insurers::set_date_style(conn, i.id, crate::time::DateStyle::Wareki)?;
+            }
             audit::record(
                 conn,
                 &audit::AuditEntry {

@@ -54,6 +54,15 @@ fn demo_data_shows_every_case_and_reloading_adds_nothing() {
         assert_eq!(weeks.len(), 2, "{}: {weeks:?}", d.number);
         assert!(weeks.iter().all(|w| w.staff > months[0].staff));
     }
+    // The 共済組合 shows 設定 → 表示 in use: its pages in 和暦; the 健保組合 keeps the default.
+    for (l, d) in first.iter().zip(demo::INSURERS.iter()) {
+        let stored = regwatch::store::insurers::get(&mut conn, l.insurer.id).unwrap();
+        let expected = match d.kind {
+            regwatch::domain::InsurerKind::Kyosai => regwatch::time::DateStyle::Wareki,
+            _ => regwatch::time::DateStyle::Iso,
+        };
+        assert_eq!(stored.date_style, expected, "{}", d.number);
+    }
     // Files in the insurers' own layouts (SPEC §3.1), through the stored profiles.
     for (l, d) in first.iter().zip(demo::INSURERS.iter()) {
         own_files_loaded(&mut conn, l, d, today);
