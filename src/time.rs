@@ -164,8 +164,8 @@ pub fn tera_jst(
     })
 }
 
-/// Tera filter `day`: a date (`2026-10-21`), or a JST time already written by [`jst_minute`]
-/// (`2026-10-21 09:30`), in the page's style — `{{ d | day(style=date_style) }}`, `date_style`
+/// Tera filter `day`: a date (`2026-10-21`), or a JST time already written by [`jst_minute`] /
+/// [`jst_second`] (`2026-10-21 09:30`, `2026-10-21 09:30:15`), in the page's style — `{{ d | day(style=date_style) }}`, `date_style`
 /// being in every signed-in page's context. A missing value shows as 「—」; anything else passes
 /// through unchanged.
 pub fn tera_day(
@@ -180,8 +180,13 @@ pub fn tera_day(
         if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             return Some(style.date(d));
         }
-        let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").ok()?;
-        Some(format!("{} {}", style.date(t.date()), t.format("%H:%M")))
+        let (t, time) = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+            .map(|t| (t, "%H:%M"))
+            .or_else(|_| {
+                NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").map(|t| (t, "%H:%M:%S"))
+            })
+            .ok()?;
+        Some(format!("{} {}", style.date(t.date()), t.format(time)))
     });
     Ok(text.map_or_else(|| v.clone(), tera::Value::String))
 }
@@ -228,6 +233,10 @@ mod tests {
             "令和8年10月21日 09:30"
         );
         assert_eq!(day("2026-10-21 09:30", "iso").unwrap(), "2026-10-21 09:30");
+        assert_eq!(
+            day("2026-10-21 09:30:15", "wareki").unwrap(),
+            "令和8年10月21日 09:30:15"
+        );
         assert_eq!(tera_day(&tera::Value::Null, &args("iso")).unwrap(), "—");
         // No style given (a page without an insurer): ISO.
         let none = std::collections::HashMap::new();
