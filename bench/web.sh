@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Web benchmark: N generated notices (default 1,000,000) loaded into SQLite, then PostgreSQL; for each,
-# `regwatch serve` under wrk (2 threads, 16 connections, 30 s) against
+# first the pages a member of staff opens every day, period = the year (issue 19: target ≤ 1 s the
+# first time after an import, ≤ 300 ms again), each timed right after an import of a one-notice file
+# (which bumps the insurer's data version, so nothing cached counts) and then again:
+#   /checklist /analysis /survey /api/v1/survey/followup.xlsx /dashboard /employers
+#   /notices?sort=registration_deadline /api/v1/notices.csv?month=(last full month)
+# then `regwatch serve` under wrk (2 threads, 16 connections, 30 s) against
 #   (a) GET /api/v1/dashboard                                    (Authorization: Bearer TOKEN)
 #   (b) GET /notices?status=breached&rule=registration&page=3    (the case-list page, session cookie)
 # Prints req/s and p50/p99 latency of each against the targets (dashboard p99 < 100 ms, case list
@@ -8,7 +13,8 @@
 # Usage: bash bench/web.sh [N]      env: REGWATCH_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432),
 #        REGWATCH_BENCH_DURATION (default 30s), REGWATCH_BENCH_BACKENDS (default "sqlite postgres"),
 #        REGWATCH_BENCH_KEEP=1 keeps the loaded databases (bench/out/web-N/web.db, PostgreSQL
-#        regwatch_webbench_N) and reuses them on the next run of the same day instead of loading again.
+#        regwatch_webbench_N) and reuses them on the next run of the same day instead of loading again,
+#        REGWATCH_BENCH_BIN=path runs that binary instead of building the release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -29,8 +35,8 @@ if ! command -v wrk >/dev/null 2>&1; then
     echo "wrk is needed (apt-get install wrk)" >&2; exit 1
   fi
 fi
-cargo build --release --quiet
-bin=$PWD/target/release/regwatch
+if [ -n "${REGWATCH_BENCH_BIN:-}" ]; then bin=$REGWATCH_BENCH_BIN   # e.g. a debug build, to try the script
+else cargo build --release --quiet; bin=$PWD/target/release/regwatch; fi
 
 # One data set per day (gen covers the 12 months up to today), kept for the next run of the day.
 out=bench/out/web-$n
@@ -61,6 +67,41 @@ to_ms() { awk -v v="$1" 'BEGIN {
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 results=()
+page_results=()
+year_from=$(TZ=Asia/Tokyo date -d "$today -1 year +1 day" +%F)
+last_month=$(TZ=Asia/Tokyo date -d "$(date -d "$today" +%Y-%m-01) -1 month" +%Y-%m)
+period="from=$year_from&to=$today"
+pages=(
+  "/checklist?$period"
+  "/analysis?$period"
+  "/survey?$period"
+  "/api/v1/survey/followup.xlsx?$period"
+  "/dashboard?$period"
+  "/employers"
+  "/notices?sort=registration_deadline"
+  "/api/v1/notices.csv?month=$last_month"
+)
+# One notice received today, new on every call: importing it bumps the data version as a real
+# day's import does.
+bump_version() {
+  local f=/tmp/regwatch-web-bench-bump.csv
+  printf '受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,事実発生日,受付日\nBENCH-%s-%s,資格取得届,9999,ベンチ商事,99,%s,%s,%s\n' \
+    "$$" "$1" "$1" "$today" "$today" >"$f"
+  "$bin" --database-url "$url" import notices "$f" --insurer $insurer >/dev/null
+}
+time_pages() { # backend round
+  local p code secs ms ok target
+  for p in "${pages[@]}"; do
+    read -r code secs < <(curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' \
+      -H "Cookie: regwatch_session=$token" "$base$p")
+    ms=$(awk -v s="$secs" 'BEGIN { printf "%.0f", s * 1000 }')
+    target=$([ "$2" = first ] && echo 1000 || echo 300)
+    ok=$(awk -v m="$ms" -v t="$target" -v c="$code" 'BEGIN { print (m <= t && c == 200) ? "ok" : "MISSED" }')
+    [ "$code" = 200 ] || ok="HTTP $code"
+    printf '  %-6s %-48s %7s ms  (target ≤ %s ms: %s)\n' "$2" "${p%%\?*}" "$ms" "$target" "$ok"
+    page_results+=("$(printf '%-10s %-6s %-48s %7s %9s  %s' "$1" "$2" "${p%%\?*}" "$ms" "≤ $target" "$ok")")
+  done
+}
 run_wrk() { # backend label target_ms path header...
   local backend=$1 label=$2 target=$3 path=$4; shift 4
   local hdr=() h
@@ -141,6 +182,11 @@ for backend in $backends; do
     sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
   [ -n "$token" ] || { echo "login failed"; exit 1; }
 
+  # The pages, first after an import and again.
+  bump_version 1
+  time_pages "$backend" first
+  time_pages "$backend" again
+
   # The first dashboard is computed from the notices; later ones come from the cache until the
   # data changes. The first case-list page warms the database caches.
   first=$(curl -fsS -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $token" "$base/api/v1/dashboard")
@@ -157,6 +203,9 @@ for backend in $backends; do
   fi
 done
 
+echo
+printf '%-10s %-6s %-48s %7s %9s\n' backend round page ms target
+printf '%s\n' "${page_results[@]}"
 echo
 printf '%-10s %-34s %7s %9s %9s %9s\n' backend request req/s "p50 ms" "p99 ms" target
 printf '%s\n' "${results[@]}"
