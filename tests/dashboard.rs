@@ -442,7 +442,10 @@ async fn the_same_period_last_year_is_compared_like_with_like() {
     // A period with no data a year before says so.
     let path = "/dashboard?from=2025-05-01&to=2025-05-31&as_of=2025-07-31";
     let (_, html) = page(&app, &session, path).await;
-    assert!(html.contains("前年同期（2024-05-01〜2024-05-31）のデータはありません"));
+    assert!(
+        html.contains("前年同期は 2024-05-01〜2024-05-31（判定日 2024-07-31）: データはありません")
+    );
+    assert!(html.contains("前年同期のデータはありません"));
     assert!(!html.contains("前年同期 0.0%"));
     let (_, none) = app
         .get_json(

@@ -89,24 +89,34 @@ fn nice_max(v: u64) -> u64 {
     10 * mag
 }
 
-fn count_grid(max: u64) -> Vec<(f64, String)> {
-    (0..=4)
-        .map(|i| {
-            let v = max * i / 4;
-            (TOP + plot_h() - plot_h() * i as f64 / 4.0, v.to_string())
-        })
+/// Intervals of a count axis up to a `nice_max`: steps of 1, 2 or 5 times a power of ten
+/// (500 → 5 × 100, 200 → 4 × 50, 1000 → 5 × 200).
+fn intervals(max: u64) -> u64 {
+    let mut lead = max.max(1);
+    while lead >= 10 && lead % 10 == 0 {
+        lead /= 10;
+    }
+    if lead == 2 {
+        4
+    } else {
+        5
+    }
+}
+
+fn grid_at(n: u64, label: impl Fn(u64) -> String) -> Vec<(f64, String)> {
+    (0..=n)
+        .map(|i| (TOP + plot_h() - plot_h() * i as f64 / n as f64, label(i)))
         .collect()
 }
 
-fn rate_grid() -> Vec<(f64, String)> {
-    (0..=4)
-        .map(|i| {
-            (
-                TOP + plot_h() - plot_h() * i as f64 / 4.0,
-                format!("{}%", i * 25),
-            )
-        })
-        .collect()
+fn count_grid(max: u64) -> Vec<(f64, String)> {
+    let n = intervals(max);
+    grid_at(n, |i| (max * i / n).to_string())
+}
+
+/// 0–100% in `n` steps (the count axis beside it has the same lines).
+fn rate_grid(n: u64) -> Vec<(f64, String)> {
+    grid_at(n, |i| format!("{}%", 100 * i / n))
 }
 
 fn pct(r: Option<f64>) -> String {
@@ -290,7 +300,7 @@ fn trend_chart(d: &Dashboard) -> Chart {
     Chart {
         bars,
         lines,
-        grid: rate_grid(),
+        grid: rate_grid(intervals(max)),
         right_grid: count_grid(max),
         y_title: "期限内率".into(),
         y2_title: "届書（件）".into(),
@@ -606,6 +616,46 @@ mod tests {
         assert_eq!(nice_max(11), 20);
         assert_eq!(nice_max(230), 500);
         assert_eq!(nice_max(1000), 1000);
+    }
+
+    #[test]
+    fn a_full_width_chart_is_twice_as_wide_so_its_text_is_the_same_size() {
+        let items = vec![("a".to_string(), 3u64, String::new(), "bad")];
+        let half = bar_chart(&items, W);
+        let full = bar_chart(&items, WIDE);
+        assert_eq!(full.width, 2.0 * half.width);
+        assert_eq!(full.height, half.height);
+    }
+
+    #[test]
+    fn the_red_part_of_a_stacked_bar_is_its_share() {
+        let c = stacked_chart(&[
+            ("w1".into(), 40, 10, String::new()),
+            ("w2".into(), 20, 0, String::new()),
+        ]);
+        assert_eq!(c.bars.len(), 3, "two bars, one red part");
+        let red = c.bars.iter().find(|b| b.tone == "bad").unwrap();
+        let base = &c.bars[0];
+        assert!((red.h * 4.0 - base.h).abs() < 1e-9);
+        assert!(
+            (red.y + red.h - (base.y + base.h)).abs() < 1e-9,
+            "from the base line"
+        );
+    }
+
+    #[test]
+    fn count_axes_have_round_steps() {
+        let labels = |g: Vec<(f64, String)>| g.into_iter().map(|(_, l)| l).collect::<Vec<_>>();
+        assert_eq!(
+            labels(count_grid(500)),
+            ["0", "100", "200", "300", "400", "500"]
+        );
+        assert_eq!(
+            labels(count_grid(2000)),
+            ["0", "500", "1000", "1500", "2000"]
+        );
+        assert_eq!(labels(count_grid(5)), ["0", "1", "2", "3", "4", "5"]);
+        assert_eq!(labels(rate_grid(4)), ["0%", "25%", "50%", "75%", "100%"]);
     }
 
     #[test]

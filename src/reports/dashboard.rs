@@ -564,7 +564,8 @@ fn fold(
 
 /// The Sunday of the Monday–Sunday week of `d`.
 pub fn end_of_week(d: NaiveDate) -> NaiveDate {
-    week_start(d) + Days::new(6)
+    let left = 6 - u64::from(d.weekday().num_days_from_monday());
+    d.checked_add_days(Days::new(left)).unwrap_or(d)
 }
 
 /// One year earlier (29 February becomes 28 February).
@@ -732,6 +733,40 @@ mod tests {
         assert_eq!(f.april_year, Some(2026));
         assert_eq!(f.months.len(), 1);
         assert_eq!(f.months[0].month, "2026-04");
+    }
+
+    #[test]
+    fn the_week_ends_on_sunday_and_last_year_keeps_the_day() {
+        assert_eq!(end_of_week(d("2025-06-09")), d("2025-06-15"));
+        assert_eq!(end_of_week(d("2025-06-11")), d("2025-06-15"));
+        assert_eq!(end_of_week(d("2025-06-15")), d("2025-06-15"));
+        assert_eq!(year_before(d("2025-06-11")), d("2024-06-11"));
+        assert_eq!(year_before(d("2028-02-29")), d("2027-02-28"));
+    }
+
+    #[test]
+    fn kinds_add_up_to_the_period() {
+        let mut acc = Accumulator::new(d("2026-04-01"), d("2026-04-30"), d("2026-06-01"));
+        add(
+            &mut acc,
+            "2026-04-01",
+            "2026-04-02",
+            None,
+            MyNumberStatus::Valid,
+        );
+        add(
+            &mut acc,
+            "2026-03-01",
+            "2026-04-03",
+            None,
+            MyNumberStatus::Missing,
+        );
+        let f = acc.finish(&HashMap::new(), 10);
+        let sum: u64 = f.by_kind.iter().map(|k| k.notices).sum();
+        assert_eq!(sum, f.notices);
+        assert_eq!(f.by_kind[0].submission.counts.breached, 1);
+        assert_eq!(f.by_kind[0].registration.counts.breached, 2);
+        assert_eq!(f.by_kind[0].registration_standard.notices, 1);
     }
 
     #[test]
