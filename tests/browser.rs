@@ -261,6 +261,19 @@ async fn visit_pages(
         .await
         .expect("an inline <svg> chart on the dashboard");
     screenshot(&c, "dashboard.png").await;
+    // The charts: each an accessible image with a legend under it.
+    let charts = c
+        .find_all(Locator::Css("figure svg.chart[role=img] title"))
+        .await
+        .unwrap();
+    assert!(charts.len() >= 3, "{} dashboard charts", charts.len());
+    c.execute(
+        "document.querySelector('#by-kind').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&c, "dashboard-charts.png").await;
     collect_errors(&driver, &session, "/dashboard", &mut errors).await;
 
     // The case list, filtered by status and rule.

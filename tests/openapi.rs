@@ -103,6 +103,8 @@ async fn dates_enums_and_integers_are_typed_parameters() {
         ("/api/v1/notices", "as_of"),
         ("/api/v1/notices", "received_from"),
         ("/api/v1/notices", "received_to"),
+        ("/api/v1/notices", "due_from"),
+        ("/api/v1/notices", "due_to"),
         ("/api/v1/dashboard", "from"),
         ("/api/v1/dashboard", "to"),
         ("/api/v1/checklist", "as_of"),

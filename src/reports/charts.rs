@@ -40,20 +40,37 @@ pub struct Line {
 pub struct Chart {
     pub width: f64,
     pub height: f64,
+    /// The plot area: x of the left and right axes, y of the top and of the base line.
+    pub left: f64,
+    pub right: f64,
+    pub top: f64,
+    pub bottom: f64,
     pub bars: Vec<BarShape>,
     pub lines: Vec<Line>,
-    /// Horizontal grid lines with their labels.
+    /// Horizontal grid lines with their labels on the left axis.
     pub grid: Vec<(f64, String)>,
+    /// Labels of the same grid lines on a right axis (the count scale of a chart whose left axis
+    /// is a rate); empty when there is no right axis.
+    pub right_grid: Vec<(f64, String)>,
     pub x_labels: Vec<(f64, String)>,
+    /// What the left axis, the right axis and the x axis measure.
+    pub y_title: String,
+    pub y2_title: String,
+    pub x_title: String,
     pub empty: bool,
 }
 
+/// Width of a chart in a half-width card. A chart in a full-width card is twice as wide
+/// ([`WIDE`]), so both are drawn at the same scale and their text is the same size on screen.
 const W: f64 = 560.0;
-const H: f64 = 220.0;
-const LEFT: f64 = 44.0;
-const RIGHT: f64 = 10.0;
-const TOP: f64 = 12.0;
-const BOTTOM: f64 = 34.0;
+const WIDE: f64 = 2.0 * W;
+const H: f64 = 240.0;
+const LEFT: f64 = 48.0;
+const RIGHT: f64 = 12.0;
+/// Room on the right for a second axis's labels.
+const RIGHT_AXIS: f64 = 48.0;
+const TOP: f64 = 22.0;
+const BOTTOM: f64 = 40.0;
 
 fn plot_h() -> f64 {
     H - TOP - BOTTOM
@@ -72,24 +89,34 @@ fn nice_max(v: u64) -> u64 {
     10 * mag
 }
 
-fn count_grid(max: u64) -> Vec<(f64, String)> {
-    (0..=4)
-        .map(|i| {
-            let v = max * i / 4;
-            (TOP + plot_h() - plot_h() * i as f64 / 4.0, v.to_string())
-        })
+/// Intervals of a count axis up to a `nice_max`: steps of 1, 2 or 5 times a power of ten
+/// (500 → 5 × 100, 200 → 4 × 50, 1000 → 5 × 200).
+fn intervals(max: u64) -> u64 {
+    let mut lead = max.max(1);
+    while lead >= 10 && lead % 10 == 0 {
+        lead /= 10;
+    }
+    if lead == 2 {
+        4
+    } else {
+        5
+    }
+}
+
+fn grid_at(n: u64, label: impl Fn(u64) -> String) -> Vec<(f64, String)> {
+    (0..=n)
+        .map(|i| (TOP + plot_h() - plot_h() * i as f64 / n as f64, label(i)))
         .collect()
 }
 
-fn rate_grid() -> Vec<(f64, String)> {
-    (0..=4)
-        .map(|i| {
-            (
-                TOP + plot_h() - plot_h() * i as f64 / 4.0,
-                format!("{}%", i * 25),
-            )
-        })
-        .collect()
+fn count_grid(max: u64) -> Vec<(f64, String)> {
+    let n = intervals(max);
+    grid_at(n, |i| (max * i / n).to_string())
+}
+
+/// 0–100% in `n` steps (the count axis beside it has the same lines).
+fn rate_grid(n: u64) -> Vec<(f64, String)> {
+    grid_at(n, |i| format!("{}%", 100 * i / n))
 }
 
 fn pct(r: Option<f64>) -> String {
@@ -97,17 +124,41 @@ fn pct(r: Option<f64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// Bars of counts with labels under them.
-fn bar_chart(items: &[(String, u64, String, &'static str)]) -> Chart {
+/// Bars of counts with labels under them, `width` wide.
+fn bar_chart(items: &[(String, u64, String, &'static str)], width: f64) -> Chart {
     let values: Vec<(String, f64, String, &'static str)> = items
         .iter()
         .map(|(l, v, t, tone)| (l.clone(), *v as f64, t.clone(), *tone))
         .collect();
-    value_chart(&values)
+    value_chart_w(&values, width)
 }
 
 /// Bars of non-negative values (counts, or ratios such as notices per staff member).
 fn value_chart(items: &[(String, f64, String, &'static str)]) -> Chart {
+    value_chart_w(items, W)
+}
+
+fn frame(width: f64, right_margin: f64) -> Chart {
+    Chart {
+        width,
+        height: H,
+        left: LEFT,
+        right: width - right_margin,
+        top: TOP,
+        bottom: TOP + plot_h(),
+        bars: vec![],
+        lines: vec![],
+        grid: vec![],
+        right_grid: vec![],
+        x_labels: vec![],
+        y_title: String::new(),
+        y2_title: String::new(),
+        x_title: String::new(),
+        empty: false,
+    }
+}
+
+fn value_chart_w(items: &[(String, f64, String, &'static str)], width: f64) -> Chart {
     let max = nice_max(
         items
             .iter()
@@ -116,7 +167,7 @@ fn value_chart(items: &[(String, f64, String, &'static str)]) -> Chart {
             .unwrap_or(0),
     );
     let n = items.len().max(1) as f64;
-    let slot = (W - LEFT - RIGHT) / n;
+    let slot = (width - LEFT - RIGHT) / n;
     let bw = (slot * 0.7).max(2.0);
     let bars = items
         .iter()
@@ -141,10 +192,7 @@ fn value_chart(items: &[(String, f64, String, &'static str)]) -> Chart {
         .collect();
     let every = (items.len() / 12).max(1);
     Chart {
-        width: W,
-        height: H,
         bars,
-        lines: vec![],
         grid: count_grid(max),
         x_labels: items
             .iter()
@@ -153,14 +201,45 @@ fn value_chart(items: &[(String, f64, String, &'static str)]) -> Chart {
             .map(|(i, it)| (LEFT + slot * i as f64 + slot / 2.0, it.0.clone()))
             .collect(),
         empty: items.iter().all(|i| i.1 <= 0.0),
+        ..frame(width, RIGHT)
     }
+}
+
+/// Bars of counts (`volume`) with a part of each drawn in red from the base line (`bad`): the
+/// share of the bar that broke a rule shows as the share of red.
+fn stacked_chart(items: &[(String, u64, u64, String)]) -> Chart {
+    let base: Vec<(String, u64, String, &'static str)> = items
+        .iter()
+        .map(|(l, total, _, t)| (l.clone(), *total, t.clone(), "volume"))
+        .collect();
+    let mut c = bar_chart(&base, W);
+    let max = nice_max(items.iter().map(|i| i.1).max().unwrap_or(0)) as f64;
+    let reds: Vec<BarShape> = c
+        .bars
+        .iter()
+        .zip(items)
+        .filter(|(_, i)| i.2 > 0)
+        .map(|(b, (_, _, part, title))| {
+            let h = plot_h() * (*part as f64) / max;
+            BarShape {
+                y: TOP + plot_h() - h,
+                h,
+                value: part.to_string(),
+                title: title.clone(),
+                tone: "bad",
+                ..b.clone()
+            }
+        })
+        .collect();
+    c.bars.extend(reds);
+    c
 }
 
 /// Monthly met rates as lines over bars of notice counts (bars scaled to the plot's height).
 fn trend_chart(d: &Dashboard) -> Chart {
     let months = &d.figures.months;
     let n = months.len().max(1) as f64;
-    let slot = (W - LEFT - RIGHT) / n;
+    let slot = (W - LEFT - RIGHT_AXIS) / n;
     let max = nice_max(months.iter().map(|m| m.notices).max().unwrap_or(0));
     let bw = (slot * 0.6).max(2.0);
     let bars = months
@@ -219,11 +298,13 @@ fn trend_chart(d: &Dashboard) -> Chart {
         .collect();
     let every = (months.len() / 12).max(1);
     Chart {
-        width: W,
-        height: H,
         bars,
         lines,
-        grid: rate_grid(),
+        grid: rate_grid(intervals(max)),
+        right_grid: count_grid(max),
+        y_title: "期限内率".into(),
+        y2_title: "届書（件）".into(),
+        x_title: "受付月".into(),
         x_labels: months
             .iter()
             .enumerate()
@@ -236,6 +317,7 @@ fn trend_chart(d: &Dashboard) -> Chart {
             })
             .collect(),
         empty: months.is_empty(),
+        ..frame(W, RIGHT_AXIS)
     }
 }
 
@@ -261,7 +343,11 @@ fn histogram(bars: &[crate::reports::dashboard::Bar], deadline: u64) -> Chart {
             (label, b.count, title, tone)
         })
         .collect();
-    bar_chart(&items)
+    Chart {
+        y_title: "届書（件）".into(),
+        x_title: "日数".into(),
+        ..bar_chart(&items, W)
+    }
 }
 
 #[derive(Serialize)]
@@ -294,25 +380,22 @@ pub fn dashboard_charts(d: &Dashboard) -> DashboardCharts {
             )
         })
         .collect();
-    let april: Vec<(String, u64, String, &'static str)> = f
+    let april: Vec<(String, u64, u64, String)> = f
         .april_weeks
         .iter()
         .map(|w| {
             (
                 w.week_start.format("%m/%d").to_string(),
                 w.notices,
+                w.registration_breached_any,
                 format!(
-                    "{} の週: 届書 {} 件、登録（5日）期限内率 {}、期限超過 {} 件",
+                    "{} の週: 届書 {} 件、うち登録期限の超過 {} 件（{}）、登録（5日）期限内率 {}",
                     w.week_start,
                     w.notices,
+                    w.registration_breached_any,
+                    share(w.registration_breached_any, w.notices),
                     pct(w.registration_five_day_met_rate),
-                    w.registration_breached
                 ),
-                if w.registration_breached > 0 {
-                    "warn"
-                } else {
-                    "volume"
-                },
             )
         })
         .collect();
@@ -320,8 +403,24 @@ pub fn dashboard_charts(d: &Dashboard) -> DashboardCharts {
         trend: trend_chart(d),
         submission_days: histogram(&f.submission_days, 5),
         registration_days: histogram(&f.registration_days, 5),
-        employers: bar_chart(&employers),
-        april: bar_chart(&april),
+        employers: Chart {
+            y_title: "提出期限超過（件）".into(),
+            x_title: "事業所記号".into(),
+            ..bar_chart(&employers, WIDE)
+        },
+        april: Chart {
+            y_title: "届書（件）".into(),
+            x_title: "週（月曜日）".into(),
+            ..stacked_chart(&april)
+        },
+    }
+}
+
+fn share(part: u64, total: u64) -> String {
+    if total == 0 {
+        "—".into()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / total as f64)
     }
 }
 
@@ -520,11 +619,51 @@ mod tests {
     }
 
     #[test]
+    fn a_full_width_chart_is_twice_as_wide_so_its_text_is_the_same_size() {
+        let items = vec![("a".to_string(), 3u64, String::new(), "bad")];
+        let half = bar_chart(&items, W);
+        let full = bar_chart(&items, WIDE);
+        assert_eq!(full.width, 2.0 * half.width);
+        assert_eq!(full.height, half.height);
+    }
+
+    #[test]
+    fn the_red_part_of_a_stacked_bar_is_its_share() {
+        let c = stacked_chart(&[
+            ("w1".into(), 40, 10, String::new()),
+            ("w2".into(), 20, 0, String::new()),
+        ]);
+        assert_eq!(c.bars.len(), 3, "two bars, one red part");
+        let red = c.bars.iter().find(|b| b.tone == "bad").unwrap();
+        let base = &c.bars[0];
+        assert!((red.h * 4.0 - base.h).abs() < 1e-9);
+        assert!(
+            (red.y + red.h - (base.y + base.h)).abs() < 1e-9,
+            "from the base line"
+        );
+    }
+
+    #[test]
+    fn count_axes_have_round_steps() {
+        let labels = |g: Vec<(f64, String)>| g.into_iter().map(|(_, l)| l).collect::<Vec<_>>();
+        assert_eq!(
+            labels(count_grid(500)),
+            ["0", "100", "200", "300", "400", "500"]
+        );
+        assert_eq!(
+            labels(count_grid(2000)),
+            ["0", "500", "1000", "1500", "2000"]
+        );
+        assert_eq!(labels(count_grid(5)), ["0", "1", "2", "3", "4", "5"]);
+        assert_eq!(labels(rate_grid(4)), ["0%", "25%", "50%", "75%", "100%"]);
+    }
+
+    #[test]
     fn bars_stay_inside_the_plot() {
         let items: Vec<_> = (0..20u64)
             .map(|i| (i.to_string(), i * 37, String::new(), "ok"))
             .collect();
-        let c = bar_chart(&items);
+        let c = bar_chart(&items, W);
         for b in &c.bars {
             assert!(b.x >= LEFT && b.x + b.w <= W - RIGHT + 0.001);
             assert!(b.y >= TOP - 0.001 && b.y + b.h <= TOP + plot_h() + 0.001);

@@ -4,11 +4,11 @@
 //! `Figures::add` folds one notice at a time, so the figures of a million notices need memory for
 //! the buckets only; the open counts (which look at all time, not the period) come from the store.
 use super::stats::{DayHistogram, StatusCounts};
-use crate::domain::{Evaluation, NoticeFacts, RegistrationRule, Status};
+use crate::domain::{Evaluation, NoticeFacts, NoticeKind, RegistrationRule, Status};
 use crate::store::insurers::Insurer;
 use crate::store::notices::{self as notice_store, NoticeFilter, NoticeRow, RuleSel};
 use crate::store::DbConn;
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -94,7 +94,55 @@ pub struct WeekFigures {
     pub week_start: NaiveDate,
     pub notices: u64,
     pub registration_five_day_met_rate: Option<f64>,
+    /// Registration breaches of the 5-day population.
     pub registration_breached: u64,
+    /// Notices of the week whose registration (any rule: 5-day, standard or loss) is breached:
+    /// the red part of the April chart's bars.
+    pub registration_breached_any: u64,
+}
+
+/// Counts of one rule over a population, with its rate.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RuleCounts {
+    pub counts: StatusCounts,
+    /// met / (met + breached); null when nothing is decided yet.
+    pub met_rate: Option<f64>,
+    pub notices: u64,
+}
+
+impl RuleCounts {
+    fn of(counts: StatusCounts) -> RuleCounts {
+        RuleCounts {
+            counts,
+            met_rate: counts.met_rate(),
+            notices: counts.total(),
+        }
+    }
+}
+
+/// The notices of one kind (資格取得届 / 被扶養者届 / 資格喪失届) received in the period.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct KindFigures {
+    /// acquisition | dependent | loss (the case list's `kind=`).
+    pub kind: String,
+    pub label: String,
+    pub notices: u64,
+    pub submission: RuleCounts,
+    /// Registration, whatever the rule (the case list's `rule=registration`).
+    pub registration: RuleCounts,
+    pub registration_five_day: RuleCounts,
+    pub registration_standard: RuleCounts,
+    pub registration_loss: RuleCounts,
+}
+
+#[derive(Clone, Debug, Default)]
+struct KindAcc {
+    notices: u64,
+    submission: StatusCounts,
+    registration: StatusCounts,
+    five_day: StatusCounts,
+    standard: StatusCounts,
+    loss: StatusCounts,
 }
 
 /// One bar of a histogram: `days` (the last bar is "`days` or more") and how many notices.
@@ -124,6 +172,8 @@ pub struct Figures {
     pub submission_days: Vec<Bar>,
     pub registration_days: Vec<Bar>,
     pub worst_employers: Vec<EmployerFigures>,
+    /// 資格取得届, 被扶養者届, 資格喪失届 in this order; their counts add up to the period's.
+    pub by_kind: Vec<KindFigures>,
     /// The weeks around the latest April in the period (the spring hiring peak).
     pub april_weeks: Vec<WeekFigures>,
     pub april_year: Option<i32>,
@@ -145,8 +195,23 @@ pub struct Accumulator {
     sub_days: [u64; HISTOGRAM_DAYS + 1],
     reg_days: [u64; HISTOGRAM_DAYS + 1],
     employers: HashMap<i64, EmployerAcc>,
-    weeks: BTreeMap<NaiveDate, (u64, StatusCounts)>,
+    kinds: [KindAcc; 3],
+    weeks: BTreeMap<NaiveDate, (u64, StatusCounts, u64)>,
     april_year: Option<i32>,
+}
+
+const KINDS: [NoticeKind; 3] = [
+    NoticeKind::Acquisition,
+    NoticeKind::Dependent,
+    NoticeKind::Loss,
+];
+
+fn kind_index(k: NoticeKind) -> usize {
+    match k {
+        NoticeKind::Acquisition => 0,
+        NoticeKind::Dependent => 1,
+        NoticeKind::Loss => 2,
+    }
 }
 
 fn week_start(d: NaiveDate) -> NaiveDate {
@@ -187,6 +252,7 @@ impl Accumulator {
             sub_days: [0; HISTOGRAM_DAYS + 1],
             reg_days: [0; HISTOGRAM_DAYS + 1],
             employers: HashMap::new(),
+            kinds: Default::default(),
             weeks: BTreeMap::new(),
             april_year: latest_april(from, to),
         }
@@ -242,6 +308,16 @@ impl Accumulator {
             m.ex_officio += 1;
         }
 
+        let k = &mut self.kinds[kind_index(facts.kind)];
+        k.notices += 1;
+        k.submission.add(ev.submission.status);
+        k.registration.add(ev.registration.status);
+        match ev.registration_rule {
+            RegistrationRule::FiveDay => k.five_day.add(ev.registration.status),
+            RegistrationRule::Standard => k.standard.add(ev.registration.status),
+            RegistrationRule::Loss => k.loss.add(ev.registration.status),
+        }
+
         let e = self.employers.entry(employer_id).or_default();
         e.notices += 1;
         e.submission.add(ev.submission.status);
@@ -256,6 +332,9 @@ impl Accumulator {
                 entry.0 += 1;
                 if ev.registration_rule == RegistrationRule::FiveDay {
                     entry.1.add(ev.registration.status);
+                }
+                if ev.registration.status == Status::Breached {
+                    entry.2 += 1;
                 }
             }
         }
@@ -329,14 +408,29 @@ impl Accumulator {
             submission_days: bars(&self.sub_days),
             registration_days: bars(&self.reg_days),
             worst_employers: employers,
+            by_kind: KINDS
+                .iter()
+                .zip(&self.kinds)
+                .map(|(kind, a)| KindFigures {
+                    kind: kind.code().to_string(),
+                    label: kind.label_ja().to_string(),
+                    notices: a.notices,
+                    submission: RuleCounts::of(a.submission),
+                    registration: RuleCounts::of(a.registration),
+                    registration_five_day: RuleCounts::of(a.five_day),
+                    registration_standard: RuleCounts::of(a.standard),
+                    registration_loss: RuleCounts::of(a.loss),
+                })
+                .collect(),
             april_weeks: self
                 .weeks
                 .iter()
-                .map(|(&w, (n, c))| WeekFigures {
+                .map(|(&w, (n, c, any))| WeekFigures {
                     week_start: w,
                     notices: *n,
                     registration_five_day_met_rate: c.met_rate(),
                     registration_breached: c.breached,
+                    registration_breached_any: *any,
                 })
                 .collect(),
             april_year: self.april_year,
@@ -347,6 +441,70 @@ impl Accumulator {
     pub fn employer_ids(&self) -> impl Iterator<Item = i64> + '_ {
         self.employers.keys().copied()
     }
+}
+
+/// A met rate of the period beside the same period one year earlier.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Compared {
+    /// Last year's figures of the rule.
+    #[serde(flatten)]
+    pub last_year: RuleCounts,
+    /// This year's met rate minus last year's, in percentage points; null when either is null.
+    pub delta_pt: Option<f64>,
+}
+
+fn compared(now: &RuleFigures, last: &RuleFigures) -> Compared {
+    Compared {
+        last_year: RuleCounts::of(last.counts),
+        delta_pt: now
+            .met_rate
+            .zip(last.met_rate)
+            .map(|(a, b)| ((a - b) * 1000.0).round() / 10.0),
+    }
+}
+
+/// The same period one year earlier, evaluated as of one year earlier: like with like, the last
+/// days of both periods are equally young.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LastYear {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub as_of: NaiveDate,
+    /// Notices received then; 0 means no data for last year (the rates are then null, not 0%).
+    pub notices: u64,
+    pub submission: Compared,
+    pub registration_five_day: Compared,
+    pub registration_standard: Compared,
+    pub registration_loss: Compared,
+}
+
+/// Open cases whose registration deadline falls in this week (the as-of date to the Sunday of
+/// its Monday–Sunday week). The submission deadline needs no such list: a notice in the data has
+/// been received, so its submission is complete.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DueThisWeek {
+    /// The as-of date (`due_from` of the list).
+    pub from: NaiveDate,
+    /// The Sunday of the as-of date's week (`due_to` of the list).
+    pub to: NaiveDate,
+    /// `/notices?pending=1&due_from=…&due_to=…&as_of=…`
+    pub count: i64,
+}
+
+/// The open case received first (not registered as of the date).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OldestOpen {
+    /// Database id: `/notices/{id}`.
+    pub id: i64,
+    pub notice_id: String,
+    /// acquisition | dependent | loss
+    pub kind: String,
+    pub received_on: NaiveDate,
+    /// as_of − received_on.
+    pub days_open: i64,
+    pub registration_deadline: NaiveDate,
+    /// breached | at_risk | open (as of the date).
+    pub registration_status: String,
 }
 
 /// What the dashboard shows: the period's figures and the open work as of the date (all time).
@@ -363,6 +521,14 @@ pub struct Dashboard {
     /// The 登録エラー worklist: not registered, the latest registration result an error (any
     /// period; the count of `/notices?reg_error=1&as_of=…`).
     pub registration_errors: i64,
+    /// Received and not registered as of the date (any period; `/notices?pending=1&as_of=…`).
+    pub pending: i64,
+    /// 「今週が期限」.
+    pub due_this_week: DueThisWeek,
+    /// 「最も古い未完了の案件」; null when nothing is open.
+    pub oldest_open: Option<OldestOpen>,
+    /// 「前年同期」.
+    pub last_year: LastYear,
     /// The insurer's data version the figures were computed from.
     pub data_version: i64,
 }
@@ -370,15 +536,14 @@ pub struct Dashboard {
 /// Rows read per query while folding: bounded memory whatever the period holds.
 const READ_CHUNK: i64 = 50_000;
 
-/// Computes the dashboard of `insurer` for notices received in [from, to], as of `as_of`.
-pub fn compute(
+/// One pass over the notices received in [from, to], in chunks.
+fn fold(
     conn: &mut DbConn,
     insurer: &Insurer,
     from: NaiveDate,
     to: NaiveDate,
     as_of: NaiveDate,
-) -> Result<Dashboard, diesel::result::Error> {
-    let data_version = crate::store::insurers::data_version(conn, insurer.id)?;
+) -> Result<Accumulator, diesel::result::Error> {
     let mut acc = Accumulator::new(from, to, as_of);
     let mut filter = NoticeFilter::new(as_of);
     filter.received_from = Some(from);
@@ -394,6 +559,30 @@ pub fn compute(
             acc.add(&r.facts(), &ev, r.employer_id);
         }
     }
+    Ok(acc)
+}
+
+/// The Sunday of the Monday–Sunday week of `d`.
+pub fn end_of_week(d: NaiveDate) -> NaiveDate {
+    let left = 6 - u64::from(d.weekday().num_days_from_monday());
+    d.checked_add_days(Days::new(left)).unwrap_or(d)
+}
+
+/// One year earlier (29 February becomes 28 February).
+fn year_before(d: NaiveDate) -> NaiveDate {
+    d.checked_sub_months(Months::new(12)).unwrap_or(d)
+}
+
+/// Computes the dashboard of `insurer` for notices received in [from, to], as of `as_of`.
+pub fn compute(
+    conn: &mut DbConn,
+    insurer: &Insurer,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+) -> Result<Dashboard, diesel::result::Error> {
+    let data_version = crate::store::insurers::data_version(conn, insurer.id)?;
+    let acc = fold(conn, insurer, from, to, as_of)?;
     let ids: Vec<i64> = acc.employer_ids().collect();
     let names = notice_store::employer_refs(conn, insurer.id, ids.into_iter())?
         .into_iter()
@@ -401,25 +590,73 @@ pub fn compute(
         .collect();
     let figures = acc.finish(&names, 10);
 
+    let (ly_from, ly_to, ly_as_of) = (year_before(from), year_before(to), year_before(as_of));
+    let ly = fold(conn, insurer, ly_from, ly_to, ly_as_of)?.finish(&HashMap::new(), 0);
+    let last_year = LastYear {
+        from: ly_from,
+        to: ly_to,
+        as_of: ly_as_of,
+        notices: ly.notices,
+        submission: compared(&figures.submission, &ly.submission),
+        registration_five_day: compared(&figures.registration_five_day, &ly.registration_five_day),
+        registration_standard: compared(&figures.registration_standard, &ly.registration_standard),
+        registration_loss: compared(&figures.registration_loss, &ly.registration_loss),
+    };
+
+    let count = |conn: &mut DbConn, f: &NoticeFilter| {
+        notice_store::count(conn, insurer.id, &insurer.rules, f)
+    };
     let mut open = NoticeFilter::new(as_of);
     open.rule = Some(RuleSel::Registration);
     open.pending = true;
     open.status = Some(Status::Breached);
-    let open_breached = notice_store::count(conn, insurer.id, &insurer.rules, &open)?;
+    let open_breached = count(conn, &open)?;
     open.status = Some(Status::AtRisk);
-    let at_risk = notice_store::count(conn, insurer.id, &insurer.rules, &open)?;
+    let at_risk = count(conn, &open)?;
     let mut ex = NoticeFilter::new(as_of);
     ex.ex_officio = true;
-    let ex_officio_required = notice_store::count(conn, insurer.id, &insurer.rules, &ex)?;
+    let ex_officio_required = count(conn, &ex)?;
     let mut errors = NoticeFilter::new(as_of);
     errors.reg_error = true;
-    let registration_errors = notice_store::count(conn, insurer.id, &insurer.rules, &errors)?;
+    let registration_errors = count(conn, &errors)?;
+
+    let mut pending_filter = NoticeFilter::new(as_of);
+    pending_filter.pending = true;
+    let pending = count(conn, &pending_filter)?;
+    let mut due = pending_filter.clone();
+    due.due_from = Some(as_of);
+    due.due_to = Some(end_of_week(as_of));
+    let due_this_week = DueThisWeek {
+        from: as_of,
+        to: end_of_week(as_of),
+        count: count(conn, &due)?,
+    };
+    pending_filter.sort = notice_store::Sort::ReceivedAsc;
+    let oldest_open = notice_store::rows(conn, insurer.id, &insurer.rules, &pending_filter, 0, 1)?
+        .into_iter()
+        .next()
+        .map(|r| {
+            let ev = r.evaluate(&insurer.rules, as_of);
+            OldestOpen {
+                id: r.id,
+                notice_id: r.notice_id.clone(),
+                kind: r.kind.clone(),
+                received_on: r.received_on,
+                days_open: (as_of - r.received_on).num_days(),
+                registration_deadline: r.registration_deadline,
+                registration_status: ev.registration.status.code().to_string(),
+            }
+        });
     Ok(Dashboard {
         figures,
         open_breached,
         at_risk,
         ex_officio_required,
         registration_errors,
+        pending,
+        due_this_week,
+        oldest_open,
+        last_year,
         data_version,
     })
 }
@@ -496,6 +733,40 @@ mod tests {
         assert_eq!(f.april_year, Some(2026));
         assert_eq!(f.months.len(), 1);
         assert_eq!(f.months[0].month, "2026-04");
+    }
+
+    #[test]
+    fn the_week_ends_on_sunday_and_last_year_keeps_the_day() {
+        assert_eq!(end_of_week(d("2025-06-09")), d("2025-06-15"));
+        assert_eq!(end_of_week(d("2025-06-11")), d("2025-06-15"));
+        assert_eq!(end_of_week(d("2025-06-15")), d("2025-06-15"));
+        assert_eq!(year_before(d("2025-06-11")), d("2024-06-11"));
+        assert_eq!(year_before(d("2028-02-29")), d("2027-02-28"));
+    }
+
+    #[test]
+    fn kinds_add_up_to_the_period() {
+        let mut acc = Accumulator::new(d("2026-04-01"), d("2026-04-30"), d("2026-06-01"));
+        add(
+            &mut acc,
+            "2026-04-01",
+            "2026-04-02",
+            None,
+            MyNumberStatus::Valid,
+        );
+        add(
+            &mut acc,
+            "2026-03-01",
+            "2026-04-03",
+            None,
+            MyNumberStatus::Missing,
+        );
+        let f = acc.finish(&HashMap::new(), 10);
+        let sum: u64 = f.by_kind.iter().map(|k| k.notices).sum();
+        assert_eq!(sum, f.notices);
+        assert_eq!(f.by_kind[0].submission.counts.breached, 1);
+        assert_eq!(f.by_kind[0].registration.counts.breached, 2);
+        assert_eq!(f.by_kind[0].registration_standard.notices, 1);
     }
 
     #[test]

@@ -134,6 +134,9 @@ pub struct NoticeFilter {
     pub pending: bool,
     /// Only notices that need a 資格確認書 (SPEC §2.4).
     pub ex_officio: bool,
+    /// Registration deadline on or after / on or before (the dashboard's 「今週が期限」).
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
     /// Only the 登録エラー worklist: not registered, and the latest result is an error.
     pub reg_error: bool,
     /// Only the notices a search found (氏名 / カナ / 記号番号 / 受付番号).
@@ -155,6 +158,8 @@ impl NoticeFilter {
             my_number: None,
             pending: false,
             ex_officio: false,
+            due_from: None,
+            due_to: None,
             reg_error: false,
             search: None,
             sort: Sort::ReceivedDesc,
@@ -474,6 +479,12 @@ fn filter_cond(
     }
     if f.ex_officio {
         c.push(ex_officio_cond(f.as_of, settings.ex_officio_days));
+    }
+    if let Some(d) = f.due_from {
+        c.push(Box::new(notices::registration_deadline.ge(d)));
+    }
+    if let Some(d) = f.due_to {
+        c.push(Box::new(notices::registration_deadline.le(d)));
     }
     if let Some(s) = f.status {
         let reg = || registration_status(s, f.as_of, settings.warn_days);

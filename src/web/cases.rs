@@ -183,6 +183,13 @@ pub struct NoticeQuery {
     /// 1 / true: only notices that need a 資格確認書
     #[param(value_type = Option<bool>)]
     pub ex_officio: Option<String>,
+    /// Registration deadline on or after (YYYY-MM-DD); with `pending=1` and `due_to`, the
+    /// dashboard's 「今週が期限」
+    #[param(value_type = Option<chrono::NaiveDate>)]
+    pub due_from: Option<String>,
+    /// Registration deadline on or before (YYYY-MM-DD)
+    #[param(value_type = Option<chrono::NaiveDate>)]
+    pub due_to: Option<String>,
     /// -received_on (default) | received_on | -event_date | event_date | registration_deadline | -registration_deadline | -registration_days_over | -submission_days_over | notice_id
     #[param(schema_with = crate::web::openapi::sort)]
     pub sort: Option<String>,
@@ -266,6 +273,12 @@ pub(crate) fn filter_of(
         .transpose()?;
     f.received_to = blank(&q.received_to)
         .map(|v| parse_date("received_to", v))
+        .transpose()?;
+    f.due_from = blank(&q.due_from)
+        .map(|v| parse_date("due_from", v))
+        .transpose()?;
+    f.due_to = blank(&q.due_to)
+        .map(|v| parse_date("due_to", v))
         .transpose()?;
     if let Some(s) = blank(&q.employer) {
         // -1 matches nothing: an employer of another insurer or a typo shows an empty list.
