@@ -545,8 +545,9 @@ struct ScheduleTick {
 #[derive(Serialize)]
 struct ScheduleBar {
     title: String,
-    /// `2026-09-19 ～ 2026-12-23`, for the bar's tooltip.
-    dates: String,
+    /// The bar's first and last day, for its tooltip (the page writes them in its date style).
+    start: NaiveDate,
+    end: NaiveDate,
     left: f64,
     width: f64,
     overdue: bool,
@@ -594,7 +595,8 @@ pub fn schedule(plan: &[ActionView], today: NaiveDate) -> Option<Schedule> {
                 let e = a.due_on.unwrap_or(end).max(s);
                 ScheduleBar {
                     title: a.title.clone(),
-                    dates: format!("{s} ～ {e}"),
+                    start: s,
+                    end: e,
                     left: at(s),
                     width: (((e - s).num_days() + 1) as f64 / span * 100.0).max(1.0),
                     overdue: a.overdue,
