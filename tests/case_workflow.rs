@@ -381,7 +381,8 @@ async fn mine_and_follow_up_due_list_exactly_the_right_cases_in_the_api_page_and
     assert!(html.contains("id=\"f-mine\" name=\"mine\" value=\"1\" checked"));
     assert!(html.contains(">N-2<") && html.contains(">N-3<"), "{html}");
     assert!(!html.contains(">N-1<") && !html.contains(">N-4<"));
-    assert!(html.contains("担当者・次回対応日"));
+    assert!(html.contains("担当・次回対応日</span></th>"));
+    assert!(html.contains("担当 鈴木 二郎"));
     assert!(html.contains("<strong id=\"total\">2</strong>"));
     let html = app
         .page_text(&s, &format!("/notices?as_of={AS_OF}&follow_up_due=1"))
@@ -650,4 +651,35 @@ async fn reloading_the_notices_file_keeps_the_workflow_of_its_cases() {
     assert_eq!(d["follow_up_on"], "2025-06-28");
     assert_eq!(d["notes"][0]["text"], "再取込の前のメモ");
     assert_eq!(ids(&list(&app, &t, "follow_up_due=1").await), ["N-2"]);
+}
+
+#[tokio::test]
+async fn the_demo_follows_its_most_urgent_cases_once() {
+    let app = TestApp::builder()
+        .with_insurer(A, InsurerKind::Kenpo)
+        .with_admin(A, "admin@a.example.jp", PASSWORD)
+        .with_staff(A, S1, PASSWORD)
+        .with_notices(A, "a.csv", NOTICES, common::date(AS_OF))
+        .spawn()
+        .await;
+    let insurer = app.insurer(A).clone();
+    let today = common::date(AS_OF);
+    regwatch::demo::case_workflow(&mut app.conn(), &insurer, today).unwrap();
+    regwatch::demo::case_workflow(&mut app.conn(), &insurer, today).unwrap();
+
+    // Five open cases (no results loaded): the staff user follows them all (up to six), three
+    // are due (two days ago, today, and two days ago again for the fifth).
+    let t = login_token(&app, S1, PASSWORD).await;
+    assert_eq!(
+        ids(&list(&app, &t, "mine=1").await),
+        ["N-1", "N-2", "N-3", "N-4", "N-6"]
+    );
+    let due = list(&app, &t, "follow_up_due=1").await;
+    assert_eq!(due["total"], 3, "{due}");
+    let bodies = stored_note_bodies(&app);
+    assert!(
+        bodies.contains(&"事業所に電話。今週中に再提出の予定".to_string()),
+        "{bodies:?}"
+    );
+    assert_eq!(audit_count(&mut app.conn(), "case_workflow_set"), 5, "once");
 }
