@@ -683,3 +683,50 @@ async fn the_demo_follows_its_most_urgent_cases_once() {
     );
     assert_eq!(audit_count(&mut app.conn(), "case_workflow_set"), 5, "once");
 }
+
+#[tokio::test]
+async fn a_discarded_or_committed_upload_of_the_notices_file_leaves_the_workflow_alone() {
+    let app = world().await;
+    let n2 = notice(&app, A, "N-2");
+    let t = login_token(&app, S1, PASSWORD).await;
+    let s2 = user_id(&app, S2);
+    put_workflow(
+        &app,
+        &t,
+        n2,
+        json!({"assignee_user_id": s2, "follow_up_on": "2025-06-28"}),
+    )
+    .await;
+    add_note(&app, &t, n2, "取込の前のメモ").await;
+
+    let s = login_cookie(&app, S1, PASSWORD).await;
+    let changed = NOTICES.replace("2025-06-10,2025-06-11", "2025-06-10,2025-06-13");
+    let upload = |app: &TestApp| {
+        let (ct, body) = common::multipart(&[
+            ("kind", None, b"notices"),
+            ("file", Some("a3.csv"), changed.as_bytes()),
+        ]);
+        app.request(Method::POST, "/imports", &s)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, ct)
+            .body(body)
+    };
+    for action in ["discard", "commit"] {
+        let r = upload(&app).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{action}");
+        let p: Value = r.json().await.unwrap();
+        let id = p["upload_id"].as_i64().unwrap_or_else(|| panic!("{p}"));
+        let r = app
+            .post_form(&s, &format!("/imports/uploads/{id}/{action}"), &[])
+            .await;
+        assert_eq!(r.status(), 303, "{action}");
+    }
+    let d = detail(&app, &t, n2).await;
+    assert_eq!(
+        d["received_on"], "2025-06-13",
+        "the commit loaded the change"
+    );
+    assert_eq!(d["assignee"]["id"], s2);
+    assert_eq!(d["follow_up_on"], "2025-06-28");
+    assert_eq!(d["notes"][0]["text"], "取込の前のメモ");
+}
