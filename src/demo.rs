@@ -1501,6 +1501,80 @@ pub fn ensure_activity(
         worker.drain(conn, now)?;
         crate::mail::evaluate::evaluate_insurer(conn, insurer, today, now)?;
     }
+    case_workflow(conn, insurer, today)?;
+    Ok(())
+}
+
+/// The 案件の対応 of the most urgent open cases, once per insurer: the staff user follows six and
+/// the admin three, with 次回対応日 past, today, later or none, and notes as staff write them — so
+/// `mine=1` and `follow_up_due=1` list something on the demo's day. Through `app::workflow`, so
+/// audited as those users.
+pub fn case_workflow(conn: &mut DbConn, insurer: &Insurer, today: NaiveDate) -> anyhow::Result<()> {
+    use crate::app::workflow::{add_note, set_workflow, SetWorkflow};
+    let followed: i64 = crate::store::schema::case_workflow::table
+        .filter(crate::store::schema::case_workflow::insurer_id.eq(insurer.id.0))
+        .count()
+        .get_result(conn)?;
+    if followed > 0 {
+        return Ok(());
+    }
+    let user_of = |conn: &mut DbConn, role: Role| -> anyhow::Result<Option<(i64, String)>> {
+        Ok(users_table::table
+            .filter(users_table::insurer_id.eq(insurer.id.0))
+            .filter(users_table::role.eq(role.code()))
+            .filter(users_table::deactivated_at.is_null())
+            .order(users_table::id.asc())
+            .select((users_table::id, users_table::email))
+            .first(conn)
+            .optional()?)
+    };
+    let (Some(staff), Some(admin)) = (user_of(conn, Role::Staff)?, user_of(conn, Role::Admin)?)
+    else {
+        return Ok(());
+    };
+    let as_user = |(id, email): &(i64, String)| Acting {
+        insurer: insurer.id,
+        user: Some(users::UserId(*id)),
+        label: email.clone(),
+    };
+    let (staff, admin) = (as_user(&staff), as_user(&admin));
+    let mut f = NoticeFilter::new(today);
+    f.pending = true;
+    f.sort = notice_store::Sort::RegistrationDeadlineAsc;
+    let rows = notice_store::rows(conn, insurer.id, &insurer.rules, &f, 0, 12)?;
+    let notes: [&[&str]; 6] = [
+        &[
+            "事業所に電話。今週中に再提出の予定",
+            "再提出の書類を受領。中間サーバーへの登録を依頼済み",
+        ],
+        &["J-LIS照会で不一致。事業所に本人確認書類の写しを依頼"],
+        &["被扶養者の続柄の確認のため、事業所の担当者に折り返しを依頼"],
+        &[],
+        &["個人番号が未記載。事業所にマイナンバーの提出を督促（電話・メール）"],
+        &["資格確認書の交付を検討。来週、登録状況を再確認する"],
+    ];
+    for (i, row) in rows.iter().enumerate() {
+        let who = match i {
+            0..=5 => Some(&staff),
+            6..=8 => Some(&admin),
+            _ => None,
+        };
+        let follow_up_on = match i % 4 {
+            0 => Some(today - Days::new(2)),
+            1 => Some(today),
+            2 => Some(today + Days::new(3)),
+            _ => None,
+        };
+        let input = SetWorkflow {
+            assignee: who.and_then(|a| a.user),
+            follow_up_on,
+        };
+        let by = who.unwrap_or(&admin);
+        set_workflow(conn, by, row.id, input)?;
+        for text in notes.get(i).copied().unwrap_or_default() {
+            add_note(conn, by, row.id, text)?;
+        }
+    }
     Ok(())
 }
 

@@ -350,6 +350,8 @@ async fn visit_pages(
     collect_errors(&driver, &session, "/notices?q=", &mut errors).await;
     worklist(&c, &base).await;
     collect_errors(&driver, &session, "/notices?reg_error=1", &mut errors).await;
+    case_workflow(&c, &base, today).await;
+    collect_errors(&driver, &session, "/notices/{id} 対応", &mut errors).await;
     not_found(&c, &base).await;
     // The page's own 404 is reported as a failed load: expected here, anything else is not.
     for entry in console(&driver, &session).await {
@@ -762,6 +764,130 @@ async fn worklist(c: &Client, base: &str) {
     .await
     .unwrap();
     screenshot(c, "notice-error-results.png").await;
+}
+
+/// 案件の対応 on a case page: assign the signed-in admin, set today as the 次回対応日, add a note;
+/// then the case is on `/notices?mine=1` and on `follow_up_due=1`.
+async fn case_workflow(c: &Client, base: &str, today: chrono::NaiveDate) {
+    c.goto(&format!(
+        "{base}/notices?pending=1&sort=registration_deadline"
+    ))
+    .await
+    .expect("open the pending cases");
+    let link = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("a.case-link"))
+        .await
+        .expect("a pending case");
+    let notice_id = link.text().await.unwrap().trim().to_string();
+    link.click().await.unwrap();
+    let form = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#workflow-form"))
+        .await
+        .expect("the 対応 panel's form");
+    form.find(Locator::XPath(
+        ".//select[@name='assignee']/option[contains(., '佐藤 恵子')]",
+    ))
+    .await
+    .expect("the admin among the assignees")
+    .click()
+    .await
+    .unwrap();
+    // A date input's typed format follows the browser's locale; its value is always ISO.
+    c.execute(
+        "document.querySelector('#w-follow-up').value = arguments[0]",
+        vec![json!(today.to_string())],
+    )
+    .await
+    .unwrap();
+    form.find(Locator::Css("#workflow-save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let saved = wait_until("the saved message", || async {
+        c.find(Locator::Css("#workflow-saved"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    })
+    .await;
+    assert!(saved.contains("保存しました"), "{saved}");
+    let note = "事業所に電話。今週中に再提出の予定";
+    c.find(Locator::Css("#w-note"))
+        .await
+        .expect("the note box")
+        .send_keys(note)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#note-add"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notes = wait_until("the note in the list", || async {
+        let t = c
+            .find(Locator::Css("#notes"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        t.contains(note).then_some(t)
+    })
+    .await;
+    assert!(
+        notes.contains("佐藤 恵子"),
+        "the note names its author: {notes}"
+    );
+    let due = c
+        .find(Locator::Css("#follow-up-due"))
+        .await
+        .expect("the due badge");
+    assert!(due.text().await.unwrap().contains("到来"));
+    c.execute(
+        "document.querySelector('#workflow').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(c, "case-workflow.png").await;
+
+    for query in ["mine=1", "follow_up_due=1"] {
+        c.goto(&format!("{base}/notices?{query}"))
+            .await
+            .expect("open the filtered list");
+        let table = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#cases"))
+            .await
+            .expect("the #cases table");
+        let text = table.text().await.unwrap();
+        assert!(
+            text.contains(&notice_id),
+            "{query} lists {notice_id}: {text}"
+        );
+        assert!(text.contains("佐藤 恵子"), "{query} shows the assignee");
+        if query == "mine=1" {
+            let total = c
+                .find(Locator::Css("#total"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(total, "1", "only the case just assigned is mine");
+            screenshot(c, "case-workflow-mine.png").await;
+        }
+    }
 }
 
 /// An unknown address: the Japanese 404 page inside the navigation.

@@ -789,6 +789,16 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             format!("/api/v1/notices/{notice_b}/certificates"),
             Some(serde_json::json!({"valid_until": "2025-07-01"})),
         ),
+        (
+            "PUT",
+            format!("/api/v1/notices/{notice_b}/workflow"),
+            Some(serde_json::json!({"assignee_user_id": null, "follow_up_on": "2025-07-01"})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/notices/{notice_b}/notes"),
+            Some(serde_json::json!({"text": "x"})),
+        ),
         ("GET", format!("/api/v1/employers/{employer_b}"), None),
         (
             "PUT",
@@ -852,6 +862,19 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
             vec![("my_number_late", "1".into()), ("csrf", csrf.clone())],
         ),
         ("GET", format!("/notices/{notice_b}"), vec![]),
+        (
+            "POST",
+            format!("/notices/{notice_b}/workflow"),
+            vec![
+                ("follow_up_on", "2025-07-01".into()),
+                ("csrf", csrf.clone()),
+            ],
+        ),
+        (
+            "POST",
+            format!("/notices/{notice_b}/notes"),
+            vec![("text", "x".into()), ("csrf", csrf.clone())],
+        ),
         ("GET", format!("/employers/{employer_b}"), vec![]),
         (
             "POST",
@@ -1037,6 +1060,19 @@ async fn every_route_with_an_id_answers_404_for_another_insurers_ids() {
         .first(&mut c)
         .unwrap();
     assert_eq!(sent, None, "B's letter is not marked sent");
+    let workflow: i64 = regwatch::store::schema::case_workflow::table
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    let notes: i64 = regwatch::store::schema::case_notes::table
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(
+        (workflow, notes),
+        (0, 0),
+        "B's case has no workflow or note"
+    );
     let role: String = users_t::table
         .find(user_b)
         .select(users_t::role)

@@ -32,7 +32,9 @@ pub fn view_notice(
     let insurer = insurers::get(conn, acting.insurer)?;
     let d = notices::get(conn, acting.insurer, id)?.ok_or(CasesError::NotFound)?;
     acting.audit(conn, AuditAction::ViewNotice, Some(&d.row.notice_id), None)?;
-    let body = NoticeDetailBody::new(d, &insurer.rules, as_of);
+    let workflow = crate::store::workflow::get(conn, acting.insurer, id.0)?;
+    let notes = crate::store::workflow::notes(conn, acting.insurer, id.0)?;
+    let body = NoticeDetailBody::new(d, &workflow, notes, &insurer.rules, as_of);
     Ok((insurer, body))
 }
 

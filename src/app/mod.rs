@@ -13,6 +13,7 @@ pub mod settings;
 pub mod staffing;
 pub mod survey;
 pub mod users;
+pub mod workflow;
 
 use crate::store::insurers::InsurerId;
 use crate::store::users::UserId;

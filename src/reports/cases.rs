@@ -10,6 +10,7 @@ use crate::store::notices::{
     self, EmployerRef, MemberRef, NoticeDetail, NoticeFilter, NoticeRow, RegistrationView, RuleSel,
     Sort,
 };
+use crate::store::workflow::{self, Note, Workflow};
 use crate::store::DbConn;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Serialize;
@@ -145,8 +146,26 @@ pub struct NoticeItem {
     pub ex_officio_card: ExOfficioItem,
     pub e2e_days: Option<i64>,
     pub explanation: ExplanationItem,
+    /// 担当者: the user following the case (none when unassigned).
+    pub assignee: Option<AssigneeItem>,
+    /// 次回対応日 (none when not set).
+    pub follow_up_on: Option<NaiveDate>,
+    /// The 次回対応日 has come as of `as_of` and the case is still open (received, not
+    /// registered): what `follow_up_due=1` lists.
+    pub follow_up_due: bool,
     /// The date the statuses are evaluated as of.
     pub as_of: NaiveDate,
+}
+
+/// The 担当者 of a case.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AssigneeItem {
+    /// User id (`assignee_user_id` of `PUT /api/v1/notices/{id}/workflow`).
+    pub id: i64,
+    /// The 表示名, or the e-mail when the user has none.
+    pub name: String,
+    /// False when the user was deactivated after being assigned (the case needs a new 担当者).
+    pub active: bool,
 }
 
 /// What a notice is shown with besides its own row.
@@ -155,6 +174,7 @@ pub struct Related<'a> {
     pub employer: Option<&'a EmployerRef>,
     pub member: Option<&'a MemberRef>,
     pub error: Option<&'a RegistrationView>,
+    pub workflow: Option<&'a Workflow>,
 }
 
 impl NoticeItem {
@@ -167,6 +187,8 @@ impl NoticeItem {
         let ev = row.evaluate(settings, as_of);
         let explanation = rules::explain(&row.facts(), settings, Calendar::get());
         let employer = related.employer;
+        let workflow = related.workflow.cloned().unwrap_or_default();
+        let open = row.received_on <= as_of && row.registered_on.is_none_or(|d| d > as_of);
         NoticeItem {
             id: row.id,
             notice_id: row.notice_id.clone(),
@@ -200,6 +222,13 @@ impl NoticeItem {
             },
             e2e_days: ev.e2e_days,
             explanation: explanation.into(),
+            follow_up_due: open && workflow.follow_up_on.is_some_and(|d| d <= as_of),
+            follow_up_on: workflow.follow_up_on,
+            assignee: workflow.assignee.map(|a| AssigneeItem {
+                id: a.id.0,
+                name: a.name,
+                active: a.active,
+            }),
             as_of,
         }
     }
@@ -216,6 +245,7 @@ pub fn items(
     let employers = notices::employer_refs(c, insurer.id, rows.iter().map(|r| r.employer_id))?;
     let members = notices::member_refs(c, insurer.id, rows.iter().map(|r| r.member_id))?;
     let errors = notices::latest_errors(c, insurer.id, rows, as_of)?;
+    let workflows = workflow::of_notices(c, insurer.id, rows.iter().map(|r| r.id))?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -223,6 +253,7 @@ pub fn items(
                 employer: employers.get(&r.employer_id),
                 member: members.get(&r.member_id),
                 error: errors.get(&r.notice_id),
+                workflow: workflows.get(&r.id),
             };
             NoticeItem::new(r, related, &insurer.rules, as_of)
         })
@@ -272,7 +303,7 @@ impl Cell {
 
 /// Column headers of the CSV and xlsx exports of the case list (Japanese: for insurer staff),
 /// with the xlsx column widths.
-pub const EXPORT_COLUMNS: [(&str, f64); 25] = [
+pub const EXPORT_COLUMNS: [(&str, f64); 27] = [
     ("受付番号", 14.0),
     ("届書", 11.0),
     ("事業所記号", 10.0),
@@ -298,6 +329,8 @@ pub const EXPORT_COLUMNS: [(&str, f64); 25] = [
     ("登録エラーコード", 9.0),
     ("登録エラー内容", 24.0),
     ("登録エラー日時", 16.0),
+    ("担当者", 12.0),
+    ("次回対応日", 11.0),
 ];
 
 /// One export row, in the order of `EXPORT_COLUMNS`.
@@ -344,6 +377,12 @@ pub fn export_cells(item: &NoticeItem) -> Vec<Cell> {
             .and_then(|e| e.at)
             .map(crate::time::jst_minute)
             .unwrap_or_default()),
+        t(item
+            .assignee
+            .as_ref()
+            .map(|a| a.name.as_str())
+            .unwrap_or_default()),
+        Cell::Date(item.follow_up_on),
     ]
 }
 
@@ -456,6 +495,12 @@ pub fn describe(
     }
     if f.ex_officio {
         parts.push("資格確認書が必要".into());
+    }
+    if f.assignee.is_some() {
+        parts.push("自分の担当".into());
+    }
+    if f.follow_up_due {
+        parts.push("次回対応日が到来（未登録）".into());
     }
     let filter = if parts.is_empty() {
         "すべての届書".to_string()
@@ -581,6 +626,35 @@ pub struct NoticeDetailBody {
     /// The intermediate server's results for this notice, oldest first: a result without a
     /// timestamp is placed by its file (after the result before it), not by when it was loaded.
     pub registrations: Vec<RegistrationBody>,
+    /// The case's メモ, oldest first (newest last, like the timeline).
+    pub notes: Vec<NoteBody>,
+}
+
+/// One メモ of a case (append-only).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NoteBody {
+    pub id: i64,
+    /// Who wrote it, as the audit log names them.
+    pub author: String,
+    /// The author's user id (none when written from the CLI).
+    pub author_user_id: Option<i64>,
+    /// The text; digits that could be a My Number are masked.
+    pub text: String,
+    /// When it was written, UTC.
+    #[serde(serialize_with = "crate::time::utc")]
+    pub created_at: NaiveDateTime,
+}
+
+impl From<Note> for NoteBody {
+    fn from(n: Note) -> Self {
+        NoteBody {
+            id: n.id,
+            author: n.author_label,
+            author_user_id: n.author_user_id,
+            text: n.body,
+            created_at: n.created_at,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -602,12 +676,19 @@ pub struct RegistrationBody {
 
 impl NoticeDetailBody {
     /// A stored notice with its member and registration results, evaluated as of a date.
-    pub fn new(d: NoticeDetail, settings: &RuleSettings, as_of: NaiveDate) -> NoticeDetailBody {
+    pub fn new(
+        d: NoticeDetail,
+        workflow: &Workflow,
+        notes: Vec<Note>,
+        settings: &RuleSettings,
+        as_of: NaiveDate,
+    ) -> NoticeDetailBody {
         let error = latest_error(&d, as_of);
         let related = Related {
             employer: Some(&d.employer),
             member: Some(&d.member),
             error: error.as_ref(),
+            workflow: Some(workflow),
         };
         NoticeDetailBody {
             item: NoticeItem::new(&d.row, related, settings, as_of),
@@ -624,6 +705,7 @@ impl NoticeDetailBody {
                     loaded_at: r.created_at,
                 })
                 .collect(),
+            notes: notes.into_iter().map(NoteBody::from).collect(),
         }
     }
 }

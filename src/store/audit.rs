@@ -55,6 +55,10 @@ pub enum AuditAction {
     LetterSenderChanged,
     /// 資格確認書の交付記録
     CertificateIssued,
+    /// 案件の担当者・次回対応日の変更
+    CaseWorkflowSet,
+    /// 案件メモの追加
+    CaseNoteAdded,
     /// 事業所・所属所の連絡先の変更
     EmployerUpdated,
     /// 事業所のマイナンバー提出遅延の記録
@@ -117,7 +121,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order the audit page's filter offers them.
-    pub const ALL: [AuditAction; 52] = {
+    pub const ALL: [AuditAction; 54] = {
         use AuditAction::*;
         [
             Login,
@@ -143,6 +147,8 @@ impl AuditAction {
             LetterSent,
             LetterSenderChanged,
             CertificateIssued,
+            CaseWorkflowSet,
+            CaseNoteAdded,
             EmployerUpdated,
             EmployerMyNumberLate,
             EmployerUnsubscribed,
@@ -202,6 +208,8 @@ impl AuditAction {
             LetterSent => "letter_sent",
             LetterSenderChanged => "letter_sender_changed",
             CertificateIssued => "certificate_issued",
+            CaseWorkflowSet => "case_workflow_set",
+            CaseNoteAdded => "case_note_added",
             EmployerUpdated => "employer_updated",
             EmployerMyNumberLate => "employer_my_number_late",
             EmployerUnsubscribed => "employer_unsubscribed",
@@ -261,6 +269,8 @@ impl AuditAction {
             LetterSent => "お知らせの発送記録",
             LetterSenderChanged => "お知らせ差出人の変更",
             CertificateIssued => "資格確認書の交付記録",
+            CaseWorkflowSet => "案件の担当者・次回対応日の変更",
+            CaseNoteAdded => "案件メモの追加",
             EmployerUpdated => "事業所・所属所の連絡先の変更",
             EmployerMyNumberLate => "事業所のマイナンバー提出遅延の記録",
             EmployerUnsubscribed => "事業所の配信停止（メール内のリンク）",

@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod staffing;
 pub mod survey;
 pub mod users;
+pub mod workflow;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

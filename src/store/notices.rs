@@ -6,6 +6,7 @@
 //! stored deadlines, so a filtered list and the statuses it shows always agree.
 use super::insurers::InsurerId;
 use super::schema::{employers, members, notices, registration_results};
+use super::users::UserId;
 use super::{DbConn, Dialect, MultiBackend};
 use crate::domain::results::{order, FilePlace};
 use crate::domain::rules::{self, Deadlines, NoticeFacts, EX_OFFICIO_FROM};
@@ -141,6 +142,11 @@ pub struct NoticeFilter {
     pub reg_error: bool,
     /// Only the notices a search found (氏名 / カナ / 記号番号 / 受付番号).
     pub search: Option<Search>,
+    /// Only the cases assigned to this user (`mine=1`: the caller).
+    pub assignee: Option<UserId>,
+    /// Only the open cases whose 次回対応日 has come: set on or before the as-of date, the notice
+    /// received and not registered by then (the same "open" as `pending`).
+    pub follow_up_due: bool,
     pub sort: Sort,
 }
 
@@ -162,6 +168,8 @@ impl NoticeFilter {
             due_to: None,
             reg_error: false,
             search: None,
+            assignee: None,
+            follow_up_due: false,
             sort: Sort::ReceivedDesc,
         }
     }
@@ -436,6 +444,15 @@ fn reg_error_cond(sql: &Dialect, as_of: NaiveDate) -> Cond {
     ])
 }
 
+/// The notices whose `case_workflow` row matches `cond` (SQL on the row `w`), as a subquery that
+/// takes the insurer. Only our own integers and dates are written into the SQL.
+fn workflow_cond(insurer: InsurerId, cond: &str) -> Cond {
+    Box::new(diesel::dsl::sql::<Bool>(&format!(
+        "notices.id IN (SELECT w.notice_id FROM case_workflow w WHERE w.insurer_id = {} AND {cond})",
+        insurer.0
+    )))
+}
+
 fn filter_cond(
     sql: &Dialect,
     insurer: InsurerId,
@@ -485,6 +502,20 @@ fn filter_cond(
     }
     if let Some(d) = f.due_to {
         c.push(Box::new(notices::registration_deadline.le(d)));
+    }
+    if let Some(u) = f.assignee {
+        c.push(workflow_cond(
+            insurer,
+            &format!("w.assignee_user_id = {}", u.0),
+        ));
+    }
+    if f.follow_up_due {
+        c.push(workflow_cond(
+            insurer,
+            &format!("w.follow_up_on <= {}", sql.date(f.as_of)),
+        ));
+        c.push(not_registered_by(f.as_of));
+        c.push(Box::new(notices::received_on.le(f.as_of)));
     }
     if let Some(s) = f.status {
         let reg = || registration_status(s, f.as_of, settings.warn_days);

@@ -404,6 +404,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_workflow (notice_id) {
+        notice_id -> BigInt,
+        insurer_id -> BigInt,
+        assignee_user_id -> Nullable<BigInt>,
+        follow_up_on -> Nullable<Date>,
+        updated_by_label -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_notes (id) {
+        id -> BigInt,
+        insurer_id -> BigInt,
+        notice_id -> BigInt,
+        author_user_id -> Nullable<BigInt>,
+        author_label -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(case_workflow -> notices (notice_id));
+diesel::joinable!(case_notes -> notices (notice_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     insurers,
     users,
@@ -430,4 +456,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_profiles,
     import_uploads,
     error_causes,
+    case_workflow,
+    case_notes,
 );

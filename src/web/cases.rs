@@ -9,6 +9,7 @@ use crate::reports::cases::{self, ExportFormat, NoticeDetailBody, NoticeItem};
 use crate::reports::dashboard::{self, Dashboard};
 use crate::store::insurers::Insurer;
 use crate::store::notices::{self, NoticeDbId, NoticeFilter, RuleSel, Sort};
+use crate::store::users::UserId;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{Datelike, Months, NaiveDate};
@@ -190,6 +191,13 @@ pub struct NoticeQuery {
     /// Registration deadline on or before (YYYY-MM-DD)
     #[param(value_type = Option<chrono::NaiveDate>)]
     pub due_to: Option<String>,
+    /// 1 / true: only the cases whose 担当者 is the caller
+    #[param(value_type = Option<bool>)]
+    pub mine: Option<String>,
+    /// 1 / true: only open cases (received, not registered as of `as_of`) whose 次回対応日 is on
+    /// or before `as_of` (default: today in Japan)
+    #[param(value_type = Option<bool>)]
+    pub follow_up_due: Option<String>,
     /// -received_on (default) | received_on | -event_date | event_date | registration_deadline | -registration_deadline | -registration_days_over | -submission_days_over | notice_id
     #[param(schema_with = crate::web::openapi::sort)]
     pub sort: Option<String>,
@@ -224,6 +232,7 @@ fn parse_int(field: &str, v: &Option<String>, default: i64) -> Result<i64, WebEr
 pub(crate) fn filter_of(
     c: &mut crate::store::DbConn,
     insurer: &Insurer,
+    me: UserId,
     q: &NoticeQuery,
 ) -> Result<(NoticeFilter, i64, i64), WebError> {
     let as_of = blank(&q.as_of)
@@ -292,6 +301,8 @@ pub(crate) fn filter_of(
     f.pending = flag(&q.pending);
     f.ex_officio = flag(&q.ex_officio);
     f.reg_error = flag(&q.reg_error);
+    f.assignee = flag(&q.mine).then_some(me);
+    f.follow_up_due = flag(&q.follow_up_due);
     if let Some(text) = blank(&q.q) {
         // The request guard refuses such a URL already; a search is never run on one either.
         if crate::domain::my_number::contains_valid(text) {
@@ -321,16 +332,21 @@ async fn list_for(
     q: NoticeQuery,
 ) -> Result<(Insurer, NoticeList), WebError> {
     let iid = user.insurer_id;
+    let me = user.user_id;
     let counts = state.counts.clone();
     db(state, move |c| {
         let insurer = crate::store::insurers::get(c, iid)?;
-        let (f, page, per_page) = filter_of(c, &insurer, &q)?;
+        let (f, page, per_page) = filter_of(c, &insurer, me, &q)?;
         let key = format!("{}|{}|{:?}", iid.0, insurer.data_version, f);
-        let total = match counts.get(&key) {
+        // The workflow changes without a new data version: those counts are never cached.
+        let cached = f.assignee.is_none() && !f.follow_up_due;
+        let total = match counts.get(&key).filter(|_| cached) {
             Some(n) => n,
             None => {
                 let n = notices::count(c, iid, &insurer.rules, &f)?;
-                counts.put(key, n);
+                if cached {
+                    counts.put(key, n);
+                }
                 n
             }
         };
@@ -421,9 +437,10 @@ async fn export(
     format: ExportFormat,
 ) -> Result<HttpResponse, WebError> {
     let acting = acting(user);
+    let me = user.user_id;
     let out = db(state, move |c| {
         let insurer = crate::store::insurers::get(c, acting.insurer)?;
-        let (f, _, _) = filter_of(c, &insurer, &q)?;
+        let (f, _, _) = filter_of(c, &insurer, me, &q)?;
         let query = query_string(&q);
         Ok(app::export_notices(
             c, &acting, &insurer, &f, format, &query,
@@ -543,15 +560,28 @@ pub async fn api_notice(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// The case page's query: the as-of date, and which form was just saved (post-redirect-get).
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticePageQuery {
+    as_of: Option<String>,
+    saved: Option<String>,
+}
+
 pub async fn notice_page(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
-    q: web::Query<AsOfQuery>,
+    q: web::Query<NoticePageQuery>,
 ) -> Result<HttpResponse, PageError> {
     let user = user.0;
     let id = path.parse::<i64>().map_err(|_| WebError::NotFound)?;
-    Ok(render_notice(&state, &user, id, q.into_inner().as_of, None).await?)
+    let q = q.into_inner();
+    let saved = match q.saved.as_deref() {
+        Some("workflow") => Some("担当者・次回対応日を保存しました。"),
+        Some("note") => Some("メモを追加しました。"),
+        _ => None,
+    };
+    Ok(render_notice_with(&state, &user, id, q.as_of, None, saved).await?)
 }
 
 /// A certificate form that could not be recorded: the message and the dates as typed.
@@ -570,8 +600,29 @@ pub async fn render_notice(
     as_of: Option<String>,
     cert_error: Option<CertificateFormError>,
 ) -> Result<HttpResponse, WebError> {
+    render_notice_with(state, user, id, as_of, cert_error, None).await
+}
+
+/// [`render_notice`] with the message of a workflow form just saved.
+async fn render_notice_with(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    as_of: Option<String>,
+    cert_error: Option<CertificateFormError>,
+    saved: Option<&str>,
+) -> Result<HttpResponse, WebError> {
     let (insurer, body) = detail_for(state, user, id, as_of).await?;
     let mut ctx = base_context(user, &insurer, "notices");
+    if user.role >= crate::store::users::Role::Staff {
+        let iid = user.insurer_id;
+        let users = db(state, move |c| {
+            Ok(crate::store::workflow::assignable_users(c, iid)?)
+        })
+        .await?;
+        ctx.insert("assignable", &users);
+    }
+    ctx.insert("saved", &saved);
     ctx.insert("n", &body);
     ctx.insert("timeline", &cases::timeline(&body));
     super::letters::case_context(state, user, id, &mut ctx).await?;

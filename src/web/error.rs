@@ -205,6 +205,17 @@ impl From<crate::app::cases::CasesError> for WebError {
     }
 }
 
+impl From<crate::app::workflow::WorkflowError> for WebError {
+    fn from(e: crate::app::workflow::WorkflowError) -> Self {
+        use crate::app::workflow::WorkflowError;
+        match e {
+            WorkflowError::NotFound => WebError::NotFound,
+            WorkflowError::Invalid(m) => WebError::BadRequest(m),
+            WorkflowError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::app::account::AccountError> for WebError {
     fn from(e: crate::app::account::AccountError) -> Self {
         use crate::app::account::AccountError;

@@ -412,9 +412,10 @@ where
     T: Send + 'static,
 {
     let a = acting(user);
+    let me = user.user_id;
     Ok(db(state, move |c| {
         let ins = insurers::get(c, a.insurer)?;
-        let (filter, _, _) = filter_of(c, &ins, &q)?;
+        let (filter, _, _) = filter_of(c, &ins, me, &q)?;
         let sel = Selection {
             filter,
             kind,

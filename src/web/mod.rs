@@ -27,6 +27,7 @@ pub mod staffing;
 pub mod survey;
 pub mod templates;
 pub mod upload;
+pub mod workflow;
 
 use crate::config::Config;
 use crate::store::{self, DatabaseUrl, DbPool};
@@ -233,6 +234,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     analysis::configure(cfg);
     survey::configure(cfg);
     staffing::configure(cfg);
+    workflow::configure(cfg);
     mail::configure(cfg);
     cfg.default_service(web::to(error_pages::not_found));
 }
@@ -252,5 +254,6 @@ pub fn area_docs() -> Vec<utoipa::openapi::OpenApi> {
         survey::api_doc(),
         staffing::api_doc(),
         mail::api_doc(),
+        workflow::api_doc(),
     ]
 }
