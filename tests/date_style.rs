@@ -92,6 +92,31 @@ async fn an_admin_chooses_wareki_for_the_insurers_pages_and_files_stay_iso() {
     );
     let imports = app.page_text(&admin, "/imports").await;
     assert!(imports.contains("令和"), "the batch times in 和暦");
+    let list = app.page_text(&admin, "/notices?as_of=2025-07-15").await;
+    assert!(
+        list.contains("令和7年5月7日"),
+        "the case list's 受付日 in 和暦"
+    );
+    assert!(list.contains("（令和7年7月15日 時点）"));
+    let (_, items) = app
+        .get_json(&admin, "/api/v1/notices?as_of=2025-07-15")
+        .await;
+    let id = items["items"][0]["id"].as_i64().unwrap();
+    let case = app
+        .page_text(&admin, &format!("/notices/{id}?as_of=2025-07-15"))
+        .await;
+    assert!(
+        case.contains("<dd>令和7年5月1日</dd>"),
+        "事実発生日 in 和暦"
+    );
+    assert!(case.contains("期限と判定（令和7年7月15日 時点）"));
+    let dashboard = app
+        .page_text(
+            &admin,
+            "/dashboard?from=2025-04-01&to=2025-06-30&as_of=2025-07-15",
+        )
+        .await;
+    assert!(dashboard.contains("判定日 令和7年7月15日（日本時間）"));
     assert_eq!(audit_count(&mut app.conn(), "settings_changed"), 1);
     let (_, log) = app.get_json(&admin, "/api/v1/audit").await;
     let text = log.to_string();
