@@ -1495,11 +1495,26 @@ pub fn ensure_activity(
         .count()
         .get_result(conn)?;
     if queued == 0 {
+        // Last week's evaluation, queued and delivered a week ago, minute by minute as the rate
+        // limit lets the worker: the mail page shows them sent then, today's queue holds only
+        // today's, and the sending rate of this minute is left to `outbox run` and `serve`.
         let week_ago = today - Days::new(7);
-        let now = store::now_utc();
-        crate::mail::evaluate::evaluate_insurer(conn, insurer, week_ago, now)?;
-        worker.drain(conn, now)?;
-        crate::mail::evaluate::evaluate_insurer(conn, insurer, today, now)?;
+        let mut then = store::now_utc() - chrono::Duration::days(7);
+        crate::mail::evaluate::evaluate_insurer(conn, insurer, week_ago, then)?;
+        let pending = |conn: &mut DbConn| -> anyhow::Result<i64> {
+            let counts = crate::store::outbox::counts(conn, insurer.id)?;
+            Ok(counts.get("pending").copied().unwrap_or(0))
+        };
+        // The rate limit is shared by every insurer: a minute may send nothing of this one's.
+        // A failed delivery (SMTP down) waits for its retry, so at most a day of minutes.
+        for _ in 0..24 * 60 {
+            if pending(conn)? == 0 {
+                break;
+            }
+            worker.drain(conn, then)?;
+            then += chrono::Duration::minutes(1);
+        }
+        crate::mail::evaluate::evaluate_insurer(conn, insurer, today, store::now_utc())?;
     }
     case_workflow(conn, insurer, today)?;
     Ok(())
