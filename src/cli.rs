@@ -353,8 +353,10 @@ fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
             let today = today_jst();
             let loaded = crate::demo::load(&mut conn, today, &SecretString::from(password))?;
             for l in &loaded {
-                crate::demo::ensure_activity(&mut conn, &l.insurer, today, &tera, &worker)?;
+                crate::demo::ensure_activity(&mut conn, &l.insurer, today, &tera)?;
             }
+            let insurers: Vec<_> = loaded.iter().map(|l| &l.insurer).collect();
+            crate::demo::ensure_mail_history(&mut conn, &insurers, today, &worker)?;
             Ok(loaded)
         })
         .await

@@ -29,7 +29,7 @@ use crate::store::schema::{import_batches, notices as notices_table, users as us
 use crate::store::users::{self, Email, Role, UserError};
 use crate::store::{self, audit, DbConn};
 use anyhow::Context;
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use secrecy::SecretString;
 use std::collections::HashSet;
@@ -1469,15 +1469,13 @@ pub fn sign_ins() -> Vec<(&'static DemoInsurer, String, Role)> {
 
 /// What a working insurer has done by the time of the demo, so that the pages that show work have
 /// some: 改善計画 actions with their reviews, the 登録期間 letters of the overdue notices produced
-/// a week ago, last week's reminder e-mails delivered (through `worker`: SMTP when configured,
-/// else `.eml` files in `./outbox/`) and today's queued. Each part only when the insurer has none
-/// yet, so a reused demo database is left as it is.
+/// a week ago and the cases staff follow. Each part only when the insurer has none yet, so a reused
+/// demo database is left as it is. The e-mails are [`ensure_mail_history`], once for all insurers.
 pub fn ensure_activity(
     conn: &mut DbConn,
     insurer: &Insurer,
     today: NaiveDate,
     tera: &tera::Tera,
-    worker: &crate::mail::worker::Worker,
 ) -> anyhow::Result<()> {
     let acting = demo_acting(insurer);
     if crate::store::survey::plan_actions(conn, insurer.id)?.is_empty() {
@@ -1490,33 +1488,70 @@ pub fn ensure_activity(
     if letters_made == 0 {
         overdue_letters(conn, &acting, today, tera)?;
     }
-    let queued: i64 = crate::store::schema::outbox::table
-        .filter(crate::store::schema::outbox::insurer_id.eq(insurer.id.0))
-        .count()
-        .get_result(conn)?;
-    if queued == 0 {
-        // Last week's evaluation, queued and delivered a week ago, minute by minute as the rate
-        // limit lets the worker: the mail page shows them sent then, today's queue holds only
-        // today's, and the sending rate of this minute is left to `outbox run` and `serve`.
-        let week_ago = today - Days::new(7);
-        let mut then = store::now_utc() - chrono::Duration::days(7);
-        crate::mail::evaluate::evaluate_insurer(conn, insurer, week_ago, then)?;
-        let pending = |conn: &mut DbConn| -> anyhow::Result<i64> {
-            let counts = crate::store::outbox::counts(conn, insurer.id)?;
-            Ok(counts.get("pending").copied().unwrap_or(0))
-        };
-        // The rate limit is shared by every insurer: a minute may send nothing of this one's.
-        // A failed delivery (SMTP down) waits for its retry, so at most a day of minutes.
-        for _ in 0..24 * 60 {
-            if pending(conn)? == 0 {
-                break;
-            }
-            worker.drain(conn, then)?;
-            then += chrono::Duration::minutes(1);
-        }
-        crate::mail::evaluate::evaluate_insurer(conn, insurer, today, store::now_utc())?;
-    }
     case_workflow(conn, insurer, today)?;
+    Ok(())
+}
+
+/// Last week's reminder e-mails delivered a week ago and today's queued, for the insurers that have
+/// none yet: last week's evaluation is queued and delivered at once through `worker`'s transport
+/// (SMTP when configured, else `.eml` files in `./outbox/`) without the per-minute limit, then
+/// dated a week back, so the pages show them sent last week and the limit of this minute is left
+/// to `outbox run` and `serve`; today's evaluation stays queued for them. Runs before anything
+/// else sends (the demo's server has no scheduler yet), so only these messages are due.
+pub fn ensure_mail_history(
+    conn: &mut DbConn,
+    insurers: &[&Insurer],
+    today: NaiveDate,
+    worker: &crate::mail::worker::Worker,
+) -> anyhow::Result<()> {
+    use crate::store::schema::outbox;
+    let mut fresh = Vec::new();
+    for insurer in insurers {
+        let queued: i64 = outbox::table
+            .filter(outbox::insurer_id.eq(insurer.id.0))
+            .count()
+            .get_result(conn)?;
+        if queued == 0 {
+            fresh.push(*insurer);
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let now = store::now_utc();
+    for insurer in &fresh {
+        crate::mail::evaluate::evaluate_insurer(conn, insurer, today - Days::new(7), now)?;
+    }
+    let last_week: Vec<i64> = outbox::table
+        .filter(outbox::insurer_id.eq_any(fresh.iter().map(|i| i.id.0)))
+        .select(outbox::id)
+        .load(conn)?;
+    let mut settings = worker.settings.clone();
+    settings.rate_per_minute = u32::MAX;
+    let unlimited = crate::mail::worker::Worker::new(worker.transport.clone(), settings);
+    unlimited.drain(conn, now)?;
+    let week = chrono::Duration::days(7);
+    let times: Vec<(i64, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>)> = outbox::table
+        .filter(outbox::id.eq_any(&last_week))
+        .select((
+            outbox::id,
+            outbox::created_at,
+            outbox::next_attempt_at,
+            outbox::sent_at,
+        ))
+        .load(conn)?;
+    for (id, created, next, sent) in times {
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::created_at.eq(created - week),
+                outbox::next_attempt_at.eq(next - week),
+                outbox::sent_at.eq(sent.map(|t| t - week)),
+            ))
+            .execute(conn)?;
+    }
+    for insurer in &fresh {
+        crate::mail::evaluate::evaluate_insurer(conn, insurer, today, now)?;
+    }
     Ok(())
 }
 

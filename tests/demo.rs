@@ -234,3 +234,80 @@ fn own_files_loaded(
     assert!(server.file_name.ends_with(".csv"), "{names:?}");
     assert_eq!(server.without_notice, 0, "{}", server.line_ja());
 }
+
+/// The demo's e-mails: last week's reminders delivered (one `.eml` each) and dated last week, today's
+/// queued and due, the per-minute limit left whole for `outbox run` / `serve`, and a second start
+/// adds nothing.
+#[test]
+fn demo_mail_history_is_last_weeks_delivered_and_todays_queued() {
+    use regwatch::mail::transport::{MailSettings, Transport};
+    use regwatch::mail::worker::Worker;
+    use regwatch::store::schema::outbox;
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let today = regwatch::time::today_jst();
+    let pw = SecretString::from(demo::DEFAULT_PASSWORD.to_string());
+    let loaded = demo::load(&mut conn, today, &pw).expect("demo load");
+    let dir = tempfile::tempdir().unwrap();
+    let config = regwatch::config::Config::default();
+    let worker = Worker::new(
+        Transport::file(dir.path().to_path_buf()).unwrap(),
+        MailSettings::from_config(&config).unwrap(),
+    );
+    let insurers: Vec<_> = loaded.iter().map(|l| &l.insurer).collect();
+    let started = regwatch::store::now_utc();
+    demo::ensure_mail_history(&mut conn, &insurers, today, &worker).unwrap();
+
+    let rows: Vec<(
+        i64,
+        String,
+        chrono::NaiveDateTime,
+        Option<chrono::NaiveDateTime>,
+    )> = outbox::table
+        .select((
+            outbox::insurer_id,
+            outbox::status,
+            outbox::created_at,
+            outbox::sent_at,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    let week_ago = started - chrono::Duration::days(7);
+    for l in &loaded {
+        let mine: Vec<_> = rows.iter().filter(|r| r.0 == l.insurer.id.0).collect();
+        let sent: Vec<_> = mine.iter().filter(|r| r.1 == "sent").collect();
+        let pending: Vec<_> = mine.iter().filter(|r| r.1 == "pending").collect();
+        assert!(
+            !sent.is_empty(),
+            "{}: last week's delivered",
+            l.insurer.number
+        );
+        assert!(!pending.is_empty(), "{}: today's queued", l.insurer.number);
+        assert_eq!(sent.len() + pending.len(), mine.len(), "nothing failed");
+        for r in &sent {
+            let at = r.3.expect("sent_at");
+            assert!(
+                at < week_ago + chrono::Duration::hours(1)
+                    && at >= week_ago - chrono::Duration::hours(1)
+            );
+            assert!(r.2 <= at);
+        }
+        assert!(pending.iter().all(|r| r.2 >= started), "today's evaluation");
+    }
+    let sent_total = rows.iter().filter(|r| r.1 == "sent").count();
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(files, sent_total, "one .eml per delivered message");
+    // `outbox run --once` right after the demo may send a full minute's worth.
+    let recent = regwatch::store::outbox::sent_since(
+        &mut conn,
+        regwatch::store::now_utc() - chrono::Duration::minutes(1),
+    )
+    .unwrap();
+    assert_eq!(recent, 0);
+
+    // A second start of the demo leaves the mail as it is.
+    demo::ensure_mail_history(&mut conn, &insurers, today, &worker).unwrap();
+    let again: i64 = outbox::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(again as usize, rows.len());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), files);
+}

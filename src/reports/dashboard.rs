@@ -573,6 +573,15 @@ fn year_before(d: NaiveDate) -> NaiveDate {
     d.checked_sub_months(Months::new(12)).unwrap_or(d)
 }
 
+/// The last day of a period one year earlier: a month's last day stays its month's last day, so a
+/// period ending on 28 February 2025 is compared with one ending on 29 February 2024.
+fn year_before_end(d: NaiveDate) -> NaiveDate {
+    match d.succ_opt() {
+        Some(next) if next.day() == 1 => year_before(next).pred_opt().unwrap_or(d),
+        _ => year_before(d),
+    }
+}
+
 /// Computes the dashboard of `insurer` for notices received in [from, to], as of `as_of`.
 pub fn compute(
     conn: &mut DbConn,
@@ -590,7 +599,7 @@ pub fn compute(
         .collect();
     let figures = acc.finish(&names, 10);
 
-    let (ly_from, ly_to, ly_as_of) = (year_before(from), year_before(to), year_before(as_of));
+    let (ly_from, ly_to, ly_as_of) = (year_before(from), year_before_end(to), year_before(as_of));
     let ly = fold(conn, insurer, ly_from, ly_to, ly_as_of)?.finish(&HashMap::new(), 0);
     let last_year = LastYear {
         from: ly_from,
@@ -742,6 +751,11 @@ mod tests {
         assert_eq!(end_of_week(d("2025-06-15")), d("2025-06-15"));
         assert_eq!(year_before(d("2025-06-11")), d("2024-06-11"));
         assert_eq!(year_before(d("2028-02-29")), d("2027-02-28"));
+        // A period's last day: the end of a month stays the end of that month.
+        assert_eq!(year_before_end(d("2025-02-28")), d("2024-02-29"));
+        assert_eq!(year_before_end(d("2028-02-29")), d("2027-02-28"));
+        assert_eq!(year_before_end(d("2026-03-31")), d("2025-03-31"));
+        assert_eq!(year_before_end(d("2026-06-15")), d("2025-06-15"));
     }
 
     #[test]
