@@ -1195,3 +1195,38 @@ async fn a_deep_link_survives_the_sign_in_and_next_never_leaves_the_site() {
 fn urlencode(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
+
+/// The employers and members of a page are looked up by primary key (see `store::notices::by_id`):
+/// ids of another insurer's rows come back empty.
+#[tokio::test]
+async fn member_and_employer_lookups_keep_to_the_insurer() {
+    use regwatch::store::schema::{employers, members};
+    let (app, (a, b)) = seeded().await;
+    let mut conn = app.conn();
+    let ids_of = |conn: &mut regwatch::store::DbConn, t: &Tenant| {
+        let m: Vec<i64> = members::table
+            .filter(members::insurer_id.eq(t.insurer.id.0))
+            .select(members::id)
+            .load(conn)
+            .unwrap();
+        let e: Vec<i64> = employers::table
+            .filter(employers::insurer_id.eq(t.insurer.id.0))
+            .select(employers::id)
+            .load(conn)
+            .unwrap();
+        (m, e)
+    };
+    let (a_members, a_employers) = ids_of(&mut conn, &a);
+    let (b_members, b_employers) = ids_of(&mut conn, &b);
+    assert!(!b_members.is_empty() && !b_employers.is_empty());
+    let all_members = a_members.iter().chain(&b_members).copied();
+    let found =
+        regwatch::store::notices::member_refs(&mut conn, a.insurer.id, all_members).unwrap();
+    assert_eq!(found.len(), a_members.len());
+    assert!(b_members.iter().all(|id| !found.contains_key(id)));
+    let all_employers = a_employers.iter().chain(&b_employers).copied();
+    let found =
+        regwatch::store::notices::employer_refs(&mut conn, a.insurer.id, all_employers).unwrap();
+    assert_eq!(found.len(), a_employers.len());
+    assert!(b_employers.iter().all(|id| !found.contains_key(id)));
+}
