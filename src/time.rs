@@ -124,15 +124,14 @@ impl DateStyle {
         }
     }
 
-    /// A stored UTC timestamp as JST wall-clock time to the minute.
+    /// A stored UTC timestamp as JST wall-clock time to the minute (ISO: [`jst_minute`]).
     pub fn minute(self, utc: NaiveDateTime) -> String {
-        match self {
-            DateStyle::Iso => jst_minute(utc),
-            DateStyle::Wareki => {
-                let t = to_jst(utc);
-                format!("{} {}", wareki(t.date()), t.format("%H:%M"))
-            }
-        }
+        self.time(to_jst(utc), "%H:%M")
+    }
+
+    /// A wall-clock time: the date in this style, then the time as `time_format` writes it.
+    fn time(self, t: NaiveDateTime, time_format: &str) -> String {
+        format!("{} {}", self.date(t.date()), t.format(time_format))
     }
 }
 
@@ -186,7 +185,7 @@ pub fn tera_day(
                 NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").map(|t| (t, "%H:%M:%S"))
             })
             .ok()?;
-        Some(format!("{} {}", style.date(t.date()), t.format(time)))
+        Some(style.time(t, time))
     });
     Ok(text.map_or_else(|| v.clone(), tera::Value::String))
 }

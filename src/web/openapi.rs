@@ -78,6 +78,15 @@ pub fn letter_format() -> Object {
     )
 }
 
+/// `date_style` of 設定 → 表示.
+pub fn date_style() -> Object {
+    use crate::time::DateStyle;
+    codes(
+        "How the insurer's pages show dates: iso (2026-10-21) or wareki (令和8年10月21日)",
+        DateStyle::ALL.map(DateStyle::code),
+    )
+}
+
 /// `action` of the audit log.
 pub fn audit_action() -> Object {
     use crate::store::audit::AuditAction;

@@ -211,17 +211,12 @@ fn login_csrf_cookie(value: String) -> Cookie<'static> {
 /// which returns to `target` afterwards.
 pub fn login_location(target: &str) -> String {
     match local_target(target) {
-        Some(t) if t != "/" && t != "/dashboard" => {
-            let mut query = form_urlencoded_pair("next", t);
-            query.insert_str(0, "/login?");
-            query
-        }
+        Some(t) if t != "/" && t != "/dashboard" => format!(
+            "/login?{}",
+            serde_urlencoded::to_string([("next", t)]).unwrap_or_default()
+        ),
         _ => "/login".into(),
     }
-}
-
-fn form_urlencoded_pair(key: &str, value: &str) -> String {
-    serde_urlencoded::to_string([(key, value)]).unwrap_or_default()
 }
 
 /// `next` when it is a path of this site (`/…`, not `//host` or `/\host`, no scheme, no control

@@ -405,34 +405,8 @@ pub async fn display_submit(
 /// How the insurer's pages show dates. Files and the API always use ISO 8601.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct DisplayBody {
-    /// iso (2026-10-21) | wareki (令和8年10月21日)
-    pub date_style: DateStyleCode,
-}
-
-/// The `date_style` codes (an enum in the OpenAPI document).
-#[derive(Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DateStyleCode {
-    Iso,
-    Wareki,
-}
-
-impl From<DateStyle> for DateStyleCode {
-    fn from(s: DateStyle) -> Self {
-        match s {
-            DateStyle::Iso => DateStyleCode::Iso,
-            DateStyle::Wareki => DateStyleCode::Wareki,
-        }
-    }
-}
-
-impl From<DateStyleCode> for DateStyle {
-    fn from(s: DateStyleCode) -> Self {
-        match s {
-            DateStyleCode::Iso => DateStyle::Iso,
-            DateStyleCode::Wareki => DateStyle::Wareki,
-        }
-    }
+    #[schema(schema_with = crate::web::openapi::date_style)]
+    pub date_style: DateStyle,
 }
 
 /// How the insurer's pages show dates.
@@ -452,7 +426,7 @@ pub async fn api_display(
 ) -> Result<HttpResponse, WebError> {
     let insurer = insurer_of(&state, &user).await?;
     Ok(HttpResponse::Ok().json(DisplayBody {
-        date_style: insurer.date_style.into(),
+        date_style: insurer.date_style,
     }))
 }
 
@@ -474,11 +448,9 @@ pub async fn api_display_put(
     user: CurrentUser,
     body: web::Json<DisplayBody>,
 ) -> Result<HttpResponse, WebError> {
-    let style = DateStyle::from(body.date_style);
+    let style = body.date_style;
     save_date_style(&state, &user, style).await?;
-    Ok(HttpResponse::Ok().json(DisplayBody {
-        date_style: style.into(),
-    }))
+    Ok(HttpResponse::Ok().json(DisplayBody { date_style: style }))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
