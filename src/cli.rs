@@ -282,6 +282,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mail = crate::mail::schedule::Scheduler::new(worker, config.mail_schedule_hour)
             .spawn(app.state.pool.clone(), stop.clone());
+        spawn_rollup_refresh(app.state.pool.clone());
         let result = app
             .run_until_stopped()
             .await
@@ -293,6 +294,29 @@ fn serve(config: Config) -> anyhow::Result<()> {
         }
         result
     })
+}
+
+/// Rebuilds, in the background, the report rollups a database lacks (loaded before they existed)
+/// or that an older version wrote; pages evaluate those days live meanwhile.
+fn spawn_rollup_refresh(pool: crate::store::DbPool) {
+    let spawned = std::thread::Builder::new()
+        .name("rollups".into())
+        .spawn(move || {
+            let r = pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| {
+                    crate::reports::rollups::refresh_all(&mut c).map_err(|e| e.to_string())
+                });
+            match r {
+                Ok(0) => {}
+                Ok(days) => tracing::info!(days, "report rollups brought up to date"),
+                Err(e) => tracing::warn!(error = %e, "report rollups not rebuilt"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "report rollups not rebuilt");
+    }
 }
 
 fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
@@ -703,6 +727,7 @@ fn import_command(config: &Config, cmd: ImportCommand) -> anyhow::Result<ExitCod
     };
     bar.finish_and_clear();
     let summary = result?;
+    crate::reports::rollups::refresh_after_change(&mut conn, insurer.id);
     audit::record(
         &mut conn,
         &audit::AuditEntry {

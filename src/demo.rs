@@ -473,6 +473,7 @@ fn import_file(
         }
     };
     refuse_rejects(&summary, &file_name)?;
+    crate::reports::rollups::refresh_after_change(conn, insurer.id);
     audit::record(
         conn,
         &audit::AuditEntry {

@@ -59,6 +59,8 @@ pub fn replace_all(
                 Some(&detail),
             )?;
         }
-        Ok(())
-    })
+        Ok::<(), diesel::result::Error>(())
+    })?;
+    crate::reports::rollups::refresh_after_change(conn, acting.insurer);
+    Ok(())
 }

@@ -128,6 +128,9 @@ pub fn load_file<S: convert::Source>(
         }
     });
     if mode == Mode::Commit {
+        if r.is_ok() {
+            crate::reports::rollups::refresh_after_change(conn, insurer.id);
+        }
         let with_profile = input
             .profile
             .map(|p| format!("（取込プロファイル「{}」）", p.name))

@@ -43,6 +43,7 @@ pub fn save(
     // `recompute_deadlines` opens its own write transaction (SQLite cannot nest one), so the audit
     // entry follows it as it always has.
     let changed = recompute_deadlines(conn, &insurer, new)?;
+    crate::reports::rollups::refresh_after_change(conn, insurer.id);
     let detail = format!(
         "{}（期限が変わった届書 {changed} 件）",
         describe_change(&insurer.rules, new)

@@ -2,14 +2,15 @@
 //! statistics the survey export carries. The cause comes from the file's 遅延理由 when given
 //! (free Japanese text, matched by keywords) and from the data otherwise.
 use super::stats::StatusCounts;
-use super::workload::{Workload, WorkloadAcc};
+use super::stats::merge_map;
+use super::workload::{Workload, WorkloadAcc, WorkloadState};
 use crate::domain::staffing::StaffingPeriod;
 use crate::domain::{Evaluation, MyNumberStatus, RegistrationRule, Status};
 use crate::store::insurers::Insurer;
-use crate::store::notices::{self as notice_store, NoticeFilter, NoticeRow};
+use crate::store::notices::{self as notice_store, NoticeRow};
 use crate::store::DbConn;
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Why a case was late.
@@ -177,7 +178,7 @@ pub fn error_cause(
 }
 
 /// Late cases by cause, one count per rule.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CauseCounts {
     pub submission: [u64; CAUSES],
     pub registration: [u64; CAUSES],
@@ -188,6 +189,12 @@ impl CauseCounts {
         match rule {
             LateRule::Submission => self.submission[cause.index()] += 1,
             LateRule::Registration => self.registration[cause.index()] += 1,
+        }
+    }
+    fn merge(&mut self, o: &CauseCounts) {
+        for i in 0..CAUSES {
+            self.submission[i] += o.submission[i];
+            self.registration[i] += o.registration[i];
         }
     }
     pub fn submission_late(&self) -> u64 {
@@ -257,13 +264,20 @@ pub struct Analysis {
     pub workload: Workload,
 }
 
-#[derive(Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct GroupAcc {
     notices: u64,
     causes: CauseCounts,
 }
 
-#[derive(Default)]
+impl GroupAcc {
+    fn merge(&mut self, o: &GroupAcc) {
+        self.notices += o.notices;
+        self.causes.merge(&o.causes);
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct MonthAcc {
     group: GroupAcc,
     submission: StatusCounts,
@@ -272,42 +286,39 @@ struct MonthAcc {
     loss: u64,
 }
 
-/// Folds notices one at a time (bounded memory, like the dashboard).
-pub struct Accumulator {
-    from: NaiveDate,
-    to: NaiveDate,
-    as_of: NaiveDate,
+impl MonthAcc {
+    fn merge(&mut self, o: &MonthAcc) {
+        self.group.merge(&o.group);
+        self.submission.merge(&o.submission);
+        self.five_day.merge(&o.five_day);
+        self.standard += o.standard;
+        self.loss += o.loss;
+    }
+}
+
+/// What the analysis adds up over some notices, whatever the period: the states of two sets of
+/// notices merge into the state of both (the rollups of days, `reports::rollups`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct State {
     notices: u64,
     from_text: u64,
     early: u64,
     total: CauseCounts,
     /// The late cases of 資格取得届・被扶養者届 only (checklist 1-① and 1-② are about them).
     new_members: CauseCounts,
-    employers: HashMap<i64, GroupAcc>,
+    #[serde(with = "super::stats::pairs")]
+    employers: BTreeMap<i64, GroupAcc>,
+    #[serde(with = "super::stats::pairs")]
     months: BTreeMap<(i32, u32), MonthAcc>,
-    workload: WorkloadAcc,
+    workload: WorkloadState,
 }
 
-impl Accumulator {
-    pub fn new(from: NaiveDate, to: NaiveDate, as_of: NaiveDate) -> Accumulator {
-        Accumulator {
-            from,
-            to,
-            as_of,
-            notices: 0,
-            from_text: 0,
-            early: 0,
-            total: CauseCounts::default(),
-            new_members: CauseCounts::default(),
-            employers: HashMap::new(),
-            months: BTreeMap::new(),
-            workload: WorkloadAcc::new(from, to, as_of),
-        }
-    }
-
+impl State {
+    /// One notice, evaluated as of `as_of` (`ev`).
     #[allow(clippy::too_many_arguments)]
-    pub fn add(
+    fn add(
         &mut self,
+        as_of: NaiveDate,
         event_date: NaiveDate,
         received_on: NaiveDate,
         registered_on: Option<NaiveDate>,
@@ -317,12 +328,12 @@ impl Accumulator {
         ev: &Evaluation,
         employer_id: i64,
     ) {
-        if received_on < self.from || received_on > self.to {
-            return;
-        }
         self.notices += 1;
+        let days = registered_on
+            .filter(|r| *r <= as_of)
+            .map(|r| (r - received_on).num_days());
         self.workload
-            .add(received_on, registered_on, ev.registration.status);
+            .add(received_on, days, ev.registration.status);
         if received_on < event_date {
             self.early += 1;
         }
@@ -360,8 +371,117 @@ impl Accumulator {
         }
     }
 
+    /// Rows read from the store, evaluated as of `as_of`, with the error results of their late
+    /// registrations (`table`: the insurer's error codes and their causes).
+    pub fn add_rows(
+        &mut self,
+        conn: &mut DbConn,
+        insurer: &Insurer,
+        table: &HashMap<String, Cause>,
+        rows: &[NoticeRow],
+        as_of: NaiveDate,
+    ) -> Result<(), diesel::result::Error> {
+        let evaluated: Vec<Evaluation> = rows
+            .iter()
+            .map(|r| r.evaluate(&insurer.rules, as_of))
+            .collect();
+        // The error results of the late registrations only.
+        let late: Vec<&str> = rows
+            .iter()
+            .zip(&evaluated)
+            .filter(|(_, ev)| ev.registration.status == Status::Breached)
+            .map(|(r, _)| r.notice_id.as_str())
+            .collect();
+        let errors = if late.is_empty() {
+            HashMap::new()
+        } else {
+            crate::store::error_causes::latest_errors(conn, insurer.id, &late)?
+        };
+        for (r, ev) in rows.iter().zip(&evaluated) {
+            let registration_error = errors
+                .get(r.notice_id.as_str())
+                .and_then(|(c, m)| error_cause(table, c.as_deref(), m.as_deref()));
+            self.add(
+                as_of,
+                r.event_date,
+                r.received_on,
+                r.registered_on,
+                r.my_number(),
+                r.delay_cause.as_deref(),
+                registration_error,
+                ev,
+                r.employer_id,
+            );
+        }
+        Ok(())
+    }
+
+    pub fn merge(&mut self, o: &State) {
+        self.notices += o.notices;
+        self.from_text += o.from_text;
+        self.early += o.early;
+        self.total.merge(&o.total);
+        self.new_members.merge(&o.new_members);
+        merge_map(&mut self.employers, &o.employers, GroupAcc::merge);
+        merge_map(&mut self.months, &o.months, MonthAcc::merge);
+        self.workload.merge(&o.workload);
+    }
+}
+
+/// Folds notices one at a time (bounded memory, like the dashboard).
+pub struct Accumulator {
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+    state: State,
+}
+
+impl Accumulator {
+    pub fn new(from: NaiveDate, to: NaiveDate, as_of: NaiveDate) -> Accumulator {
+        Accumulator::with_state(from, to, as_of, State::default())
+    }
+
+    /// The analysis of [from, to] as of `as_of` over what `state` added up (the notices received
+    /// in the period, evaluated as of that date).
+    pub fn with_state(from: NaiveDate, to: NaiveDate, as_of: NaiveDate, state: State) -> Self {
+        Accumulator {
+            from,
+            to,
+            as_of,
+            state,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        event_date: NaiveDate,
+        received_on: NaiveDate,
+        registered_on: Option<NaiveDate>,
+        my_number: MyNumberStatus,
+        delay_cause: Option<&str>,
+        registration_error: Option<Cause>,
+        ev: &Evaluation,
+        employer_id: i64,
+    ) {
+        if received_on < self.from || received_on > self.to {
+            return;
+        }
+        self.state.add(
+            self.as_of,
+            event_date,
+            received_on,
+            registered_on,
+            my_number,
+            delay_cause,
+            registration_error,
+            ev,
+            employer_id,
+        );
+    }
+
     pub fn employer_ids(&self) -> impl Iterator<Item = i64> + '_ {
-        self.employers.keys().copied()
+        self.state.employers.keys().copied()
     }
 
     /// The figures; `names` maps employer ids to (code, name), `certificates` months to counts,
@@ -372,6 +492,7 @@ impl Accumulator {
         certificates: &BTreeMap<String, u64>,
         staffing: &[(StaffingPeriod, f64)],
     ) -> Analysis {
+        let st = &self.state;
         let group = |key: String, name: Option<String>, g: &GroupAcc| {
             let mut by_cause = [0u64; CAUSES];
             for (i, n) in by_cause.iter_mut().enumerate() {
@@ -386,7 +507,7 @@ impl Accumulator {
                 by_cause,
             }
         };
-        let mut by_employer: Vec<GroupRow> = self
+        let mut by_employer: Vec<GroupRow> = st
             .employers
             .iter()
             .filter(|(_, g)| g.causes.submission_late() + g.causes.registration_late() > 0)
@@ -403,12 +524,12 @@ impl Accumulator {
                 .cmp(&(a.submission_late + a.registration_late))
                 .then_with(|| a.key.cmp(&b.key))
         });
-        let by_month = self
+        let by_month = st
             .months
             .iter()
             .map(|(&(y, m), a)| group(format!("{y:04}-{m:02}"), None, &a.group))
             .collect();
-        let mut months: BTreeMap<String, MonthStats> = self
+        let mut months: BTreeMap<String, MonthStats> = st
             .months
             .iter()
             .map(|(&(y, m), a)| {
@@ -440,19 +561,20 @@ impl Accumulator {
             from: self.from,
             to: self.to,
             as_of: self.as_of,
-            notices: self.notices,
-            submission_late: self.total.submission_late(),
-            registration_late: self.total.registration_late(),
-            from_text: self.from_text,
-            received_before_event: self.early,
-            causes: cause_rows(&self.total),
-            new_member_causes: cause_rows(&self.new_members),
-            new_member_submission_late: self.new_members.submission_late(),
-            new_member_registration_late: self.new_members.registration_late(),
+            notices: st.notices,
+            submission_late: st.total.submission_late(),
+            registration_late: st.total.registration_late(),
+            from_text: st.from_text,
+            received_before_event: st.early,
+            causes: cause_rows(&st.total),
+            new_member_causes: cause_rows(&st.new_members),
+            new_member_submission_late: st.new_members.submission_late(),
+            new_member_registration_late: st.new_members.registration_late(),
             by_employer,
             by_month,
             months: months.into_values().collect(),
-            workload: self.workload.finish(staffing),
+            workload: WorkloadAcc::with_state(self.from, self.to, self.as_of, st.workload.clone())
+                .finish(staffing),
         }
     }
 }
@@ -469,9 +591,8 @@ fn cause_rows(counts: &CauseCounts) -> Vec<CauseRow> {
         .collect()
 }
 
-const READ_CHUNK: i64 = 50_000;
-
-/// The analysis of `insurer`'s notices received in [from, to], evaluated as of `as_of`.
+/// The analysis of `insurer`'s notices received in [from, to], evaluated as of `as_of`: the
+/// rollups of the days whose notices are complete, the rest evaluated live (`reports::rollups`).
 pub fn compute(
     conn: &mut DbConn,
     insurer: &Insurer,
@@ -479,51 +600,8 @@ pub fn compute(
     to: NaiveDate,
     as_of: NaiveDate,
 ) -> Result<Analysis, diesel::result::Error> {
-    let mut acc = Accumulator::new(from, to, as_of);
-    let mut filter = NoticeFilter::new(as_of);
-    filter.received_from = Some(from);
-    filter.received_to = Some(to);
-    let table: HashMap<String, Cause> = crate::store::error_causes::mapping(conn, insurer.id)?
-        .into_iter()
-        .collect();
-    let mut after = 0i64;
-    loop {
-        let rows: Vec<NoticeRow> =
-            notice_store::rows_after(conn, insurer.id, &insurer.rules, &filter, after, READ_CHUNK)?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        let evaluated: Vec<Evaluation> = rows
-            .iter()
-            .map(|r| r.evaluate(&insurer.rules, as_of))
-            .collect();
-        // The error results of the chunk's late registrations only.
-        let late: Vec<&str> = rows
-            .iter()
-            .zip(&evaluated)
-            .filter(|(_, ev)| ev.registration.status == Status::Breached)
-            .map(|(r, _)| r.notice_id.as_str())
-            .collect();
-        let errors = if late.is_empty() {
-            HashMap::new()
-        } else {
-            crate::store::error_causes::latest_errors(conn, insurer.id, &late)?
-        };
-        for (r, ev) in rows.iter().zip(&evaluated) {
-            let registration_error = errors
-                .get(r.notice_id.as_str())
-                .and_then(|(c, m)| error_cause(&table, c.as_deref(), m.as_deref()));
-            acc.add(
-                r.event_date,
-                r.received_on,
-                r.registered_on,
-                r.my_number(),
-                r.delay_cause.as_deref(),
-                registration_error,
-                ev,
-                r.employer_id,
-            );
-        }
-    }
+    let state: State = super::rollups::fold(conn, insurer, from, to, as_of)?;
+    let acc = Accumulator::with_state(from, to, as_of, state);
     let ids: Vec<i64> = acc.employer_ids().collect();
     let names = notice_store::employer_refs(conn, insurer.id, ids.into_iter())?
         .into_iter()

@@ -3,13 +3,13 @@
 //!
 //! `Figures::add` folds one notice at a time, so the figures of a million notices need memory for
 //! the buckets only; the open counts (which look at all time, not the period) come from the store.
-use super::stats::{DayHistogram, StatusCounts};
-use crate::domain::{Evaluation, NoticeFacts, NoticeKind, RegistrationRule, Status};
+use super::stats::{merge_map, DayHistogram, StatusCounts};
+use crate::domain::{Evaluation, NoticeFacts, NoticeKind, RegistrationRule, RuleSettings, Status};
 use crate::store::insurers::Insurer;
 use crate::store::notices::{self as notice_store, NoticeFilter, NoticeRow, RuleSel};
 use crate::store::DbConn;
 use chrono::{Datelike, Days, Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Days shown individually in the histograms; longer spans share the last bar ("15日以上").
@@ -26,13 +26,18 @@ pub struct RuleFigures {
     pub p90_days: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct RuleAcc {
     counts: StatusCounts,
     days: DayHistogram,
 }
 
 impl RuleAcc {
+    fn merge(&mut self, o: &RuleAcc) {
+        self.counts.merge(&o.counts);
+        self.days.merge(&o.days);
+    }
+
     fn finish(&self) -> RuleFigures {
         RuleFigures {
             counts: self.counts,
@@ -59,7 +64,7 @@ pub struct MonthFigures {
     pub ex_officio_required: u64,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct MonthAcc {
     notices: u64,
     submission: StatusCounts,
@@ -67,6 +72,17 @@ struct MonthAcc {
     standard: StatusCounts,
     loss: StatusCounts,
     ex_officio: u64,
+}
+
+impl MonthAcc {
+    fn merge(&mut self, o: &MonthAcc) {
+        self.notices += o.notices;
+        self.submission.merge(&o.submission);
+        self.five_day.merge(&o.five_day);
+        self.standard.merge(&o.standard);
+        self.loss.merge(&o.loss);
+        self.ex_officio += o.ex_officio;
+    }
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -81,11 +97,19 @@ pub struct EmployerFigures {
     pub my_number_unusable: u64,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct EmployerAcc {
     notices: u64,
     submission: StatusCounts,
     unusable: u64,
+}
+
+impl EmployerAcc {
+    fn merge(&mut self, o: &EmployerAcc) {
+        self.notices += o.notices;
+        self.submission.merge(&o.submission);
+        self.unusable += o.unusable;
+    }
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -135,7 +159,7 @@ pub struct KindFigures {
     pub registration_loss: RuleCounts,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct KindAcc {
     notices: u64,
     submission: StatusCounts,
@@ -143,6 +167,29 @@ struct KindAcc {
     five_day: StatusCounts,
     standard: StatusCounts,
     loss: StatusCounts,
+}
+
+impl KindAcc {
+    fn merge(&mut self, o: &KindAcc) {
+        self.notices += o.notices;
+        self.submission.merge(&o.submission);
+        self.registration.merge(&o.registration);
+        self.five_day.merge(&o.five_day);
+        self.standard.merge(&o.standard);
+        self.loss.merge(&o.loss);
+    }
+}
+
+/// One week: notices, the 5-day population's registration statuses, breaches of any rule.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct WeekAcc(u64, StatusCounts, u64);
+
+impl WeekAcc {
+    fn merge(&mut self, o: &WeekAcc) {
+        self.0 += o.0;
+        self.1.merge(&o.1);
+        self.2 += o.2;
+    }
 }
 
 /// One bar of a histogram: `days` (the last bar is "`days` or more") and how many notices.
@@ -179,11 +226,11 @@ pub struct Figures {
     pub april_year: Option<i32>,
 }
 
-/// Folds notices received in [from, to] into the figures.
-pub struct Accumulator {
-    from: NaiveDate,
-    to: NaiveDate,
-    as_of: NaiveDate,
+/// What the dashboard adds up over some notices, whatever the period: every week is kept (the
+/// period picks the April view when it finishes), so the states of two sets of notices merge into
+/// the state of both (the rollups of days, `reports::rollups`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct State {
     notices: u64,
     submission: RuleAcc,
     five_day: RuleAcc,
@@ -191,12 +238,23 @@ pub struct Accumulator {
     loss: RuleAcc,
     e2e: RuleAcc,
     ex_officio: u64,
+    #[serde(with = "super::stats::pairs")]
     months: BTreeMap<(i32, u32), MonthAcc>,
     sub_days: [u64; HISTOGRAM_DAYS + 1],
     reg_days: [u64; HISTOGRAM_DAYS + 1],
-    employers: HashMap<i64, EmployerAcc>,
+    #[serde(with = "super::stats::pairs")]
+    employers: BTreeMap<i64, EmployerAcc>,
     kinds: [KindAcc; 3],
-    weeks: BTreeMap<NaiveDate, (u64, StatusCounts, u64)>,
+    #[serde(with = "super::stats::pairs")]
+    weeks: BTreeMap<NaiveDate, WeekAcc>,
+}
+
+/// Folds notices received in [from, to] into the figures.
+pub struct Accumulator {
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+    state: State,
     april_year: Option<i32>,
 }
 
@@ -235,34 +293,9 @@ fn in_april_view(week: NaiveDate, year: i32) -> bool {
     week >= first && week <= last
 }
 
-impl Accumulator {
-    pub fn new(from: NaiveDate, to: NaiveDate, as_of: NaiveDate) -> Accumulator {
-        Accumulator {
-            from,
-            to,
-            as_of,
-            notices: 0,
-            submission: RuleAcc::default(),
-            five_day: RuleAcc::default(),
-            standard: RuleAcc::default(),
-            loss: RuleAcc::default(),
-            e2e: RuleAcc::default(),
-            ex_officio: 0,
-            months: BTreeMap::new(),
-            sub_days: [0; HISTOGRAM_DAYS + 1],
-            reg_days: [0; HISTOGRAM_DAYS + 1],
-            employers: HashMap::new(),
-            kinds: Default::default(),
-            weeks: BTreeMap::new(),
-            april_year: latest_april(from, to),
-        }
-    }
-
-    /// One notice with its evaluation as of the accumulator's date.
-    pub fn add(&mut self, facts: &NoticeFacts, ev: &Evaluation, employer_id: i64) {
-        if facts.received_on < self.from || facts.received_on > self.to {
-            return;
-        }
+impl State {
+    /// One notice, evaluated as of `as_of` (`ev`).
+    fn add(&mut self, as_of: NaiveDate, facts: &NoticeFacts, ev: &Evaluation, employer_id: i64) {
         self.notices += 1;
         let sub_days = (facts.received_on - facts.event_date).num_days().max(0);
         self.submission.counts.add(ev.submission.status);
@@ -275,7 +308,7 @@ impl Accumulator {
             RegistrationRule::Loss => &mut self.loss,
         };
         reg.counts.add(ev.registration.status);
-        let registered = facts.registered_on.filter(|r| *r <= self.as_of);
+        let registered = facts.registered_on.filter(|r| *r <= as_of);
         if let Some(r) = registered {
             let d = (r - facts.received_on).num_days().max(0);
             reg.days.add(d);
@@ -325,20 +358,71 @@ impl Accumulator {
             e.unusable += 1;
         }
 
-        if let Some(y) = self.april_year {
-            let w = week_start(facts.received_on);
-            if in_april_view(w, y) {
-                let entry = self.weeks.entry(w).or_default();
-                entry.0 += 1;
-                if ev.registration_rule == RegistrationRule::FiveDay {
-                    entry.1.add(ev.registration.status);
-                }
-                if ev.registration.status == Status::Breached {
-                    entry.2 += 1;
-                }
-            }
+        let week = self.weeks.entry(week_start(facts.received_on)).or_default();
+        week.0 += 1;
+        if ev.registration_rule == RegistrationRule::FiveDay {
+            week.1.add(ev.registration.status);
+        }
+        if ev.registration.status == Status::Breached {
+            week.2 += 1;
         }
     }
+
+    /// Rows read from the store, evaluated as of `as_of`.
+    pub fn add_rows(&mut self, settings: &RuleSettings, rows: &[NoticeRow], as_of: NaiveDate) {
+        for r in rows {
+            let ev = r.evaluate(settings, as_of);
+            self.add(as_of, &r.facts(), &ev, r.employer_id);
+        }
+    }
+
+    pub fn merge(&mut self, o: &State) {
+        self.notices += o.notices;
+        self.submission.merge(&o.submission);
+        self.five_day.merge(&o.five_day);
+        self.standard.merge(&o.standard);
+        self.loss.merge(&o.loss);
+        self.e2e.merge(&o.e2e);
+        self.ex_officio += o.ex_officio;
+        merge_map(&mut self.months, &o.months, MonthAcc::merge);
+        for (a, b) in self.sub_days.iter_mut().zip(&o.sub_days) {
+            *a += b;
+        }
+        for (a, b) in self.reg_days.iter_mut().zip(&o.reg_days) {
+            *a += b;
+        }
+        merge_map(&mut self.employers, &o.employers, EmployerAcc::merge);
+        for (a, b) in self.kinds.iter_mut().zip(&o.kinds) {
+            a.merge(b);
+        }
+        merge_map(&mut self.weeks, &o.weeks, WeekAcc::merge);
+    }
+}
+
+impl Accumulator {
+    pub fn new(from: NaiveDate, to: NaiveDate, as_of: NaiveDate) -> Accumulator {
+        Accumulator::with_state(from, to, as_of, State::default())
+    }
+
+    /// The figures of [from, to] as of `as_of` over what `state` added up (the notices received
+    /// in the period, evaluated as of that date).
+    pub fn with_state(from: NaiveDate, to: NaiveDate, as_of: NaiveDate, state: State) -> Self {
+        Accumulator {
+            from,
+            to,
+            as_of,
+            state,
+            april_year: latest_april(from, to),
+        }
+    }
+
+    pub fn add(&mut self, facts: &NoticeFacts, ev: &Evaluation, employer_id: i64) {
+        if facts.received_on < self.from || facts.received_on > self.to {
+            return;
+        }
+        self.state.add(self.as_of, facts, ev, employer_id);
+    }
+
 
     /// The figures; `employer_names` maps employer ids to (code, name) for the worst-employer table.
     pub fn finish(
@@ -346,7 +430,8 @@ impl Accumulator {
         employer_names: &HashMap<i64, (String, Option<String>)>,
         worst: usize,
     ) -> Figures {
-        let months = self
+        let st = &self.state;
+        let months = st
             .months
             .iter()
             .map(|(&(y, m), a)| MonthFigures {
@@ -361,7 +446,7 @@ impl Accumulator {
                 ex_officio_required: a.ex_officio,
             })
             .collect();
-        let mut employers: Vec<EmployerFigures> = self
+        let mut employers: Vec<EmployerFigures> = st
             .employers
             .iter()
             .filter(|(_, a)| a.submission.breached > 0)
@@ -397,20 +482,20 @@ impl Accumulator {
             from: self.from,
             to: self.to,
             as_of: self.as_of,
-            notices: self.notices,
-            submission: self.submission.finish(),
-            registration_five_day: self.five_day.finish(),
-            registration_standard: self.standard.finish(),
-            registration_loss: self.loss.finish(),
-            end_to_end: self.e2e.finish(),
-            ex_officio_required_in_period: self.ex_officio,
+            notices: st.notices,
+            submission: st.submission.finish(),
+            registration_five_day: st.five_day.finish(),
+            registration_standard: st.standard.finish(),
+            registration_loss: st.loss.finish(),
+            end_to_end: st.e2e.finish(),
+            ex_officio_required_in_period: st.ex_officio,
             months,
-            submission_days: bars(&self.sub_days),
-            registration_days: bars(&self.reg_days),
+            submission_days: bars(&st.sub_days),
+            registration_days: bars(&st.reg_days),
             worst_employers: employers,
             by_kind: KINDS
                 .iter()
-                .zip(&self.kinds)
+                .zip(&st.kinds)
                 .map(|(kind, a)| KindFigures {
                     kind: kind.code().to_string(),
                     label: kind.label_ja().to_string(),
@@ -422,10 +507,11 @@ impl Accumulator {
                     registration_loss: RuleCounts::of(a.loss),
                 })
                 .collect(),
-            april_weeks: self
+            april_weeks: st
                 .weeks
                 .iter()
-                .map(|(&w, (n, c, any))| WeekFigures {
+                .filter(|(&w, _)| self.april_year.is_some_and(|y| in_april_view(w, y)))
+                .map(|(&w, WeekAcc(n, c, any))| WeekFigures {
                     week_start: w,
                     notices: *n,
                     registration_five_day_met_rate: c.met_rate(),
@@ -439,7 +525,7 @@ impl Accumulator {
 
     /// Employer ids seen, for looking up their names.
     pub fn employer_ids(&self) -> impl Iterator<Item = i64> + '_ {
-        self.employers.keys().copied()
+        self.state.employers.keys().copied()
     }
 }
 
@@ -533,10 +619,8 @@ pub struct Dashboard {
     pub data_version: i64,
 }
 
-/// Rows read per query while folding: bounded memory whatever the period holds.
-const READ_CHUNK: i64 = 50_000;
-
-/// One pass over the notices received in [from, to], in chunks.
+/// The figures of the notices received in [from, to] as of `as_of`: the rollups of the days
+/// whose notices are complete, the rest evaluated live (`reports::rollups`).
 fn fold(
     conn: &mut DbConn,
     insurer: &Insurer,
@@ -544,22 +628,8 @@ fn fold(
     to: NaiveDate,
     as_of: NaiveDate,
 ) -> Result<Accumulator, diesel::result::Error> {
-    let mut acc = Accumulator::new(from, to, as_of);
-    let mut filter = NoticeFilter::new(as_of);
-    filter.received_from = Some(from);
-    filter.received_to = Some(to);
-    let mut after = 0i64;
-    loop {
-        let rows: Vec<NoticeRow> =
-            notice_store::rows_after(conn, insurer.id, &insurer.rules, &filter, after, READ_CHUNK)?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        for r in &rows {
-            let ev = r.evaluate(&insurer.rules, as_of);
-            acc.add(&r.facts(), &ev, r.employer_id);
-        }
-    }
-    Ok(acc)
+    let state: State = super::rollups::fold(conn, insurer, from, to, as_of)?;
+    Ok(Accumulator::with_state(from, to, as_of, state))
 }
 
 /// The Sunday of the Monday–Sunday week of `d`.

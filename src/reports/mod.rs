@@ -10,6 +10,7 @@ pub mod checklist;
 pub mod dashboard;
 pub mod export;
 pub mod plan;
+pub mod rollups;
 pub mod stats;
 pub mod survey;
 pub mod survey_export;

@@ -1,32 +1,38 @@
 //! Counting helpers for reports: status tallies and day histograms with exact percentiles.
 use crate::domain::Status;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Days are bucketed exactly up to this many; longer delays share the last bucket.
 const MAX_DAYS: usize = 4000;
 
-/// Exact distribution of whole days in O(MAX_DAYS) memory, whatever the number of notices.
-#[derive(Clone, Debug)]
+/// Exact distribution of whole days, in memory for the longest span seen (at most MAX_DAYS + 1
+/// buckets) whatever the number of notices. Serialized as its buckets, for the rollups.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DayHistogram {
     buckets: Vec<u64>,
     total: u64,
-}
-
-impl Default for DayHistogram {
-    fn default() -> Self {
-        DayHistogram {
-            buckets: vec![0; MAX_DAYS + 1],
-            total: 0,
-        }
-    }
 }
 
 impl DayHistogram {
     /// Negative spans (a notice received before its event date) count as 0 days.
     pub fn add(&mut self, days: i64) {
         let i = days.clamp(0, MAX_DAYS as i64) as usize;
+        if self.buckets.len() <= i {
+            self.buckets.resize(i + 1, 0);
+        }
         self.buckets[i] += 1;
         self.total += 1;
+    }
+
+    /// Adds another histogram's counts.
+    pub fn merge(&mut self, other: &DayHistogram) {
+        if self.buckets.len() < other.buckets.len() {
+            self.buckets.resize(other.buckets.len(), 0);
+        }
+        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
+            *a += b;
+        }
+        self.total += other.total;
     }
 
     pub fn count(&self) -> u64 {
@@ -51,7 +57,7 @@ impl DayHistogram {
 }
 
 /// Counts per status of one rule.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct StatusCounts {
     pub met: u64,
     pub breached: u64,
@@ -71,6 +77,14 @@ impl StatusCounts {
         }
     }
 
+    pub fn merge(&mut self, o: &StatusCounts) {
+        self.met += o.met;
+        self.breached += o.breached;
+        self.at_risk += o.at_risk;
+        self.open += o.open;
+        self.not_applicable += o.not_applicable;
+    }
+
     pub fn total(&self) -> u64 {
         self.met + self.breached + self.at_risk + self.open + self.not_applicable
     }
@@ -80,6 +94,42 @@ impl StatusCounts {
     pub fn met_rate(&self) -> Option<f64> {
         let decided = self.met + self.breached;
         (decided > 0).then(|| self.met as f64 / decided as f64)
+    }
+}
+
+/// Adds `other` into `into` entry by entry (the rollups' merge of keyed buckets).
+pub fn merge_map<K: Ord + Clone, V: Default>(
+    into: &mut std::collections::BTreeMap<K, V>,
+    other: &std::collections::BTreeMap<K, V>,
+    add: impl Fn(&mut V, &V),
+) {
+    for (k, v) in other {
+        add(into.entry(k.clone()).or_default(), v);
+    }
+}
+
+/// Maps as lists of pairs in the rollups' JSON (keys such as (year, month) are not strings).
+pub mod pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<'a, M, K, V, S>(map: &'a M, s: S) -> Result<S::Ok, S::Error>
+    where
+        &'a M: IntoIterator<Item = (&'a K, &'a V)>,
+        K: Serialize + 'a,
+        V: Serialize + 'a,
+        S: Serializer,
+    {
+        s.collect_seq(map)
+    }
+
+    pub fn deserialize<'de, M, K, V, D>(d: D) -> Result<M, D::Error>
+    where
+        M: FromIterator<(K, V)>,
+        K: Deserialize<'de>,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
     }
 }
 

@@ -1,11 +1,11 @@
 //! The April peak against staffing (checklist 2-②): notices received, notices per staff member,
 //! days to registration (median, 90th percentile) and registration breaches, by ISO week for
 //! March–May of the peak year and by month for the whole period.
-use super::stats::DayHistogram;
+use super::stats::{merge_map, DayHistogram};
 use crate::domain::staffing::{self, StaffingPeriod};
 use crate::domain::Status;
 use chrono::{Datelike, Days, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The latest year whose March–May overlaps [from, to]: the spring the peak view shows.
@@ -35,11 +35,54 @@ pub fn spring_weeks(year: i32) -> Vec<NaiveDate> {
     out
 }
 
-#[derive(Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Bucket {
     notices: u64,
     days: DayHistogram,
     breached: u64,
+}
+
+impl Bucket {
+    fn merge(&mut self, o: &Bucket) {
+        self.notices += o.notices;
+        self.days.merge(&o.days);
+        self.breached += o.breached;
+    }
+}
+
+/// What the view adds up, whatever the period: every week and month a notice was received in
+/// (the period picks the spring weeks when it finishes), so the states of days can be merged
+/// (the rollups, `reports::rollups`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct WorkloadState {
+    weeks: BTreeMap<NaiveDate, Bucket>,
+    months: BTreeMap<NaiveDate, Bucket>,
+}
+
+impl WorkloadState {
+    /// One notice: when it was received, the days to its registration when it was registered by
+    /// the as-of date, and the status of its registration rule then.
+    pub fn add(&mut self, received_on: NaiveDate, days: Option<i64>, registration: Status) {
+        let month = NaiveDate::from_ymd_opt(received_on.year(), received_on.month(), 1)
+            .expect("first of month");
+        for b in [
+            self.weeks.entry(staffing::week_start(received_on)).or_default(),
+            self.months.entry(month).or_default(),
+        ] {
+            b.notices += 1;
+            if let Some(d) = days {
+                b.days.add(d);
+            }
+            if registration == Status::Breached {
+                b.breached += 1;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &WorkloadState) {
+        merge_map(&mut self.weeks, &o.weeks, Bucket::merge);
+        merge_map(&mut self.months, &o.months, Bucket::merge);
+    }
 }
 
 /// One week or month of the view.
@@ -86,27 +129,28 @@ pub struct WorkloadAcc {
     to: NaiveDate,
     as_of: NaiveDate,
     year: Option<i32>,
-    weeks: BTreeMap<NaiveDate, Bucket>,
-    months: BTreeMap<NaiveDate, Bucket>,
+    state: WorkloadState,
 }
 
 impl WorkloadAcc {
     pub fn new(from: NaiveDate, to: NaiveDate, as_of: NaiveDate) -> WorkloadAcc {
-        let year = peak_year(from, to);
+        WorkloadAcc::with_state(from, to, as_of, WorkloadState::default())
+    }
+
+    /// The view of [from, to] as of `as_of` over what `state` added up (notices received in the
+    /// period only).
+    pub fn with_state(
+        from: NaiveDate,
+        to: NaiveDate,
+        as_of: NaiveDate,
+        state: WorkloadState,
+    ) -> WorkloadAcc {
         WorkloadAcc {
             from,
             to,
             as_of,
-            year,
-            weeks: year
-                .map(|y| {
-                    spring_weeks(y)
-                        .into_iter()
-                        .map(|w| (w, Bucket::default()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            months: BTreeMap::new(),
+            year: peak_year(from, to),
+            state,
         }
     }
 
@@ -124,21 +168,7 @@ impl WorkloadAcc {
         let days = registered_on
             .filter(|r| *r <= self.as_of)
             .map(|r| (r - received_on).num_days());
-        let month = NaiveDate::from_ymd_opt(received_on.year(), received_on.month(), 1)
-            .expect("first of month");
-        let buckets = [
-            self.weeks.get_mut(&staffing::week_start(received_on)),
-            Some(self.months.entry(month).or_default()),
-        ];
-        for b in buckets.into_iter().flatten() {
-            b.notices += 1;
-            if let Some(d) = days {
-                b.days.add(d);
-            }
-            if registration == Status::Breached {
-                b.breached += 1;
-            }
-        }
+        self.state.add(received_on, days, registration);
     }
 
     /// The rows, joined with the staffing entered for each period.
@@ -171,12 +201,19 @@ impl WorkloadAcc {
                 breached: b.breached,
             }
         };
+        let none = Bucket::default();
         let weeks: Vec<LoadRow> = self
-            .weeks
-            .iter()
-            .map(|(w, b)| row(StaffingPeriod::Week(*w), *w + Days::new(6), b))
+            .year
+            .map(spring_weeks)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|w| {
+                let b = self.state.weeks.get(&w).unwrap_or(&none);
+                row(StaffingPeriod::Week(w), w + Days::new(6), b)
+            })
             .collect();
         let months = self
+            .state
             .months
             .iter()
             .map(|(m, b)| {

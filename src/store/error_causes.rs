@@ -67,6 +67,8 @@ pub fn replace_all_in_tx(
             ))
             .execute(c)?;
     }
+    // An error result's cause is part of the 要因分析 sums of its notice's day.
+    super::rollups::mark_all(c, insurer.0)?;
     Ok(true)
 }
 

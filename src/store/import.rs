@@ -189,6 +189,9 @@ struct Batch {
     summary: ImportSummary,
     pending_rejects: Vec<Reject>,
     insurer_id: i64,
+    /// Days of receipt of the notices that got a registration result (their report rollups are
+    /// rebuilt).
+    result_days: std::collections::BTreeSet<NaiveDate>,
 }
 
 impl Batch {
@@ -221,6 +224,7 @@ impl Batch {
             },
             pending_rejects: Vec::new(),
             insurer_id: insurer.id.0,
+            result_days: Default::default(),
         })
     }
 
@@ -586,6 +590,8 @@ pub fn registrations_batch(
                 return Err(ImportError::Truncated { line });
             }
             batch.summary.changed += stage::apply_registration_updates(conn, insurer.id.0)?;
+            let days = std::mem::take(&mut batch.result_days);
+            super::rollups::mark_days(conn, insurer.id.0, days)?;
             progress(stats.rows);
             end_batch(batch.finish(conn, sha_hex(&state), stats.rows)?, mode)
         })
@@ -681,8 +687,11 @@ fn write_registration_chunk(
             continue;
         }
         batch.summary.new += 1;
-        if notice.is_none() {
-            batch.summary.without_notice += 1;
+        match notice {
+            Some((_, received_on, _)) => {
+                batch.result_days.insert(*received_on);
+            }
+            None => batch.summary.without_notice += 1,
         }
         // Only a success completes the registration: an error row's timestamp is when it failed.
         if let (Some((id, _, stored_at)), Some(at), RegResult::Ok) = (notice, at, row.result) {

@@ -10,6 +10,7 @@ pub mod mail_settings;
 pub mod notices;
 pub mod outbox;
 pub mod profiles;
+pub mod rollups;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;

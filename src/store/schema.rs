@@ -430,6 +430,18 @@ diesel::table! {
 diesel::joinable!(case_workflow -> notices (notice_id));
 diesel::joinable!(case_notes -> notices (notice_id));
 
+diesel::table! {
+    report_rollups (insurer_id, day) {
+        insurer_id -> BigInt,
+        day -> Date,
+        generation -> BigInt,
+        version -> Integer,
+        max_registered_on -> Nullable<Date>,
+        dashboard -> Nullable<Text>,
+        analysis -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     insurers,
     users,
@@ -458,4 +470,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     error_causes,
     case_workflow,
     case_notes,
+    report_rollups,
 );

@@ -605,6 +605,22 @@ pub fn merge(
         "CAST(NULL AS DATE)".to_string()
     };
 
+    // The report rollups of the days these rows are received on, and of the days the notices
+    // they change were received on until now, are rebuilt (`store::rollups`).
+    let old_days = if start.had_notices {
+        format!(
+            " UNION SELECT n.received_on AS day FROM notices n JOIN import_stage s \
+             ON n.insurer_id = {ins} AND n.notice_id = s.notice_id"
+        )
+    } else {
+        String::new()
+    };
+    crate::store::rollups::mark_select(
+        conn,
+        ins,
+        &format!("SELECT received_on AS day FROM import_stage{old_days}"),
+    )?;
+
     // 5. Changed notices, updated in place.
     if start.had_notices {
         let n = exec(
@@ -811,6 +827,11 @@ pub fn write_deadline_updates(conn: &mut DbConn, updates: &[DeadlineUpdate]) -> 
 
 /// Writes the collected deadlines into the insurer's notices. Returns how many rows it updated.
 pub fn apply_deadline_updates(conn: &mut DbConn, insurer_id: i64) -> Result<u64, Error> {
+    crate::store::rollups::mark_select(
+        conn,
+        insurer_id,
+        "SELECT n.received_on AS day FROM notices n JOIN deadline_updates x ON n.id = x.notice_row_id",
+    )?;
     let n = exec(
         conn,
         &format!(
