@@ -660,6 +660,7 @@ pub fn compute(
     to: NaiveDate,
     as_of: NaiveDate,
 ) -> Result<Dashboard, diesel::result::Error> {
+    let started = std::time::Instant::now();
     let data_version = crate::store::insurers::data_version(conn, insurer.id)?;
     let acc = fold(conn, insurer, from, to, as_of)?;
     let ids: Vec<i64> = acc.employer_ids().collect();
@@ -682,8 +683,12 @@ pub fn compute(
         registration_loss: compared(&figures.registration_loss, &ly.registration_loss),
     };
 
+    let folded = started.elapsed().as_millis() as u64;
     let count = |conn: &mut DbConn, f: &NoticeFilter| {
-        notice_store::count(conn, insurer.id, &insurer.rules, f)
+        let t = std::time::Instant::now();
+        let n = notice_store::count(conn, insurer.id, &insurer.rules, f);
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "dashboard count");
+        n
     };
     let mut open = NoticeFilter::new(as_of);
     open.rule = Some(RuleSel::Registration);
@@ -726,6 +731,11 @@ pub fn compute(
                 registration_status: ev.registration.status.code().to_string(),
             }
         });
+    tracing::debug!(
+        folded_ms = folded,
+        ms = started.elapsed().as_millis() as u64,
+        "dashboard computed"
+    );
     Ok(Dashboard {
         figures,
         open_breached,

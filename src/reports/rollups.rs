@@ -137,6 +137,7 @@ fn fold_with<R: Rollup>(
     if from > to {
         return Ok(acc);
     }
+    let started = std::time::Instant::now();
     let cx = R::context(conn, insurer)?;
     let ins = insurer.id.0;
     let mut covered = BTreeSet::new();
@@ -155,6 +156,7 @@ fn fold_with<R: Rollup>(
             Err(e) => tracing::warn!(insurer = ins, %day, error = %e, "unreadable rollup"),
         }
     }
+    let merged = started.elapsed().as_millis() as u64;
     // The days without a usable rollup, whole.
     let mut next = Some(from);
     while let Some(start) = next.filter(|d| *d <= to) {
@@ -180,6 +182,17 @@ fn fold_with<R: Rollup>(
             .collect();
         acc.add_rows(conn, insurer, &cx, &open, as_of)?;
     }
+    tracing::debug!(
+        insurer = ins,
+        %from,
+        %to,
+        %as_of,
+        days = covered.len(),
+        merged_ms = merged,
+        ms = started.elapsed().as_millis() as u64,
+        sums = ?R::SUMS,
+        "report fold"
+    );
     Ok(acc)
 }
 

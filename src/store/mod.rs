@@ -128,7 +128,10 @@ pub enum StoreError {
 }
 
 /// Applies the pragmas every SQLite connection needs: WAL so readers never block the writer, a busy
-/// timeout so concurrent writers wait instead of failing with "database is locked", and foreign keys.
+/// timeout so concurrent writers wait instead of failing with "database is locked", and foreign keys;
+/// and reads through a memory map of the file (up to 4 GiB), so a connection whose page cache an
+/// import just invalidated reads the operating system's cached pages without a system call per page
+/// (the first page after an import at 1,000,000 notices: issue 19).
 #[derive(Debug, Clone, Copy)]
 struct SqlitePragmas {
     busy_timeout_ms: u32,
@@ -138,7 +141,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
         if let DbConn::Sqlite(c) = conn {
             c.batch_execute(&format!(
-                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 4294967296;",
                 self.busy_timeout_ms
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;

@@ -223,10 +223,21 @@ pub fn unregistered_after(
     after: Option<(NaiveDate, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<NoticeRow>> {
+    // SQLite (no statistics) would take the received_on range to the index of receipt and walk
+    // the whole year; `+` keeps that index out, so it reads the unregistered notices only.
+    let received = match conn {
+        DbConn::Sqlite(_) => "+notices.received_on BETWEEN ",
+        DbConn::Pg(_) => "notices.received_on BETWEEN ",
+    };
     let mut q = notices::table
         .filter(notices::insurer_id.eq(insurer_id))
         .filter(notices::registered_on.is_null())
-        .filter(notices::received_on.between(from, to))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(received)
+                .bind::<Date, _>(from)
+                .sql(" AND ")
+                .bind::<Date, _>(to),
+        )
         .into_boxed();
     if let Some((deadline, id)) = after {
         q = q.filter(
