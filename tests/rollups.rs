@@ -86,6 +86,15 @@ fn check(c: &mut DbConn, i: &Insurer, what: &str) -> u64 {
         same::<dashboard::State>(c, &i, p, what);
         same::<analysis::State>(c, &i, p, what);
     }
+    // The 事業所 list's totals from the rollups equal its grouped queries.
+    for as_of in [d("2026-06-30"), d("2026-04-20")] {
+        let totals = rollups::employer_totals(c, &i, as_of).unwrap();
+        let with = regwatch::store::employers::figures_with_totals(c, i.id, totals, as_of, 3).unwrap();
+        let grouped = regwatch::store::employers::figures(c, i.id, None, as_of, 3).unwrap();
+        let with = regwatch::store::employers::summaries(c, i.id, &with).unwrap();
+        let grouped = regwatch::store::employers::summaries(c, i.id, &grouped).unwrap();
+        assert_eq!(format!("{with:?}"), format!("{grouped:?}"), "{what}: employers as of {as_of}");
+    }
     let whole: dashboard::State = rollups::fold(c, &i, periods[0].0, periods[0].1, periods[0].2).unwrap();
     finished(whole, periods[0].0, periods[0].1, periods[0].2)["notices"].as_u64().unwrap()
 }

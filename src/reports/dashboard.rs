@@ -376,6 +376,13 @@ impl State {
         }
     }
 
+    /// Each employer's notices and submissions met: (employer id, notices, met).
+    pub fn employer_totals(&self) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
+        self.employers
+            .iter()
+            .map(|(&id, e)| (id, e.notices as i64, e.submission.met as i64))
+    }
+
     pub fn merge(&mut self, o: &State) {
         self.notices += o.notices;
         self.submission.merge(&o.submission);

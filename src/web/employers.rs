@@ -240,10 +240,11 @@ fn all_figures(
     if let Some(hit) = cache.get(&key) {
         return Ok(hit);
     }
-    let f = Arc::new(employers::figures(
+    let totals = crate::reports::rollups::employer_totals(c, &insurer, as_of)?;
+    let f = Arc::new(employers::figures_with_totals(
         c,
         iid,
-        None,
+        totals,
         as_of,
         insurer.rules.warn_days,
     )?);
