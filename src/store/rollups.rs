@@ -252,6 +252,64 @@ pub fn unregistered_after(
         .load(conn)
 }
 
+/// The insurer's notices received by `as_of` and not registered by then (no registration, or
+/// one dated later), a chunk at a time after `after` (deadline, id): the open work as of that date.
+/// Read through `notices_open_registration` as two ranges of it.
+pub fn open_after(
+    conn: &mut DbConn,
+    insurer_id: i64,
+    as_of: NaiveDate,
+    later: bool,
+    after: Option<(NaiveDate, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<NoticeRow>> {
+    if !later {
+        return unregistered_after(conn, insurer_id, EARLIEST, as_of, after, limit);
+    }
+    let mut q = notices::table
+        .filter(notices::insurer_id.eq(insurer_id))
+        .filter(notices::registered_on.gt(as_of))
+        .filter(notices::received_on.le(as_of))
+        .into_boxed();
+    if let Some((deadline, id)) = after {
+        q = q.filter(
+            notices::registration_deadline.gt(deadline).or(notices::registration_deadline
+                .eq(deadline)
+                .and(notices::id.gt(id))),
+        );
+    }
+    q.order((notices::registration_deadline.asc(), notices::id.asc()))
+        .limit(limit)
+        .select(NoticeRow::as_select())
+        .load(conn)
+}
+
+const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => panic!("1900-01-01"),
+};
+
+/// The dates (UTC) of the error results of these notices; None for an undated one.
+pub fn error_dates(
+    conn: &mut DbConn,
+    insurer_id: i64,
+    notice_ids: &[&str],
+) -> QueryResult<Vec<(String, Option<chrono::NaiveDateTime>)>> {
+    use super::schema::registration_results as r;
+    let mut out = Vec::new();
+    for chunk in notice_ids.chunks(500) {
+        out.extend(
+            r::table
+                .filter(r::insurer_id.eq(insurer_id))
+                .filter(r::notice_id.eq_any(chunk))
+                .filter(r::result.eq("error"))
+                .select((r::notice_id, r::registered_at))
+                .load::<(String, Option<chrono::NaiveDateTime>)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]
