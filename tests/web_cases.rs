@@ -554,3 +554,82 @@ async fn employers_are_addressed_by_their_code_and_row_id_links_redirect() {
     let html = app.page_text(&s, "/employers/E01?saved=1").await;
     assert!(html.contains("jinji@test.example.jp"));
 }
+
+/// The CSV export as it was written before it streamed: the whole list read in pages of the list's
+/// order (`store::notices::rows`), its items, then one `csv_bytes`.
+fn csv_in_one_piece(
+    conn: &mut regwatch::store::DbConn,
+    insurer: &regwatch::store::insurers::Insurer,
+    f: &regwatch::store::notices::NoticeFilter,
+) -> Vec<u8> {
+    use regwatch::reports::cases::{export_cells, items, Cell, EXPORT_COLUMNS};
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page =
+            regwatch::store::notices::rows(conn, insurer.id, &insurer.rules, f, offset, 1_000)
+                .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        offset += page.len() as i64;
+        for item in items(conn, insurer, &page, f.as_of).unwrap() {
+            rows.push(export_cells(&item).iter().map(Cell::text).collect());
+        }
+    }
+    regwatch::reports::export::csv_bytes(EXPORT_COLUMNS.iter().map(|(h, _)| h.to_string()), rows)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_streamed_export_of_many_chunks_is_byte_for_byte_the_list_written_in_one_piece() {
+    use regwatch::reports::cases::EXPORT_CHUNK;
+    use regwatch::store::notices::{NoticeFilter, Sort};
+    let end = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+    let app = TestApp::builder()
+        .with_insurer(A, InsurerKind::Kenpo)
+        .with_insurer(B, InsurerKind::Kyosai)
+        .with_staff(A, "staff@a.example.jp", PASSWORD)
+        .with_seed(move |c, ins| {
+            common::load_generated(c, &ins[0], 5_000, 21, end);
+            // The other insurer: the same generator (same 受付番号 and codes), never in A's file.
+            common::load_generated(c, &ins[1], 1_000, 22, end);
+        })
+        .spawn()
+        .await;
+    let t = login_token(&app, "staff@a.example.jp", PASSWORD).await;
+    let insurer = app.insurer(A).clone();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 12, 20).unwrap();
+    let mut conn = app.conn();
+    for (query, sort) in [
+        ("sort=registration_deadline", Sort::RegistrationDeadlineAsc),
+        ("sort=-registration_days_over", Sort::RegistrationDaysOver),
+        ("", Sort::ReceivedDesc),
+    ] {
+        let mut f = NoticeFilter::new(as_of);
+        f.sort = sort;
+        let expected = csv_in_one_piece(&mut conn, &insurer, &f);
+        let lines = expected.iter().filter(|b| **b == b'\n').count();
+        assert!(lines > 2 * EXPORT_CHUNK, "more rows than two chunks: {lines}");
+        let audits = common::audit_count(&mut conn, "export_notices");
+        let r = app
+            .get_as(&t, &format!("/api/v1/notices.csv?as_of={as_of}&{query}"))
+            .await;
+        assert_eq!(r.status(), 200);
+        let got = r.bytes().await.unwrap();
+        assert!(got == expected, "{query}: the streamed CSV differs");
+        assert_eq!(common::audit_count(&mut conn, "export_notices"), audits + 1);
+    }
+    // The xlsx holds the same rows under its cover and header rows.
+    let r = app
+        .get_as(&t, &format!("/api/v1/notices.xlsx?as_of={as_of}"))
+        .await;
+    assert_eq!(r.status(), 200);
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+    let range = wb.worksheet_range("案件一覧").unwrap();
+    assert_eq!(range.height(), 4 + 5_000);
+    let cover = range.get_value((1, 0)).unwrap().to_string();
+    assert!(cover.contains("5000 件"), "{cover}");
+}

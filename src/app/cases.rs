@@ -16,9 +16,6 @@ pub enum CasesError {
     Db(#[from] diesel::result::Error),
     #[error(transparent)]
     Insurer(#[from] insurers::InsurerError),
-    /// The export could not be written.
-    #[error("書き出しに失敗しました: {0}")]
-    Export(#[source] anyhow::Error),
 }
 
 /// One notice of the acting insurer with its member and registration results, evaluated as of a
@@ -38,16 +35,43 @@ pub fn view_notice(
     Ok((insurer, body))
 }
 
-/// A written export of the case list.
+/// An export of the case list, audited and ready to be written.
 pub struct Export {
-    pub bytes: Vec<u8>,
-    pub rows: usize,
+    /// The rows, in the list's order, as the filter selected them when the export was audited.
+    ids: Vec<i64>,
+    insurer: Insurer,
+    as_of: NaiveDate,
+    format: ExportFormat,
+    /// What the xlsx cover line says the list is.
+    cover: String,
     /// `案件一覧_{保険者番号}_{as-of}.xlsx` and its ASCII stand-in.
     pub file_name: String,
     pub ascii_file_name: String,
 }
 
-/// Every notice the filter selects, written as CSV or xlsx. Audited with the row count, the
+impl Export {
+    pub fn rows(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Writes the file to `out` as its rows are read, a chunk at a time (memory stays flat). Any
+    /// connection of the pool will do: the rows are fixed already.
+    pub fn write<W: std::io::Write>(
+        &self,
+        conn: &mut DbConn,
+        out: W,
+    ) -> Result<W, cases::ExportError> {
+        match self.format {
+            ExportFormat::Csv => cases::write_csv(conn, &self.insurer, self.as_of, &self.ids, out),
+            ExportFormat::Xlsx => {
+                cases::write_xlsx(conn, &self.insurer, self.as_of, &self.cover, &self.ids, out)
+            }
+        }
+    }
+}
+
+/// Every notice the filter selects, to be written as CSV or xlsx (`Export::write`). The rows are
+/// chosen and the export audited here, before any row leaves: the entry holds the row count, the
 /// format and the filter as given (`query`, the list's query string).
 pub fn export_notices(
     conn: &mut DbConn,
@@ -57,22 +81,20 @@ pub fn export_notices(
     format: ExportFormat,
     query: &str,
 ) -> Result<Export, CasesError> {
-    let cells = cases::export_rows(conn, insurer, filter)?;
-    let rows = cells.len();
-    let bytes = match format {
-        ExportFormat::Csv => cases::export_csv(&cells).map_err(|e| CasesError::Export(e.into()))?,
-        ExportFormat::Xlsx => {
-            let cover = cases::describe(conn, insurer, filter)?;
-            cases::export_xlsx(insurer, filter.as_of, &cover, &cells)
-                .map_err(|e| CasesError::Export(e.into()))?
-        }
+    let ids = notices::ids(conn, acting.insurer, &insurer.rules, filter)?;
+    let cover = match format {
+        ExportFormat::Csv => String::new(),
+        ExportFormat::Xlsx => cases::describe(conn, insurer, filter)?,
     };
-    let detail = format!("{} 件（{}）{}", rows, format.label(), query);
+    let detail = format!("{} 件（{}）{}", ids.len(), format.label(), query);
     acting.audit(conn, AuditAction::ExportNotices, None, Some(&detail))?;
     let (file_name, ascii_file_name) = cases::export_file_names(insurer, filter.as_of, format);
     Ok(Export {
-        bytes,
-        rows,
+        ids,
+        insurer: insurer.clone(),
+        as_of: filter.as_of,
+        format,
+        cover,
         file_name,
         ascii_file_name,
     })

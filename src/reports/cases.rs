@@ -184,8 +184,18 @@ impl NoticeItem {
         settings: &RuleSettings,
         as_of: NaiveDate,
     ) -> NoticeItem {
-        let ev = row.evaluate(settings, as_of);
         let explanation = rules::explain(&row.facts(), settings, Calendar::get());
+        NoticeItem::with_explanation(row, related, settings, as_of, explanation.into())
+    }
+
+    fn with_explanation(
+        row: &NoticeRow,
+        related: Related<'_>,
+        settings: &RuleSettings,
+        as_of: NaiveDate,
+        explanation: ExplanationItem,
+    ) -> NoticeItem {
+        let ev = row.evaluate(settings, as_of);
         let employer = related.employer;
         let workflow = related.workflow.cloned().unwrap_or_default();
         let open = row.received_on <= as_of && row.registered_on.is_none_or(|d| d > as_of);
@@ -221,7 +231,7 @@ impl NoticeItem {
                 required: ev.ex_officio_required,
             },
             e2e_days: ev.e2e_days,
-            explanation: explanation.into(),
+            explanation,
             follow_up_due: open && workflow.follow_up_on.is_some_and(|d| d <= as_of),
             follow_up_on: workflow.follow_up_on,
             assignee: workflow.assignee.map(|a| AssigneeItem {
@@ -242,6 +252,17 @@ pub fn items(
     rows: &[NoticeRow],
     as_of: NaiveDate,
 ) -> Result<Vec<NoticeItem>, diesel::result::Error> {
+    items_with(c, insurer, rows, as_of, true)
+}
+
+/// [`items`], with the explanation in words only when `explain` (an export has no column for it).
+fn items_with(
+    c: &mut DbConn,
+    insurer: &Insurer,
+    rows: &[NoticeRow],
+    as_of: NaiveDate,
+    explain: bool,
+) -> Result<Vec<NoticeItem>, diesel::result::Error> {
     let employers = notices::employer_refs(c, insurer.id, rows.iter().map(|r| r.employer_id))?;
     let members = notices::member_refs(c, insurer.id, rows.iter().map(|r| r.member_id))?;
     let errors = notices::latest_errors(c, insurer.id, rows, as_of)?;
@@ -255,7 +276,15 @@ pub fn items(
                 error: errors.get(&r.notice_id),
                 workflow: workflows.get(&r.id),
             };
-            NoticeItem::new(r, related, &insurer.rules, as_of)
+            if explain {
+                NoticeItem::new(r, related, &insurer.rules, as_of)
+            } else {
+                let none = ExplanationItem {
+                    submission: String::new(),
+                    registration: String::new(),
+                };
+                NoticeItem::with_explanation(r, related, &insurer.rules, as_of, none)
+            }
         })
         .collect())
 }
@@ -386,8 +415,8 @@ pub fn export_cells(item: &NoticeItem) -> Vec<Cell> {
     ]
 }
 
-/// Rows per query while gathering an export: memory per query stays flat for any size of list.
-const EXPORT_CHUNK: i64 = 5_000;
+/// Rows an export reads per chunk (`for_each_row`).
+pub const EXPORT_CHUNK: usize = 2_000;
 
 /// The two formats of the case list export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -518,58 +547,86 @@ pub fn describe(
     ))
 }
 
-/// Every notice the filter selects, as export rows (in the order of `EXPORT_COLUMNS`).
-pub fn export_rows(
+/// Why an export could not be written to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("データベースエラー: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("xlsx: {0}")]
+    Xlsx(#[from] XlsxError),
+    /// Writing to the output failed (for a download: the client went away).
+    #[error("出力: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The export rows of `ids` (rows of this insurer, in the list's order) a chunk at a time: one
+/// query each for the notices, their employers, members, worklist errors and workflow per chunk,
+/// so memory stays flat for any size of list. The chunks are read on a second thread while `row`
+/// writes the previous one (reading and writing each take about half the time).
+fn for_each_row(
     c: &mut DbConn,
     insurer: &Insurer,
-    f: &NoticeFilter,
-) -> Result<Vec<Vec<Cell>>, diesel::result::Error> {
-    let mut cells: Vec<Vec<Cell>> = Vec::new();
-    let mut offset = 0;
-    loop {
-        let rows = notices::rows(c, insurer.id, &insurer.rules, f, offset, EXPORT_CHUNK)?;
-        if rows.is_empty() {
-            break;
+    as_of: NaiveDate,
+    ids: &[i64],
+    mut row: impl FnMut(Vec<Cell>) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    for chunk in ids.chunks(EXPORT_CHUNK) {
+        let rows = notices::rows_by_id(c, insurer.id, chunk)?;
+        for item in items_with(c, insurer, &rows, as_of, false)? {
+            row(export_cells(&item))?;
         }
-        offset += rows.len() as i64;
-        cells.extend(items(c, insurer, &rows, f.as_of)?.iter().map(export_cells));
     }
-    Ok(cells)
+    Ok(())
 }
 
-/// The export rows as CSV (UTF-8 with BOM, through the one CSV writer); the header row first, so
-/// that the file stays a plain table.
-pub fn export_csv(cells: &[Vec<Cell>]) -> csv::Result<Vec<u8>> {
-    super::export::csv_bytes(
-        EXPORT_COLUMNS.iter().map(|(h, _)| h.to_string()),
-        cells
-            .iter()
-            .map(|r| r.iter().map(Cell::text).collect::<Vec<_>>()),
-    )
+/// The export of `ids` as CSV (UTF-8 with BOM, through the one CSV writer) written to `out` as it
+/// is read: the header row first, so that the file stays a plain table.
+pub fn write_csv<W: std::io::Write>(
+    c: &mut DbConn,
+    insurer: &Insurer,
+    as_of: NaiveDate,
+    ids: &[i64],
+    out: W,
+) -> Result<W, ExportError> {
+    let mut csv = super::export::CsvExport::new(out)?;
+    csv.row(EXPORT_COLUMNS.iter().map(|(h, _)| *h))?;
+    for_each_row(c, insurer, as_of, ids, |cells| {
+        Ok(csv.row(cells.iter().map(Cell::text))?)
+    })?;
+    Ok(csv.finish()?)
 }
 
-/// The export rows as an xlsx workbook: the insurer in A1; in A2 what the list is (the filter,
-/// the as-of date, the order, the count and when it was written); the headers in row 4 with an
-/// autofilter and the panes frozen below them; dates as date cells and day counts as numbers;
-/// printed landscape on A4, one page wide, the headers repeated on every page.
-pub fn export_xlsx(
+/// The export of `ids` as an xlsx workbook written to `out`: the insurer in A1; in A2 what the
+/// list is (the filter, the as-of date, the order, the count and when it was written); the
+/// headers in row 4 with an autofilter and the panes frozen below them; dates as date cells and
+/// day counts as numbers; printed landscape on A4, one page wide, the headers repeated on every
+/// page. The sheet is kept in constant memory (its rows go to a temporary file as they are
+/// written); a zip cannot be sent before it is complete, so the workbook is assembled in a second
+/// temporary file and then copied to `out`.
+pub fn write_xlsx<W: std::io::Write>(
+    c: &mut DbConn,
     insurer: &Insurer,
     as_of: NaiveDate,
     cover: &str,
-    cells: &[Vec<Cell>],
-) -> Result<Vec<u8>, XlsxError> {
+    ids: &[i64],
+    mut out: W,
+) -> Result<W, ExportError> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let headers: Vec<&str> = EXPORT_COLUMNS.iter().map(|(h, _)| *h).collect();
     let title = format!(
         "案件一覧　{cover}　{} 件　出力: {}（日本時間）",
-        cells.len(),
+        ids.len(),
         crate::time::jst_minute(crate::time::now_utc())
     );
     let mut wb = Workbook::new();
-    let ws = xlsx::sheet(&mut wb, "案件一覧", insurer, &title, &headers)?;
+    let ws = wb.add_worksheet_with_constant_memory();
+    xlsx::fill_sheet(ws, "案件一覧", insurer, &title, &headers)?;
     let date_format = Format::new().set_num_format("yyyy-mm-dd");
-    for (r, row) in cells.iter().enumerate() {
-        let rr = r as u32 + xlsx::HEADER_ROW + 1;
+    let mut rr = xlsx::HEADER_ROW;
+    for_each_row(c, insurer, as_of, ids, |row| {
+        rr += 1;
         for (col, v) in row.iter().enumerate() {
             let col = col as u16;
             match v {
@@ -590,11 +647,12 @@ pub fn export_xlsx(
                 Cell::Date(None) | Cell::Days(None) => {}
             }
         }
-    }
+        Ok(())
+    })?;
     for (col, (_, width)) in EXPORT_COLUMNS.iter().enumerate() {
         ws.set_column_width(col as u16, *width)?;
     }
-    let last_row = xlsx::HEADER_ROW + cells.len() as u32;
+    let last_row = xlsx::HEADER_ROW + ids.len() as u32;
     ws.autofilter(
         xlsx::HEADER_ROW,
         0,
@@ -613,7 +671,12 @@ pub fn export_xlsx(
         as_of
     ));
     ws.set_footer("&C&P / &N ページ");
-    wb.save_to_buffer()
+    let mut file = tempfile::tempfile()?;
+    wb.save_to_writer(&mut file)?;
+    use std::io::Seek;
+    file.rewind()?;
+    std::io::copy(&mut file, &mut out)?;
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------

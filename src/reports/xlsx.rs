@@ -18,8 +18,21 @@ pub fn sheet<'a>(
     title: &str,
     headers: &[&str],
 ) -> Result<&'a mut Worksheet, XlsxError> {
-    let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();
+    fill_sheet(ws, name, insurer, title, headers)?;
+    Ok(ws)
+}
+
+/// Names `ws` and writes the insurer in A1, `title` in A2 and the headers in row 4 (the first rows,
+/// so a sheet in constant memory can take its data rows after them).
+pub fn fill_sheet(
+    ws: &mut Worksheet,
+    name: &str,
+    insurer: &Insurer,
+    title: &str,
+    headers: &[&str],
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
     ws.set_name(name)?;
     ws.write_string_with_format(
         0,
@@ -31,7 +44,7 @@ pub fn sheet<'a>(
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(HEADER_ROW, c as u16, *h, &bold)?;
     }
-    Ok(ws)
+    Ok(())
 }
 
 /// A sheet of text cells (wrapped, top-aligned) under the headers, with column widths and the

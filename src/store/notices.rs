@@ -601,8 +601,7 @@ pub fn count(
         .first(conn)
 }
 
-/// Rows of the filtered list in its order, `limit` from `offset` (also used by the exports, which
-/// walk the whole list in pages to keep memory flat).
+/// Rows of the filtered list in its order, `limit` from `offset` (a page of the case list).
 pub fn rows(
     conn: &mut DbConn,
     insurer: InsurerId,
@@ -616,10 +615,41 @@ pub fn rows(
         .filter(filter_cond(&sql, insurer, f, settings))
         .select(NoticeRow::as_select())
         .into_boxed::<MultiBackend>();
+    in_list_order(q, &sql, f)
+        .offset(offset.max(0))
+        .limit(limit.max(0))
+        .load(conn)
+}
+
+/// The ids of every row of the filtered list, in its order: what an export writes, read first so
+/// that the rows can then be read by primary key a chunk at a time (`rows_by_id`) instead of
+/// walking the list again from its start for every chunk (OFFSET).
+pub fn ids(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    settings: &RuleSettings,
+    f: &NoticeFilter,
+) -> Result<Vec<i64>, diesel::result::Error> {
+    let sql = Dialect::of(conn);
+    let q = notices::table
+        .filter(filter_cond(&sql, insurer, f, settings))
+        .select(notices::id)
+        .into_boxed::<MultiBackend>();
+    in_list_order(q, &sql, f).load(conn)
+}
+
+/// `q` in the order of the list's sort. Every order ends on the row id, so it is total, and each
+/// has an index that yields it (migration `000021_case_list_indexes`, README "Indexes of the case
+/// list") except the registration days-over, which depends on the as-of date.
+fn in_list_order<'a, ST: 'a>(
+    q: notices::BoxedQuery<'a, MultiBackend, ST>,
+    sql: &Dialect,
+    f: &NoticeFilter,
+) -> notices::BoxedQuery<'a, MultiBackend, ST> {
     let days_over = |deadline: &str, done: &str| {
         diesel::dsl::sql::<diesel::sql_types::BigInt>(&sql.days_between(deadline, done))
     };
-    let q = match f.sort {
+    match f.sort {
         Sort::ReceivedDesc => q.order((notices::received_on.desc(), notices::id.desc())),
         Sort::ReceivedAsc => q.order((notices::received_on.asc(), notices::id.asc())),
         Sort::EventDesc => q.order((notices::event_date.desc(), notices::id.desc())),
@@ -642,13 +672,30 @@ pub fn rows(
                 notices::id.desc(),
             ))
         }
+        // The expression of the index `notices_submission_days`, spelled the same.
         Sort::SubmissionDaysOver => q.order((
             days_over("notices.submission_deadline", "notices.received_on").desc(),
             notices::id.desc(),
         )),
         Sort::NoticeId => q.order(notices::notice_id.asc()),
+    }
+}
+
+/// The rows of these ids (of this insurer), in the order of `ids`. Looked up by primary key alone
+/// with the insurer checked on each row, as [`by_id`] does.
+pub fn rows_by_id(
+    conn: &mut DbConn,
+    insurer: InsurerId,
+    ids: &[i64],
+) -> Result<Vec<NoticeRow>, diesel::result::Error> {
+    let load = |chunk: &[i64]| {
+        notices::table
+            .filter(notices::id.eq_any(chunk))
+            .select((notices::insurer_id, NoticeRow::as_select()))
+            .load(conn)
     };
-    q.offset(offset.max(0)).limit(limit.max(0)).load(conn)
+    let mut found = by_id(insurer, ids.iter().copied(), load, |r: &NoticeRow| r.id)?;
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// Rows of the filtered list with an id above `after`, in id order: keyset paging for reading a
@@ -671,7 +718,6 @@ pub fn rows_after(
         .load(conn)
 }
 
-/// Rows by id, `load` reading 500 ids a query (a page of the list, or a chunk of an export).
 /// Rows by primary key, 500 ids a query. `load` answers (insurer id, row) and the rows of another
 /// insurer are dropped here: a lookup by `id IN (…)` alone stays a primary-key lookup, whereas with
 /// `insurer_id = ?` beside it SQLite (which has no statistics) walks the insurer's whole

@@ -200,7 +200,6 @@ impl From<crate::app::cases::CasesError> for WebError {
             CasesError::NotFound => WebError::NotFound,
             CasesError::Db(e) => e.into(),
             CasesError::Insurer(e) => e.into(),
-            CasesError::Export(e) => WebError::Internal(e),
         }
     }
 }
