@@ -302,12 +302,9 @@ fn spawn_rollup_refresh(pool: crate::store::DbPool) {
     let spawned = std::thread::Builder::new()
         .name("rollups".into())
         .spawn(move || {
-            let r = pool
-                .get()
-                .map_err(|e| e.to_string())
-                .and_then(|mut c| {
-                    crate::reports::rollups::refresh_all(&mut c).map_err(|e| e.to_string())
-                });
+            let r = pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+                crate::reports::rollups::refresh_all(&mut c).map_err(|e| e.to_string())
+            });
             match r {
                 Ok(0) => {}
                 Ok(days) => tracing::info!(days, "report rollups brought up to date"),

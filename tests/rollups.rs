@@ -47,23 +47,34 @@ fn finished<R: Rollup + 'static>(
         .unwrap(),
         Err(any) => {
             let s = any.downcast::<analysis::State>().unwrap();
-            serde_json::to_value(analysis::Accumulator::with_state(from, to, as_of, *s).finish(
-                &HashMap::new(),
-                &BTreeMap::new(),
-                &[],
-            ))
+            serde_json::to_value(
+                analysis::Accumulator::with_state(from, to, as_of, *s).finish(
+                    &HashMap::new(),
+                    &BTreeMap::new(),
+                    &[],
+                ),
+            )
             .unwrap()
         }
     }
 }
 
-fn same<R: Rollup + 'static>(c: &mut DbConn, i: &Insurer, p: (NaiveDate, NaiveDate, NaiveDate), what: &str) {
+fn same<R: Rollup + 'static>(
+    c: &mut DbConn,
+    i: &Insurer,
+    p: (NaiveDate, NaiveDate, NaiveDate),
+    what: &str,
+) {
     let (from, to, as_of) = p;
     let rolled: R = rollups::fold(c, i, from, to, as_of).unwrap();
     let live: R = rollups::recompute(c, i, from, to, as_of).unwrap();
-    let (rolled, live) = (finished(rolled, from, to, as_of), finished(live, from, to, as_of));
+    let (rolled, live) = (
+        finished(rolled, from, to, as_of),
+        finished(live, from, to, as_of),
+    );
     assert_eq!(
-        rolled, live,
+        rolled,
+        live,
         "{what}: {} {from}..{to} as of {as_of} differs from a full recomputation",
         std::any::type_name::<R>()
     );
@@ -89,14 +100,22 @@ fn check(c: &mut DbConn, i: &Insurer, what: &str) -> u64 {
     // The 事業所 list's totals from the rollups equal its grouped queries.
     for as_of in [d("2026-06-30"), d("2026-04-20")] {
         let totals = rollups::employer_totals(c, &i, as_of).unwrap();
-        let with = regwatch::store::employers::figures_with_totals(c, i.id, totals, as_of, 3).unwrap();
+        let with =
+            regwatch::store::employers::figures_with_totals(c, i.id, totals, as_of, 3).unwrap();
         let grouped = regwatch::store::employers::figures(c, i.id, None, as_of, 3).unwrap();
         let with = regwatch::store::employers::summaries(c, i.id, &with).unwrap();
         let grouped = regwatch::store::employers::summaries(c, i.id, &grouped).unwrap();
-        assert_eq!(format!("{with:?}"), format!("{grouped:?}"), "{what}: employers as of {as_of}");
+        assert_eq!(
+            format!("{with:?}"),
+            format!("{grouped:?}"),
+            "{what}: employers as of {as_of}"
+        );
     }
-    let whole: dashboard::State = rollups::fold(c, &i, periods[0].0, periods[0].1, periods[0].2).unwrap();
-    finished(whole, periods[0].0, periods[0].1, periods[0].2)["notices"].as_u64().unwrap()
+    let whole: dashboard::State =
+        rollups::fold(c, &i, periods[0].0, periods[0].1, periods[0].2).unwrap();
+    finished(whole, periods[0].0, periods[0].1, periods[0].2)["notices"]
+        .as_u64()
+        .unwrap()
 }
 
 fn clean_days(c: &mut DbConn, i: &Insurer) -> i64 {
@@ -118,7 +137,8 @@ fn dirty_days(c: &mut DbConn, i: &Insurer) -> i64 {
         .unwrap()
 }
 
-const NOTICES: &str = "受付番号,届書種別,事業所記号,被保険者記号,被保険者番号,事実発生日,受付日,個人番号,遅延理由\n";
+const NOTICES: &str =
+    "受付番号,届書種別,事業所記号,被保険者記号,被保険者番号,事実発生日,受付日,個人番号,遅延理由\n";
 const RESULTS: &str = "受付番号,登録完了日時,処理結果,エラーコード,エラー内容\n";
 
 #[test]
@@ -132,9 +152,15 @@ fn figures_from_the_rollups_equal_a_full_recomputation() {
 
     // Loaded by the store alone: every day is dirty and evaluated live.
     assert_eq!(clean_days(&mut c, &a), 0);
-    assert!(dirty_days(&mut c, &a) > 200, "every day of the load is marked");
+    assert!(
+        dirty_days(&mut c, &a) > 200,
+        "every day of the load is marked"
+    );
     let notices = check(&mut c, &a, "before any rebuild");
-    assert!(notices > 3_000, "the year has the generated notices: {notices}");
+    assert!(
+        notices > 3_000,
+        "the year has the generated notices: {notices}"
+    );
 
     // Rebuilt: the pages read the rollups (and evaluate the pending notices live).
     let rebuilt = refresh(&mut c, &a);
@@ -181,7 +207,10 @@ fn figures_from_the_rollups_equal_a_full_recomputation() {
     let s = import_registrations_csv(&mut c, &a, "r.csv", &regs);
     assert_eq!(s.rejected, 0, "{:?}", s.rejects);
     assert!(dirty_days(&mut c, &a) >= 2);
-    assert_eq!(check(&mut c, &a, "changed, not rebuilt"), notices + 3 - 1 + 1);
+    assert_eq!(
+        check(&mut c, &a, "changed, not rebuilt"),
+        notices + 3 - 1 + 1
+    );
     refresh(&mut c, &a);
     check(&mut c, &a, "changed and rebuilt");
 
@@ -202,7 +231,11 @@ fn figures_from_the_rollups_equal_a_full_recomputation() {
         "test",
     )
     .unwrap();
-    assert_eq!(clean_days(&mut c, &a), 0, "an error-cause change touches every day");
+    assert_eq!(
+        clean_days(&mut c, &a),
+        0,
+        "an error-cause change touches every day"
+    );
     check(&mut c, &a, "error causes, not rebuilt");
     refresh(&mut c, &a);
     check(&mut c, &a, "error causes, rebuilt");
@@ -222,5 +255,8 @@ fn figures_from_the_rollups_equal_a_full_recomputation() {
     let other = refresh(&mut c, &b);
     assert!(other > 100);
     let b_notices = check(&mut c, &b, "the other insurer");
-    assert!(b_notices < notices && b_notices > 1_000, "{b_notices} vs {notices}");
+    assert!(
+        b_notices < notices && b_notices > 1_000,
+        "{b_notices} vs {notices}"
+    );
 }

@@ -610,7 +610,10 @@ async fn a_streamed_export_of_many_chunks_is_byte_for_byte_the_list_written_in_o
         f.sort = sort;
         let expected = csv_in_one_piece(&mut conn, &insurer, &f);
         let lines = expected.iter().filter(|b| **b == b'\n').count();
-        assert!(lines > 2 * EXPORT_CHUNK, "more rows than two chunks: {lines}");
+        assert!(
+            lines > 2 * EXPORT_CHUNK,
+            "more rows than two chunks: {lines}"
+        );
         let audits = common::audit_count(&mut conn, "export_notices");
         let r = app
             .get_as(&t, &format!("/api/v1/notices.csv?as_of={as_of}&{query}"))

@@ -1,8 +1,8 @@
 //! 要因分析 (SPEC §7): late cases of each rule by cause, by employer and by month, plus the monthly
 //! statistics the survey export carries. The cause comes from the file's 遅延理由 when given
 //! (free Japanese text, matched by keywords) and from the data otherwise.
-use super::stats::StatusCounts;
 use super::stats::merge_map;
+use super::stats::StatusCounts;
 use super::workload::{Workload, WorkloadAcc, WorkloadState};
 use crate::domain::staffing::StaffingPeriod;
 use crate::domain::{Evaluation, MyNumberStatus, RegistrationRule, Status};
@@ -332,8 +332,7 @@ impl State {
         let days = registered_on
             .filter(|r| *r <= as_of)
             .map(|r| (r - received_on).num_days());
-        self.workload
-            .add(received_on, days, ev.registration.status);
+        self.workload.add(received_on, days, ev.registration.status);
         if received_on < event_date {
             self.early += 1;
         }

@@ -430,7 +430,6 @@ impl Accumulator {
         self.state.add(self.as_of, facts, ev, employer_id);
     }
 
-
     /// The figures; `employer_names` maps employer ids to (code, name) for the worst-employer table.
     pub fn finish(
         self,
@@ -689,18 +688,23 @@ fn open_counts(
                     _ => {}
                 }
                 n.ex_officio += i64::from(ev.ex_officio_required);
-                n.due_this_week +=
-                    i64::from(r.registration_deadline >= as_of && r.registration_deadline <= week_end);
+                n.due_this_week += i64::from(
+                    r.registration_deadline >= as_of && r.registration_deadline <= week_end,
+                );
             }
             // An error counts when it is undated or dated (JST) from the receipt to the date.
             let ids: Vec<&str> = rows.iter().map(|r| r.notice_id.as_str()).collect();
-            let received: HashMap<&str, NaiveDate> =
-                rows.iter().map(|r| (r.notice_id.as_str(), r.received_on)).collect();
+            let received: HashMap<&str, NaiveDate> = rows
+                .iter()
+                .map(|r| (r.notice_id.as_str(), r.received_on))
+                .collect();
             let mut with_error = std::collections::HashSet::new();
             for (id, at) in crate::store::rollups::error_dates(conn, insurer.id.0, &ids)? {
                 let counts = match at.map(crate::time::jst_date) {
                     None => true,
-                    Some(d) => received.get(id.as_str()).is_some_and(|r| *r <= d && d <= as_of),
+                    Some(d) => received
+                        .get(id.as_str())
+                        .is_some_and(|r| *r <= d && d <= as_of),
                 };
                 if counts {
                     with_error.insert(id);

@@ -249,7 +249,10 @@ pub fn refresh(conn: &mut DbConn, insurer: &Insurer) -> QueryResult<usize> {
         let mut latest: Option<NaiveDate> = None;
         each_chunk_of_day(conn, ins, day, |conn, rows| {
             // Only the completed notices: the others are evaluated live on every page.
-            let done: Vec<NoticeRow> = rows.into_iter().filter(|r| r.registered_on.is_some()).collect();
+            let done: Vec<NoticeRow> = rows
+                .into_iter()
+                .filter(|r| r.registered_on.is_some())
+                .collect();
             latest = latest.max(done.iter().filter_map(|r| r.registered_on).max());
             dash.add_rows(&insurer.rules, &done, BUILT_AS_OF);
             ana.add_rows(conn, insurer, &cx, &done, BUILT_AS_OF)

@@ -66,7 +66,9 @@ impl WorkloadState {
         let month = NaiveDate::from_ymd_opt(received_on.year(), received_on.month(), 1)
             .expect("first of month");
         for b in [
-            self.weeks.entry(staffing::week_start(received_on)).or_default(),
+            self.weeks
+                .entry(staffing::week_start(received_on))
+                .or_default(),
             self.months.entry(month).or_default(),
         ] {
             b.notices += 1;

@@ -7,12 +7,12 @@
 //! what a day adds up — notices inserted or updated (old and new day), registration results and
 //! registrations, deadlines, the error-cause table — marks the day (or all days) dirty in its own
 //! transaction, and a dirty day is evaluated live until it is rebuilt.
+use super::notices::NoticeRow;
 use super::schema::{notices, report_rollups};
 use super::DbConn;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date};
-use super::notices::NoticeRow;
 
 /// Sets a day dirty: its sums are dropped and its generation moves on, so a rebuild that read the
 /// day before this change does not store what it computed.
@@ -54,7 +54,8 @@ pub fn mark_days(
     insurer_id: i64,
     days: impl IntoIterator<Item = NaiveDate>,
 ) -> QueryResult<()> {
-    let sql = format!("INSERT INTO report_rollups (insurer_id, day) VALUES ({insurer_id}, $1) {DIRTY}");
+    let sql =
+        format!("INSERT INTO report_rollups (insurer_id, day) VALUES ({insurer_id}, $1) {DIRTY}");
     for d in days {
         exec(conn, &sql, Some(d))?;
     }
@@ -170,11 +171,17 @@ pub fn clean(
     match sums {
         Sums::Dashboard => q
             .filter(report_rollups::dashboard.is_not_null())
-            .select((report_rollups::day, report_rollups::dashboard.assume_not_null()))
+            .select((
+                report_rollups::day,
+                report_rollups::dashboard.assume_not_null(),
+            ))
             .load(conn),
         Sums::Analysis => q
             .filter(report_rollups::analysis.is_not_null())
-            .select((report_rollups::day, report_rollups::analysis.assume_not_null()))
+            .select((
+                report_rollups::day,
+                report_rollups::analysis.assume_not_null(),
+            ))
             .load(conn),
     }
 }
@@ -241,9 +248,11 @@ pub fn unregistered_after(
         .into_boxed();
     if let Some((deadline, id)) = after {
         q = q.filter(
-            notices::registration_deadline.gt(deadline).or(notices::registration_deadline
-                .eq(deadline)
-                .and(notices::id.gt(id))),
+            notices::registration_deadline
+                .gt(deadline)
+                .or(notices::registration_deadline
+                    .eq(deadline)
+                    .and(notices::id.gt(id))),
         );
     }
     q.order((notices::registration_deadline.asc(), notices::id.asc()))
@@ -273,9 +282,11 @@ pub fn open_after(
         .into_boxed();
     if let Some((deadline, id)) = after {
         q = q.filter(
-            notices::registration_deadline.gt(deadline).or(notices::registration_deadline
-                .eq(deadline)
-                .and(notices::id.gt(id))),
+            notices::registration_deadline
+                .gt(deadline)
+                .or(notices::registration_deadline
+                    .eq(deadline)
+                    .and(notices::id.gt(id))),
         );
     }
     q.order((notices::registration_deadline.asc(), notices::id.asc()))
