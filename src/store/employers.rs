@@ -129,6 +129,16 @@ type Cond = Box<
     >,
 >;
 
+/// The insurer's notices (of `only` employer), and `more`.
+fn scope(insurer: InsurerId, only: Option<EmployerId>, more: Vec<Cond>) -> Cond {
+    let mut c: Vec<Cond> = vec![Box::new(notices::insurer_id.eq(insurer.0))];
+    if let Some(e) = only {
+        c.push(Box::new(notices::employer_id.eq(e.0)));
+    }
+    c.extend(more);
+    all_of(c)
+}
+
 fn all_of(conds: Vec<Cond>) -> Cond {
     conds
         .into_iter()
@@ -150,14 +160,7 @@ pub fn figures(
     as_of: NaiveDate,
     warn_days: u32,
 ) -> Result<Figures, diesel::result::Error> {
-    let scope = |more: Vec<Cond>| -> Cond {
-        let mut c: Vec<Cond> = vec![Box::new(notices::insurer_id.eq(insurer.0))];
-        if let Some(e) = only {
-            c.push(Box::new(notices::employer_id.eq(e.0)));
-        }
-        c.extend(more);
-        all_of(c)
-    };
+    let scope = |more: Vec<Cond>| scope(insurer, only, more);
     let grouped = |cond: Cond, conn: &mut DbConn| {
         notices::table
             .filter(cond)
@@ -211,14 +214,7 @@ fn add_open(
     let warn_until = as_of
         .checked_add_days(Days::new(u64::from(warn_days)))
         .unwrap_or(as_of);
-    let scope = |more: Vec<Cond>| -> Cond {
-        let mut c: Vec<Cond> = vec![Box::new(notices::insurer_id.eq(insurer.0))];
-        if let Some(e) = only {
-            c.push(Box::new(notices::employer_id.eq(e.0)));
-        }
-        c.extend(more);
-        all_of(c)
-    };
+    let scope = |more: Vec<Cond>| scope(insurer, only, more);
     // Not registered by `as_of`: no registration yet, or one dated later (not happened then).
     let unregistered: [Cond; 2] = [
         Box::new(notices::registered_on.is_null()),

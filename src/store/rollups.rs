@@ -236,7 +236,7 @@ pub fn unregistered_after(
         DbConn::Sqlite(_) => "+notices.received_on BETWEEN ",
         DbConn::Pg(_) => "notices.received_on BETWEEN ",
     };
-    let mut q = notices::table
+    let q = notices::table
         .filter(notices::insurer_id.eq(insurer_id))
         .filter(notices::registered_on.is_null())
         .filter(
@@ -246,19 +246,7 @@ pub fn unregistered_after(
                 .bind::<Date, _>(to),
         )
         .into_boxed();
-    if let Some((deadline, id)) = after {
-        q = q.filter(
-            notices::registration_deadline
-                .gt(deadline)
-                .or(notices::registration_deadline
-                    .eq(deadline)
-                    .and(notices::id.gt(id))),
-        );
-    }
-    q.order((notices::registration_deadline.asc(), notices::id.asc()))
-        .limit(limit)
-        .select(NoticeRow::as_select())
-        .load(conn)
+    by_deadline_after(conn, q, after, limit)
 }
 
 /// The insurer's notices received by `as_of` and not registered by then (no registration, or
@@ -275,11 +263,22 @@ pub fn open_after(
     if !later {
         return unregistered_after(conn, insurer_id, EARLIEST, as_of, after, limit);
     }
-    let mut q = notices::table
+    let q = notices::table
         .filter(notices::insurer_id.eq(insurer_id))
         .filter(notices::registered_on.gt(as_of))
         .filter(notices::received_on.le(as_of))
         .into_boxed();
+    by_deadline_after(conn, q, after, limit)
+}
+
+/// `q`'s rows in (registration deadline, id) order after `after`: keyset paging along
+/// `notices_open_registration`.
+fn by_deadline_after(
+    conn: &mut DbConn,
+    mut q: notices::BoxedQuery<'_, super::MultiBackend>,
+    after: Option<(NaiveDate, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<NoticeRow>> {
     if let Some((deadline, id)) = after {
         q = q.filter(
             notices::registration_deadline
