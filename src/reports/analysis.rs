@@ -427,7 +427,7 @@ impl State {
     }
 }
 
-/// Folds notices one at a time (bounded memory, like the dashboard).
+/// The analysis of a period over a [`State`] of the notices received in it.
 pub struct Accumulator {
     from: NaiveDate,
     to: NaiveDate,
@@ -436,10 +436,6 @@ pub struct Accumulator {
 }
 
 impl Accumulator {
-    pub fn new(from: NaiveDate, to: NaiveDate, as_of: NaiveDate) -> Accumulator {
-        Accumulator::with_state(from, to, as_of, State::default())
-    }
-
     /// The analysis of [from, to] as of `as_of` over what `state` added up (the notices received
     /// in the period, evaluated as of that date).
     pub fn with_state(from: NaiveDate, to: NaiveDate, as_of: NaiveDate, state: State) -> Self {
@@ -449,34 +445,6 @@ impl Accumulator {
             as_of,
             state,
         }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub fn add(
-        &mut self,
-        event_date: NaiveDate,
-        received_on: NaiveDate,
-        registered_on: Option<NaiveDate>,
-        my_number: MyNumberStatus,
-        delay_cause: Option<&str>,
-        registration_error: Option<Cause>,
-        ev: &Evaluation,
-        employer_id: i64,
-    ) {
-        if received_on < self.from || received_on > self.to {
-            return;
-        }
-        self.state.add(
-            self.as_of,
-            event_date,
-            received_on,
-            registered_on,
-            my_number,
-            delay_cause,
-            registration_error,
-            ev,
-            employer_id,
-        );
     }
 
     pub fn employer_ids(&self) -> impl Iterator<Item = i64> + '_ {

@@ -196,12 +196,6 @@ fn fold_with<R: Rollup>(
     Ok(acc)
 }
 
-/// The first day the rollups look at for "all time" (the 事業所 list's totals).
-const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
-    Some(d) => d,
-    None => panic!("1900-01-01"),
-};
-
 /// Every employer's notices and submissions met over all time, as of `as_of`: (employer id,
 /// notices, met), for `store::employers::figures_with_totals`.
 pub fn employer_totals(
@@ -209,7 +203,7 @@ pub fn employer_totals(
     insurer: &Insurer,
     as_of: NaiveDate,
 ) -> QueryResult<Vec<(i64, i64, i64)>> {
-    let all: dashboard::State = fold(conn, insurer, EARLIEST, BUILT_AS_OF, as_of)?;
+    let all: dashboard::State = fold(conn, insurer, store::EARLIEST, BUILT_AS_OF, as_of)?;
     Ok(all.employer_totals().collect())
 }
 

@@ -294,7 +294,8 @@ fn by_deadline_after(
         .load(conn)
 }
 
-const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+/// The first day "all time" starts on (receipt dates are refused long after it).
+pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
     Some(d) => d,
     None => panic!("1900-01-01"),
 };
