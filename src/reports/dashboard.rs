@@ -692,25 +692,8 @@ fn open_counts(
                     r.registration_deadline >= as_of && r.registration_deadline <= week_end,
                 );
             }
-            // An error counts when it is undated or dated (JST) from the receipt to the date.
-            let ids: Vec<&str> = rows.iter().map(|r| r.notice_id.as_str()).collect();
-            let received: HashMap<&str, NaiveDate> = rows
-                .iter()
-                .map(|r| (r.notice_id.as_str(), r.received_on))
-                .collect();
-            let mut with_error = std::collections::HashSet::new();
-            for (id, at) in crate::store::rollups::error_dates(conn, insurer.id.0, &ids)? {
-                let counts = match at.map(crate::time::jst_date) {
-                    None => true,
-                    Some(d) => received
-                        .get(id.as_str())
-                        .is_some_and(|r| *r <= d && d <= as_of),
-                };
-                if counts {
-                    with_error.insert(id);
-                }
-            }
-            n.errors += with_error.len() as i64;
+            // The 登録エラー worklist's own test: an error result that counts as of the date.
+            n.errors += notice_store::latest_errors(conn, insurer.id, &rows, as_of)?.len() as i64;
         }
     }
     Ok(n)

@@ -12,7 +12,7 @@ use super::schema::{notices, report_rollups};
 use super::DbConn;
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date};
+use diesel::sql_types::Date;
 
 /// Sets a day dirty: its sums are dropped and its generation moves on, so a rebuild that read the
 /// day before this change does not store what it computed.
@@ -300,38 +300,13 @@ pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
     None => panic!("1900-01-01"),
 };
 
-/// The dates (UTC) of the error results of these notices; None for an undated one.
-pub fn error_dates(
-    conn: &mut DbConn,
-    insurer_id: i64,
-    notice_ids: &[&str],
-) -> QueryResult<Vec<(String, Option<chrono::NaiveDateTime>)>> {
-    use super::schema::registration_results as r;
-    let mut out = Vec::new();
-    for chunk in notice_ids.chunks(500) {
-        out.extend(
-            r::table
-                .filter(r::insurer_id.eq(insurer_id))
-                .filter(r::notice_id.eq_any(chunk))
-                .filter(r::result.eq("error"))
-                .select((r::notice_id, r::registered_at))
-                .load::<(String, Option<chrono::NaiveDateTime>)>(conn)?,
-        );
-    }
-    Ok(out)
-}
-
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
 /// The insurers that have notices.
 pub fn insurers_with_notices(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
-    let rows: Vec<Id> = match conn {
-        DbConn::Pg(c) => diesel::sql_query("SELECT id FROM insurers i WHERE EXISTS (SELECT 1 FROM notices n WHERE n.insurer_id = i.id)").load(c)?,
-        DbConn::Sqlite(c) => diesel::sql_query("SELECT id FROM insurers i WHERE EXISTS (SELECT 1 FROM notices n WHERE n.insurer_id = i.id)").load(c)?,
-    };
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    use super::schema::insurers;
+    insurers::table
+        .filter(diesel::dsl::exists(
+            notices::table.filter(notices::insurer_id.eq(insurers::id)),
+        ))
+        .select(insurers::id)
+        .load(conn)
 }
