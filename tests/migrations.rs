@@ -304,3 +304,210 @@ fn the_case_search_migration_folds_the_names_of_members_already_stored() {
         );
     }
 }
+
+#[derive(QueryableByName, Debug, PartialEq, PartialOrd, Eq, Ord)]
+struct Reference {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    child: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    parent: String,
+}
+
+/// The foreign keys of the tables an import fills and of one table that references notices, as
+/// (child table, parent table).
+fn references(c: &mut DbConn) -> Vec<Reference> {
+    let tables = "'notices', 'members', 'registration_results', 'letters'";
+    let mut found: Vec<Reference> = match c {
+        DbConn::Sqlite(s) => diesel::sql_query(format!(
+            "SELECT m.name AS child, f.\"table\" AS parent FROM sqlite_master m \
+             JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND m.name IN ({tables})"
+        ))
+        .load(s)
+        .unwrap(),
+        DbConn::Pg(p) => diesel::sql_query(format!(
+            "SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent \
+             FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text IN ({tables})"
+        ))
+        .load(p)
+        .unwrap(),
+    };
+    found.sort();
+    found
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Stored {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    parent: i64,
+}
+
+fn stored(c: &mut DbConn, q: &str) -> Vec<Stored> {
+    match c {
+        DbConn::Sqlite(s) => diesel::sql_query(q).load(s).unwrap(),
+        DbConn::Pg(p) => diesel::sql_query(q).load(p).unwrap(),
+    }
+}
+
+/// Issue 20: the bulk-load migration takes the per-row foreign keys off notices, members and
+/// registration_results (SQLite rebuilds the three tables) on a database that holds data: every row
+/// keeps its id and values, the indexes are back, the letters still reference their notices, and
+/// the next import merges into the rebuilt tables.
+#[test]
+fn the_bulk_load_migration_keeps_every_row_and_index_and_the_references_to_notices() {
+    let (_db, mut c) = database_up_to("2026-12-03-000021");
+    exec(&mut c, INSURER_1_WITH_E01);
+    exec(
+        &mut c,
+        "INSERT INTO import_batches (id, insurer_id, file_kind, file_name, sha256, status, created_by_label, created_at) \
+         VALUES (3, 1, 'notices', 'n.csv', '', 'completed', 'test', '2025-03-03 00:00:00');
+         INSERT INTO members (id, insurer_id, employer_id, symbol, number, dependent_seq, member_key, name, \
+             search_name, created_at, updated_at) \
+         VALUES (5, 1, 1, '100', '1', '', '100\u{1f}1\u{1f}', '山田 太郎', '山田太郎', '2025-03-01 00:00:00', '2025-03-01 00:00:00');
+         INSERT INTO notices (id, insurer_id, notice_id, kind, employer_id, member_id, event_date, received_on, \
+             my_number_status, content_hash, registered_at, registered_on, submission_deadline, registration_deadline, \
+             registration_rule, batch_id, created_at, updated_at, line) \
+         VALUES (7, 1, 'A-1', 'acquisition', 1, 5, '2025-03-01', '2025-03-03', 'valid', 1, '2025-03-05 01:00:00', \
+                 '2025-03-05', '2025-03-06', '2025-03-10', 'five_day', 3, '2025-03-03 00:00:00', '2025-03-03 00:00:00', 2);
+         INSERT INTO registration_results (id, insurer_id, notice_id, result, registered_at, batch_id, line, created_at) \
+         VALUES (11, 1, 'A-1', 'ok', '2025-03-05 01:00:00', 3, 2, '2025-03-05 02:00:00');
+         INSERT INTO letters (insurer_id, notice_id, kind, variant, template_version, format, letter_date, \
+             run_id, created_by_label, created_at) \
+         VALUES (1, 7, 'registration_period', 'standard', '1', 'pdf', '2025-03-04', 'r1', 'test', '2025-03-04 00:00:00');",
+    );
+    let before = references(&mut c);
+    assert!(
+        before
+            .iter()
+            .any(|r| r.child == "notices" && r.parent == "members"),
+        "{before:?}"
+    );
+
+    let applied = store::migrate(&mut c).unwrap();
+    assert!(applied.iter().any(|m| m == "20261203000022"), "{applied:?}");
+
+    // The three tables reference nothing any more; letters still reference notices.
+    let after = references(&mut c);
+    assert!(after.iter().all(|r| r.child == "letters"), "{after:?}");
+    assert!(
+        after
+            .iter()
+            .any(|r| r.child == "letters" && r.parent == "notices"),
+        "{after:?}"
+    );
+    assert_eq!(
+        stored(
+            &mut c,
+            "SELECT id, notice_id || '/' || registration_deadline || '/' || registered_on AS key, member_id AS parent FROM notices"
+        ),
+        vec![Stored {
+            id: 7,
+            key: "A-1/2025-03-10/2025-03-05".into(),
+            parent: 5
+        }]
+    );
+    assert_eq!(
+        stored(
+            &mut c,
+            "SELECT id, member_key || '/' || search_name AS key, employer_id AS parent FROM members"
+        ),
+        vec![Stored {
+            id: 5,
+            key: "100\u{1f}1\u{1f}/山田太郎".into(),
+            parent: 1
+        }]
+    );
+    assert_eq!(
+        stored(
+            &mut c,
+            "SELECT id, notice_id || '/' || result AS key, batch_id AS parent FROM registration_results"
+        ),
+        vec![Stored {
+            id: 11,
+            key: "A-1/ok".into(),
+            parent: 3
+        }]
+    );
+    // The indexes of the three tables are all there again.
+    let q = match c {
+        DbConn::Sqlite(_) => {
+            "SELECT 0 AS id, name AS key, 0 AS parent FROM sqlite_master \
+             WHERE type = 'index' AND tbl_name IN ('notices', 'members', 'registration_results') \
+             AND sql IS NOT NULL ORDER BY name"
+        }
+        DbConn::Pg(_) => {
+            "SELECT 0::bigint AS id, indexname::text AS key, 0::bigint AS parent FROM pg_indexes \
+             WHERE tablename IN ('notices', 'members', 'registration_results') \
+             AND indexname NOT LIKE '%pkey' AND indexname NOT LIKE '%_key' ORDER BY indexname"
+        }
+    };
+    let names: Vec<String> = stored(&mut c, q).into_iter().map(|s| s.key).collect();
+    assert_eq!(
+        names,
+        [
+            "members_number",
+            "members_search_kana",
+            "members_search_name",
+            "notices_deadline_status",
+            "notices_employer_received",
+            "notices_event",
+            "notices_member",
+            "notices_open_registration",
+            "notices_received_status",
+            "notices_submission_days",
+            "registration_results_notice",
+        ]
+    );
+    // A letter still needs a notice that exists.
+    let dangling = "INSERT INTO letters (insurer_id, notice_id, kind, variant, template_version, format, \
+         letter_date, run_id, created_by_label, created_at) \
+         VALUES (1, 999, 'registration_period', 'standard', '1', 'pdf', '2025-03-04', 'r2', 'test', '2025-03-04 00:00:00')";
+    let refused = match &mut c {
+        DbConn::Sqlite(s) => diesel::sql_query(dangling).execute(s),
+        DbConn::Pg(p) => diesel::sql_query(dangling).execute(p),
+    };
+    assert!(refused.is_err(), "a letter of a notice that does not exist");
+    if let DbConn::Sqlite(s) = &mut c {
+        let on: Vec<FkOn> = diesel::sql_query("PRAGMA foreign_keys").load(s).unwrap();
+        assert_eq!(on[0].foreign_keys, 1, "foreign keys are on again");
+    }
+
+    // The next import merges into the rebuilt tables: a new notice of the stored member is added
+    // with that member's id.
+    let number = regwatch::domain::types::InsurerNumber::parse("06123456").unwrap();
+    let insurer = store::insurers::find_by_number(&mut c, &number).unwrap();
+    let csv = "受付番号,届書種別,事業所記号,事業所名称,被保険者記号,被保険者番号,枝番,氏名,事実発生日,受付日,個人番号,遅延理由\n\
+               B-1,被扶養者,E01,株式会社テスト,100,1,,山田 太郎,2025-03-10,2025-03-11,,\n";
+    let s = store::import::import_notices(
+        &mut c,
+        &insurer,
+        csv.as_bytes(),
+        "n2.csv",
+        &common::test_actor(),
+        NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!((s.new, s.changed, s.rejected), (1, 0, 0), "{s:?}");
+    assert_eq!(
+        stored(
+            &mut c,
+            "SELECT CAST(0 AS BIGINT) AS id, notice_id AS key, member_id AS parent FROM notices ORDER BY notice_id"
+        ),
+        vec![
+            Stored {
+                id: 0,
+                key: "A-1".into(),
+                parent: 5
+            },
+            Stored {
+                id: 0,
+                key: "B-1".into(),
+                parent: 5
+            },
+        ]
+    );
+}
