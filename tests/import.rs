@@ -192,8 +192,15 @@ fn registrations_keep_the_earliest_success_and_replace_an_error() {
                 N-2,2024-05-10 10:00:00,正常,,\n\
                 N-2,2024-05-12 10:00:00,正常,,\n\
                 N-3,2024-04-01 10:00:00,正常,,\n\
-                N-77,2024-05-01 10:00:00,正常,,\n";
+                N-77,2024-05-01 10:00:00,正常,,\n\
+                N-1,2024-05-07T01:30:00Z,正常,,\n";
     let s = load_regs(&mut c, &ins, regs).unwrap();
+    // Line 8 repeats line 3 exactly: unchanged. N-1 and N-2 get their registration.
+    assert_eq!(
+        (s.accepted, s.new, s.unchanged, s.changed),
+        (6, 5, 1, 2),
+        "{s:?}"
+    );
     assert_eq!(
         s.rejected, 1,
         "N-3 registered before receipt: {:?}",
@@ -219,7 +226,15 @@ fn registrations_keep_the_earliest_success_and_replace_an_error() {
     assert_eq!(reg[2].1, None);
 
     let again = load_regs(&mut c, &ins, regs).unwrap();
-    assert_eq!((again.new, again.changed), (0, 0));
+    assert_eq!(
+        (again.new, again.changed, again.unchanged, again.rejected),
+        (0, 0, 6, 1)
+    );
+    let stored: i64 = regwatch::store::schema::registration_results::table
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(stored, 5, "nothing stored twice");
 
     // A registration that arrived before its notice is linked when the notice is loaded.
     let late = format!("{HEADER}N-77,資格取得,E01,,100,5,,,2024-04-20,2024-04-25,123456789018,\n");
@@ -253,6 +268,34 @@ fn notices_of_two_insurers_with_the_same_ids_stay_apart() {
         .first(&mut c)
         .unwrap();
     assert_eq!(b_reg, None, "A's registration must not touch B's notice");
+    load_regs(&mut c, &b, regs).unwrap();
+
+    // Without per-row foreign keys (issue 20), every stored reference still resolves to a row of
+    // the same insurer: the merge resolves ids within the insurer, and nothing deletes the rows.
+    #[derive(QueryableByName, Debug)]
+    struct Broken {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let q = "SELECT COUNT(*) AS n FROM notices x \
+             LEFT JOIN employers e ON e.id = x.employer_id AND e.insurer_id = x.insurer_id \
+             LEFT JOIN members m ON m.id = x.member_id AND m.insurer_id = x.insurer_id \
+             LEFT JOIN import_batches b ON b.id = x.batch_id AND b.insurer_id = x.insurer_id \
+             LEFT JOIN insurers i ON i.id = x.insurer_id \
+             WHERE e.id IS NULL OR m.id IS NULL OR b.id IS NULL OR i.id IS NULL \
+             UNION ALL SELECT COUNT(*) FROM members x \
+             LEFT JOIN employers e ON e.id = x.employer_id AND e.insurer_id = x.insurer_id \
+             WHERE e.id IS NULL \
+             UNION ALL SELECT COUNT(*) FROM registration_results x \
+             LEFT JOIN import_batches b ON b.id = x.batch_id AND b.insurer_id = x.insurer_id \
+             AND b.file_kind = 'registrations' WHERE b.id IS NULL";
+    let broken: Vec<Broken> = match &mut c {
+        DbConn::Sqlite(s) => diesel::sql_query(q).load(s).unwrap(),
+        DbConn::Pg(p) => diesel::sql_query(q).load(p).unwrap(),
+    };
+    assert!(broken.iter().all(|b| b.n == 0), "{broken:?}");
+    let total: i64 = notices::table.count().get_result(&mut c).unwrap();
+    assert_eq!(total, 6);
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::ingest::{
     self, FileError, NoticeReadOptions, NoticeReader, NoticeRef, RegResult, RegistrationReader,
     RegistrationRow, RowError,
 };
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -189,9 +189,6 @@ struct Batch {
     summary: ImportSummary,
     pending_rejects: Vec<Reject>,
     insurer_id: i64,
-    /// Days of receipt of the notices that got a registration result (their report rollups are
-    /// rebuilt).
-    result_days: std::collections::BTreeSet<NaiveDate>,
 }
 
 impl Batch {
@@ -224,7 +221,6 @@ impl Batch {
             },
             pending_rejects: Vec::new(),
             insurer_id: insurer.id.0,
-            result_days: Default::default(),
         })
     }
 
@@ -555,10 +551,10 @@ pub fn registrations_batch(
     let summary = with_bulk_cache(conn, |conn| {
         write_tx(conn, |conn| {
             lock_insurer(conn, insurer.id.0)?;
-            plan_key_lookups(conn)?;
+            let had_registrations = StartState::read(conn, insurer.id.0)?.had_registrations;
             let mut batch = Batch::start(conn, insurer, FileKind::Registrations, file_name, actor)?;
-            stage::create_registration_updates(conn)?;
-            let mut chunk: Vec<RegistrationRow> = Vec::with_capacity(CHUNK);
+            stage::create_registration_stage(conn)?;
+            let mut chunk: Vec<RegistrationRow> = Vec::with_capacity(stage::CHUNK);
             let mut last_reject: Option<RowError> = None;
             loop {
                 let done = match reader.next() {
@@ -573,11 +569,11 @@ pub fn registrations_batch(
                     }
                     None => true,
                 };
-                if chunk.len() >= CHUNK
+                if chunk.len() >= stage::CHUNK
                     || batch.pending_rejects.len() >= CHUNK
                     || (done && !chunk.is_empty())
                 {
-                    write_registration_chunk(conn, insurer.id.0, &mut batch, &mut chunk)?;
+                    stage_registrations(conn, insurer.id.0, &mut batch, &mut chunk)?;
                     batch.flush_rejects(conn)?;
                     progress(reader.stats().rows);
                 }
@@ -589,9 +585,7 @@ pub fn registrations_batch(
             if let Some(line) = truncated_last_line(&state, last_reject.as_ref()) {
                 return Err(ImportError::Truncated { line });
             }
-            batch.summary.changed += stage::apply_registration_updates(conn, insurer.id.0)?;
-            let days = std::mem::take(&mut batch.result_days);
-            super::rollups::mark_days(conn, insurer.id.0, days)?;
+            stage::merge_registrations(conn, insurer.id.0, had_registrations, &mut batch)?;
             progress(stats.rows);
             end_batch(batch.finish(conn, sha_hex(&state), stats.rows)?, mode)
         })
@@ -604,121 +598,34 @@ pub fn registrations_batch(
     Ok(summary)
 }
 
-type StoredResult = (
-    String,
-    String,
-    Option<NaiveDateTime>,
-    Option<String>,
-    Option<String>,
-);
-
-fn write_registration_chunk(
+/// Writes a chunk of read rows to the registration stage, after giving the rows that name a member
+/// the 受付番号 of that member's notice.
+fn stage_registrations(
     conn: &mut DbConn,
     insurer_id: i64,
     batch: &mut Batch,
     chunk: &mut Vec<RegistrationRow>,
 ) -> Result<(), diesel::result::Error> {
     resolve_members(conn, insurer_id, batch, chunk)?;
-    let ids: Vec<&str> = chunk
-        .iter()
-        .filter_map(|r| r.notice_id.as_ref().map(|id| id.as_str()))
+    let rows: Vec<stage::RegistrationStageRow> = chunk
+        .drain(..)
+        .filter_map(|row| {
+            let notice_id = row.notice_id?;
+            Some(stage::RegistrationStageRow {
+                line: row.line as i64,
+                notice_id: notice_id.as_str().to_string(),
+                result: match row.result {
+                    RegResult::Ok => "ok",
+                    RegResult::Error => "error",
+                },
+                registered_at: row.registered_at.map(|r| r.utc),
+                registered_on: row.registered_at.map(|r| r.jst_date),
+                error_code: row.error_code,
+                error_message: row.error_message,
+            })
+        })
         .collect();
-    let stored: Vec<StoredResult> = registration_results::table
-        .filter(registration_results::insurer_id.eq(insurer_id))
-        .filter(registration_results::notice_id.eq_any(&ids))
-        .select((
-            registration_results::notice_id,
-            registration_results::result,
-            registration_results::registered_at,
-            registration_results::error_code,
-            registration_results::error_message,
-        ))
-        .load(conn)?;
-    let mut known: HashSet<StoredResult> = stored.into_iter().collect();
-    // (notice row id, received_on, registered_at) of the chunk's notices.
-    let notice_rows: HashMap<String, (i64, NaiveDate, Option<NaiveDateTime>)> = notices::table
-        .filter(notices::insurer_id.eq(insurer_id))
-        .filter(notices::notice_id.eq_any(&ids))
-        .select((
-            notices::notice_id,
-            notices::id,
-            notices::received_on,
-            notices::registered_at,
-        ))
-        .load::<(String, i64, NaiveDate, Option<NaiveDateTime>)>(conn)?
-        .into_iter()
-        .map(|(n, id, r, at)| (n, (id, r, at)))
-        .collect();
-    let mut earliest: HashMap<i64, NaiveDateTime> = HashMap::new();
-    let now = now_utc();
-    let mut inserts = Vec::new();
-    for row in chunk.drain(..) {
-        let Some(notice_id) = &row.notice_id else {
-            continue;
-        };
-        let result = match row.result {
-            RegResult::Ok => "ok",
-            RegResult::Error => "error",
-        };
-        let at = row.registered_at.map(|r| r.utc);
-        let key: StoredResult = (
-            notice_id.as_str().to_string(),
-            result.to_string(),
-            at,
-            row.error_code.clone(),
-            row.error_message.clone(),
-        );
-        let notice = notice_rows.get(notice_id.as_str());
-        if let (Some((_, received_on, _)), Some(r)) = (notice, &row.registered_at) {
-            if r.jst_date < *received_on {
-                batch.reject(
-                    row.line,
-                    format!(
-                        "登録完了日 {} が受付日 {} より前です",
-                        r.jst_date, received_on
-                    ),
-                );
-                continue;
-            }
-        }
-        batch.summary.accepted += 1;
-        if known.contains(&key) {
-            batch.summary.unchanged += 1;
-            continue;
-        }
-        batch.summary.new += 1;
-        match notice {
-            Some((_, received_on, _)) => {
-                batch.result_days.insert(*received_on);
-            }
-            None => batch.summary.without_notice += 1,
-        }
-        // Only a success completes the registration: an error row's timestamp is when it failed.
-        if let (Some((id, _, stored_at)), Some(at), RegResult::Ok) = (notice, at, row.result) {
-            let current = earliest.get(id).copied().or(*stored_at);
-            if current.is_none_or(|c| at < c) {
-                earliest.insert(*id, at);
-            }
-        }
-        inserts.push((
-            registration_results::insurer_id.eq(insurer_id),
-            registration_results::notice_id.eq(notice_id.as_str().to_string()),
-            registration_results::result.eq(result),
-            registration_results::registered_at.eq(at),
-            registration_results::error_code.eq(row.error_code.clone()),
-            registration_results::error_message.eq(row.error_message.clone()),
-            registration_results::batch_id.eq(Some(batch.id)),
-            registration_results::line.eq(Some(row.line as i64)),
-            registration_results::created_at.eq(now),
-        ));
-        known.insert(key);
-    }
-    if !inserts.is_empty() {
-        batch_insert!(conn, registration_results::table, &inserts)?;
-    }
-    let updates: Vec<(i64, NaiveDateTime)> = earliest.into_iter().collect();
-    stage::write_registration_updates(conn, &updates)?;
-    Ok(())
+    stage::write_registration_stage(conn, &rows)
 }
 
 /// Gives each row of the chunk that names a member instead of a 受付番号 the 受付番号 of that

@@ -737,53 +737,264 @@ fn reject_rekeyed(conn: &mut DbConn, ins: i64, batch: &mut Batch) -> Result<(), 
 }
 
 diesel::table! {
-    import_reg_updates (notice_row_id) {
-        notice_row_id -> BigInt,
-        at -> Timestamp,
+    registration_stage (line) {
+        line -> BigInt,
+        notice_id -> Text,
+        result -> Text,
+        registered_at -> Nullable<Timestamp>,
+        registered_on -> Nullable<Date>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
     }
 }
 
-/// Registration imports collect "this notice was registered earlier than stored" here, chunk by
-/// chunk, and apply it with one UPDATE at the end (instead of one UPDATE per notice).
-pub fn create_registration_updates(conn: &mut DbConn) -> Result<(), Error> {
-    const COLUMNS: &str = "notice_row_id BIGINT NOT NULL, at TIMESTAMP NOT NULL";
-    temp_table(conn, "import_reg_updates", COLUMNS, COLUMNS)
-}
+const REGISTRATION_STAGE_COLUMNS: &str = "notice_id TEXT NOT NULL, result TEXT NOT NULL, \
+    registered_at TIMESTAMP, registered_on DATE, error_code TEXT, error_message TEXT";
 
-pub fn write_registration_updates(
-    conn: &mut DbConn,
-    updates: &[(i64, NaiveDateTime)],
-) -> Result<(), Error> {
-    use import_reg_updates::dsl as u;
-    for chunk in updates.chunks(super::CHUNK) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|(id, at)| (u::notice_row_id.eq(*id), u::at.eq(*at)))
-            .collect();
-        batch_insert!(conn, import_reg_updates::table, &rows)?;
+/// Creates the (empty) stage of a registrations file for this transaction.
+pub fn create_registration_stage(conn: &mut DbConn) -> Result<(), Error> {
+    temp_table(
+        conn,
+        "registration_stage",
+        &format!("line BIGINT NOT NULL, {REGISTRATION_STAGE_COLUMNS}"),
+        &format!("line INTEGER PRIMARY KEY, {REGISTRATION_STAGE_COLUMNS}"),
+    )?;
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SET LOCAL work_mem = '256MB'").execute(c)?;
     }
     Ok(())
 }
 
-/// Sets each notice's registration to the earliest success collected, where that is earlier than
-/// what is stored. Returns how many notices changed.
-pub fn apply_registration_updates(conn: &mut DbConn, insurer_id: i64) -> Result<u64, Error> {
+/// One result row, its 受付番号 known (given, or found from the member named).
+pub struct RegistrationStageRow {
+    pub line: i64,
+    pub notice_id: String,
+    pub result: &'static str,
+    pub registered_at: Option<NaiveDateTime>,
+    pub registered_on: Option<NaiveDate>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// Writes rows to the registration stage: `COPY FROM STDIN` on PostgreSQL, multi-row INSERTs on
+/// SQLite.
+pub fn write_registration_stage(
+    conn: &mut DbConn,
+    rows: &[RegistrationStageRow],
+) -> Result<(), Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConn::Pg(c) => {
+            let mut buf = Vec::with_capacity(rows.len() * 64);
+            for r in rows {
+                let _ = write!(buf, "{}\t", r.line);
+                copy_text(&mut buf, Some(&r.notice_id));
+                buf.push(b'\t');
+                copy_text(&mut buf, Some(r.result));
+                match r.registered_at {
+                    Some(at) => {
+                        let _ = write!(buf, "\t{}", at.format("%Y-%m-%d %H:%M:%S%.f"));
+                    }
+                    None => buf.extend_from_slice(b"\t\\N"),
+                }
+                match r.registered_on {
+                    Some(d) => {
+                        let _ = write!(buf, "\t{d}");
+                    }
+                    None => buf.extend_from_slice(b"\t\\N"),
+                }
+                buf.push(b'\t');
+                copy_text(&mut buf, r.error_code.as_deref());
+                buf.push(b'\t');
+                copy_text(&mut buf, r.error_message.as_deref());
+                buf.push(b'\n');
+            }
+            diesel::copy_from(registration_stage::table)
+                .from_raw_data(registration_stage::table, |w: &mut dyn Write| {
+                    w.write_all(&buf)
+                        .map_err(|e| Error::SerializationError(Box::new(e)))
+                })
+                .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            use registration_stage::dsl as s;
+            // 7 columns × 1,000 rows stays under SQLite's bind-parameter limit.
+            for chunk in rows.chunks(super::CHUNK) {
+                let values: Vec<_> = chunk
+                    .iter()
+                    .map(|r| {
+                        (
+                            s::line.eq(r.line),
+                            s::notice_id.eq(r.notice_id.as_str()),
+                            s::result.eq(r.result),
+                            s::registered_at.eq(r.registered_at),
+                            s::registered_on.eq(r.registered_on),
+                            s::error_code.eq(r.error_code.as_deref()),
+                            s::error_message.eq(r.error_message.as_deref()),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(registration_stage::table)
+                    .values(&values)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Early {
+    #[diesel(sql_type = BigInt)]
+    line: i64,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    registered_on: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    received_on: NaiveDate,
+}
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = BigInt)]
+    rows: i64,
+    #[diesel(sql_type = BigInt)]
+    with_notice: i64,
+}
+
+/// Merges a staged registrations file into registration_results and the notices' registrations
+/// (SPEC §3), set-based:
+/// - a result dated before its notice's 受付日 is rejected with its line;
+/// - a result already stored (same 受付番号, result, time, code and message), or repeated earlier
+///   in the file, is `unchanged` and adds nothing;
+/// - the others are stored in file order (`new`; `without_notice` when the notice is not loaded
+///   yet: linked when it arrives), and each notice takes the earliest success where it is earlier
+///   than the stored one (`changed` counts those notices);
+/// - the report rollups of the notices' days of receipt are marked for rebuilding.
+pub fn merge_registrations(
+    conn: &mut DbConn,
+    insurer_id: i64,
+    had_registrations: bool,
+    batch: &mut Batch,
+) -> Result<(), Error> {
     let sql = Dialect {
         pg: matches!(conn, DbConn::Pg(_)),
     };
-    let n = exec(
+    let ins = insurer_id;
+    let now = now_utc();
+    if sql.pg {
+        exec(conn, "ANALYZE registration_stage", None)?;
+    }
+    let notice = format!("notices n ON n.insurer_id = {ins} AND n.notice_id = s.notice_id");
+
+    // 1. Registered before the notice was received (SPEC §2.5): rejected.
+    let q = format!(
+        "SELECT s.line, s.registered_on, n.received_on FROM registration_stage s JOIN {notice} \
+         WHERE s.registered_on < n.received_on ORDER BY s.line"
+    );
+    let early: Vec<Early> = match conn {
+        DbConn::Pg(c) => diesel::sql_query(q).load(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(q).load(c)?,
+    };
+    for e in &early {
+        batch.reject(
+            e.line as u64,
+            format!(
+                "登録完了日 {} が受付日 {} より前です",
+                e.registered_on, e.received_on
+            ),
+        );
+    }
+    for chunk in early.chunks(500) {
+        let lines: Vec<String> = chunk.iter().map(|e| e.line.to_string()).collect();
+        exec(
+            conn,
+            &format!(
+                "DELETE FROM registration_stage WHERE line IN ({})",
+                lines.join(",")
+            ),
+            None,
+        )?;
+    }
+    batch.flush_rejects(conn)?;
+
+    // 2. Already stored: unchanged.
+    let same = |a: &str, b: &str| {
+        format!(
+            "{a}.result = {b}.result AND {a}.registered_at IS NOT DISTINCT FROM {b}.registered_at \
+             AND {a}.error_code IS NOT DISTINCT FROM {b}.error_code \
+             AND {a}.error_message IS NOT DISTINCT FROM {b}.error_message"
+        )
+    };
+    let mut unchanged = 0;
+    if had_registrations {
+        unchanged += exec(
+            conn,
+            &format!(
+                "DELETE FROM registration_stage WHERE EXISTS (SELECT 1 FROM registration_results r \
+                 WHERE r.insurer_id = {ins} AND r.notice_id = registration_stage.notice_id AND {})",
+                same("r", "registration_stage")
+            ),
+            None,
+        )?;
+    }
+    // 3. Repeated in the file: the first row stands.
+    unchanged += exec(
+        conn,
+        "DELETE FROM registration_stage WHERE line NOT IN (SELECT MIN(line) FROM registration_stage \
+         GROUP BY notice_id, result, registered_at, error_code, error_message)",
+        None,
+    )?;
+    batch.summary.accepted += unchanged;
+    batch.summary.unchanged += unchanged;
+
+    // 4. What is left is new.
+    let q = format!(
+        "SELECT COUNT(*) AS rows, COUNT(n.id) AS with_notice FROM registration_stage s LEFT JOIN {notice}"
+    );
+    let counted: Counted = match conn {
+        DbConn::Pg(c) => diesel::sql_query(q).get_result(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(q).get_result(c)?,
+    };
+    let new = counted.rows as u64;
+    batch.summary.accepted += new;
+    batch.summary.new += new;
+    batch.summary.without_notice += new - counted.with_notice as u64;
+    if new == 0 {
+        return drop_temp_table(conn, "registration_stage");
+    }
+    crate::store::rollups::mark_select(
+        conn,
+        ins,
+        &format!("SELECT n.received_on AS day FROM registration_stage s JOIN {notice}"),
+    )?;
+    exec(
+        conn,
+        &format!(
+            "INSERT INTO registration_results (insurer_id, notice_id, result, registered_at, error_code, \
+                 error_message, batch_id, line, created_at) \
+             SELECT {ins}, notice_id, result, registered_at, error_code, error_message, {}, line, $1 \
+             FROM registration_stage ORDER BY line",
+            batch.id
+        ),
+        Some(now),
+    )?;
+    // 5. Each notice's earliest success, where earlier than what is stored. Only a success completes
+    // a registration: an error's time is when it failed.
+    batch.summary.changed += exec(
         conn,
         &format!(
             "UPDATE notices SET registered_at = x.at, registered_on = {}, updated_at = $1 \
-             FROM (SELECT notice_row_id, MIN(at) AS at FROM import_reg_updates GROUP BY notice_row_id) x \
-             WHERE notices.id = x.notice_row_id AND notices.insurer_id = {insurer_id} \
+             FROM (SELECT notice_id, MIN(registered_at) AS at FROM registration_stage \
+                   WHERE result = 'ok' GROUP BY notice_id) x \
+             WHERE notices.insurer_id = {ins} AND notices.notice_id = x.notice_id \
              AND (notices.registered_at IS NULL OR x.at < notices.registered_at)",
             sql.jst_date("x.at")
         ),
-        Some(now_utc()),
+        Some(now),
     )?;
-    drop_temp_table(conn, "import_reg_updates")?;
-    Ok(n)
+    drop_temp_table(conn, "registration_stage")
 }
 
 diesel::table! {
