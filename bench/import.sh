@@ -6,14 +6,17 @@
 # rows (a) / (c) stored — employers, members, notices, already parsed, checked and given their
 # deadlines — loaded by the engine alone into an empty regwatch database:
 #   (e) SQLite INSERT … SELECT from (a)'s file      (f) psql \copy of (c)'s tables
-# Prints each time, the ratios a/b, c/d, e/b, f/d, a/e, c/f and the peak RSS of the imports.
+# then the registration results of the same notices (g) into (a)'s database and (h) into (c)'s,
+# against (i) psql \copy of that CSV into a bare table, and each file loaded again unchanged.
+# Prints each time, the ratios a/b, c/d, e/b, f/d, a/e, c/f, h/i and the peak RSS of the imports.
 # Usage: bash bench/import.sh [N ...]   (default 1000000; e.g. "1000000 2000000" to show RSS is flat)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000000}")
 pg=${REGWATCH_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
-cargo build --release --quiet
-bin=$PWD/target/release/regwatch
+# REGWATCH_BENCH_BIN: a binary already built (e.g. a copy, while other builds use target/).
+if [ -n "${REGWATCH_BENCH_BIN:-}" ]; then bin=$REGWATCH_BENCH_BIN; else
+  cargo build --release --quiet; bin=$PWD/target/release/regwatch; fi
 # What a notices import writes, parents first (the floor runs (e) and (f) load these).
 tables="import_batches employers members notices"
 
@@ -34,6 +37,12 @@ for n in "${sizes[@]}"; do
   "$bin" --database-url "sqlite://$out/a.db" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
   timed "$bin" --database-url "sqlite://$out/a.db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
   a=$T; a_rss=$M; tail -n1 /tmp/regwatch-bench-out
+  timed "$bin" --database-url "sqlite://$out/a.db" import registrations "$out/registrations.csv" --insurer 06123456
+  ar=$T; ar_rss=$M; tail -n1 /tmp/regwatch-bench-out
+  timed "$bin" --database-url "sqlite://$out/a.db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
+  a2=$T; tail -n1 /tmp/regwatch-bench-out
+  timed "$bin" --database-url "sqlite://$out/a.db" import registrations "$out/registrations.csv" --insurer 06123456
+  ar2=$T; tail -n1 /tmp/regwatch-bench-out
 
   # (e) The engine alone, no parsing or checking: INSERT … SELECT of the rows (a) stored into an
   #     empty regwatch database, in one transaction, with foreign keys on and the page cache
@@ -59,6 +68,12 @@ for n in "${sizes[@]}"; do
   "$bin" --database-url "$pg/$db" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
   timed "$bin" --database-url "$pg/$db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
   c=$T; c_rss=$M; tail -n1 /tmp/regwatch-bench-out
+  timed "$bin" --database-url "$pg/$db" import registrations "$out/registrations.csv" --insurer 06123456
+  cr=$T; cr_rss=$M; tail -n1 /tmp/regwatch-bench-out
+  timed "$bin" --database-url "$pg/$db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
+  c2=$T; tail -n1 /tmp/regwatch-bench-out
+  timed "$bin" --database-url "$pg/$db" import registrations "$out/registrations.csv" --insurer 06123456
+  cr2=$T; tail -n1 /tmp/regwatch-bench-out
 
   # (f) The engine alone on PostgreSQL: (c)'s tables copied out and, with \copy (its fastest path;
   #     it has no INSERT … SELECT across databases), into an empty regwatch database in one transaction.
@@ -74,6 +89,10 @@ for n in "${sizes[@]}"; do
   psql "$pg/$db" -qc "CREATE TABLE notices_raw ($(echo "$cols" | sed 's/[^,]*/"&" TEXT/g'))" >/dev/null
   timed psql "$pg/$db" -qc "\\copy notices_raw FROM '$out/notices.csv' WITH (FORMAT csv, HEADER true)"
   d=$T
+  rcols=$(head -n1 "$out/registrations.csv" | tr -d '\r')
+  psql "$pg/$db" -qc "CREATE TABLE registrations_raw ($(echo "$rcols" | sed 's/[^,]*/"&" TEXT/g'))" >/dev/null
+  timed psql "$pg/$db" -qc "\\copy registrations_raw FROM '$out/registrations.csv' WITH (FORMAT csv, HEADER true)"
+  dr=$T
   psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 
   row() { printf '%-44s %8ss%s\n' "$@"; }
@@ -83,6 +102,12 @@ for n in "${sizes[@]}"; do
   row "(d) psql \\copy (bare table)" "$d"
   row "(e) SQLite INSERT … SELECT (regwatch tables)" "$e"
   row "(f) psql \\copy (regwatch tables)" "$f"
+  row "(g) regwatch import registrations → SQLite" "$ar" "  peak RSS $ar_rss MB"
+  row "(h) regwatch import registrations → PostgreSQL" "$cr" "  peak RSS $cr_rss MB"
+  row "(i) psql \\copy registrations (bare table)" "$dr"
+  row "reload unchanged, SQLite: notices, results" "$a2" "  / ${ar2} s"
+  row "reload unchanged, PostgreSQL: notices, results" "$c2" "  / ${cr2} s"
+  awk -v h="$cr" -v i="$dr" 'BEGIN { printf "registration results on PostgreSQL: h/i = %.2f\n", h/i }'
   awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" -v e="$e" -v f="$f" -v n="$n" 'BEGIN {
     printf "a/b = %.2f   c/d = %.2f   (SQLite %.0f rows/s, PostgreSQL %.0f rows/s)\n", a/b, c/d, n/a, n/c
     printf "floor of the tables: e/b = %.2f   f/d = %.2f;   regwatch over that floor: a/e = %.2f   c/f = %.2f\n", e/b, f/d, a/e, c/f }'
