@@ -545,29 +545,12 @@ pub fn merge(
         Some(now),
     )?;
 
-    // 4. Members: created with the employer of their first row; names as for employers.
-    exec(
-        conn,
-        &format!(
-            "INSERT INTO members (insurer_id, employer_id, symbol, number, dependent_seq, member_key, \
-                                  name, name_kana, birth_date, postal_code, address, search_name, search_kana, \
-                                  created_at, updated_at) \
-             SELECT {ins}, e.id, f.symbol, f.number, f.dependent_seq, g.member_key, n.name, k.name_kana, b.birth_date, \
-                    a.postal_code, a.address, n.search_name, k.search_kana, $1, $1 \
-             FROM (SELECT member_key, MIN(line) AS first_line, \
-                          MAX(CASE WHEN name IS NOT NULL THEN line END) AS name_line, \
-                          MAX(CASE WHEN name_kana IS NOT NULL THEN line END) AS kana_line, \
-                          MAX(CASE WHEN birth_date IS NOT NULL THEN line END) AS birth_line, \
-                          MAX(CASE WHEN address IS NOT NULL THEN line END) AS address_line \
-                   FROM import_stage GROUP BY member_key) g \
-             JOIN import_stage f ON f.line = g.first_line \
-             JOIN employers e ON e.insurer_id = {ins} AND e.code = f.employer_code \
-             LEFT JOIN import_stage n ON n.line = g.name_line \
-             LEFT JOIN import_stage k ON k.line = g.kana_line \
-             LEFT JOIN import_stage b ON b.line = g.birth_line \
-             LEFT JOIN import_stage a ON a.line = g.address_line \
-             WHERE true \
-             ON CONFLICT (insurer_id, member_key) DO UPDATE \
+    // 4. Members: created with the employer of their first row; names as for employers. A member
+    // with one row in the file (nearly all of them) takes that row as it is; the join that finds
+    // each value's last row is only paid for members with several rows.
+    let columns = "INSERT INTO members (insurer_id, employer_id, symbol, number, dependent_seq, member_key, \
+         name, name_kana, birth_date, postal_code, address, search_name, search_kana, created_at, updated_at)";
+    let upsert = "ON CONFLICT (insurer_id, member_key) DO UPDATE \
              SET name = COALESCE(excluded.name, members.name), \
                  name_kana = COALESCE(excluded.name_kana, members.name_kana), \
                  search_name = CASE WHEN excluded.name IS NOT NULL THEN excluded.search_name ELSE members.search_name END, \
@@ -580,7 +563,40 @@ pub fn merge(
                 OR (excluded.name_kana IS NOT NULL AND excluded.name_kana IS DISTINCT FROM members.name_kana) \
                 OR (excluded.birth_date IS NOT NULL AND excluded.birth_date IS DISTINCT FROM members.birth_date) \
                 OR (excluded.address IS NOT NULL AND (excluded.address IS DISTINCT FROM members.address \
-                    OR excluded.postal_code IS DISTINCT FROM members.postal_code))"
+                    OR excluded.postal_code IS DISTINCT FROM members.postal_code))";
+    exec(
+        conn,
+        &format!(
+            "{columns} \
+             SELECT {ins}, e.id, s.symbol, s.number, s.dependent_seq, s.member_key, s.name, s.name_kana, \
+                    s.birth_date, s.postal_code, s.address, s.search_name, s.search_kana, $1, $1 \
+             FROM import_stage s \
+             JOIN employers e ON e.insurer_id = {ins} AND e.code = s.employer_code \
+             WHERE s.line IN (SELECT MIN(line) FROM import_stage GROUP BY member_key HAVING COUNT(*) = 1) \
+             {upsert}"
+        ),
+        Some(now),
+    )?;
+    exec(
+        conn,
+        &format!(
+            "{columns} \
+             SELECT {ins}, e.id, f.symbol, f.number, f.dependent_seq, g.member_key, n.name, k.name_kana, b.birth_date, \
+                    a.postal_code, a.address, n.search_name, k.search_kana, $1, $1 \
+             FROM (SELECT member_key, MIN(line) AS first_line, \
+                          MAX(CASE WHEN name IS NOT NULL THEN line END) AS name_line, \
+                          MAX(CASE WHEN name_kana IS NOT NULL THEN line END) AS kana_line, \
+                          MAX(CASE WHEN birth_date IS NOT NULL THEN line END) AS birth_line, \
+                          MAX(CASE WHEN address IS NOT NULL THEN line END) AS address_line \
+                   FROM import_stage GROUP BY member_key HAVING COUNT(*) > 1) g \
+             JOIN import_stage f ON f.line = g.first_line \
+             JOIN employers e ON e.insurer_id = {ins} AND e.code = f.employer_code \
+             LEFT JOIN import_stage n ON n.line = g.name_line \
+             LEFT JOIN import_stage k ON k.line = g.kana_line \
+             LEFT JOIN import_stage b ON b.line = g.birth_line \
+             LEFT JOIN import_stage a ON a.line = g.address_line \
+             WHERE true \
+             {upsert}"
         ),
         Some(now),
     )?;
