@@ -545,7 +545,10 @@ pub fn merge(
         Some(now),
     )?;
 
-    // 4. Members: created with the employer of their first row; names as for employers.
+    // 4. Members: created with the employer of their first row; names as for employers. New
+    // members are inserted in the order of their first row, so that the members of a month's
+    // notices lie together in the table (a case-list export reads them by id, and scattered
+    // they cost a page each).
     exec(
         conn,
         &format!(
@@ -567,6 +570,7 @@ pub fn merge(
              LEFT JOIN import_stage b ON b.line = g.birth_line \
              LEFT JOIN import_stage a ON a.line = g.address_line \
              WHERE true \
+             ORDER BY g.first_line \
              ON CONFLICT (insurer_id, member_key) DO UPDATE \
              SET name = COALESCE(excluded.name, members.name), \
                  name_kana = COALESCE(excluded.name_kana, members.name_kana), \
