@@ -14,6 +14,8 @@ use crate::store::workflow::{self, Note, Workflow};
 use crate::store::DbConn;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -45,6 +47,16 @@ pub struct ExOfficioItem {
 pub struct ExplanationItem {
     pub submission: String,
     pub registration: String,
+}
+
+impl ExplanationItem {
+    /// No explanation (an export has no column for it).
+    fn none() -> ExplanationItem {
+        ExplanationItem {
+            submission: String::new(),
+            registration: String::new(),
+        }
+    }
 }
 
 impl From<Explanation> for ExplanationItem {
@@ -263,30 +275,56 @@ fn items_with(
     as_of: NaiveDate,
     explain: bool,
 ) -> Result<Vec<NoticeItem>, diesel::result::Error> {
-    let employers = notices::employer_refs(c, insurer.id, rows.iter().map(|r| r.employer_id))?;
-    let members = notices::member_refs(c, insurer.id, rows.iter().map(|r| r.member_id))?;
-    let errors = notices::latest_errors(c, insurer.id, rows, as_of)?;
-    let workflows = workflow::of_notices(c, insurer.id, rows.iter().map(|r| r.id))?;
+    let related = RelatedRows::read(c, insurer, rows, as_of)?;
     Ok(rows
         .iter()
         .map(|r| {
-            let related = Related {
-                employer: employers.get(&r.employer_id),
-                member: members.get(&r.member_id),
-                error: errors.get(&r.notice_id),
-                workflow: workflows.get(&r.id),
-            };
             if explain {
-                NoticeItem::new(r, related, &insurer.rules, as_of)
+                NoticeItem::new(r, related.of(r), &insurer.rules, as_of)
             } else {
-                let none = ExplanationItem {
-                    submission: String::new(),
-                    registration: String::new(),
-                };
-                NoticeItem::with_explanation(r, related, &insurer.rules, as_of, none)
+                NoticeItem::with_explanation(
+                    r,
+                    related.of(r),
+                    &insurer.rules,
+                    as_of,
+                    ExplanationItem::none(),
+                )
             }
         })
         .collect())
+}
+
+/// The employers, members, worklist errors and workflow of some rows, read in one query each.
+struct RelatedRows {
+    employers: HashMap<i64, EmployerRef>,
+    members: HashMap<i64, MemberRef>,
+    errors: HashMap<String, RegistrationView>,
+    workflows: HashMap<i64, Workflow>,
+}
+
+impl RelatedRows {
+    fn read(
+        c: &mut DbConn,
+        insurer: &Insurer,
+        rows: &[NoticeRow],
+        as_of: NaiveDate,
+    ) -> Result<RelatedRows, diesel::result::Error> {
+        Ok(RelatedRows {
+            employers: notices::employer_refs(c, insurer.id, rows.iter().map(|r| r.employer_id))?,
+            members: notices::member_refs(c, insurer.id, rows.iter().map(|r| r.member_id))?,
+            errors: notices::latest_errors(c, insurer.id, rows, as_of)?,
+            workflows: workflow::of_notices(c, insurer.id, rows.iter().map(|r| r.id))?,
+        })
+    }
+
+    fn of(&self, r: &NoticeRow) -> Related<'_> {
+        Related {
+            employer: self.employers.get(&r.employer_id),
+            member: self.members.get(&r.member_id),
+            error: self.errors.get(&r.notice_id),
+            workflow: self.workflows.get(&r.id),
+        }
+    }
 }
 
 /// One page of the filtered case list (`page` from 1).
@@ -312,21 +350,64 @@ pub fn page(
 // Exports of the case list
 
 /// One cell of an export: text, or a date / day count that the xlsx keeps typed (so Excel sorts,
-/// filters and sums it) and the CSV writes as ISO text / a number.
+/// filters and sums it) and the CSV writes as ISO text / a number. The text is borrowed from the
+/// row where it can be.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Cell {
-    Text(String),
+pub enum Cell<'a> {
+    Text(Cow<'a, str>),
     Date(Option<NaiveDate>),
     Days(Option<i64>),
 }
 
-impl Cell {
+impl Cell<'_> {
     pub fn text(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => s.to_string(),
             Cell::Date(d) => d.map(|d| d.to_string()).unwrap_or_default(),
             Cell::Days(n) => n.map(|n| n.to_string()).unwrap_or_default(),
         }
+    }
+
+    /// [`Cell::text`] written into `buf` (cleared first) instead of a new string.
+    fn write_text<'b>(&'b self, buf: &'b mut String) -> &'b str {
+        use std::fmt::Write;
+        buf.clear();
+        match self {
+            Cell::Text(s) => return s,
+            Cell::Date(Some(d)) => iso_date(buf, *d),
+            Cell::Days(Some(n)) => {
+                let _ = write!(buf, "{n}");
+            }
+            Cell::Date(None) | Cell::Days(None) => {}
+        }
+        buf
+    }
+}
+
+/// `d` as `NaiveDate`'s `Display` writes it (`2026-04-01`), without its format machinery for
+/// the years of four digits.
+fn iso_date(buf: &mut String, d: NaiveDate) {
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if (0..=9999).contains(&y) {
+        let digits = [
+            y / 1000,
+            y / 100 % 10,
+            y / 10 % 10,
+            y % 10,
+            -1,
+            (m / 10) as i32,
+            (m % 10) as i32,
+            -1,
+            (day / 10) as i32,
+            (day % 10) as i32,
+        ];
+        buf.extend(digits.iter().map(|&n| match n {
+            -1 => '-',
+            n => char::from(b'0' + n as u8),
+        }));
+    } else {
+        use std::fmt::Write;
+        let _ = write!(buf, "{d}");
     }
 }
 
@@ -363,9 +444,13 @@ pub const EXPORT_COLUMNS: [(&str, f64); 27] = [
 ];
 
 /// One export row, in the order of `EXPORT_COLUMNS`.
-pub fn export_cells(item: &NoticeItem) -> Vec<Cell> {
-    let t = |s: &str| Cell::Text(s.to_string());
-    let opt = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
+pub fn export_cells(item: &NoticeItem) -> [Cell<'_>; 27] {
+    fn t(s: &str) -> Cell<'_> {
+        Cell::Text(Cow::Borrowed(s))
+    }
+    fn opt(s: &Option<String>) -> Cell<'_> {
+        t(s.as_deref().unwrap_or_default())
+    }
     let kind = crate::domain::NoticeKind::parse(&item.kind)
         .map(|k| k.label_ja())
         .unwrap_or("");
@@ -373,7 +458,7 @@ pub fn export_cells(item: &NoticeItem) -> Vec<Cell> {
         .map(|m| m.label_ja())
         .unwrap_or("");
     let err = item.registration_error.as_ref();
-    vec![
+    [
         t(&item.notice_id),
         t(kind),
         t(&item.employer.code),
@@ -400,12 +485,13 @@ pub fn export_cells(item: &NoticeItem) -> Vec<Cell> {
             ""
         }),
         opt(&item.delay_cause),
-        opt(&err.and_then(|e| e.code.clone())),
-        opt(&err.and_then(|e| e.message.clone())),
-        t(&err
-            .and_then(|e| e.at)
-            .map(crate::time::jst_minute)
-            .unwrap_or_default()),
+        t(err.and_then(|e| e.code.as_deref()).unwrap_or_default()),
+        t(err.and_then(|e| e.message.as_deref()).unwrap_or_default()),
+        Cell::Text(
+            err.and_then(|e| e.at)
+                .map(|at| Cow::Owned(crate::time::jst_minute(at)))
+                .unwrap_or_default(),
+        ),
         t(item
             .assignee
             .as_ref()
@@ -564,21 +650,47 @@ pub enum ExportError {
 /// The export rows of `ids` (rows of this insurer, in the list's order) a chunk at a time: one
 /// query each for the notices, their employers, members, worklist errors and workflow per chunk,
 /// so memory stays flat for any size of list. The chunks are read on a second thread while `row`
-/// writes the previous one (reading and writing each take about half the time).
+/// writes the previous one (the reading, mostly the database's work, and the writing each take
+/// about half the time).
 fn for_each_row(
     c: &mut DbConn,
     insurer: &Insurer,
     as_of: NaiveDate,
     ids: &[i64],
-    mut row: impl FnMut(Vec<Cell>) -> Result<(), ExportError>,
+    mut row: impl FnMut(&[Cell<'_>]) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
-    for chunk in ids.chunks(EXPORT_CHUNK) {
-        let rows = notices::rows_by_id(c, insurer.id, chunk)?;
-        for item in items_with(c, insurer, &rows, as_of, false)? {
-            row(export_cells(&item))?;
+    type Chunk = Result<(Vec<NoticeRow>, RelatedRows), diesel::result::Error>;
+    std::thread::scope(|s| {
+        // One chunk read ahead of the one being written.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
+        s.spawn(move || {
+            for chunk in ids.chunks(EXPORT_CHUNK) {
+                let read = notices::rows_by_id(c, insurer.id, chunk).and_then(|rows| {
+                    let related = RelatedRows::read(c, insurer, &rows, as_of)?;
+                    Ok((rows, related))
+                });
+                let failed = read.is_err();
+                // The writer has stopped (its output failed): so does the reader.
+                if tx.send(read).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for read in rx {
+            let (rows, related) = read?;
+            for r in &rows {
+                let item = NoticeItem::with_explanation(
+                    r,
+                    related.of(r),
+                    &insurer.rules,
+                    as_of,
+                    ExplanationItem::none(),
+                );
+                row(&export_cells(&item))?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The export of `ids` as CSV (UTF-8 with BOM, through the one CSV writer) written to `out` as it
@@ -592,8 +704,12 @@ pub fn write_csv<W: std::io::Write>(
 ) -> Result<W, ExportError> {
     let mut csv = super::export::CsvExport::new(out)?;
     csv.row(EXPORT_COLUMNS.iter().map(|(h, _)| *h))?;
+    let mut buf = String::new();
     for_each_row(c, insurer, as_of, ids, |cells| {
-        Ok(csv.row(cells.iter().map(Cell::text))?)
+        for cell in cells {
+            csv.field(cell.write_text(&mut buf))?;
+        }
+        Ok(csv.end_row()?)
     })?;
     Ok(csv.finish()?)
 }
@@ -631,7 +747,7 @@ pub fn write_xlsx<W: std::io::Write>(
             let col = col as u16;
             match v {
                 Cell::Text(s) => {
-                    ws.write_string(rr, col, s)?;
+                    ws.write_string(rr, col, s.as_ref())?;
                 }
                 Cell::Date(Some(d)) => {
                     let xd = ExcelDateTime::from_ymd(
@@ -868,4 +984,37 @@ pub fn timeline(n: &NoticeDetailBody) -> Vec<TimelineEntry> {
     // Stable: entries with the same key keep the order they were added in.
     t.sort_by(|a, b| a.key.cmp(&b.key));
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_is_written_as_its_text() {
+        let mut buf = String::from("left over");
+        for (y, m, d) in [
+            (2026, 4, 1),
+            (2025, 12, 31),
+            (1, 1, 1),
+            (999, 10, 9),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-5, 3, 9),
+        ] {
+            let cell = Cell::Date(NaiveDate::from_ymd_opt(y, m, d));
+            assert_eq!(cell.write_text(&mut buf), cell.text());
+        }
+        for cell in [
+            Cell::Date(None),
+            Cell::Days(Some(0)),
+            Cell::Days(Some(-3)),
+            Cell::Days(Some(12)),
+            Cell::Days(None),
+            Cell::Text(Cow::Borrowed("山田 太郎")),
+            Cell::Text(Cow::Owned("2026-04-01 09:30".into())),
+        ] {
+            assert_eq!(cell.write_text(&mut buf), cell.text());
+        }
+    }
 }

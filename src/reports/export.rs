@@ -29,8 +29,18 @@ impl<W: Write> CsvExport<W> {
         S: AsRef<str>,
     {
         for c in cells {
-            self.w.write_field(neutralise(c.as_ref()).as_bytes())?;
+            self.field(c.as_ref())?;
         }
+        self.end_row()
+    }
+
+    /// One cell of a row written a cell at a time (neutralised); `end_row` ends the row.
+    pub fn field(&mut self, cell: &str) -> csv::Result<()> {
+        self.w.write_field(neutralise(cell).as_bytes())
+    }
+
+    /// Ends the row of the cells written by `field`.
+    pub fn end_row(&mut self) -> csv::Result<()> {
         // An empty record ends the row of the fields written above.
         self.w.write_record(None::<&[u8]>)
     }

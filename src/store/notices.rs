@@ -688,11 +688,15 @@ pub fn rows_by_id(
     insurer: InsurerId,
     ids: &[i64],
 ) -> Result<Vec<NoticeRow>, diesel::result::Error> {
-    let load = |chunk: &[i64]| {
-        notices::table
-            .filter(notices::id.eq_any(chunk))
+    let load = |sel: IdSel<'_>| {
+        let q = notices::table
             .select((notices::insurer_id, NoticeRow::as_select()))
-            .load(conn)
+            .into_boxed::<MultiBackend>();
+        match sel {
+            IdSel::Range(first, last) => q.filter(notices::id.between(first, last)),
+            IdSel::List(ids) => q.filter(notices::id.eq_any(ids)),
+        }
+        .load(conn)
     };
     let mut found = by_id(insurer, ids.iter().copied(), load, |r: &NoticeRow| r.id)?;
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
@@ -718,25 +722,73 @@ pub fn rows_after(
         .load(conn)
 }
 
-/// Rows by primary key, 500 ids a query. `load` answers (insurer id, row) and the rows of another
-/// insurer are dropped here: a lookup by `id IN (…)` alone stays a primary-key lookup, whereas with
-/// `insurer_id = ?` beside it SQLite (which has no statistics) walks the insurer's whole
-/// `(insurer_id, …)` index for every chunk — 12 s for a month's CSV export at 1,000,000 members.
+/// Which rows one look-up by primary key reads: the ids from the first to the last, or these ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IdSel<'a> {
+    Range(i64, i64),
+    List(&'a [i64]),
+}
+
+/// Ids a list look-up takes at most.
+const IDS_PER_LIST: usize = 500;
+/// A run of ids at least this long, at most [`RUN_GAP`] apart, is read as a range.
+const RUN_MIN: usize = 32;
+/// The widest gap between two ids of one range: the rows between them are read for nothing, at
+/// most twice as many as the rows wanted.
+const RUN_GAP: i64 = 2;
+
+/// Splits `ids` (sorted, without repeats) into the long dense runs that are read as ranges (a
+/// month's notices; the members the import created in the order of their first notice) and the
+/// other ids, read in lists. A range is one descent of the primary key and a walk along it; a
+/// list is a descent per id.
+fn dense_runs(ids: &[i64]) -> (Vec<(i64, i64)>, Vec<i64>) {
+    let mut runs = Vec::new();
+    let mut scattered = Vec::new();
+    let mut start = 0;
+    while start < ids.len() {
+        let mut end = start + 1;
+        while end < ids.len() && ids[end] - ids[end - 1] <= RUN_GAP {
+            end += 1;
+        }
+        if end - start >= RUN_MIN {
+            runs.push((ids[start], ids[end - 1]));
+        } else {
+            scattered.extend_from_slice(&ids[start..end]);
+        }
+        start = end;
+    }
+    (runs, scattered)
+}
+
+/// Rows by primary key: the dense runs of ids as ranges, the others [`IDS_PER_LIST`] a query
+/// ([`dense_runs`]). `load` answers (insurer id, row) and the rows of another insurer are dropped
+/// here, as are the rows a range read that were not asked for: a lookup by id alone stays a
+/// primary-key lookup, whereas with `insurer_id = ?` beside it SQLite (which has no statistics)
+/// walks the insurer's whole `(insurer_id, …)` index for every chunk — 12 s for a month's CSV
+/// export at 1,000,000 members.
 fn by_id<T>(
     insurer: InsurerId,
     ids: impl Iterator<Item = i64>,
-    mut load: impl FnMut(&[i64]) -> Result<Vec<(i64, T)>, diesel::result::Error>,
+    mut load: impl FnMut(IdSel<'_>) -> Result<Vec<(i64, T)>, diesel::result::Error>,
     id_of: impl Fn(&T) -> i64,
 ) -> Result<std::collections::HashMap<i64, T>, diesel::result::Error> {
     let mut ids: Vec<i64> = ids.collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut out = std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
+    let (runs, scattered) = dense_runs(&ids);
+    let selections = runs
+        .iter()
+        .map(|&(first, last)| IdSel::Range(first, last))
+        .chain(scattered.chunks(IDS_PER_LIST).map(IdSel::List));
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for sel in selections {
+        let range = matches!(sel, IdSel::Range(..));
         out.extend(
-            load(chunk)?
+            load(sel)?
                 .into_iter()
-                .filter(|(owner, _)| *owner == insurer.0)
+                .filter(|(owner, row)| {
+                    *owner == insurer.0 && (!range || ids.binary_search(&id_of(row)).is_ok())
+                })
                 .map(|(_, row)| (id_of(&row), row)),
         );
     }
@@ -749,14 +801,18 @@ pub fn employer_refs(
     insurer: InsurerId,
     ids: impl Iterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, EmployerRef>, diesel::result::Error> {
-    let load = |chunk: &[i64]| {
-        employers::table
-            .filter(employers::id.eq_any(chunk))
+    let load = |sel: IdSel<'_>| {
+        let q = employers::table
             .select((
                 employers::insurer_id,
                 (employers::id, employers::code, employers::name),
             ))
-            .load(conn)
+            .into_boxed::<MultiBackend>();
+        match sel {
+            IdSel::Range(first, last) => q.filter(employers::id.between(first, last)),
+            IdSel::List(ids) => q.filter(employers::id.eq_any(ids)),
+        }
+        .load(conn)
     };
     by_id(insurer, ids, load, |e: &EmployerRef| e.id)
 }
@@ -792,9 +848,8 @@ pub fn member_refs(
     insurer: InsurerId,
     ids: impl Iterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, MemberRef>, diesel::result::Error> {
-    let load = |chunk: &[i64]| {
-        members::table
-            .filter(members::id.eq_any(chunk))
+    let load = |sel: IdSel<'_>| {
+        let q = members::table
             .select((
                 members::insurer_id,
                 (
@@ -806,7 +861,12 @@ pub fn member_refs(
                     members::name_kana,
                 ),
             ))
-            .load(conn)
+            .into_boxed::<MultiBackend>();
+        match sel {
+            IdSel::Range(first, last) => q.filter(members::id.between(first, last)),
+            IdSel::List(ids) => q.filter(members::id.eq_any(ids)),
+        }
+        .load(conn)
     };
     by_id(insurer, ids, load, |m: &MemberRef| m.id)
 }
@@ -956,4 +1016,58 @@ pub fn get(
         member,
         registrations,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_dense_runs_are_ranges_and_the_other_ids_lists() {
+        let run: Vec<i64> = (100..100 + RUN_MIN as i64).collect();
+        let gappy: Vec<i64> = (0..RUN_MIN as i64).map(|i| 1_000 + i * RUN_GAP).collect();
+        let short: Vec<i64> = (5_000..5_000 + RUN_MIN as i64 - 1).collect();
+        let sparse: Vec<i64> = (0..RUN_MIN as i64)
+            .map(|i| 9_000 + i * (RUN_GAP + 1))
+            .collect();
+        let ids: Vec<i64> = [&[1, 2, 50][..], &run, &gappy, &short, &sparse, &[20_000]].concat();
+        let (runs, scattered) = dense_runs(&ids);
+        assert_eq!(
+            runs,
+            vec![
+                (100, 100 + RUN_MIN as i64 - 1),
+                (1_000, 1_000 + (RUN_MIN as i64 - 1) * RUN_GAP)
+            ]
+        );
+        let expected: Vec<i64> = [&[1, 2, 50][..], &short, &sparse, &[20_000]].concat();
+        assert_eq!(scattered, expected);
+        assert_eq!(dense_runs(&[]), (vec![], vec![]));
+    }
+
+    #[test]
+    fn a_range_reads_only_the_ids_asked_for_of_the_insurer() {
+        // Rows 0..=200, of insurer 2 the multiples of 7, of insurer 1 the others; asked: the even
+        // ids from 10 to 100 (a range, which also reads the odd ones) and three others.
+        let rows = |sel: IdSel<'_>| -> Result<Vec<(i64, i64)>, diesel::result::Error> {
+            let ids: Vec<i64> = match sel {
+                IdSel::Range(first, last) => (first..=last).collect(),
+                IdSel::List(ids) => ids.to_vec(),
+            };
+            Ok(ids
+                .into_iter()
+                .filter(|id| (0..=200).contains(id))
+                .map(|id| (if id % 7 == 0 { 2 } else { 1 }, id))
+                .collect())
+        };
+        let asked = (10..=100).step_by(2).chain([7, 150, 300]);
+        let found = by_id(InsurerId(1), asked, rows, |id: &i64| *id).unwrap();
+        let mut got: Vec<i64> = found.into_keys().collect();
+        got.sort_unstable();
+        let expected: Vec<i64> = (10..=100)
+            .step_by(2)
+            .filter(|id| id % 7 != 0)
+            .chain([150])
+            .collect();
+        assert_eq!(got, expected);
+    }
 }
