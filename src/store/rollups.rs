@@ -48,20 +48,6 @@ pub(crate) fn mark_select(conn: &mut DbConn, insurer_id: i64, select: &str) -> Q
     )
 }
 
-/// Marks these days dirty.
-pub fn mark_days(
-    conn: &mut DbConn,
-    insurer_id: i64,
-    days: impl IntoIterator<Item = NaiveDate>,
-) -> QueryResult<()> {
-    let sql =
-        format!("INSERT INTO report_rollups (insurer_id, day) VALUES ({insurer_id}, $1) {DIRTY}");
-    for d in days {
-        exec(conn, &sql, Some(d))?;
-    }
-    Ok(())
-}
-
 /// Marks every day of the insurer dirty (a change that can touch any notice: the error-cause
 /// table).
 pub fn mark_all(conn: &mut DbConn, insurer_id: i64) -> QueryResult<usize> {

@@ -787,14 +787,17 @@ fn reject_rekeyed(conn: &mut DbConn, ins: i64, batch: &mut Batch) -> Result<(), 
             ),
         );
     }
-    for chunk in found.chunks(500) {
-        let lines: Vec<String> = chunk.iter().map(|r| r.line.to_string()).collect();
+    let lines: Vec<i64> = found.iter().map(|r| r.line).collect();
+    delete_lines(conn, "import_stage", &lines)
+}
+
+/// Takes these lines out of a stage (the rows a merge step rejected).
+fn delete_lines(conn: &mut DbConn, stage: &str, lines: &[i64]) -> Result<(), Error> {
+    for chunk in lines.chunks(500) {
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
         exec(
             conn,
-            &format!(
-                "DELETE FROM import_stage WHERE line IN ({})",
-                lines.join(",")
-            ),
+            &format!("DELETE FROM {stage} WHERE line IN ({})", list.join(",")),
             None,
         )?;
     }
@@ -971,17 +974,8 @@ pub fn merge_registrations(
             ),
         );
     }
-    for chunk in early.chunks(500) {
-        let lines: Vec<String> = chunk.iter().map(|e| e.line.to_string()).collect();
-        exec(
-            conn,
-            &format!(
-                "DELETE FROM registration_stage WHERE line IN ({})",
-                lines.join(",")
-            ),
-            None,
-        )?;
-    }
+    let lines: Vec<i64> = early.iter().map(|e| e.line).collect();
+    delete_lines(conn, "registration_stage", &lines)?;
     batch.flush_rejects(conn)?;
 
     // 2. Already stored: unchanged.
