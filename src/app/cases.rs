@@ -54,18 +54,18 @@ impl Export {
         self.ids.len()
     }
 
-    /// Writes the file to `out` as its rows are read, a chunk at a time (memory stays flat). Any
-    /// connection of the pool will do: the rows are fixed already.
+    /// Writes the file to `out` as its rows are read, a chunk at a time (memory stays flat), each
+    /// connection of `readers` reading every n-th chunk on its own thread. Any connections of the
+    /// pool will do: the rows are fixed already.
     pub fn write<W: std::io::Write>(
         &self,
-        conn: &mut DbConn,
+        readers: &mut [&mut DbConn],
         out: W,
     ) -> Result<W, cases::ExportError> {
+        let (insurer, as_of, ids) = (&self.insurer, self.as_of, &self.ids);
         match self.format {
-            ExportFormat::Csv => cases::write_csv(conn, &self.insurer, self.as_of, &self.ids, out),
-            ExportFormat::Xlsx => {
-                cases::write_xlsx(conn, &self.insurer, self.as_of, &self.cover, &self.ids, out)
-            }
+            ExportFormat::Csv => cases::write_csv(readers, insurer, as_of, ids, out),
+            ExportFormat::Xlsx => cases::write_xlsx(readers, insurer, as_of, &self.cover, ids, out),
         }
     }
 }

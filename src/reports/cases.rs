@@ -445,60 +445,166 @@ pub const EXPORT_COLUMNS: [(&str, f64); 27] = [
 
 /// One export row, in the order of `EXPORT_COLUMNS`.
 pub fn export_cells(item: &NoticeItem) -> [Cell<'_>; 27] {
-    fn t(s: &str) -> Cell<'_> {
-        Cell::Text(Cow::Borrowed(s))
+    ExportRow::from(item).cells()
+}
+
+/// What an export row shows, borrowed: from a list item ([`export_cells`]), or in an export
+/// straight from the notice and its related rows, without building (and copying into) the item.
+struct ExportRow<'a> {
+    notice_id: &'a str,
+    kind: &'a str,
+    employer_code: &'a str,
+    employer_name: Option<&'a str>,
+    symbol: &'a str,
+    number: &'a str,
+    dependent_seq: &'a str,
+    name: Option<&'a str>,
+    name_kana: Option<&'a str>,
+    event_date: NaiveDate,
+    received_on: NaiveDate,
+    my_number_status: &'a str,
+    submission: (Status, Option<NaiveDate>, Option<i64>),
+    rule: RegistrationRule,
+    registration: (Status, Option<NaiveDate>, Option<i64>),
+    registered_on: Option<NaiveDate>,
+    ex_officio_required: bool,
+    delay_cause: Option<&'a str>,
+    /// The worklist error: code, message, when.
+    error: Option<(Option<&'a str>, Option<&'a str>, Option<NaiveDateTime>)>,
+    assignee: Option<&'a str>,
+    follow_up_on: Option<NaiveDate>,
+}
+
+impl<'a> From<&'a NoticeItem> for ExportRow<'a> {
+    fn from(item: &'a NoticeItem) -> Self {
+        let (sub, reg) = (&item.submission, &item.registration);
+        ExportRow {
+            notice_id: &item.notice_id,
+            kind: &item.kind,
+            employer_code: &item.employer.code,
+            employer_name: item.employer.name.as_deref(),
+            symbol: &item.member.symbol,
+            number: &item.member.number,
+            dependent_seq: &item.member.dependent_seq,
+            name: item.member.name.as_deref(),
+            name_kana: item.member.name_kana.as_deref(),
+            event_date: item.event_date,
+            received_on: item.received_on,
+            my_number_status: &item.my_number_status,
+            submission: (sub.status, sub.deadline, sub.days_over),
+            rule: reg.rule,
+            registration: (reg.status, reg.deadline, reg.days_over),
+            registered_on: item.registered_on,
+            ex_officio_required: item.ex_officio_card.required,
+            delay_cause: item.delay_cause.as_deref(),
+            error: item
+                .registration_error
+                .as_ref()
+                .map(|e| (e.code.as_deref(), e.message.as_deref(), e.at)),
+            assignee: item.assignee.as_ref().map(|a| a.name.as_str()),
+            follow_up_on: item.follow_up_on,
+        }
     }
-    fn opt(s: &Option<String>) -> Cell<'_> {
-        t(s.as_deref().unwrap_or_default())
+}
+
+impl<'a> ExportRow<'a> {
+    /// The row as [`NoticeItem::with_explanation`] would show it (same evaluation, same defaults
+    /// for a missing employer or member).
+    fn of(
+        row: &'a NoticeRow,
+        related: Related<'a>,
+        settings: &RuleSettings,
+        as_of: NaiveDate,
+    ) -> Self {
+        let ev = row.evaluate(settings, as_of);
+        let (employer, member) = (related.employer, related.member);
+        let workflow = related.workflow;
+        ExportRow {
+            notice_id: &row.notice_id,
+            kind: &row.kind,
+            employer_code: employer.map_or("", |e| e.code.as_str()),
+            employer_name: employer.and_then(|e| e.name.as_deref()),
+            symbol: member.map_or("", |m| m.symbol.as_str()),
+            number: member.map_or("", |m| m.number.as_str()),
+            dependent_seq: member.map_or("", |m| m.dependent_seq.as_str()),
+            name: member.and_then(|m| m.name.as_deref()),
+            name_kana: member.and_then(|m| m.name_kana.as_deref()),
+            event_date: row.event_date,
+            received_on: row.received_on,
+            my_number_status: &row.my_number_status,
+            submission: (
+                ev.submission.status,
+                ev.submission.deadline,
+                ev.submission.days_over,
+            ),
+            rule: ev.registration_rule,
+            registration: (
+                ev.registration.status,
+                ev.registration.deadline,
+                ev.registration.days_over,
+            ),
+            registered_on: row.registered_on,
+            ex_officio_required: ev.ex_officio_required,
+            delay_cause: row.delay_cause.as_deref(),
+            error: related.error.map(|e| {
+                (
+                    e.error_code.as_deref(),
+                    e.error_message.as_deref(),
+                    e.registered_at,
+                )
+            }),
+            assignee: workflow
+                .and_then(|w| w.assignee.as_ref())
+                .map(|a| a.name.as_str()),
+            follow_up_on: workflow.and_then(|w| w.follow_up_on),
+        }
     }
-    let kind = crate::domain::NoticeKind::parse(&item.kind)
-        .map(|k| k.label_ja())
-        .unwrap_or("");
-    let mn = crate::domain::MyNumberStatus::parse_code(&item.my_number_status)
-        .map(|m| m.label_ja())
-        .unwrap_or("");
-    let err = item.registration_error.as_ref();
-    [
-        t(&item.notice_id),
-        t(kind),
-        t(&item.employer.code),
-        opt(&item.employer.name),
-        t(&item.member.symbol),
-        t(&item.member.number),
-        t(&item.member.dependent_seq),
-        opt(&item.member.name),
-        opt(&item.member.name_kana),
-        Cell::Date(Some(item.event_date)),
-        Cell::Date(Some(item.received_on)),
-        t(mn),
-        Cell::Date(item.submission.deadline),
-        t(status_label(item.submission.status)),
-        Cell::Days(item.submission.days_over),
-        t(rule_label(item.registration.rule)),
-        Cell::Date(item.registration.deadline),
-        Cell::Date(item.registered_on),
-        t(status_label(item.registration.status)),
-        Cell::Days(item.registration.days_over),
-        t(if item.ex_officio_card.required {
-            "要"
-        } else {
-            ""
-        }),
-        opt(&item.delay_cause),
-        t(err.and_then(|e| e.code.as_deref()).unwrap_or_default()),
-        t(err.and_then(|e| e.message.as_deref()).unwrap_or_default()),
-        Cell::Text(
-            err.and_then(|e| e.at)
-                .map(|at| Cow::Owned(crate::time::jst_minute(at)))
-                .unwrap_or_default(),
-        ),
-        t(item
-            .assignee
-            .as_ref()
-            .map(|a| a.name.as_str())
-            .unwrap_or_default()),
-        Cell::Date(item.follow_up_on),
-    ]
+
+    fn cells(&self) -> [Cell<'a>; 27] {
+        fn t(s: &str) -> Cell<'_> {
+            Cell::Text(Cow::Borrowed(s))
+        }
+        let kind = crate::domain::NoticeKind::parse(self.kind)
+            .map(|k| k.label_ja())
+            .unwrap_or("");
+        let mn = crate::domain::MyNumberStatus::parse_code(self.my_number_status)
+            .map(|m| m.label_ja())
+            .unwrap_or("");
+        let (error_code, error_message, error_at) = self.error.unwrap_or_default();
+        [
+            t(self.notice_id),
+            t(kind),
+            t(self.employer_code),
+            t(self.employer_name.unwrap_or_default()),
+            t(self.symbol),
+            t(self.number),
+            t(self.dependent_seq),
+            t(self.name.unwrap_or_default()),
+            t(self.name_kana.unwrap_or_default()),
+            Cell::Date(Some(self.event_date)),
+            Cell::Date(Some(self.received_on)),
+            t(mn),
+            Cell::Date(self.submission.1),
+            t(status_label(self.submission.0)),
+            Cell::Days(self.submission.2),
+            t(rule_label(self.rule)),
+            Cell::Date(self.registration.1),
+            Cell::Date(self.registered_on),
+            t(status_label(self.registration.0)),
+            Cell::Days(self.registration.2),
+            t(if self.ex_officio_required { "要" } else { "" }),
+            t(self.delay_cause.unwrap_or_default()),
+            t(error_code.unwrap_or_default()),
+            t(error_message.unwrap_or_default()),
+            Cell::Text(
+                error_at
+                    .map(|at| Cow::Owned(crate::time::jst_minute(at)))
+                    .unwrap_or_default(),
+            ),
+            t(self.assignee.unwrap_or_default()),
+            Cell::Date(self.follow_up_on),
+        ]
+    }
 }
 
 /// Rows an export reads per chunk (`for_each_row`).
@@ -649,44 +755,47 @@ pub enum ExportError {
 
 /// The export rows of `ids` (rows of this insurer, in the list's order) a chunk at a time: one
 /// query each for the notices, their employers, members, worklist errors and workflow per chunk,
-/// so memory stays flat for any size of list. The chunks are read on a second thread while `row`
-/// writes the previous one (the reading, mostly the database's work, and the writing each take
-/// about half the time).
+/// so memory stays flat for any size of list. Each connection of `readers` reads every n-th chunk
+/// on its own thread while `row` writes the chunks in order as they arrive. With one reader the
+/// database's work and the decoding of its rows (about two thirds of an export on PostgreSQL)
+/// are one thread's serial work; with two, one reader decodes while the other's query runs.
 fn for_each_row(
-    c: &mut DbConn,
+    readers: &mut [&mut DbConn],
     insurer: &Insurer,
     as_of: NaiveDate,
     ids: &[i64],
     mut row: impl FnMut(&[Cell<'_>]) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     type Chunk = Result<(Vec<NoticeRow>, RelatedRows), diesel::result::Error>;
+    let n = readers.len().max(1);
     std::thread::scope(|s| {
-        // One chunk read ahead of the one being written.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
-        s.spawn(move || {
-            for chunk in ids.chunks(EXPORT_CHUNK) {
-                let read = notices::rows_by_id(c, insurer.id, chunk).and_then(|rows| {
-                    let related = RelatedRows::read(c, insurer, &rows, as_of)?;
-                    Ok((rows, related))
-                });
-                let failed = read.is_err();
-                // The writer has stopped (its output failed): so does the reader.
-                if tx.send(read).is_err() || failed {
-                    break;
+        let mut chunks_of = Vec::with_capacity(n);
+        for (i, c) in readers.iter_mut().enumerate() {
+            // One chunk read ahead per reader.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
+            chunks_of.push(rx);
+            s.spawn(move || {
+                for chunk in ids.chunks(EXPORT_CHUNK).skip(i).step_by(n) {
+                    let read = notices::rows_by_id(c, insurer.id, chunk).and_then(|rows| {
+                        let related = RelatedRows::read(c, insurer, &rows, as_of)?;
+                        Ok((rows, related))
+                    });
+                    let failed = read.is_err();
+                    // The writer has stopped (its output failed): so does the reader.
+                    if tx.send(read).is_err() || failed {
+                        break;
+                    }
                 }
-            }
-        });
-        for read in rx {
+            });
+        }
+        // Chunk k comes from reader k mod n; the first reader found done has sent the last one.
+        for k in 0.. {
+            let Some(Ok(read)) = chunks_of.get(k % n).map(|rx| rx.recv()) else {
+                break;
+            };
             let (rows, related) = read?;
             for r in &rows {
-                let item = NoticeItem::with_explanation(
-                    r,
-                    related.of(r),
-                    &insurer.rules,
-                    as_of,
-                    ExplanationItem::none(),
-                );
-                row(&export_cells(&item))?;
+                row(&ExportRow::of(r, related.of(r), &insurer.rules, as_of).cells())?;
             }
         }
         Ok(())
@@ -696,7 +805,7 @@ fn for_each_row(
 /// The export of `ids` as CSV (UTF-8 with BOM, through the one CSV writer) written to `out` as it
 /// is read: the header row first, so that the file stays a plain table.
 pub fn write_csv<W: std::io::Write>(
-    c: &mut DbConn,
+    readers: &mut [&mut DbConn],
     insurer: &Insurer,
     as_of: NaiveDate,
     ids: &[i64],
@@ -705,7 +814,7 @@ pub fn write_csv<W: std::io::Write>(
     let mut csv = super::export::CsvExport::new(out)?;
     csv.row(EXPORT_COLUMNS.iter().map(|(h, _)| *h))?;
     let mut buf = String::new();
-    for_each_row(c, insurer, as_of, ids, |cells| {
+    for_each_row(readers, insurer, as_of, ids, |cells| {
         for cell in cells {
             csv.field(cell.write_text(&mut buf))?;
         }
@@ -722,7 +831,7 @@ pub fn write_csv<W: std::io::Write>(
 /// written); a zip cannot be sent before it is complete, so the workbook is assembled in a second
 /// temporary file and then copied to `out`.
 pub fn write_xlsx<W: std::io::Write>(
-    c: &mut DbConn,
+    readers: &mut [&mut DbConn],
     insurer: &Insurer,
     as_of: NaiveDate,
     cover: &str,
@@ -741,7 +850,7 @@ pub fn write_xlsx<W: std::io::Write>(
     xlsx::fill_sheet(ws, "案件一覧", insurer, &title, &headers)?;
     let date_format = Format::new().set_num_format("yyyy-mm-dd");
     let mut rr = xlsx::HEADER_ROW;
-    for_each_row(c, insurer, as_of, ids, |row| {
+    for_each_row(readers, insurer, as_of, ids, |row| {
         rr += 1;
         for (col, v) in row.iter().enumerate() {
             let col = col as u16;

@@ -454,7 +454,12 @@ async fn export(
     let pool = state.pool.clone();
     let body = super::download::stream(move |w| -> Result<(), anyhow::Error> {
         let mut conn = pool.get()?;
-        out.write(&mut conn, w)?;
+        // A second reader when the pool has a connection free at once (never waited for: two
+        // exports each holding one and waiting for another would stall the pool).
+        match pool.try_get() {
+            Some(mut second) => out.write(&mut [&mut conn, &mut second], w)?,
+            None => out.write(&mut [&mut conn], w)?,
+        };
         Ok(())
     });
     Ok(HttpResponse::Ok()
