@@ -2,7 +2,7 @@
 # Web benchmark: N generated notices (default 1,000,000) loaded into SQLite, then PostgreSQL; for each,
 # first the pages a member of staff opens every day, period = the year (issue 19: target ≤ 1 s the
 # first time after an import, ≤ 300 ms again), each timed right after an import of a one-notice file
-# (which bumps the insurer's data version, so nothing cached counts) and then again:
+# (which bumps the insurer's data version, so nothing cached counts) and then again (the median of 5 requests):
 #   /checklist /analysis /survey /api/v1/survey/followup.xlsx /dashboard /employers
 #   /notices?sort=registration_deadline /api/v1/notices.csv?month=(last full month)
 # then `regwatch serve` under wrk (2 threads, 16 connections, 30 s) against
@@ -89,17 +89,28 @@ bump_version() {
     "$$" "$1" "$1" "$today" "$today" >"$f"
   "$bin" --database-url "$url" import notices "$f" --insurer $insurer >/dev/null
 }
+# "first" is one request per page, right after an import; "again" the median of $again_runs
+# requests (one request on this VM varies by 10–20 %), the slowest of them printed beside it.
+again_runs=5
 time_pages() { # backend round
-  local p code secs ms ok target
+  local p code secs ms ok target runs i all slowest
   for p in "${pages[@]}"; do
-    read -r code secs < <(curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' \
-      -H "Cookie: regwatch_session=$token" "$base$p")
-    ms=$(awk -v s="$secs" 'BEGIN { printf "%.0f", s * 1000 }')
+    runs=$([ "$2" = first ] && echo 1 || echo $again_runs)
+    all=() ok=
+    for i in $(seq 1 "$runs"); do
+      read -r code secs < <(curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' \
+        -H "Cookie: regwatch_session=$token" "$base$p")
+      all+=("$(awk -v s="$secs" 'BEGIN { printf "%.0f", s * 1000 }')")
+      [ "$code" = 200 ] || ok="HTTP $code"
+    done
+    ms=$(printf '%s\n' "${all[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    slowest=$(printf '%s\n' "${all[@]}" | sort -n | tail -n1)
     target=$([ "$2" = first ] && echo 1000 || echo 300)
-    ok=$(awk -v m="$ms" -v t="$target" -v c="$code" 'BEGIN { print (m <= t && c == 200) ? "ok" : "MISSED" }')
-    [ "$code" = 200 ] || ok="HTTP $code"
-    printf '  %-6s %-48s %7s ms  (target ≤ %s ms: %s)\n' "$2" "${p%%\?*}" "$ms" "$target" "$ok"
-    page_results+=("$(printf '%-10s %-6s %-48s %7s %9s  %s' "$1" "$2" "${p%%\?*}" "$ms" "≤ $target" "$ok")")
+    [ -n "$ok" ] || ok=$(awk -v m="$ms" -v t="$target" 'BEGIN { print (m <= t) ? "ok" : "MISSED" }')
+    [ "$runs" = 1 ] && slowest=
+    printf '  %-6s %-48s %7s ms  (target ≤ %s ms: %s)%s\n' "$2" "${p%%\?*}" "$ms" "$target" "$ok" \
+      "${slowest:+  slowest of $runs: $slowest ms}"
+    page_results+=("$(printf '%-10s %-6s %-48s %7s %9s  %-6s %s' "$1" "$2" "${p%%\?*}" "$ms" "≤ $target" "$ok" "${slowest:+(max $slowest)}")")
   done
 }
 run_wrk() { # backend label target_ms path header...
