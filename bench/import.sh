@@ -7,7 +7,9 @@
 # deadlines — loaded by the engine alone into an empty regwatch database:
 #   (e) SQLite INSERT … SELECT from (a)'s file      (f) psql \copy of (c)'s tables
 # then the registration results of the same notices (g) into (a)'s database and (h) into (c)'s,
-# against (i) psql \copy of that CSV into a bare table, and each file loaded again unchanged.
+# against (i) psql \copy of that CSV into a bare table and (j) the engine alone storing (h)'s rows
+# (\copy of the results, one UPDATE of the notices), (k) the floor (f) with every index built after
+# the load instead of during it, and each file loaded again unchanged.
 # Prints each time, the ratios a/b, c/d, e/b, f/d, a/e, c/f, h/i and the peak RSS of the imports.
 # Usage: bash bench/import.sh [N ...]   (default 1000000; e.g. "1000000 2000000" to show RSS is flat)
 set -euo pipefail
@@ -83,8 +85,37 @@ for n in "${sizes[@]}"; do
   copies=(); for t in $tables; do copies+=(-c "\\copy $t FROM '$out/f-$t.csv' WITH (FORMAT csv)"); done
   timed psql "$pg/${db}_f" -q -1 "${copies[@]}"
   f=$T
+
+  # (j) The floor of the registration results on PostgreSQL: in (f)'s database with the notices'
+  #     registration cleared (and vacuumed, so the pages have room), (h)'s stored results \copy'd
+  #     into registration_results and every notice given its earliest success by one UPDATE.
+  psql "$pg/$db" -qc "\\copy (SELECT * FROM registration_results ORDER BY id) TO '$out/f-results.csv' WITH (FORMAT csv)"
+  psql "$pg/${db}_f" -qc "UPDATE notices SET registered_at = NULL, registered_on = NULL" -qc "VACUUM notices"
+  timed psql "$pg/${db}_f" -q -1 -c "\\copy registration_results FROM '$out/f-results.csv' WITH (FORMAT csv)" \
+    -c "UPDATE notices n SET registered_at = r.at, registered_on = CAST(r.at + INTERVAL '9 hours' AS DATE)
+        FROM (SELECT insurer_id, notice_id, MIN(registered_at) AS at FROM registration_results
+              WHERE result = 'ok' GROUP BY insurer_id, notice_id) r
+        WHERE n.insurer_id = r.insurer_id AND n.notice_id = r.notice_id"
+  j=$T
   psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS ${db}_f WITH (FORCE)" >/dev/null
-  rm -f "$out"/f-*.csv
+
+  # (k) The floor if the indexes were built after the load (what a first load into an empty
+  #     per-insurer partition could do at best): the same \copy into the tables stripped of every
+  #     key and index, then each of their indexes built (unique ones as unique indexes).
+  psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS ${db}_k" -qc "CREATE DATABASE ${db}_k" >/dev/null
+  "$bin" --database-url "$pg/${db}_k" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
+  in_tables="'$(echo $tables | sed "s/ /','/g")'"
+  psql "$pg/${db}_k" -Atc "SELECT indexdef || ';' FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ($in_tables)" >"$out/k-indexes.sql"
+  PGOPTIONS="-c client_min_messages=warning" psql "$pg/${db}_k" -qAt >/dev/null <<SQL
+SELECT format('ALTER TABLE %s DROP CONSTRAINT %I CASCADE', conrelid::regclass, conname)
+  FROM pg_constraint WHERE conrelid::regclass::text IN ($in_tables) AND contype IN ('p', 'u', 'f') \\gexec
+SELECT format('DROP INDEX %I', indexname) FROM pg_indexes
+  WHERE schemaname = 'public' AND tablename IN ($in_tables) \\gexec
+SQL
+  timed psql "$pg/${db}_k" -q -1 "${copies[@]}" -f "$out/k-indexes.sql"
+  k=$T
+  psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS ${db}_k WITH (FORCE)" >/dev/null
+  rm -f "$out"/f-*.csv "$out/k-indexes.sql"
 
   psql "$pg/$db" -qc "CREATE TABLE notices_raw ($(echo "$cols" | sed 's/[^,]*/"&" TEXT/g'))" >/dev/null
   timed psql "$pg/$db" -qc "\\copy notices_raw FROM '$out/notices.csv' WITH (FORMAT csv, HEADER true)"
@@ -95,7 +126,7 @@ for n in "${sizes[@]}"; do
   dr=$T
   psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 
-  row() { printf '%-44s %8ss%s\n' "$@"; }
+  row() { printf '%-50s %8ss%s\n' "$@"; }
   row "(a) regwatch import → SQLite" "$a" "  peak RSS $a_rss MB"
   row "(b) sqlite3 .import (bare table)" "$b"
   row "(c) regwatch import → PostgreSQL" "$c" "  peak RSS $c_rss MB"
@@ -105,9 +136,12 @@ for n in "${sizes[@]}"; do
   row "(g) regwatch import registrations → SQLite" "$ar" "  peak RSS $ar_rss MB"
   row "(h) regwatch import registrations → PostgreSQL" "$cr" "  peak RSS $cr_rss MB"
   row "(i) psql \\copy registrations (bare table)" "$dr"
+  row "(j) psql \\copy + UPDATE of (h)'s rows (floor)" "$j"
+  row "(k) (f) into tables without indexes, then built" "$k"
   row "reload unchanged, SQLite: notices, results" "$a2" "  / ${ar2} s"
   row "reload unchanged, PostgreSQL: notices, results" "$c2" "  / ${cr2} s"
-  awk -v h="$cr" -v i="$dr" 'BEGIN { printf "registration results on PostgreSQL: h/i = %.2f\n", h/i }'
+  awk -v h="$cr" -v i="$dr" -v j="$j" 'BEGIN { printf "registration results on PostgreSQL: h/i = %.2f   floor j/i = %.2f   h/j = %.2f\n", h/i, j/i, h/j }'
+  awk -v k="$k" -v d="$d" -v f="$f" 'BEGIN { printf "indexes built after the load: k/d = %.2f (f/d = %.2f)\n", k/d, f/d }'
   awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" -v e="$e" -v f="$f" -v n="$n" 'BEGIN {
     printf "a/b = %.2f   c/d = %.2f   (SQLite %.0f rows/s, PostgreSQL %.0f rows/s)\n", a/b, c/d, n/a, n/c
     printf "floor of the tables: e/b = %.2f   f/d = %.2f;   regwatch over that floor: a/e = %.2f   c/f = %.2f\n", e/b, f/d, a/e, c/f }'
