@@ -622,6 +622,33 @@ async fn a_streamed_export_of_many_chunks_is_byte_for_byte_the_list_written_in_o
         let got = r.bytes().await.unwrap();
         assert!(got == expected, "{query}: the streamed CSV differs");
         assert_eq!(common::audit_count(&mut conn, "export_notices"), audits + 1);
+
+        // The download reads with a second connection when the pool has one free; any number of
+        // reader connections writes the same bytes.
+        let acting = regwatch::app::Acting {
+            insurer: insurer.id,
+            user: None,
+            label: "test".into(),
+        };
+        let export = regwatch::app::cases::export_notices(
+            &mut conn,
+            &acting,
+            &insurer,
+            &f,
+            regwatch::reports::cases::ExportFormat::Csv,
+            query,
+        )
+        .unwrap();
+        let (mut second, mut third) = (app.conn(), app.conn());
+        for n in 1..=3 {
+            let got = match n {
+                1 => export.write(&mut [&mut conn], Vec::new()),
+                2 => export.write(&mut [&mut conn, &mut second], Vec::new()),
+                _ => export.write(&mut [&mut conn, &mut second, &mut third], Vec::new()),
+            }
+            .unwrap();
+            assert!(got == expected, "{query}: {n} readers: the CSV differs");
+        }
     }
     // The xlsx holds the same rows under its cover and header rows.
     let r = app
