@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000000}")
 pg=${REGWATCH_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+export PGOPTIONS='-c client_min_messages=warning'   # no NOTICE for DROP … IF EXISTS and CASCADE
 # REGWATCH_BENCH_BIN: a binary already built (e.g. a copy, while other builds use target/).
 if [ -n "${REGWATCH_BENCH_BIN:-}" ]; then bin=$REGWATCH_BENCH_BIN; else
   cargo build --release --quiet; bin=$PWD/target/release/regwatch; fi
@@ -29,6 +30,23 @@ timed() { # out-var-prefix, command...: sets T (seconds) and M (peak RSS MB)
   t1=$(date +%s.%N); T=$(secs "$t0" "$t1"); M=$(awk '{printf "%.1f", $1/1024}' /tmp/regwatch-bench-rss)
 }
 
+# The notices and then their results imported into the database at $1, then both again unchanged.
+# Sets L: notices seconds and peak RSS, results seconds and peak RSS, the two reloads' seconds.
+load_and_reload() {
+  local file kind
+  L=()
+  for kind in notices registrations notices registrations; do
+    file=$out/$kind.csv
+    if [ $kind = notices ]; then
+      timed "$bin" --database-url "$1" import notices "$file" --insurer 06123456 --as-of 2026-03-31
+    else
+      timed "$bin" --database-url "$1" import registrations "$file" --insurer 06123456
+    fi
+    tail -n1 /tmp/regwatch-bench-out
+    if [ ${#L[@]} -lt 4 ]; then L+=("$T" "$M"); else L+=("$T"); fi
+  done
+}
+
 for n in "${sizes[@]}"; do
   out=bench/out/import-$n
   mkdir -p "$out"
@@ -37,14 +55,8 @@ for n in "${sizes[@]}"; do
 
   rm -f "$out"/a.db*
   "$bin" --database-url "sqlite://$out/a.db" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
-  timed "$bin" --database-url "sqlite://$out/a.db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
-  a=$T; a_rss=$M; tail -n1 /tmp/regwatch-bench-out
-  timed "$bin" --database-url "sqlite://$out/a.db" import registrations "$out/registrations.csv" --insurer 06123456
-  ar=$T; ar_rss=$M; tail -n1 /tmp/regwatch-bench-out
-  timed "$bin" --database-url "sqlite://$out/a.db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
-  a2=$T; tail -n1 /tmp/regwatch-bench-out
-  timed "$bin" --database-url "sqlite://$out/a.db" import registrations "$out/registrations.csv" --insurer 06123456
-  ar2=$T; tail -n1 /tmp/regwatch-bench-out
+  load_and_reload "sqlite://$out/a.db"
+  a=${L[0]} a_rss=${L[1]} ar=${L[2]} ar_rss=${L[3]} a2=${L[4]} ar2=${L[5]}
 
   # (e) The engine alone, no parsing or checking: INSERT … SELECT of the rows (a) stored into an
   #     empty regwatch database, in one transaction, with foreign keys on and the page cache
@@ -68,14 +80,8 @@ for n in "${sizes[@]}"; do
   db="regwatch_bench_$$"
   psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db" -qc "CREATE DATABASE $db" >/dev/null
   "$bin" --database-url "$pg/$db" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
-  timed "$bin" --database-url "$pg/$db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
-  c=$T; c_rss=$M; tail -n1 /tmp/regwatch-bench-out
-  timed "$bin" --database-url "$pg/$db" import registrations "$out/registrations.csv" --insurer 06123456
-  cr=$T; cr_rss=$M; tail -n1 /tmp/regwatch-bench-out
-  timed "$bin" --database-url "$pg/$db" import notices "$out/notices.csv" --insurer 06123456 --as-of 2026-03-31
-  c2=$T; tail -n1 /tmp/regwatch-bench-out
-  timed "$bin" --database-url "$pg/$db" import registrations "$out/registrations.csv" --insurer 06123456
-  cr2=$T; tail -n1 /tmp/regwatch-bench-out
+  load_and_reload "$pg/$db"
+  c=${L[0]} c_rss=${L[1]} cr=${L[2]} cr_rss=${L[3]} c2=${L[4]} cr2=${L[5]}
 
   # (f) The engine alone on PostgreSQL: (c)'s tables copied out and, with \copy (its fastest path;
   #     it has no INSERT … SELECT across databases), into an empty regwatch database in one transaction.
@@ -106,7 +112,7 @@ for n in "${sizes[@]}"; do
   "$bin" --database-url "$pg/${db}_k" insurer add --number 06123456 --name ベンチ健保 --kind kenpo >/dev/null
   in_tables="'$(echo $tables | sed "s/ /','/g")'"
   psql "$pg/${db}_k" -Atc "SELECT indexdef || ';' FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ($in_tables)" >"$out/k-indexes.sql"
-  PGOPTIONS="-c client_min_messages=warning" psql "$pg/${db}_k" -qAt >/dev/null <<SQL
+  psql "$pg/${db}_k" -qAt >/dev/null <<SQL
 SELECT format('ALTER TABLE %s DROP CONSTRAINT %I CASCADE', conrelid::regclass, conname)
   FROM pg_constraint WHERE conrelid::regclass::text IN ($in_tables) AND contype IN ('p', 'u', 'f') \\gexec
 SELECT format('DROP INDEX %I', indexname) FROM pg_indexes
