@@ -756,9 +756,10 @@ pub enum ExportError {
 /// The export rows of `ids` (rows of this insurer, in the list's order) a chunk at a time: one
 /// query each for the notices, their employers, members, worklist errors and workflow per chunk,
 /// so memory stays flat for any size of list. Each connection of `readers` reads every n-th chunk
-/// on its own thread while `row` writes the chunks in order as they arrive. With one reader the
-/// database's work and the decoding of its rows (about two thirds of an export on PostgreSQL)
-/// are one thread's serial work; with two, one reader decodes while the other's query runs.
+/// on its own thread while `row` writes the chunks in order as they arrive. With one reader a
+/// chunk's queries and the decoding of their rows are one thread's serial work; with two, one
+/// reader decodes while the other's query runs (on 2 cores that pays only where the connection has
+/// no TLS: README "Web benchmark").
 fn for_each_row(
     readers: &mut [&mut DbConn],
     insurer: &Insurer,
@@ -767,7 +768,8 @@ fn for_each_row(
     mut row: impl FnMut(&[Cell<'_>]) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     type Chunk = Result<(Vec<NoticeRow>, RelatedRows), diesel::result::Error>;
-    let n = readers.len().max(1);
+    assert!(!readers.is_empty(), "an export needs a reader connection");
+    let n = readers.len();
     std::thread::scope(|s| {
         let mut chunks_of = Vec::with_capacity(n);
         for (i, c) in readers.iter_mut().enumerate() {
